@@ -1,0 +1,39 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/routeloop/routeloop/internal/app"
+	"github.com/routeloop/routeloop/internal/demo"
+)
+
+func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	sf := newFlags("demo", stderr, "addr", "data_dir", "database_url")
+	if err := sf.fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := sf.load()
+	if err != nil {
+		return err
+	}
+	cfg.AutoMigrate = true
+	log := app.NewLogger(cfg, stderr)
+	a, err := app.New(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	res, err := demo.Seed(ctx, a)
+	if err != nil {
+		return fmt.Errorf("load demo data: %w", err)
+	}
+	return a.Serve(ctx, func(addr string) {
+		fmt.Fprintf(stdout, "%s\n", res.Summary())
+		fmt.Fprintf(stdout, "\nrouteloop demo is running at %s\n", cfg.PublicURL())
+		fmt.Fprintf(stdout, "admin API key: %s\n", res.APIKey)
+		fmt.Fprintf(stdout, "try: curl -H 'Authorization: Bearer %s' %s/api/v1/crews\n", res.APIKey, cfg.PublicURL())
+		fmt.Fprintln(stdout, "press Ctrl-C to stop")
+	})
+}

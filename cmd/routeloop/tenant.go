@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"text/tabwriter"
+
+	"github.com/routeloop/routeloop/internal/app"
+	"github.com/routeloop/routeloop/internal/clock"
+	"github.com/routeloop/routeloop/internal/tenant"
+)
+
+func cmdTenant(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New("tenant: name a subcommand: create, list, key, keys, revoke-key")
+	}
+	sub, args := args[0], args[1:]
+	sf := newFlags("tenant "+sub, stderr, "data_dir", "database_url")
+	var (
+		name     = sf.fs.String("name", "", "company name")
+		timezone = sf.fs.String("timezone", "", "IANA time zone, e.g. Europe/Berlin")
+		currency = sf.fs.String("currency", "", "ISO 4217 currency, e.g. EUR")
+		asJSON   = sf.fs.Bool("json", false, "print JSON")
+		tenantID = sf.fs.String("tenant", "", "tenant id")
+		role     = sf.fs.String("role", "", "admin, dispatcher, crew or integration")
+		label    = sf.fs.String("label", "", "what the key is for")
+		keyID    = sf.fs.Int64("key-id", 0, "id of the key to revoke")
+	)
+	if err := sf.fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := sf.load()
+	if err != nil {
+		return err
+	}
+	s, err := app.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if _, err := s.Migrate(ctx); err != nil {
+		return err
+	}
+	svc := tenant.NewService(s, clock.System{})
+	switch sub {
+	case "create":
+		t, key, err := svc.Create(ctx, tenant.NewTenant{Name: *name, Timezone: *timezone, Currency: *currency})
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return json.NewEncoder(stdout).Encode(map[string]string{"tenant_id": t.ID, "api_key": key})
+		}
+		fmt.Fprintf(stdout, "tenant_id: %s\napi_key:   %s\n(the key is shown only now; store it safely)\n", t.ID, key)
+	case "list":
+		ts, err := svc.List(ctx)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "ID\tNAME\tTIMEZONE\tCURRENCY")
+		for _, t := range ts {
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Timezone, t.Currency)
+		}
+		return w.Flush()
+	case "key":
+		key, k, err := svc.IssueKey(ctx, *tenantID, *role, *label)
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return json.NewEncoder(stdout).Encode(map[string]any{"key_id": k.ID, "role": k.Role, "api_key": key})
+		}
+		fmt.Fprintf(stdout, "key_id:  %d\nrole:    %s\napi_key: %s\n(the key is shown only now)\n", k.ID, k.Role, key)
+	case "keys":
+		ks, err := svc.Keys(ctx, *tenantID)
+		if err != nil {
+			return err
+		}
+		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(w, "ID\tROLE\tPREFIX\tLABEL\tCREATED\tREVOKED")
+		for _, k := range ks {
+			revoked := ""
+			if k.RevokedAt != nil {
+				revoked = k.RevokedAt.Format("2006-01-02 15:04")
+			}
+			fmt.Fprintf(w, "%d\t%s\t%s…\t%s\t%s\t%s\n", k.ID, k.Role, k.Prefix, k.Label, k.CreatedAt.Format("2006-01-02 15:04"), revoked)
+		}
+		return w.Flush()
+	case "revoke-key":
+		if err := svc.RevokeKey(ctx, *tenantID, *keyID); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "key %d revoked\n", *keyID)
+	default:
+		return fmt.Errorf("tenant: unknown subcommand %q", sub)
+	}
+	return nil
+}

@@ -1,0 +1,131 @@
+// Package app wires routeloop together: configuration → store → services →
+// HTTP, and runs the server until asked to stop.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/routeloop/routeloop/internal/clock"
+	"github.com/routeloop/routeloop/internal/config"
+	"github.com/routeloop/routeloop/internal/httpapi"
+	"github.com/routeloop/routeloop/internal/invoice"
+	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/store"
+	"github.com/routeloop/routeloop/internal/tenant"
+)
+
+// App is a running routeloop: its store, services and HTTP handler.
+type App struct {
+	Config   config.Config
+	Log      *slog.Logger
+	Clock    clock.Clock
+	Store    *store.Store
+	Tenants  *tenant.Service
+	Mirror   *scheduling.Service
+	Invoices *invoice.Service
+	HTTP     *echo.Echo
+}
+
+// NewLogger builds the process logger from the settings.
+func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// Open connects to the database named by cfg without migrating.
+func Open(ctx context.Context, cfg config.Config) (*store.Store, error) {
+	return store.Open(ctx, store.Options{DatabaseURL: cfg.DatabaseURL, DataDir: cfg.DataDir, MaxOpenConns: cfg.DBMaxConns})
+}
+
+// New opens the store (migrating it when the settings say so) and builds
+// every service and the HTTP handler.
+func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s, err := Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.AutoMigrate {
+		ran, err := s.Migrate(ctx)
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		if len(ran) > 0 {
+			log.Info("migrated database", "dialect", s.Dialect, "applied", ran)
+		}
+	}
+	return Wire(cfg, s, clock.System{}, log), nil
+}
+
+// Wire builds the services and HTTP handler over an open store.
+func Wire(cfg config.Config, s *store.Store, c clock.Clock, log *slog.Logger) *App {
+	a := &App{Config: cfg, Log: log, Clock: c, Store: s}
+	a.Tenants = tenant.NewService(s, c)
+	a.Mirror = scheduling.NewService(s, c, cfg.PublicURL())
+	a.Invoices = invoice.NewService(s, c)
+	a.HTTP = httpapi.New(httpapi.Deps{
+		Tenants:  a.Tenants,
+		Mirror:   a.Mirror,
+		Invoices: a.Invoices,
+		Ready:    s.Ready,
+		Log:      log,
+	})
+	return a
+}
+
+// Serve listens on the configured address until ctx is cancelled, then stops
+// taking requests and lets those in flight finish. ready, if not nil,
+// receives the bound address once the listener is open.
+func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
+	ln, err := net.Listen("tcp", a.Config.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", a.Config.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           a.HTTP,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	if ready != nil {
+		ready(ln.Addr().String())
+	}
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down", "grace", a.Config.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), a.Config.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// Close releases the database.
+func (a *App) Close() error { return a.Store.Close() }

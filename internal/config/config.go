@@ -1,0 +1,199 @@
+// Package config reads routeloop's settings: built-in defaults, then a YAML
+// file (configs/routeloop.yaml), then ROUTELOOP_* environment variables, then
+// command-line flags. Invalid settings stop start-up with a message naming
+// the setting.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is every setting. The yaml tag is the file key; the environment
+// variable is ROUTELOOP_ followed by the key in capitals.
+type Config struct {
+	// Addr is where the HTTP server listens.
+	Addr string `yaml:"addr"`
+	// DataDir holds the embedded SQLite database.
+	DataDir string `yaml:"data_dir"`
+	// DatabaseURL selects PostgreSQL (postgres://...); empty means SQLite.
+	DatabaseURL string `yaml:"database_url"`
+	// DBMaxConns bounds the PostgreSQL connection pool.
+	DBMaxConns int `yaml:"db_max_conns"`
+	// BaseURL is the public address used in referral links and customer
+	// pages; empty means http://<addr>.
+	BaseURL string `yaml:"base_url"`
+	// AutoMigrate applies pending migrations when the server starts.
+	AutoMigrate bool `yaml:"auto_migrate"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level"`
+	// LogFormat is text or json.
+	LogFormat string `yaml:"log_format"`
+	// ShutdownTimeout is how long in-flight requests get on stop.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+}
+
+// Defaults are the settings with nothing configured.
+func Defaults() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DataDir:         "data",
+		DBMaxConns:      20,
+		AutoMigrate:     true,
+		LogLevel:        "info",
+		LogFormat:       "text",
+		ShutdownTimeout: 15 * time.Second,
+	}
+}
+
+// DefaultFile is read when no file is named and it exists.
+const DefaultFile = "configs/routeloop.yaml"
+
+// Load builds the configuration from the file (DefaultFile when path is empty
+// and that file exists) and the environment. Flags are applied by the caller
+// with Set, then Validate.
+func Load(path string, environ []string) (Config, error) {
+	c := Defaults()
+	explicit := path != ""
+	if !explicit {
+		path = DefaultFile
+	}
+	raw, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		dec := yaml.NewDecoder(bytes.NewReader(raw))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) {
+			return c, fmt.Errorf("config file %s: %w", path, err)
+		}
+	case explicit || !os.IsNotExist(err):
+		return c, fmt.Errorf("config file: %w", err)
+	}
+	for _, kv := range environ {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok || !strings.HasPrefix(k, "ROUTELOOP_") {
+			continue
+		}
+		key := strings.ToLower(strings.TrimPrefix(k, "ROUTELOOP_"))
+		if key == "config" {
+			continue
+		}
+		if err := c.Set(key, v); err != nil {
+			if errors.Is(err, errUnknown) {
+				return c, fmt.Errorf("environment %s: not a routeloop setting", k)
+			}
+			return c, fmt.Errorf("environment %s: %w", k, err)
+		}
+	}
+	return c, nil
+}
+
+var errUnknown = errors.New("unknown setting")
+
+// Set assigns one setting by its file key from text.
+func (c *Config) Set(key, value string) error {
+	v := reflect.ValueOf(c).Elem()
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		if t.Field(i).Tag.Get("yaml") != key {
+			continue
+		}
+		f := v.Field(i)
+		switch f.Interface().(type) {
+		case string:
+			f.SetString(value)
+		case bool:
+			b, err := strconv.ParseBool(value)
+			if err != nil {
+				return fmt.Errorf("%s must be true or false", key)
+			}
+			f.SetBool(b)
+		case int:
+			n, err := strconv.Atoi(value)
+			if err != nil {
+				return fmt.Errorf("%s must be a whole number", key)
+			}
+			f.SetInt(int64(n))
+		case time.Duration:
+			d, err := time.ParseDuration(value)
+			if err != nil {
+				return fmt.Errorf("%s must be a duration such as 15s", key)
+			}
+			f.SetInt(int64(d))
+		}
+		return nil
+	}
+	return errUnknown
+}
+
+// Keys lists every setting's file key, in declaration order.
+func Keys() []string {
+	t := reflect.TypeOf(Config{})
+	out := make([]string, t.NumField())
+	for i := range out {
+		out[i] = t.Field(i).Tag.Get("yaml")
+	}
+	return out
+}
+
+// Validate checks every setting and names the first bad one.
+func (c *Config) Validate() error {
+	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
+		return fmt.Errorf("setting addr: %q is not host:port such as 127.0.0.1:8080", c.Addr)
+	}
+	if c.DatabaseURL == "" && strings.TrimSpace(c.DataDir) == "" {
+		return errors.New("setting data_dir: must not be empty when database_url is not set")
+	}
+	if c.DatabaseURL != "" {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql" && u.Scheme != "sqlite") {
+			return errors.New("setting database_url: must be a postgres:// URL (or sqlite://path)")
+		}
+	}
+	if c.DBMaxConns < 1 || c.DBMaxConns > 1000 {
+		return fmt.Errorf("setting db_max_conns: %d is not between 1 and 1000", c.DBMaxConns)
+	}
+	if c.BaseURL != "" {
+		u, err := url.Parse(c.BaseURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("setting base_url: %q is not an http(s) URL", c.BaseURL)
+		}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("setting log_level: %q is not debug, info, warn or error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("setting log_format: %q is not text or json", c.LogFormat)
+	}
+	if c.ShutdownTimeout <= 0 {
+		return errors.New("setting shutdown_timeout: must be positive")
+	}
+	return nil
+}
+
+// PublicURL is BaseURL, or the listen address as a URL.
+func (c *Config) PublicURL() string {
+	if c.BaseURL != "" {
+		return strings.TrimRight(c.BaseURL, "/")
+	}
+	host, port, _ := net.SplitHostPort(c.Addr)
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}

@@ -1,0 +1,77 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestEnvironmentOverridesFileOverridesDefaults(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "routeloop.yaml")
+	os.WriteFile(file, []byte("addr: 0.0.0.0:9000\nlog_level: debug\nshutdown_timeout: 3s\n"), 0o600)
+	c, err := Load(file, []string{"ROUTELOOP_LOG_LEVEL=warn", "PATH=/bin", "ROUTELOOP_DB_MAX_CONNS=7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Addr != "0.0.0.0:9000" || c.LogLevel != "warn" || c.DBMaxConns != 7 || c.ShutdownTimeout != 3*time.Second {
+		t.Fatalf("got %+v", c)
+	}
+	if c.DataDir != "data" || !c.AutoMigrate {
+		t.Fatalf("defaults lost: %+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if got := c.PublicURL(); got != "http://localhost:9000" {
+		t.Fatalf("public URL %s", got)
+	}
+}
+
+func TestBadSettingsNameTheSetting(t *testing.T) {
+	cases := map[string]func(*Config){
+		"addr":         func(c *Config) { c.Addr = "8080" },
+		"database_url": func(c *Config) { c.DatabaseURL = "mysql://x" },
+		"base_url":     func(c *Config) { c.BaseURL = "ftp://x" },
+		"log_level":    func(c *Config) { c.LogLevel = "loud" },
+		"log_format":   func(c *Config) { c.LogFormat = "xml" },
+		"db_max_conns": func(c *Config) { c.DBMaxConns = 0 },
+	}
+	for name, mutate := range cases {
+		c := Defaults()
+		mutate(&c)
+		err := c.Validate()
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: error %v does not name the setting", name, err)
+		}
+	}
+}
+
+func TestUnknownOrMistypedSettingsAreRefused(t *testing.T) {
+	if _, err := Load("", []string{"ROUTELOOP_ADRESS=x"}); err == nil || !strings.Contains(err.Error(), "ROUTELOOP_ADRESS") {
+		t.Fatalf("misspelt variable: %v", err)
+	}
+	if _, err := Load("", []string{"ROUTELOOP_AUTO_MIGRATE=perhaps"}); err == nil || !strings.Contains(err.Error(), "auto_migrate") {
+		t.Fatalf("bad bool: %v", err)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.yaml")
+	os.WriteFile(file, []byte("adress: x\n"), 0o600)
+	if _, err := Load(file, nil); err == nil {
+		t.Fatal("unknown file key accepted")
+	}
+	if _, err := Load(filepath.Join(dir, "missing.yaml"), nil); err == nil {
+		t.Fatal("a named file that is missing was ignored")
+	}
+}
+
+func TestEveryKeyCanBeSet(t *testing.T) {
+	for _, k := range Keys() {
+		c := Defaults()
+		if err := c.Set(k, "1s"); err == errUnknown {
+			t.Errorf("key %s not settable", k)
+		}
+	}
+}

@@ -1,0 +1,114 @@
+package httpapi
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/routeloop/routeloop/internal/apperror"
+)
+
+// errorBody is the one shape of every error answer.
+type errorBody struct {
+	Error errorDetail `json:"error"`
+}
+
+type errorDetail struct {
+	Code    string            `json:"code"`
+	Message string            `json:"message"`
+	Fields  map[string]string `json:"fields,omitempty"`
+}
+
+// statusOf maps an error code to its HTTP status: the one place this is decided.
+func statusOf(code string) int {
+	switch code {
+	case apperror.CodeValidation, apperror.CodeUnprocessable:
+		return http.StatusUnprocessableEntity
+	case apperror.CodeBadRequest:
+		return http.StatusBadRequest
+	case apperror.CodeNotFound:
+		return http.StatusNotFound
+	case apperror.CodeConflict:
+		return http.StatusConflict
+	case apperror.CodeUnauthorized:
+		return http.StatusUnauthorized
+	case apperror.CodeForbidden:
+		return http.StatusForbidden
+	case apperror.CodeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case "unsupported_media_type":
+		return http.StatusUnsupportedMediaType
+	case "method_not_allowed":
+		return http.StatusMethodNotAllowed
+	case "too_many_requests":
+		return http.StatusTooManyRequests
+	}
+	return http.StatusInternalServerError
+}
+
+// codeOfStatus names the code for an echo-level status (unknown route, ...).
+func codeOfStatus(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return apperror.CodeNotFound
+	case http.StatusMethodNotAllowed:
+		return "method_not_allowed"
+	case http.StatusRequestEntityTooLarge:
+		return apperror.CodeTooLarge
+	case http.StatusUnauthorized:
+		return apperror.CodeUnauthorized
+	case http.StatusForbidden:
+		return apperror.CodeForbidden
+	case http.StatusUnsupportedMediaType:
+		return "unsupported_media_type"
+	case http.StatusTooManyRequests:
+		return "too_many_requests"
+	}
+	if status >= 400 && status < 500 {
+		return apperror.CodeBadRequest
+	}
+	return "internal"
+}
+
+// errorHandler answers every failed request with the JSON error body. Errors
+// that are not routeloop's or echo's own are logged and hidden behind a 500.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		var (
+			status int
+			detail errorDetail
+			he     *echo.HTTPError
+		)
+		if ae, ok := apperror.As(err); ok {
+			status = statusOf(ae.Code)
+			detail = errorDetail{Code: ae.Code, Message: ae.Message, Fields: ae.Fields}
+		} else if errors.As(err, &he) {
+			status = he.Code
+			msg := http.StatusText(he.Code)
+			if he.Code == http.StatusNotFound {
+				msg = "no such endpoint; see /api/v1/openapi.json"
+			}
+			if m, ok := he.Message.(string); ok && m != "" && m != http.StatusText(he.Code) {
+				msg = m
+			}
+			detail = errorDetail{Code: codeOfStatus(he.Code), Message: msg}
+		} else {
+			status = http.StatusInternalServerError
+		}
+		if status >= 500 {
+			log.ErrorContext(c.Request().Context(), "request failed",
+				"error", err.Error(), "route", c.Path(), "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+			detail = errorDetail{Code: "internal", Message: "something went wrong on our side; it has been logged"}
+		}
+		if c.Request().Method == http.MethodHead {
+			_ = c.NoContent(status)
+			return
+		}
+		_ = c.JSON(status, errorBody{Error: detail})
+	}
+}

@@ -1,0 +1,172 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/invoice"
+	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/store"
+)
+
+func page(c echo.Context) (store.Page, error) {
+	return store.ParsePage(c.QueryParam("limit"), c.QueryParam("cursor"))
+}
+
+// list answers a list endpoint: {"<name>": [...], "next_cursor": "..."}.
+func list[T any](c echo.Context, name string, items []T, next string) error {
+	if items == nil {
+		items = []T{}
+	}
+	return c.JSON(http.StatusOK, map[string]any{name: items, "next_cursor": next})
+}
+
+func (a *API) putCustomer(c echo.Context) error {
+	var in scheduling.CustomerInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	cu, up, err := a.mirror.PutCustomer(c.Request().Context(), principal(c).TenantID, c.Param("external_id"), in)
+	if err != nil {
+		return err
+	}
+	return upserted(c, bool(up), cu)
+}
+
+func (a *API) getCustomer(c echo.Context) error {
+	cu, err := a.mirror.Customer(c.Request().Context(), principal(c).TenantID, c.Param("external_id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, cu)
+}
+
+func (a *API) listCustomers(c echo.Context) error {
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	var f scheduling.CustomerFilter
+	if s := c.QueryParam("updated_since"); s != "" {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			return apperror.Invalid("updated_since", "must be an RFC 3339 time such as 2026-05-03T00:00:00Z")
+		}
+		f.UpdatedSince = &t
+	}
+	cs, next, err := a.mirror.Customers(c.Request().Context(), principal(c).TenantID, f, p)
+	if err != nil {
+		return err
+	}
+	return list(c, "customers", cs, next)
+}
+
+func (a *API) putCrew(c echo.Context) error {
+	var in scheduling.CrewInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	cr, up, err := a.mirror.PutCrew(c.Request().Context(), principal(c).TenantID, c.Param("external_id"), in)
+	if err != nil {
+		return err
+	}
+	return upserted(c, bool(up), cr)
+}
+
+func (a *API) getCrew(c echo.Context) error {
+	cr, err := a.mirror.Crew(c.Request().Context(), principal(c).TenantID, c.Param("external_id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, cr)
+}
+
+func (a *API) listCrews(c echo.Context) error {
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	cs, next, err := a.mirror.Crews(c.Request().Context(), principal(c).TenantID, p)
+	if err != nil {
+		return err
+	}
+	return list(c, "crews", cs, next)
+}
+
+func (a *API) putVisit(c echo.Context) error {
+	var in scheduling.VisitInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	pr := principal(c)
+	v, up, err := a.mirror.PutVisit(c.Request().Context(), pr.TenantID, pr.Location, c.Param("external_id"), in)
+	if err != nil {
+		return err
+	}
+	return upserted(c, bool(up), v)
+}
+
+func (a *API) getVisit(c echo.Context) error {
+	v, err := a.mirror.Visit(c.Request().Context(), principal(c).TenantID, c.Param("external_id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, v)
+}
+
+func (a *API) listVisits(c echo.Context) error {
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	f, err := scheduling.ParseVisitFilter(c.QueryParam("from"), c.QueryParam("to"),
+		c.QueryParam("crew_id"), c.QueryParam("customer_id"), c.QueryParam("status"))
+	if err != nil {
+		return err
+	}
+	vs, next, err := a.mirror.Visits(c.Request().Context(), principal(c).TenantID, f, p)
+	if err != nil {
+		return err
+	}
+	return list(c, "visits", vs, next)
+}
+
+func (a *API) putInvoice(c echo.Context) error {
+	var in invoice.Input
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	pr := principal(c)
+	inv, up, err := a.invoices.Put(c.Request().Context(), pr.TenantID, pr.Currency, c.Param("external_id"), in)
+	if err != nil {
+		return err
+	}
+	return upserted(c, bool(up), inv)
+}
+
+func (a *API) getInvoice(c echo.Context) error {
+	inv, err := a.invoices.Get(c.Request().Context(), principal(c).TenantID, c.Param("external_id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, inv)
+}
+
+func (a *API) listInvoices(c echo.Context) error {
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	f, err := invoice.ParseFilter(c.QueryParam("customer_id"), c.QueryParam("status"))
+	if err != nil {
+		return err
+	}
+	invs, next, err := a.invoices.List(c.Request().Context(), principal(c).TenantID, f, p)
+	if err != nil {
+		return err
+	}
+	return list(c, "invoices", invs, next)
+}

@@ -1,0 +1,36 @@
+package httpapi
+
+import (
+	"github.com/labstack/echo/v4"
+
+	"github.com/routeloop/routeloop/internal/tenant"
+)
+
+// Role sets, named for what they may do. Admin keys may do everything.
+var (
+	mirrorWriters  = []string{tenant.RoleIntegration}
+	mirrorReaders  = []string{tenant.RoleIntegration, tenant.RoleDispatcher, tenant.RoleCrew}
+	invoiceWriters = []string{tenant.RoleIntegration}
+	invoiceReaders = []string{tenant.RoleIntegration, tenant.RoleDispatcher}
+)
+
+// routes is the whole API surface with the roles each route admits.
+func (a *API) routes(e *echo.Echo) {
+	e.GET("/healthz", a.healthz)
+	e.GET("/readyz", a.readyz)
+	e.GET("/api/v1/openapi.json", a.openAPI)
+
+	v1 := e.Group("/api/v1", a.authenticate)
+	v1.PUT("/customers/:external_id", a.putCustomer, allow(mirrorWriters...))
+	v1.GET("/customers/:external_id", a.getCustomer, allow(mirrorReaders...))
+	v1.GET("/customers", a.listCustomers, allow(mirrorReaders...))
+	v1.PUT("/crews/:external_id", a.putCrew, allow(mirrorWriters...))
+	v1.GET("/crews/:external_id", a.getCrew, allow(mirrorReaders...))
+	v1.GET("/crews", a.listCrews, allow(mirrorReaders...))
+	v1.PUT("/visits/:external_id", a.putVisit, allow(mirrorWriters...))
+	v1.GET("/visits/:external_id", a.getVisit, allow(mirrorReaders...))
+	v1.GET("/visits", a.listVisits, allow(mirrorReaders...))
+	v1.PUT("/invoices/:external_id", a.putInvoice, allow(invoiceWriters...))
+	v1.GET("/invoices/:external_id", a.getInvoice, allow(invoiceReaders...))
+	v1.GET("/invoices", a.listInvoices, allow(invoiceReaders...))
+}

@@ -1,0 +1,306 @@
+package invoice
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"gorm.io/gorm"
+
+	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/clock"
+	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/store"
+)
+
+// Service writes and reads invoices.
+type Service struct {
+	store *store.Store
+	clock clock.Clock
+}
+
+// NewService returns the invoice service over s.
+func NewService(s *store.Store, c clock.Clock) *Service { return &Service{store: s, clock: c} }
+
+// Input is the body of PUT /invoices/{external_id}.
+type Input struct {
+	CustomerID string      `json:"customer_id"`
+	Status     string      `json:"status"`
+	Lines      []LineInput `json:"lines"`
+}
+
+// LineInput is one line the scheduler bills.
+type LineInput struct {
+	VisitID     *string `json:"visit_id"`
+	Description string  `json:"description"`
+	AmountCents int64   `json:"amount_cents"`
+}
+
+// MaxLines bounds one invoice.
+const MaxLines = 500
+
+func (in *Input) validate() error {
+	f := apperror.Fields{}
+	if err := scheduling.CheckExternalID(in.CustomerID); err != nil {
+		f.Add("customer_id", err.Error())
+	}
+	if in.Status == "" {
+		in.Status = StatusDraft
+	}
+	switch in.Status {
+	case StatusDraft, StatusIssued, StatusPaid, StatusVoid:
+	default:
+		f.Add("status", "must be draft, issued, paid or void")
+	}
+	if len(in.Lines) > MaxLines {
+		f.Add("lines", fmt.Sprintf("an invoice has at most %d lines", MaxLines))
+	}
+	seen := map[string]bool{}
+	for i := range in.Lines {
+		l := &in.Lines[i]
+		field := fmt.Sprintf("lines[%d]", i)
+		l.Description = strings.TrimSpace(l.Description)
+		if l.Description == "" {
+			f.Add(field+".description", "must not be empty")
+		} else if utf8.RuneCountInString(l.Description) > 500 {
+			f.Add(field+".description", "must be at most 500 characters")
+		}
+		if l.AmountCents < 0 {
+			f.Add(field+".amount_cents", "must not be negative; routeloop adds discounts itself")
+		} else if l.AmountCents > scheduling.MaxPriceCents {
+			f.Add(field+".amount_cents", "is too large")
+		}
+		if l.VisitID != nil {
+			if err := scheduling.CheckExternalID(*l.VisitID); err != nil {
+				f.Add(field+".visit_id", err.Error())
+			} else if seen[*l.VisitID] {
+				f.Add(field+".visit_id", "the visit is billed twice on this invoice")
+			}
+			seen[*l.VisitID] = true
+		}
+	}
+	return f.Err()
+}
+
+// Put creates or updates an invoice. A draft takes the new lines and its
+// computed lines are recomputed; an issued, paid or void invoice may only move
+// on in its life (issued → paid or void) and refuses changed lines with a
+// conflict.
+func (s *Service) Put(ctx context.Context, tenantID, currency, externalID string, in Input) (Invoice, store.Upserted, error) {
+	if err := scheduling.CheckExternalID(externalID); err != nil {
+		return Invoice{}, store.Updated, apperror.Invalid("external_id", err.Error())
+	}
+	if err := in.validate(); err != nil {
+		return Invoice{}, store.Updated, err
+	}
+	var (
+		out Invoice
+		up  store.Upserted
+	)
+	err := s.store.Tx(ctx, func(tx *gorm.DB) error {
+		customerID, lines, err := resolve(tx, tenantID, in)
+		if err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		inv, created, err := lockOrCreate(tx, tenantID, currency, externalID, customerID, in.Status, now)
+		if err != nil {
+			return err
+		}
+		up = created
+		if created == store.Updated && inv.Status != StatusDraft {
+			if err := checkUnchanged(tx, inv, customerID, lines); err != nil {
+				return err
+			}
+		} else if err := replaceLines(tx, inv, lines); err != nil {
+			return err
+		}
+		if created == store.Updated && !canMove(inv.Status, in.Status) {
+			return apperror.Conflict("invoice %s cannot go from %s to %s", externalID, inv.Status, in.Status)
+		}
+		inv.Status = in.Status
+		if in.Status != StatusDraft && inv.IssuedAt == nil {
+			inv.IssuedAt = &now
+		}
+		return s.saveTotals(tx, &inv, now)
+	})
+	if err != nil {
+		return Invoice{}, store.Updated, fmt.Errorf("put invoice %s: %w", externalID, err)
+	}
+	out, err = s.Get(ctx, tenantID, externalID)
+	return out, up, err
+}
+
+// resolve maps the scheduler's customer and visit ids to internal ids and
+// builds the service lines.
+func resolve(tx *gorm.DB, tenantID string, in Input) (int64, []Line, error) {
+	f := apperror.Fields{}
+	var customerIDs []int64
+	if err := store.Tenant(tx, tenantID).Table("customers").Where("external_id = ?", in.CustomerID).
+		Pluck("id", &customerIDs).Error; err != nil {
+		return 0, nil, fmt.Errorf("resolve customer: %w", err)
+	}
+	if len(customerIDs) == 0 {
+		f.Add("customer_id", "no customer with id "+in.CustomerID+"; send the customer first")
+	}
+	var visitExt []string
+	for _, l := range in.Lines {
+		if l.VisitID != nil {
+			visitExt = append(visitExt, *l.VisitID)
+		}
+	}
+	type visitRef struct {
+		ID         int64
+		ExternalID string
+		CustomerID int64
+	}
+	byExt := map[string]visitRef{}
+	if len(visitExt) > 0 {
+		var refs []visitRef
+		if err := store.Tenant(tx, tenantID).Table("visits").Select("id, external_id, customer_id").
+			Where("external_id IN ?", visitExt).Scan(&refs).Error; err != nil {
+			return 0, nil, fmt.Errorf("resolve visits: %w", err)
+		}
+		for _, r := range refs {
+			byExt[r.ExternalID] = r
+		}
+	}
+	lines := make([]Line, 0, len(in.Lines))
+	for i, l := range in.Lines {
+		line := Line{TenantID: tenantID, Kind: KindService, Description: l.Description, AmountCents: l.AmountCents}
+		if l.VisitID != nil {
+			field := fmt.Sprintf("lines[%d].visit_id", i)
+			ref, ok := byExt[*l.VisitID]
+			switch {
+			case !ok:
+				f.Add(field, "no visit with id "+*l.VisitID+"; send the visit first")
+			case len(customerIDs) > 0 && ref.CustomerID != customerIDs[0]:
+				f.Add(field, "visit "+*l.VisitID+" belongs to another customer")
+			default:
+				id, ext := ref.ID, ref.ExternalID
+				line.VisitID, line.VisitExternalID = &id, &ext
+			}
+		}
+		lines = append(lines, line)
+	}
+	if err := f.Err(); err != nil {
+		return 0, nil, err
+	}
+	return customerIDs[0], lines, nil
+}
+
+// lockOrCreate returns the invoice row, locked for this transaction, creating
+// it when it does not exist yet. Of concurrent creators exactly one creates.
+func lockOrCreate(tx *gorm.DB, tenantID, currency, externalID string, customerID int64, status string, now time.Time) (Invoice, store.Upserted, error) {
+	var rows []Invoice
+	err := tx.Raw(`
+		INSERT INTO invoices (tenant_id, external_id, customer_id, status, currency, subtotal_cents,
+		                      discount_cents, total_cents, public_token, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, 0, 0, 0, ?, ?, ?)
+		ON CONFLICT (tenant_id, external_id) DO NOTHING
+		RETURNING *`,
+		tenantID, externalID, customerID, status, currency, newToken(), now, now).Scan(&rows).Error
+	if err != nil {
+		return Invoice{}, store.Updated, fmt.Errorf("insert invoice: %w", err)
+	}
+	if len(rows) == 1 {
+		return rows[0], store.Created, nil
+	}
+	var inv Invoice
+	err = store.LockRows(store.Tenant(tx, tenantID)).Where("external_id = ?", externalID).Take(&inv).Error
+	if err != nil {
+		return Invoice{}, store.Updated, fmt.Errorf("lock invoice: %w", err)
+	}
+	return inv, store.Updated, nil
+}
+
+// checkUnchanged refuses a different customer or different service lines on
+// an invoice that has left draft.
+func checkUnchanged(tx *gorm.DB, inv Invoice, customerID int64, lines []Line) error {
+	refuse := apperror.Conflict("invoice %s is %s; issued invoices never change (late discounts become credits on the next invoice)",
+		inv.ExternalID, inv.Status)
+	if inv.CustomerID != customerID {
+		return refuse
+	}
+	var stored []Line
+	if err := tx.Where("invoice_id = ? AND kind = ?", inv.ID, KindService).Order("position").Find(&stored).Error; err != nil {
+		return fmt.Errorf("read lines: %w", err)
+	}
+	if len(stored) != len(lines) {
+		return refuse
+	}
+	for i := range lines {
+		a, b := stored[i], lines[i]
+		if a.Description != b.Description || a.AmountCents != b.AmountCents || !sameID(a.VisitID, b.VisitID) {
+			return refuse
+		}
+	}
+	return nil
+}
+
+func sameID(a, b *int64) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+// replaceLines swaps a draft's lines for the new ones.
+func replaceLines(tx *gorm.DB, inv Invoice, lines []Line) error {
+	if err := tx.Where("invoice_id = ?", inv.ID).Delete(&Line{}).Error; err != nil {
+		return fmt.Errorf("clear lines: %w", err)
+	}
+	for i := range lines {
+		lines[i].InvoiceID = inv.ID
+		lines[i].Position = i + 1
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	if err := tx.Omit("VisitExternalID").Create(&lines).Error; err != nil {
+		return fmt.Errorf("insert lines: %w", err)
+	}
+	return nil
+}
+
+// saveTotals recomputes and stores the invoice's totals and state.
+func (s *Service) saveTotals(tx *gorm.DB, inv *Invoice, now time.Time) error {
+	var lines []Line
+	if err := tx.Where("invoice_id = ?", inv.ID).Find(&lines).Error; err != nil {
+		return fmt.Errorf("read lines: %w", err)
+	}
+	inv.SubtotalCents, inv.DiscountCents, inv.TotalCents = Totals(lines)
+	err := tx.Exec(`
+		UPDATE invoices SET status = ?, subtotal_cents = ?, discount_cents = ?, total_cents = ?,
+		       issued_at = ?, updated_at = ?
+		WHERE id = ?`,
+		inv.Status, inv.SubtotalCents, inv.DiscountCents, inv.TotalCents, inv.IssuedAt, now, inv.ID).Error
+	if err != nil {
+		return fmt.Errorf("save totals: %w", err)
+	}
+	return nil
+}
+
+func newToken() string {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Get returns one invoice with its lines.
+func (s *Service) Get(ctx context.Context, tenantID, externalID string) (Invoice, error) {
+	invs, err := s.find(s.store.DB.WithContext(ctx), tenantID, "i.external_id = ?", externalID)
+	if err != nil {
+		return Invoice{}, err
+	}
+	if len(invs) == 0 {
+		return Invoice{}, apperror.NotFound("invoice %s not found", externalID)
+	}
+	return invs[0], nil
+}

@@ -1,0 +1,111 @@
+// Package localdate is a calendar date without a time or zone: a tenant-local
+// service day. Two visits are on the "same day" when their Dates are equal,
+// whatever UTC instants they start at.
+package localdate
+
+import (
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+const layout = "2006-01-02"
+
+// Date is a day in some tenant's calendar, stored as YYYY-MM-DD.
+type Date struct {
+	Year  int
+	Month time.Month
+	Day   int
+}
+
+// Parse reads a YYYY-MM-DD date and refuses anything else (no times, no
+// impossible days such as 2026-02-30).
+func Parse(s string) (Date, error) {
+	t, err := time.Parse(layout, s)
+	if err != nil {
+		return Date{}, fmt.Errorf("%q is not a date in the form YYYY-MM-DD", s)
+	}
+	return Of(t), nil
+}
+
+// Of returns the calendar date of t in t's own location.
+func Of(t time.Time) Date {
+	y, m, d := t.Date()
+	return Date{y, m, d}
+}
+
+// In returns the calendar date of the instant t as seen in loc.
+func In(t time.Time, loc *time.Location) Date { return Of(t.In(loc)) }
+
+// IsZero reports whether d is the zero Date.
+func (d Date) IsZero() bool { return d == Date{} }
+
+// String formats d as YYYY-MM-DD.
+func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day) }
+
+// Start returns midnight at the start of d in loc.
+func (d Date) Start(loc *time.Location) time.Time {
+	return time.Date(d.Year, d.Month, d.Day, 0, 0, 0, 0, loc)
+}
+
+// AddDays returns the date n days later (earlier when n < 0).
+func (d Date) AddDays(n int) Date { return Of(time.Date(d.Year, d.Month, d.Day+n, 12, 0, 0, 0, time.UTC)) }
+
+// Before reports whether d comes before o.
+func (d Date) Before(o Date) bool { return d.String() < o.String() }
+
+// After reports whether d comes after o.
+func (d Date) After(o Date) bool { return o.Before(d) }
+
+// Weekday is the day of the week of d.
+func (d Date) Weekday() time.Weekday { return d.Start(time.UTC).Weekday() }
+
+// MarshalJSON writes "YYYY-MM-DD".
+func (d Date) MarshalJSON() ([]byte, error) { return json.Marshal(d.String()) }
+
+// UnmarshalJSON reads "YYYY-MM-DD".
+func (d *Date) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf("a date must be a string in the form YYYY-MM-DD")
+	}
+	p, err := Parse(s)
+	if err != nil {
+		return err
+	}
+	*d = p
+	return nil
+}
+
+// Value stores d as the text YYYY-MM-DD (a DATE on Postgres accepts it).
+func (d Date) Value() (driver.Value, error) { return d.String(), nil }
+
+// Scan reads a date from text (SQLite) or a time.Time (Postgres DATE).
+func (d *Date) Scan(src any) error {
+	switch v := src.(type) {
+	case time.Time:
+		*d = Date{v.Year(), v.Month(), v.Day()}
+		return nil
+	case string:
+		return d.scanText(v)
+	case []byte:
+		return d.scanText(string(v))
+	case nil:
+		*d = Date{}
+		return nil
+	}
+	return fmt.Errorf("localdate: cannot scan %T", src)
+}
+
+func (d *Date) scanText(s string) error {
+	if len(s) > len(layout) {
+		s = s[:len(layout)]
+	}
+	p, err := Parse(s)
+	if err != nil {
+		return err
+	}
+	*d = p
+	return nil
+}

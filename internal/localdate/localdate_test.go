@@ -1,0 +1,74 @@
+package localdate
+
+import (
+	"encoding/json"
+	"testing"
+	"time"
+)
+
+func TestParseRefusesWhatIsNotADay(t *testing.T) {
+	for _, s := range []string{"", "2026-02-30", "2026-13-01", "03/05/2026", "2026-05-03T10:00:00Z", "2026-5-3"} {
+		if _, err := Parse(s); err == nil {
+			t.Errorf("Parse(%q) accepted it", s)
+		}
+	}
+	d, err := Parse("2026-05-03")
+	if err != nil || d.String() != "2026-05-03" {
+		t.Fatalf("Parse(2026-05-03) = %v, %v", d, err)
+	}
+}
+
+func TestLateEveningInLosAngelesIsStillThatDay(t *testing.T) {
+	la, _ := time.LoadLocation("America/Los_Angeles")
+	// 23:30 on 3 May in Los Angeles is already 4 May in UTC.
+	instant := time.Date(2026, 5, 4, 6, 30, 0, 0, time.UTC)
+	if got := In(instant, la).String(); got != "2026-05-03" {
+		t.Fatalf("local day = %s, want 2026-05-03", got)
+	}
+	if got := Of(instant).String(); got != "2026-05-04" {
+		t.Fatalf("UTC day = %s, want 2026-05-04", got)
+	}
+}
+
+func TestAddDaysAcrossDaylightSavingChange(t *testing.T) {
+	d := Date{2026, time.March, 7}
+	if got := d.AddDays(1).String(); got != "2026-03-08" {
+		t.Fatalf("got %s", got)
+	}
+	if got := d.AddDays(-7).String(); got != "2026-02-28" {
+		t.Fatalf("got %s", got)
+	}
+}
+
+func TestScanAcceptsBothDialects(t *testing.T) {
+	var a, b, c Date
+	if err := a.Scan("2026-05-03"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Scan(time.Date(2026, 5, 3, 0, 0, 0, 0, time.UTC)); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Scan([]byte("2026-05-03T00:00:00Z")); err != nil {
+		t.Fatal(err)
+	}
+	if a != b || b != c {
+		t.Fatalf("%v %v %v differ", a, b, c)
+	}
+	if err := a.Scan(42); err == nil {
+		t.Fatal("scanning an int should fail")
+	}
+}
+
+func TestJSONRoundTrip(t *testing.T) {
+	var d Date
+	if err := json.Unmarshal([]byte(`"2026-11-27"`), &d); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := json.Marshal(d)
+	if string(out) != `"2026-11-27"` {
+		t.Fatalf("got %s", out)
+	}
+	if err := json.Unmarshal([]byte(`20261127`), &d); err == nil {
+		t.Fatal("a number is not a date")
+	}
+}

@@ -1,0 +1,193 @@
+package scheduling
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/routeloop/routeloop/geo"
+	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/refcode"
+	"github.com/routeloop/routeloop/internal/store"
+)
+
+// Customer is a household the company serves.
+type Customer struct {
+	ID             int64     `json:"-"`
+	TenantID       string    `json:"-"`
+	ExternalID     string    `json:"external_id"`
+	Name           string    `json:"name"`
+	Email          string    `json:"email"`
+	Phone          string    `json:"phone"`
+	Address        string    `json:"address"`
+	Lat            *float64  `json:"lat"`
+	Lon            *float64  `json:"lon"`
+	ConsentSameDay bool      `json:"consent_same_day"`
+	ReferralCode   string    `json:"referral_code"`
+	ReferralURL    string    `json:"referral_url" gorm:"-"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
+}
+
+// Location returns the customer's point, if known.
+func (c Customer) Location() (geo.Point, bool) {
+	if c.Lat == nil || c.Lon == nil {
+		return geo.Point{}, false
+	}
+	return geo.Point{Lat: *c.Lat, Lon: *c.Lon}, true
+}
+
+// CustomerInput is the body of PUT /customers/{external_id}.
+type CustomerInput struct {
+	Name           string   `json:"name"`
+	Email          string   `json:"email"`
+	Phone          string   `json:"phone"`
+	Address        string   `json:"address"`
+	Lat            *float64 `json:"lat"`
+	Lon            *float64 `json:"lon"`
+	ConsentSameDay bool     `json:"consent_same_day"`
+}
+
+// Validate checks the input and normalises it in place.
+func (in *CustomerInput) Validate() error {
+	f := apperror.Fields{}
+	in.Name = strings.TrimSpace(in.Name)
+	in.Email = strings.TrimSpace(in.Email)
+	in.Phone = strings.TrimSpace(in.Phone)
+	in.Address = strings.TrimSpace(in.Address)
+	checkText(f, "name", in.Name, true, 200)
+	checkText(f, "address", in.Address, false, 300)
+	checkText(f, "phone", in.Phone, false, 40)
+	if in.Email != "" {
+		if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email || len(in.Email) > 254 {
+			f.Add("email", "must be an e-mail address such as angie@example.com")
+		}
+	}
+	if (in.Lat == nil) != (in.Lon == nil) {
+		f.Add("lat", "lat and lon must be given together")
+	}
+	if in.Lat != nil {
+		if err := geo.CheckLat(*in.Lat); err != nil {
+			f.Add("lat", err.Error())
+		}
+	}
+	if in.Lon != nil {
+		if err := geo.CheckLon(*in.Lon); err != nil {
+			f.Add("lon", err.Error())
+		}
+	}
+	return f.Err()
+}
+
+func (s *Service) withURL(c Customer) Customer {
+	c.ReferralURL = refcode.URL(s.baseURL, c.ReferralCode)
+	return c
+}
+
+// PutCustomer creates or updates the customer the scheduler calls externalID.
+// A new customer gets a referral code that never changes afterwards.
+func (s *Service) PutCustomer(ctx context.Context, tenantID, externalID string, in CustomerInput) (Customer, store.Upserted, error) {
+	if err := CheckExternalID(externalID); err != nil {
+		return Customer{}, store.Updated, apperror.Invalid("external_id", err.Error())
+	}
+	if err := in.Validate(); err != nil {
+		return Customer{}, store.Updated, err
+	}
+	db := s.store.DB.WithContext(ctx)
+	now := s.clock.Now()
+	for attempt := 0; ; attempt++ {
+		c, up, err := store.Upsert[Customer](db, `
+			INSERT INTO customers (tenant_id, external_id, name, email, phone, address, lat, lon,
+			                       consent_same_day, referral_code, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (tenant_id, external_id) DO NOTHING
+			RETURNING *`,
+			[]any{tenantID, externalID, in.Name, in.Email, in.Phone, in.Address, in.Lat, in.Lon,
+				in.ConsentSameDay, refcode.New(), now, now}, `
+			UPDATE customers SET name = ?, email = ?, phone = ?, address = ?, lat = ?, lon = ?,
+			       consent_same_day = ?, updated_at = ?
+			WHERE tenant_id = ? AND external_id = ?
+			RETURNING *`,
+			[]any{in.Name, in.Email, in.Phone, in.Address, in.Lat, in.Lon, in.ConsentSameDay, now,
+				tenantID, externalID})
+		// A fresh code collided with another customer's: draw again.
+		if store.IsUniqueViolation(err) && attempt < 5 {
+			continue
+		}
+		if err != nil {
+			return Customer{}, store.Updated, fmt.Errorf("put customer %s: %w", externalID, err)
+		}
+		return s.withURL(c), up, nil
+	}
+}
+
+// Customer returns one customer by the scheduler's id.
+func (s *Service) Customer(ctx context.Context, tenantID, externalID string) (Customer, error) {
+	var c Customer
+	err := store.Tenant(s.store.DB.WithContext(ctx), tenantID).Where("external_id = ?", externalID).Take(&c).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return c, apperror.NotFound("customer %s not found", externalID)
+	}
+	if err != nil {
+		return c, fmt.Errorf("get customer: %w", err)
+	}
+	return s.withURL(c), nil
+}
+
+// CustomerFilter narrows a customer list.
+type CustomerFilter struct {
+	UpdatedSince *time.Time
+}
+
+// Customers lists customers in id order, one page at a time.
+func (s *Service) Customers(ctx context.Context, tenantID string, f CustomerFilter, p store.Page) ([]Customer, string, error) {
+	q := store.Tenant(s.store.DB.WithContext(ctx), tenantID).Where("id > ?", p.After)
+	if f.UpdatedSince != nil {
+		q = q.Where("updated_at >= ?", f.UpdatedSince.UTC())
+	}
+	var cs []Customer
+	if err := q.Order("id").Limit(p.Limit).Find(&cs).Error; err != nil {
+		return nil, "", fmt.Errorf("list customers: %w", err)
+	}
+	var last int64
+	for i := range cs {
+		cs[i] = s.withURL(cs[i])
+		last = cs[i].ID
+	}
+	return cs, p.Next(len(cs), last), nil
+}
+
+// customerIDs resolves scheduler ids to internal ids within a tenant.
+func customerIDs(db *gorm.DB, tenantID string, externalIDs []string) (map[string]int64, error) {
+	var rows []struct {
+		ID         int64
+		ExternalID string
+	}
+	if err := store.Tenant(db, tenantID).Table("customers").Select("id, external_id").
+		Where("external_id IN ?", externalIDs).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("resolve customers: %w", err)
+	}
+	out := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		out[r.ExternalID] = r.ID
+	}
+	return out, nil
+}
+
+// CustomerID resolves one scheduler id to the internal id, or not_found.
+func (s *Service) CustomerID(ctx context.Context, tenantID, externalID string) (int64, error) {
+	ids, err := customerIDs(s.store.DB.WithContext(ctx), tenantID, []string{externalID})
+	if err != nil {
+		return 0, err
+	}
+	id, ok := ids[externalID]
+	if !ok {
+		return 0, apperror.NotFound("customer %s not found", externalID)
+	}
+	return id, nil
+}

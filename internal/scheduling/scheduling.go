@@ -1,0 +1,79 @@
+// Package scheduling is routeloop's mirror of the scheduler: customers, crews
+// with their members, and visits. The scheduler owns these objects and
+// addresses them by its own ids (external ids); every write is an idempotent
+// upsert keyed by (tenant, external id).
+package scheduling
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/clock"
+	"github.com/routeloop/routeloop/internal/store"
+)
+
+// Service reads and writes the mirror.
+type Service struct {
+	store   *store.Store
+	clock   clock.Clock
+	baseURL string
+}
+
+// NewService returns the mirror over s; baseURL prefixes referral links.
+func NewService(s *store.Store, c clock.Clock, baseURL string) *Service {
+	return &Service{store: s, clock: c, baseURL: strings.TrimRight(baseURL, "/")}
+}
+
+// MaxExternalIDLen bounds the scheduler's ids.
+const MaxExternalIDLen = 128
+
+// CheckExternalID explains why id cannot be a scheduler id, or returns nil.
+func CheckExternalID(id string) error {
+	if id == "" {
+		return errText("must not be empty")
+	}
+	if len(id) > MaxExternalIDLen {
+		return errText("must be at most 128 bytes")
+	}
+	if !utf8.ValidString(id) {
+		return errText("must be valid UTF-8")
+	}
+	for _, r := range id {
+		if unicode.IsControl(r) || unicode.IsSpace(r) || r == '/' {
+			return errText("must not contain spaces, slashes or control characters")
+		}
+	}
+	return nil
+}
+
+type errText string
+
+func (e errText) Error() string { return string(e) }
+
+// checkText validates a free-text field: trimmed length within max.
+func checkText(f apperror.Fields, field, v string, required bool, max int) {
+	switch {
+	case required && strings.TrimSpace(v) == "":
+		f.Add(field, "must not be empty")
+	case utf8.RuneCountInString(v) > max:
+		f.Add(field, "must be at most "+itoa(max)+" characters")
+	case !utf8.ValidString(v):
+		f.Add(field, "must be valid UTF-8")
+	}
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}

@@ -1,0 +1,271 @@
+package scheduling
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/store"
+)
+
+// Visit states.
+const (
+	VisitScheduled = "scheduled"
+	VisitCompleted = "completed"
+	VisitCancelled = "cancelled"
+)
+
+// Visit sources: who created it.
+const (
+	SourceScheduler = "scheduler"
+	SourceRouteloop = "routeloop"
+)
+
+// Visit is one service call on a tenant-local day.
+type Visit struct {
+	ID                 int64          `json:"-"`
+	TenantID           string         `json:"-"`
+	ExternalID         string         `json:"external_id"`
+	CustomerID         int64          `json:"-"`
+	CustomerExternalID string         `json:"customer_id" gorm:"->"`
+	CrewID             *int64         `json:"-"`
+	CrewExternalID     *string        `json:"crew_id" gorm:"->"`
+	ServiceDate        localdate.Date `json:"service_date"`
+	StartAt            *time.Time     `json:"start_at"`
+	RoutePosition      *int           `json:"route_position"`
+	DurationMin        *int           `json:"duration_min"`
+	Status             string         `json:"status"`
+	PriceCents         int64          `json:"price_cents"`
+	Source             string         `json:"source"`
+	CreatedAt          time.Time      `json:"created_at"`
+	UpdatedAt          time.Time      `json:"updated_at"`
+}
+
+// VisitInput is the body of PUT /visits/{external_id}; ids are the
+// scheduler's.
+type VisitInput struct {
+	CustomerID    string  `json:"customer_id"`
+	CrewID        *string `json:"crew_id"`
+	ServiceDate   string  `json:"service_date"`
+	StartAt       *string `json:"start_at"`
+	RoutePosition *int    `json:"route_position"`
+	DurationMin   *int    `json:"duration_min"`
+	Status        string  `json:"status"`
+	PriceCents    int64   `json:"price_cents"`
+}
+
+// MaxPriceCents bounds one visit's price (a billion in major units).
+const MaxPriceCents = 100_000_000_000
+
+// visitFields is VisitInput after validation.
+type visitFields struct {
+	date    localdate.Date
+	startAt *time.Time
+}
+
+// validate checks the input; loc is the tenant's zone, in which start_at must
+// fall on service_date.
+func (in *VisitInput) validate(loc *time.Location) (visitFields, error) {
+	var out visitFields
+	f := apperror.Fields{}
+	if err := CheckExternalID(in.CustomerID); err != nil {
+		f.Add("customer_id", err.Error())
+	}
+	if in.CrewID != nil {
+		if err := CheckExternalID(*in.CrewID); err != nil {
+			f.Add("crew_id", err.Error())
+		}
+	}
+	d, err := localdate.Parse(in.ServiceDate)
+	if err != nil {
+		f.Add("service_date", err.Error())
+	}
+	out.date = d
+	if in.StartAt != nil {
+		t, err := time.Parse(time.RFC3339, *in.StartAt)
+		switch {
+		case err != nil:
+			f.Add("start_at", "must be an RFC 3339 time such as 2026-05-03T08:30:00-07:00")
+		case !d.IsZero() && localdate.In(t, loc) != d:
+			f.Add("start_at", fmt.Sprintf("falls on %s in the tenant's time zone %s, not on service_date %s",
+				localdate.In(t, loc), loc, d))
+		default:
+			u := t.UTC().Truncate(time.Microsecond)
+			out.startAt = &u
+		}
+	}
+	if in.Status == "" {
+		in.Status = VisitScheduled
+	}
+	switch in.Status {
+	case VisitScheduled, VisitCompleted, VisitCancelled:
+	default:
+		f.Add("status", "must be scheduled, completed or cancelled")
+	}
+	if in.PriceCents < 0 {
+		f.Add("price_cents", "must not be negative")
+	} else if in.PriceCents > MaxPriceCents {
+		f.Add("price_cents", "is too large")
+	}
+	if in.RoutePosition != nil && (*in.RoutePosition < 0 || *in.RoutePosition > 10_000) {
+		f.Add("route_position", "must be between 0 and 10000")
+	}
+	if in.DurationMin != nil && (*in.DurationMin < 1 || *in.DurationMin > 24*60) {
+		f.Add("duration_min", "must be between 1 and 1440 minutes")
+	}
+	return out, f.Err()
+}
+
+// PutVisit creates or updates the visit the scheduler calls externalID. Its
+// customer and crew must already be mirrored.
+func (s *Service) PutVisit(ctx context.Context, tenantID string, loc *time.Location, externalID string, in VisitInput) (Visit, store.Upserted, error) {
+	if err := CheckExternalID(externalID); err != nil {
+		return Visit{}, store.Updated, apperror.Invalid("external_id", err.Error())
+	}
+	vf, err := in.validate(loc)
+	if err != nil {
+		return Visit{}, store.Updated, err
+	}
+	db := s.store.DB.WithContext(ctx)
+	customerID, crewID, err := s.resolveVisitRefs(db, tenantID, in)
+	if err != nil {
+		return Visit{}, store.Updated, err
+	}
+	now := s.clock.Now()
+	v, up, err := store.Upsert[Visit](db, `
+		INSERT INTO visits (tenant_id, external_id, customer_id, crew_id, service_date, start_at,
+		                    route_position, duration_min, status, price_cents, source, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (tenant_id, external_id) DO NOTHING
+		RETURNING *`,
+		[]any{tenantID, externalID, customerID, crewID, vf.date, vf.startAt, in.RoutePosition,
+			in.DurationMin, in.Status, in.PriceCents, SourceScheduler, now, now}, `
+		UPDATE visits SET customer_id = ?, crew_id = ?, service_date = ?, start_at = ?, route_position = ?,
+		       duration_min = ?, status = ?, price_cents = ?, updated_at = ?
+		WHERE tenant_id = ? AND external_id = ?
+		RETURNING *`,
+		[]any{customerID, crewID, vf.date, vf.startAt, in.RoutePosition, in.DurationMin, in.Status,
+			in.PriceCents, now, tenantID, externalID})
+	if err != nil {
+		return Visit{}, store.Updated, fmt.Errorf("put visit %s: %w", externalID, err)
+	}
+	v.CustomerExternalID = in.CustomerID
+	v.CrewExternalID = in.CrewID
+	return v, up, nil
+}
+
+func (s *Service) resolveVisitRefs(db *gorm.DB, tenantID string, in VisitInput) (int64, *int64, error) {
+	f := apperror.Fields{}
+	ids, err := customerIDs(db, tenantID, []string{in.CustomerID})
+	if err != nil {
+		return 0, nil, err
+	}
+	customerID, ok := ids[in.CustomerID]
+	if !ok {
+		f.Add("customer_id", "no customer with id "+in.CustomerID+"; send the customer first")
+	}
+	var crewID *int64
+	if in.CrewID != nil {
+		var rows []int64
+		err := store.Tenant(db, tenantID).Table("crews").Where("external_id = ?", *in.CrewID).Pluck("id", &rows).Error
+		if err != nil {
+			return 0, nil, fmt.Errorf("resolve crew: %w", err)
+		}
+		if len(rows) == 0 {
+			f.Add("crew_id", "no crew with id "+*in.CrewID+"; send the crew first")
+		} else {
+			crewID = &rows[0]
+		}
+	}
+	return customerID, crewID, f.Err()
+}
+
+// visitQuery selects visits with their customer's and crew's scheduler ids.
+func visitQuery(db *gorm.DB, tenantID string) *gorm.DB {
+	return db.Table("visits AS v").
+		Select("v.*, c.external_id AS customer_external_id, cr.external_id AS crew_external_id").
+		Joins("JOIN customers c ON c.id = v.customer_id").
+		Joins("LEFT JOIN crews cr ON cr.id = v.crew_id").
+		Where("v.tenant_id = ?", tenantID)
+}
+
+// Visit returns one visit by the scheduler's id.
+func (s *Service) Visit(ctx context.Context, tenantID, externalID string) (Visit, error) {
+	var vs []Visit
+	err := visitQuery(s.store.DB.WithContext(ctx), tenantID).Where("v.external_id = ?", externalID).Limit(1).Scan(&vs).Error
+	if err != nil {
+		return Visit{}, fmt.Errorf("get visit: %w", err)
+	}
+	if len(vs) == 0 {
+		return Visit{}, apperror.NotFound("visit %s not found", externalID)
+	}
+	return vs[0], nil
+}
+
+// VisitFilter narrows a visit list; zero fields don't filter.
+type VisitFilter struct {
+	From, To   localdate.Date // inclusive service_date range
+	CrewID     string
+	CustomerID string
+	Status     string
+}
+
+// ParseVisitFilter reads the list query parameters.
+func ParseVisitFilter(from, to, crewID, customerID, status string) (VisitFilter, error) {
+	f := apperror.Fields{}
+	out := VisitFilter{CrewID: crewID, CustomerID: customerID, Status: status}
+	var err error
+	if from != "" {
+		if out.From, err = localdate.Parse(from); err != nil {
+			f.Add("from", err.Error())
+		}
+	}
+	if to != "" {
+		if out.To, err = localdate.Parse(to); err != nil {
+			f.Add("to", err.Error())
+		}
+	}
+	if !out.From.IsZero() && !out.To.IsZero() && out.To.Before(out.From) {
+		f.Add("to", "must not be before from")
+	}
+	switch status {
+	case "", VisitScheduled, VisitCompleted, VisitCancelled:
+	default:
+		f.Add("status", "must be scheduled, completed or cancelled")
+	}
+	return out, f.Err()
+}
+
+// Visits lists visits in id order, one page at a time.
+func (s *Service) Visits(ctx context.Context, tenantID string, f VisitFilter, p store.Page) ([]Visit, string, error) {
+	q := visitQuery(s.store.DB.WithContext(ctx), tenantID).Where("v.id > ?", p.After)
+	if !f.From.IsZero() {
+		q = q.Where("v.service_date >= ?", f.From)
+	}
+	if !f.To.IsZero() {
+		q = q.Where("v.service_date <= ?", f.To)
+	}
+	if f.CrewID != "" {
+		q = q.Where("cr.external_id = ?", f.CrewID)
+	}
+	if f.CustomerID != "" {
+		q = q.Where("c.external_id = ?", f.CustomerID)
+	}
+	if f.Status != "" {
+		q = q.Where("v.status = ?", strings.ToLower(f.Status))
+	}
+	var vs []Visit
+	if err := q.Order("v.id").Limit(p.Limit).Scan(&vs).Error; err != nil {
+		return nil, "", fmt.Errorf("list visits: %w", err)
+	}
+	var last int64
+	if len(vs) > 0 {
+		last = vs[len(vs)-1].ID
+	}
+	return vs, p.Next(len(vs), last), nil
+}

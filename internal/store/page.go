@@ -1,0 +1,64 @@
+package store
+
+import (
+	"encoding/base64"
+	"strconv"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/routeloop/routeloop/internal/apperror"
+)
+
+// Page is one step of keyset pagination over ids: rows after After, at most
+// Limit of them.
+type Page struct {
+	After int64
+	Limit int
+}
+
+// Page sizes.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 500
+)
+
+// ParsePage reads the limit and cursor query parameters.
+func ParsePage(limit, cursor string) (Page, error) {
+	p := Page{Limit: DefaultLimit}
+	f := apperror.Fields{}
+	if limit != "" {
+		n, err := strconv.Atoi(limit)
+		if err != nil || n < 1 || n > MaxLimit {
+			f.Add("limit", "must be a whole number from 1 to "+strconv.Itoa(MaxLimit))
+		}
+		p.Limit = n
+	}
+	if cursor != "" {
+		raw, err := base64.RawURLEncoding.DecodeString(cursor)
+		n, err2 := strconv.ParseInt(string(raw), 10, 64)
+		if err != nil || err2 != nil || n < 0 {
+			f.Add("cursor", "is not a cursor this API returned")
+		}
+		p.After = n
+	}
+	return p, f.Err()
+}
+
+// Next returns the cursor for the page after one that ended at lastID, or ""
+// when fewer rows than the limit came back.
+func (p Page) Next(got int, lastID int64) string {
+	if got < p.Limit {
+		return ""
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(lastID, 10)))
+}
+
+// LockRows makes a SELECT lock the rows it reads on Postgres. SQLite needs
+// no row lock: its immediate transactions already hold the one write lock.
+func LockRows(tx *gorm.DB) *gorm.DB {
+	if tx.Dialector.Name() == Postgres {
+		return tx.Clauses(clause.Locking{Strength: "UPDATE"})
+	}
+	return tx
+}

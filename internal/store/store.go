@@ -1,0 +1,166 @@
+// Package store opens routeloop's database — an embedded SQLite file by
+// default, PostgreSQL when a URL is given — applies the migrations and offers
+// the two helpers every feature uses: Tx for multi-row writes and Tenant for
+// scoping a query to one tenant.
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/postgres"
+	"gorm.io/gorm"
+	"gorm.io/gorm/logger"
+)
+
+// Dialects routeloop speaks.
+const (
+	SQLite   = "sqlite"
+	Postgres = "postgres"
+)
+
+// Options say which database to open.
+type Options struct {
+	// DatabaseURL selects PostgreSQL (postgres:// or postgresql://). Empty
+	// means the embedded SQLite file under DataDir.
+	DatabaseURL string
+	// DataDir holds routeloop.db when SQLite is used.
+	DataDir string
+	// MaxOpenConns bounds the Postgres pool (default 20).
+	MaxOpenConns int
+	// Logger receives slow-query warnings; nil means silent.
+	Logger *slog.Logger
+}
+
+// Store is an open database.
+type Store struct {
+	DB      *gorm.DB
+	Dialect string
+}
+
+// Open connects to the database the options name. It does not migrate.
+func Open(ctx context.Context, opts Options) (*Store, error) {
+	gcfg := &gorm.Config{
+		Logger:                 logger.Discard,
+		SkipDefaultTransaction: true,
+		PrepareStmt:            false,
+		NowFunc:                func() time.Time { return time.Now().UTC().Truncate(time.Microsecond) },
+	}
+	var (
+		db      *gorm.DB
+		err     error
+		dialect string
+	)
+	switch {
+	case opts.DatabaseURL == "":
+		if opts.DataDir == "" {
+			return nil, errors.New("store: no database URL and no data directory")
+		}
+		if err := os.MkdirAll(opts.DataDir, 0o750); err != nil {
+			return nil, fmt.Errorf("store: create data directory %s: %w", opts.DataDir, err)
+		}
+		dialect = SQLite
+		db, err = gorm.Open(sqlite.Open(sqliteDSN(filepath.Join(opts.DataDir, "routeloop.db"))), gcfg)
+	case strings.HasPrefix(opts.DatabaseURL, "postgres://"), strings.HasPrefix(opts.DatabaseURL, "postgresql://"):
+		dialect = Postgres
+		db, err = gorm.Open(postgres.New(postgres.Config{DSN: opts.DatabaseURL}), gcfg)
+	case strings.HasPrefix(opts.DatabaseURL, "sqlite://"):
+		dialect = SQLite
+		db, err = gorm.Open(sqlite.Open(sqliteDSN(strings.TrimPrefix(opts.DatabaseURL, "sqlite://"))), gcfg)
+	default:
+		return nil, fmt.Errorf("store: database URL must start with postgres:// or sqlite://")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", dialect, err)
+	}
+	sqlDB, err := db.DB()
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if dialect == SQLite {
+		// One writer at a time is SQLite's nature; a small pool with immediate
+		// transactions and a busy timeout makes writers queue instead of fail.
+		sqlDB.SetMaxOpenConns(4)
+	} else {
+		n := opts.MaxOpenConns
+		if n <= 0 {
+			n = 20
+		}
+		sqlDB.SetMaxOpenConns(n)
+		sqlDB.SetMaxIdleConns(n)
+		sqlDB.SetConnMaxIdleTime(5 * time.Minute)
+	}
+	pingCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := sqlDB.PingContext(pingCtx); err != nil {
+		_ = sqlDB.Close()
+		return nil, fmt.Errorf("store: connect to %s: %w", dialect, err)
+	}
+	return &Store{DB: db, Dialect: dialect}, nil
+}
+
+func sqliteDSN(path string) string {
+	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
+}
+
+// Close releases the connections.
+func (s *Store) Close() error {
+	sqlDB, err := s.DB.DB()
+	if err != nil {
+		return err
+	}
+	return sqlDB.Close()
+}
+
+// Tx runs fn in one transaction: committed when fn returns nil, rolled back
+// otherwise (and on panic).
+func (s *Store) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return s.DB.WithContext(ctx).Transaction(fn)
+}
+
+// Tenant scopes a query to one tenant's rows. Every feature query starts here
+// (or adds tenant_id itself in hand-written SQL): forgetting it is how one
+// company would see another's customers.
+func Tenant(db *gorm.DB, tenantID string) *gorm.DB {
+	return db.Where("tenant_id = ?", tenantID)
+}
+
+// IsUniqueViolation reports whether err is a unique-key conflict in either
+// dialect.
+func IsUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	if errors.Is(err, gorm.ErrDuplicatedKey) {
+		return true
+	}
+	msg := err.Error()
+	return strings.Contains(msg, "SQLSTATE 23505") || strings.Contains(msg, "UNIQUE constraint failed")
+}
+
+// Ready reports whether the database answers and its schema is current.
+func (s *Store) Ready(ctx context.Context) error {
+	sqlDB, err := s.DB.DB()
+	if err != nil {
+		return err
+	}
+	if err := sqlDB.PingContext(ctx); err != nil {
+		return fmt.Errorf("database unreachable: %w", err)
+	}
+	pending, err := s.Pending(ctx)
+	if err != nil {
+		return err
+	}
+	if len(pending) > 0 {
+		return fmt.Errorf("%d migration(s) not applied, first %s", len(pending), pending[0])
+	}
+	return nil
+}
