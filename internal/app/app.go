@@ -78,6 +78,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 func Wire(cfg config.Config, s *store.Store, c clock.Clock, log *slog.Logger) *App {
 	a := &App{Config: cfg, Log: log, Clock: c, Store: s}
 	a.Tenants = tenant.NewService(s, c)
+	a.Tenants.CacheKeys(cfg.AuthCacheTTL)
 	a.Mirror = scheduling.NewService(s, c, cfg.PublicURL())
 	a.Invoices = invoice.NewService(s, c)
 	a.HTTP = httpapi.New(httpapi.Deps{

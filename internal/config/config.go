@@ -42,6 +42,10 @@ type Config struct {
 	LogFormat string `yaml:"log_format"`
 	// ShutdownTimeout is how long in-flight requests get on stop.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	// AuthCacheTTL is how long a resolved API key is remembered; a key
+	// revoked on another replica or by the CLI keeps working this long.
+	// 0 looks every key up.
+	AuthCacheTTL time.Duration `yaml:"auth_cache_ttl"`
 }
 
 // Defaults are the settings with nothing configured.
@@ -54,6 +58,7 @@ func Defaults() Config {
 		LogLevel:        "info",
 		LogFormat:       "text",
 		ShutdownTimeout: 15 * time.Second,
+		AuthCacheTTL:    10 * time.Second,
 	}
 }
 
@@ -179,6 +184,9 @@ func (c *Config) Validate() error {
 	case "text", "json":
 	default:
 		return fmt.Errorf("setting log_format: %q is not text or json", c.LogFormat)
+	}
+	if c.AuthCacheTTL < 0 || c.AuthCacheTTL > time.Hour {
+		return errors.New("setting auth_cache_ttl: must be between 0s and 1h")
 	}
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("setting shutdown_timeout: must be positive")

@@ -1,20 +1,406 @@
-// Package demo loads a realistic demo tenant.
+// Package demo loads a realistic demo tenant: Greenway Lawn & Landscape, a
+// landscaping company in Portland, Oregon, with four crews, 300 customers in
+// real neighbourhoods (many of them in clusters of neighbours a few blocks
+// apart), four weeks of past and four weeks of upcoming visits, and an
+// invoice for every past completed visit.
+//
+// Seed is idempotent: every object has a fixed external id and is written
+// through the services' upserts, and objects already stored as generated are
+// not written again. Loading the demo again weeks later adds the new weeks
+// and moves invoices on in their life (draft → issued → paid); it never
+// changes an issued invoice.
 package demo
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
 
+	"github.com/routeloop/routeloop/geo"
 	"github.com/routeloop/routeloop/internal/app"
+	"github.com/routeloop/routeloop/internal/invoice"
+	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/store"
+	"github.com/routeloop/routeloop/internal/tenant"
 )
+
+// The demo tenant.
+const (
+	TenantName = "Greenway Lawn & Landscape (demo)"
+	Timezone   = "America/Los_Angeles"
+	Currency   = "USD"
+	// DemoAPIKey is the demo tenant's well-known admin key, so the README's
+	// curl examples work. Anyone can read it: never load the demo into a
+	// database that holds real tenants' data.
+	DemoAPIKey = "rl_demo_greenway_admin_key_not_for_production"
+)
+
+// Counts is how many objects of each kind.
+type Counts struct {
+	Customers, Crews, Visits, Invoices int
+}
 
 // Result says what Seed loaded.
 type Result struct {
-	TenantID string
-	APIKey   string
+	TenantID   string
+	TenantName string
+	APIKey     string
+	// Created is true when this run created the tenant, false when it topped
+	// up an existing one.
+	Created bool
+	// Today is the tenant-local date the data was built around; visits run
+	// From..To (inclusive).
+	Today, From, To localdate.Date
+	// Total is the demo data set for this window; Added and Updated are what
+	// this run wrote (everything else was already stored as generated).
+	Total, Added, Updated Counts
 }
 
 // Summary is one line for the terminal.
-func (r Result) Summary() string { return "demo tenant " + r.TenantID }
+func (r Result) Summary() string {
+	t := r.Total
+	data := fmt.Sprintf("%d customers, %d crews, %d visits (%s to %s), %d invoices",
+		t.Customers, t.Crews, t.Visits, r.From, r.To, t.Invoices)
+	if r.Created {
+		return fmt.Sprintf("demo tenant %q (%s) created: %s", r.TenantName, r.TenantID, data)
+	}
+	a, u := r.Added, r.Updated
+	return fmt.Sprintf("demo tenant %q (%s) topped up: %s; added %d customers, %d crews, %d visits, %d invoices; updated %d visits, %d invoices",
+		r.TenantName, r.TenantID, data, a.Customers, a.Crews, a.Visits, a.Invoices, u.Visits, u.Invoices)
+}
 
-// Seed loads the demo tenant (placeholder).
-func Seed(ctx context.Context, a *app.App) (Result, error) { return Result{}, nil }
+// Seed loads the demo tenant, creating it when no tenant has its name, and
+// brings its data up to date with today.
+func Seed(ctx context.Context, a *app.App) (Result, error) {
+	t, created, err := ensureTenant(ctx, a)
+	if err != nil {
+		return Result{}, err
+	}
+	loc := t.Location()
+	ds := build(localdate.In(a.Clock.Now(), loc), loc)
+	res := Result{
+		TenantID: t.ID, TenantName: t.Name, APIKey: DemoAPIKey, Created: created,
+		Today: ds.today, From: ds.from, To: ds.to,
+		Total: Counts{Customers: len(ds.customers), Crews: len(crews), Visits: len(ds.visits), Invoices: len(ds.invoices)},
+	}
+	w := writer{a: a, t: t, res: &res}
+	steps := []func(context.Context, dataset) error{w.crews, w.customers, w.visits, w.invoices}
+	for _, step := range steps {
+		if err := step(ctx, ds); err != nil {
+			return res, err
+		}
+	}
+	return res, nil
+}
+
+// ensureTenant finds the demo tenant by name or creates it, and makes sure
+// the well-known key acts for it.
+func ensureTenant(ctx context.Context, a *app.App) (tenant.Tenant, bool, error) {
+	t, found, err := a.Tenants.FindByName(ctx, TenantName)
+	if err != nil {
+		return t, false, err
+	}
+	if !found {
+		// Create also issues a random admin key; the demo uses its own.
+		if t, _, err = a.Tenants.Create(ctx, tenant.NewTenant{Name: TenantName, Timezone: Timezone, Currency: Currency}); err != nil {
+			return t, false, fmt.Errorf("create demo tenant: %w", err)
+		}
+	}
+	if err := a.Tenants.ImportKey(ctx, t.ID, tenant.RoleAdmin, DemoAPIKey); err != nil {
+		return t, false, err
+	}
+	// ImportKey keeps a stored key as it is, even if it belongs to another
+	// tenant or was revoked: check that the key really opens this tenant.
+	p, err := a.Tenants.Authenticate(ctx, DemoAPIKey)
+	if err != nil {
+		return t, false, fmt.Errorf("the demo API key does not work (revoked?): %w", err)
+	}
+	if p.TenantID != t.ID || p.Role != tenant.RoleAdmin {
+		return t, false, fmt.Errorf("the demo API key acts as %s for tenant %s, not as admin for the demo tenant %s", p.Role, p.TenantID, t.ID)
+	}
+	return t, !found, nil
+}
+
+// writer puts the data set through the services.
+type writer struct {
+	a   *app.App
+	t   tenant.Tenant
+	res *Result
+	mu  sync.Mutex // guards res while workers write
+}
+
+func (w *writer) count(up store.Upserted, added, updated *int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if up == store.Created {
+		*added++
+	} else {
+		*updated++
+	}
+}
+
+func (w *writer) crews(ctx context.Context, _ dataset) error {
+	stored := map[string]scheduling.Crew{}
+	for p := (store.Page{Limit: store.MaxLimit}); ; {
+		cs, _, err := w.a.Mirror.Crews(ctx, w.t.ID, p)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			stored[c.ExternalID] = c
+		}
+		if len(cs) < p.Limit {
+			break
+		}
+		p.After = cs[len(cs)-1].ID
+	}
+	for _, cr := range crews {
+		in := crewInput(cr)
+		if old, ok := stored[cr.id]; ok && sameCrew(old, in) {
+			continue
+		}
+		_, up, err := w.a.Mirror.PutCrew(ctx, w.t.ID, cr.id, in)
+		if err != nil {
+			return err
+		}
+		w.count(up, &w.res.Added.Crews, &w.res.Updated.Crews)
+	}
+	return nil
+}
+
+func crewInput(cr crewSpec) scheduling.CrewInput {
+	lat, lon := cr.depot.Lat, cr.depot.Lon
+	in := scheduling.CrewInput{Name: cr.name + " (" + cr.yard + ")", DepotLat: &lat, DepotLon: &lon}
+	for i, m := range cr.members {
+		in.Members = append(in.Members, scheduling.MemberInput{
+			ExternalID: fmt.Sprintf("%s-member-%d", cr.id, i+1),
+			Name:       m[0],
+			Email:      m[1] + "@greenway-lawn.example.com",
+		})
+	}
+	return in
+}
+
+func sameCrew(c scheduling.Crew, in scheduling.CrewInput) bool {
+	if c.Name != in.Name || c.DepotLat != *in.DepotLat || c.DepotLon != *in.DepotLon || len(c.Members) != len(in.Members) {
+		return false
+	}
+	for i, m := range in.Members {
+		o := c.Members[i]
+		if o.ExternalID != m.ExternalID || o.Name != m.Name || o.Email != m.Email {
+			return false
+		}
+	}
+	return true
+}
+
+func (w *writer) customers(ctx context.Context, ds dataset) error {
+	stored := map[string]scheduling.Customer{}
+	for p := (store.Page{Limit: store.MaxLimit}); ; {
+		cs, _, err := w.a.Mirror.Customers(ctx, w.t.ID, scheduling.CustomerFilter{}, p)
+		if err != nil {
+			return err
+		}
+		for _, c := range cs {
+			stored[c.ExternalID] = c
+		}
+		if len(cs) < p.Limit {
+			break
+		}
+		p.After = cs[len(cs)-1].ID
+	}
+	return parallel(ctx, 1, len(ds.customers), func(ctx context.Context, i int) error {
+		c := ds.customers[i]
+		if old, ok := stored[c.id]; ok && sameCustomer(old, c.input) {
+			return nil
+		}
+		_, up, err := w.a.Mirror.PutCustomer(ctx, w.t.ID, c.id, c.input)
+		if err != nil {
+			return err
+		}
+		w.count(up, &w.res.Added.Customers, &w.res.Updated.Customers)
+		return nil
+	})
+}
+
+func sameCustomer(c scheduling.Customer, in scheduling.CustomerInput) bool {
+	p, ok := c.Location()
+	return ok && c.Name == in.Name && c.Email == in.Email && c.Phone == in.Phone && c.Address == in.Address &&
+		p == (geo.Point{Lat: *in.Lat, Lon: *in.Lon}) && c.ConsentSameDay == in.ConsentSameDay
+}
+
+func (w *writer) visits(ctx context.Context, ds dataset) error {
+	stored := map[string]scheduling.Visit{}
+	f := scheduling.VisitFilter{From: ds.from, To: ds.to}
+	for p := (store.Page{Limit: store.MaxLimit}); ; {
+		vs, _, err := w.a.Mirror.Visits(ctx, w.t.ID, f, p)
+		if err != nil {
+			return err
+		}
+		for _, v := range vs {
+			stored[v.ExternalID] = v
+		}
+		if len(vs) < p.Limit {
+			break
+		}
+		p.After = vs[len(vs)-1].ID
+	}
+	loc := w.t.Location()
+	return parallel(ctx, writers, len(ds.visits), func(ctx context.Context, i int) error {
+		v := ds.visits[i]
+		if old, ok := stored[v.id]; ok && sameVisit(old, v) {
+			return nil
+		}
+		_, up, err := w.a.Mirror.PutVisit(ctx, w.t.ID, loc, v.id, visitInput(v))
+		if err != nil {
+			return err
+		}
+		w.count(up, &w.res.Added.Visits, &w.res.Updated.Visits)
+		return nil
+	})
+}
+
+func visitInput(v visitSpec) scheduling.VisitInput {
+	crew, start := v.crew, v.start.Format(time.RFC3339)
+	pos, minutes := v.position, v.customer.minutes
+	return scheduling.VisitInput{
+		CustomerID:    v.customer.id,
+		CrewID:        &crew,
+		ServiceDate:   v.date.String(),
+		StartAt:       &start,
+		RoutePosition: &pos,
+		DurationMin:   &minutes,
+		Status:        v.status,
+		PriceCents:    v.customer.price,
+	}
+}
+
+func sameVisit(o scheduling.Visit, v visitSpec) bool {
+	return o.CustomerExternalID == v.customer.id && o.CrewExternalID != nil && *o.CrewExternalID == v.crew &&
+		o.ServiceDate == v.date && o.StartAt != nil && o.StartAt.Equal(v.start) &&
+		o.RoutePosition != nil && *o.RoutePosition == v.position &&
+		o.DurationMin != nil && *o.DurationMin == v.customer.minutes &&
+		o.Status == v.status && o.PriceCents == v.customer.price
+}
+
+func (w *writer) invoices(ctx context.Context, ds dataset) error {
+	// Look every invoice of the window up first: an issued or paid invoice
+	// is never written with different content, and one already stored as
+	// generated is left alone.
+	stored := map[string]invoice.Invoice{}
+	for p := (store.Page{Limit: store.MaxLimit}); ; {
+		invs, _, err := w.a.Invoices.List(ctx, w.t.ID, invoice.Filter{}, p)
+		if err != nil {
+			return err
+		}
+		for _, inv := range invs {
+			stored[inv.ExternalID] = inv
+		}
+		if len(invs) < p.Limit {
+			break
+		}
+		p.After = invs[len(invs)-1].ID
+	}
+	return parallel(ctx, writers, len(ds.invoices), func(ctx context.Context, i int) error {
+		inv := ds.invoices[i]
+		if old, ok := stored[inv.id]; ok {
+			if !invoiceNeedsPut(old, inv) {
+				return nil
+			}
+			if old.Status == invoice.StatusDraft && inv.status == invoice.StatusPaid {
+				// A draft is issued before it is paid (a rerun weeks later
+				// finds last week's drafts paid by now).
+				issue := inv.input
+				issue.Status = invoice.StatusIssued
+				if _, _, err := w.a.Invoices.Put(ctx, w.t.ID, w.t.Currency, inv.id, issue); err != nil {
+					return err
+				}
+			}
+		}
+		_, up, err := w.a.Invoices.Put(ctx, w.t.ID, w.t.Currency, inv.id, inv.input)
+		if err != nil {
+			return err
+		}
+		w.count(up, &w.res.Added.Invoices, &w.res.Updated.Invoices)
+		return nil
+	})
+}
+
+// invoiceNeedsPut decides about an invoice that is already stored: a draft
+// is rewritten when its lines or state differ, an issued invoice only moves
+// on to paid (with exactly the lines it has), anything else stays as it is.
+func invoiceNeedsPut(old invoice.Invoice, inv invoiceSpec) bool {
+	same := sameLines(old, inv.input)
+	switch old.Status {
+	case invoice.StatusDraft:
+		return !same || inv.status != invoice.StatusDraft
+	case invoice.StatusIssued:
+		return same && inv.status == invoice.StatusPaid
+	}
+	return false
+}
+
+func sameLines(old invoice.Invoice, in invoice.Input) bool {
+	if old.CustomerExternalID != in.CustomerID {
+		return false
+	}
+	var service []invoice.Line
+	for _, l := range old.Lines {
+		if l.Kind == invoice.KindService {
+			service = append(service, l)
+		}
+	}
+	return slices.EqualFunc(service, in.Lines, func(a invoice.Line, b invoice.LineInput) bool {
+		return a.Description == b.Description && a.AmountCents == b.AmountCents &&
+			(a.VisitExternalID == nil) == (b.VisitID == nil) &&
+			(a.VisitExternalID == nil || *a.VisitExternalID == *b.VisitID)
+	})
+}
+
+// writers is how many visit and invoice writes run at once. SQLite takes one
+// writer at a time anyway (its busy timeout queues the rest); Postgres loads
+// the demo about three times faster with 8 than with 1. Customers are written
+// one at a time so their internal ids, and so every list, follow cust-0001,
+// cust-0002, ...
+const writers = 1
+
+// parallel runs fn for 0..n-1 on workers goroutines and returns the first
+// error; after an error no new work starts.
+func parallel(parent context.Context, workers, n int, fn func(context.Context, int) error) error {
+	ctx, cancel := context.WithCancel(parent)
+	defer cancel()
+	next := make(chan int)
+	var (
+		wg    sync.WaitGroup
+		once  sync.Once
+		first error
+	)
+	for range min(workers, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := fn(ctx, i); err != nil {
+					once.Do(func() { first = err; cancel() })
+				}
+			}
+		}()
+	}
+feed:
+	for i := 0; i < n; i++ {
+		select {
+		case next <- i:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if first == nil {
+		first = parent.Err()
+	}
+	return first
+}

@@ -24,38 +24,31 @@ func principal(c echo.Context) tenant.Principal {
 var errNoKey = &apperror.Error{Code: apperror.CodeUnauthorized,
 	Message: "send an API key as: Authorization: Bearer <key>"}
 
-// authenticate resolves the bearer key to a principal or answers 401.
-func (a *API) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Request().Header.Get(echo.HeaderAuthorization)
-		scheme, key, ok := strings.Cut(h, " ")
-		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(key) == "" {
-			return errNoKey
-		}
-		p, err := a.tenants.Authenticate(c.Request().Context(), strings.TrimSpace(key))
-		if err != nil {
-			return err
-		}
-		c.Set(principalKey, p)
-		return next(c)
-	}
-}
-
-// allow lets only the given roles through; admin is always allowed.
-func allow(roles ...string) echo.MiddlewareFunc {
+// allow authenticates the bearer key (401 when missing, unknown or revoked)
+// and lets only the given roles through (403); admin is always allowed.
+func (a *API) allow(roles ...string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			role := principal(c).Role
-			if role == tenant.RoleAdmin {
+			h := c.Request().Header.Get(echo.HeaderAuthorization)
+			scheme, key, ok := strings.Cut(h, " ")
+			if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(key) == "" {
+				return errNoKey
+			}
+			p, err := a.tenants.Authenticate(c.Request().Context(), strings.TrimSpace(key))
+			if err != nil {
+				return err
+			}
+			c.Set(principalKey, p)
+			if p.Role == tenant.RoleAdmin {
 				return next(c)
 			}
 			for _, r := range roles {
-				if r == role {
+				if r == p.Role {
 					return next(c)
 				}
 			}
 			return &apperror.Error{Code: apperror.CodeForbidden,
-				Message: fmt.Sprintf("a %s key may not do this", role)}
+				Message: fmt.Sprintf("a %s key may not do this", p.Role)}
 		}
 	}
 }

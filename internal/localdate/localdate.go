@@ -50,7 +50,9 @@ func (d Date) Start(loc *time.Location) time.Time {
 }
 
 // AddDays returns the date n days later (earlier when n < 0).
-func (d Date) AddDays(n int) Date { return Of(time.Date(d.Year, d.Month, d.Day+n, 12, 0, 0, 0, time.UTC)) }
+func (d Date) AddDays(n int) Date {
+	return Of(time.Date(d.Year, d.Month, d.Day+n, 12, 0, 0, 0, time.UTC))
+}
 
 // Before reports whether d comes before o.
 func (d Date) Before(o Date) bool { return d.String() < o.String() }

@@ -90,7 +90,7 @@ func (in *CrewInput) Validate() error {
 		}
 		seen[m.ExternalID] = true
 		checkText(f, field+".name", m.Name, true, 200)
-		checkText(f, field+".email", m.Email, false, 254)
+		checkEmail(f, field+".email", m.Email)
 	}
 	return f.Err()
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/mail"
 	"strings"
 	"time"
 
@@ -63,11 +62,7 @@ func (in *CustomerInput) Validate() error {
 	checkText(f, "name", in.Name, true, 200)
 	checkText(f, "address", in.Address, false, 300)
 	checkText(f, "phone", in.Phone, false, 40)
-	if in.Email != "" {
-		if a, err := mail.ParseAddress(in.Email); err != nil || a.Address != in.Email || len(in.Email) > 254 {
-			f.Add("email", "must be an e-mail address such as angie@example.com")
-		}
-	}
+	checkEmail(f, "email", in.Email)
 	if (in.Lat == nil) != (in.Lon == nil) {
 		f.Add("lat", "lat and lon must be given together")
 	}

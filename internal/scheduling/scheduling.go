@@ -5,6 +5,7 @@
 package scheduling
 
 import (
+	"net/mail"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -76,4 +77,14 @@ func itoa(n int) string {
 		n /= 10
 	}
 	return string(b[i:])
+}
+
+// checkEmail validates an optional e-mail address.
+func checkEmail(f apperror.Fields, field, v string) {
+	if v == "" {
+		return
+	}
+	if a, err := mail.ParseAddress(v); err != nil || a.Address != v || len(v) > 254 {
+		f.Add(field, "must be an e-mail address such as angie@example.com")
+	}
 }

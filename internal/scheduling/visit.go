@@ -159,30 +159,38 @@ func (s *Service) PutVisit(ctx context.Context, tenantID string, loc *time.Locat
 	return v, up, nil
 }
 
+// resolveVisitRefs maps the scheduler's customer and crew ids to internal
+// ids in one round trip.
 func (s *Service) resolveVisitRefs(db *gorm.DB, tenantID string, in VisitInput) (int64, *int64, error) {
-	f := apperror.Fields{}
-	ids, err := customerIDs(db, tenantID, []string{in.CustomerID})
-	if err != nil {
-		return 0, nil, err
+	crewExt := ""
+	if in.CrewID != nil {
+		crewExt = *in.CrewID
 	}
-	customerID, ok := ids[in.CustomerID]
-	if !ok {
+	var ref struct {
+		CustomerID *int64
+		CrewID     *int64
+	}
+	err := db.Raw(`SELECT
+		(SELECT id FROM customers WHERE tenant_id = ? AND external_id = ?) AS customer_id,
+		(SELECT id FROM crews WHERE tenant_id = ? AND external_id = ?) AS crew_id`,
+		tenantID, in.CustomerID, tenantID, crewExt).Scan(&ref).Error
+	if err != nil {
+		return 0, nil, fmt.Errorf("resolve customer and crew: %w", err)
+	}
+	f := apperror.Fields{}
+	if ref.CustomerID == nil {
 		f.Add("customer_id", "no customer with id "+in.CustomerID+"; send the customer first")
 	}
-	var crewID *int64
-	if in.CrewID != nil {
-		var rows []int64
-		err := store.Tenant(db, tenantID).Table("crews").Where("external_id = ?", *in.CrewID).Pluck("id", &rows).Error
-		if err != nil {
-			return 0, nil, fmt.Errorf("resolve crew: %w", err)
-		}
-		if len(rows) == 0 {
-			f.Add("crew_id", "no crew with id "+*in.CrewID+"; send the crew first")
-		} else {
-			crewID = &rows[0]
-		}
+	if in.CrewID != nil && ref.CrewID == nil {
+		f.Add("crew_id", "no crew with id "+*in.CrewID+"; send the crew first")
 	}
-	return customerID, crewID, f.Err()
+	if err := f.Err(); err != nil {
+		return 0, nil, err
+	}
+	if in.CrewID == nil {
+		ref.CrewID = nil
+	}
+	return *ref.CustomerID, ref.CrewID, nil
 }
 
 // visitQuery selects visits with their customer's and crew's scheduler ids.

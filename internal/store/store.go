@@ -106,9 +106,13 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	return &Store{DB: db, Dialect: dialect}, nil
 }
 
+// sqliteDSN sets WAL, a busy timeout and immediate transactions: a write
+// transaction takes the write lock at BEGIN and waits for it, instead of
+// failing with SQLITE_BUSY when it upgrades from reading. (No _time_format:
+// the driver ignores _txlock when it is given.)
 func sqliteDSN(path string) string {
 	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
-		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate&_time_format=sqlite"
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 }
 
 // Close releases the connections.

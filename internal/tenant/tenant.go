@@ -79,10 +79,17 @@ type Principal struct {
 type Service struct {
 	store *store.Store
 	clock clock.Clock
+	keys  *keyCache
 }
 
-// NewService returns a tenant service over s.
+// NewService returns a tenant service over s that looks every key up in the
+// database.
 func NewService(s *store.Store, c clock.Clock) *Service { return &Service{store: s, clock: c} }
+
+// CacheKeys makes Authenticate remember resolved keys for ttl (0: never).
+func (s *Service) CacheKeys(ttl time.Duration) {
+	s.keys = &keyCache{ttl: ttl, entries: map[string]cachedKey{}}
+}
 
 // NewTenant is what it takes to create a tenant.
 type NewTenant struct {
@@ -226,6 +233,7 @@ func (s *Service) RevokeKey(ctx context.Context, tenantID string, keyID int64) e
 	if res.Error != nil {
 		return fmt.Errorf("revoke key: %w", res.Error)
 	}
+	s.keys.forgetKey(keyID)
 	if res.RowsAffected == 0 {
 		var n int64
 		store.Tenant(s.store.DB.WithContext(ctx), tenantID).Model(&APIKey{}).Where("id = ?", keyID).Count(&n)
@@ -254,6 +262,11 @@ func (s *Service) Authenticate(ctx context.Context, plain string) (Principal, er
 	if !strings.HasPrefix(plain, keyPrefix) || len(plain) > 200 {
 		return Principal{}, ErrUnauthorized
 	}
+	hash := HashKey(plain)
+	now := time.Now()
+	if p, ok := s.keys.get(hash, now); ok {
+		return p, nil
+	}
 	var row struct {
 		ID       int64
 		TenantID string
@@ -264,7 +277,7 @@ func (s *Service) Authenticate(ctx context.Context, plain string) (Principal, er
 	err := s.store.DB.WithContext(ctx).Raw(`
 		SELECT k.id, k.tenant_id, k.role, t.timezone, t.currency
 		FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
-		WHERE k.key_hash = ? AND k.revoked_at IS NULL`, HashKey(plain)).Scan(&row).Error
+		WHERE k.key_hash = ? AND k.revoked_at IS NULL`, hash).Scan(&row).Error
 	if err != nil {
 		return Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
@@ -275,7 +288,9 @@ func (s *Service) Authenticate(ctx context.Context, plain string) (Principal, er
 	if err != nil {
 		return Principal{}, fmt.Errorf("tenant %s time zone: %w", row.TenantID, err)
 	}
-	return Principal{TenantID: row.TenantID, Role: row.Role, KeyID: row.ID, Location: loc, Currency: row.Currency}, nil
+	p := Principal{TenantID: row.TenantID, Role: row.Role, KeyID: row.ID, Location: loc, Currency: row.Currency}
+	s.keys.put(hash, p, now)
+	return p, nil
 }
 
 const keyPrefix = "rl_"

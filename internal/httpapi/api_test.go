@@ -1,0 +1,311 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/routeloop/routeloop/internal/store"
+	"github.com/routeloop/routeloop/internal/store/storetest"
+	"github.com/routeloop/routeloop/internal/tenant"
+)
+
+// Every route, with what another tenant's key sees when it names Greenway's
+// objects. A route added without a case here fails the test: isolation is
+// proven route by route.
+func TestAnotherTenantSeesNothingThroughAnyRoute(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		h := newHarness(t, s)
+		h.seed(h.keys[tenant.RoleAdmin], "")
+		rival := h.rivalKey
+		cases := map[string]func(t *testing.T){
+			"GET /api/v1/customers/:external_id": func(t *testing.T) {
+				expectNotFound(t, h.do("GET", "/api/v1/customers/angie", rival, nil))
+			},
+			"GET /api/v1/crews/:external_id": func(t *testing.T) {
+				expectNotFound(t, h.do("GET", "/api/v1/crews/north", rival, nil))
+			},
+			"GET /api/v1/visits/:external_id": func(t *testing.T) {
+				expectNotFound(t, h.do("GET", "/api/v1/visits/v1", rival, nil))
+			},
+			"GET /api/v1/invoices/:external_id": func(t *testing.T) {
+				expectNotFound(t, h.do("GET", "/api/v1/invoices/inv1", rival, nil))
+			},
+			"GET /api/v1/customers": func(t *testing.T) { expectEmptyList(t, h.do("GET", "/api/v1/customers", rival, nil), "customers") },
+			"GET /api/v1/crews":     func(t *testing.T) { expectEmptyList(t, h.do("GET", "/api/v1/crews", rival, nil), "crews") },
+			"GET /api/v1/visits": func(t *testing.T) {
+				expectEmptyList(t, h.do("GET", "/api/v1/visits?customer_id=angie", rival, nil), "visits")
+			},
+			"GET /api/v1/invoices": func(t *testing.T) {
+				expectEmptyList(t, h.do("GET", "/api/v1/invoices?customer_id=angie", rival, nil), "invoices")
+			},
+			"PUT /api/v1/customers/:external_id": func(t *testing.T) {
+				// Rival's PUT of the same id makes Rival's own customer; Greenway's is untouched.
+				r := h.do("PUT", "/api/v1/customers/angie", rival, map[string]any{"name": "Someone Else"})
+				if r.Status != http.StatusCreated {
+					t.Fatalf("status %d: %s", r.Status, r.Raw)
+				}
+				mine := h.must(200, "GET", "/api/v1/customers/angie", nil)
+				if mine.Body["name"] != "Angie Baker" || mine.Body["referral_code"] == r.Body["referral_code"] {
+					t.Fatalf("Greenway's customer changed or shares a code: %s", mine.Raw)
+				}
+			},
+			"PUT /api/v1/crews/:external_id": func(t *testing.T) {
+				r := h.do("PUT", "/api/v1/crews/north", rival, map[string]any{"name": "Rival crew", "depot_lat": 52.5, "depot_lon": 13.4,
+					"members": []any{map[string]any{"external_id": "sam", "name": "Other Sam"}}})
+				if r.Status != http.StatusCreated {
+					t.Fatalf("status %d: %s", r.Status, r.Raw)
+				}
+				mine := h.must(200, "GET", "/api/v1/crews/north", nil)
+				if mine.Body["name"] != "North crew" || !strings.Contains(string(mine.Raw), `"Sam"`) {
+					t.Fatalf("Greenway's crew changed: %s", mine.Raw)
+				}
+			},
+			"PUT /api/v1/visits/:external_id": func(t *testing.T) {
+				// Naming Greenway's customer and crew does not reach them.
+				r := h.do("PUT", "/api/v1/visits/v9", rival, map[string]any{"customer_id": "angie-b", "crew_id": "north-b", "service_date": "2026-05-05"})
+				if r.Status != http.StatusUnprocessableEntity || r.field("customer_id") == "" || r.field("crew_id") == "" {
+					t.Fatalf("status %d: %s", r.Status, r.Raw)
+				}
+			},
+			"PUT /api/v1/invoices/:external_id": func(t *testing.T) {
+				h.do("PUT", "/api/v1/customers/bob", rival, map[string]any{"name": "Bob"})
+				r := h.do("PUT", "/api/v1/invoices/inv9", rival, map[string]any{"customer_id": "bob",
+					"lines": []any{map[string]any{"visit_id": "v1", "description": "x", "amount_cents": 1}}})
+				if r.Status != http.StatusUnprocessableEntity || r.field("lines[0].visit_id") == "" {
+					t.Fatalf("status %d: %s", r.Status, r.Raw)
+				}
+			},
+		}
+		public := map[string]bool{"GET /healthz": true, "GET /readyz": true, "GET /api/v1/openapi.json": true}
+		routes := h.app.HTTP.Routes()
+		// Reads first: the PUT cases then give Rival objects of the same ids.
+		sort.SliceStable(routes, func(i, j int) bool { return routes[i].Method == "GET" && routes[j].Method != "GET" })
+		for _, rt := range routes {
+			name := rt.Method + " " + rt.Path
+			if public[name] || strings.HasSuffix(rt.Path, "/*") || rt.Method == echo.RouteNotFound {
+				continue
+			}
+			check, ok := cases[name]
+			if !ok {
+				t.Errorf("route %s has no tenant-isolation case", name)
+				continue
+			}
+			t.Run(name, check)
+		}
+	})
+}
+
+func expectNotFound(t *testing.T, r response) {
+	t.Helper()
+	if r.Status != http.StatusNotFound || r.errorCode() != "not_found" {
+		t.Fatalf("status %d, want 404 not_found: %s", r.Status, r.Raw)
+	}
+}
+
+func expectEmptyList(t *testing.T, r response, name string) {
+	t.Helper()
+	items, ok := r.Body[name].([]any)
+	if r.Status != http.StatusOK || !ok || len(items) != 0 {
+		t.Fatalf("status %d, want 200 with no %s: %s", r.Status, name, r.Raw)
+	}
+}
+
+func TestRolesAndKeys(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		h := newHarness(t, s)
+		h.seed(h.keys[tenant.RoleIntegration], "") // integration keys write the mirror
+		invoice := map[string]any{"customer_id": "angie", "lines": []any{}}
+		cases := []struct {
+			name, method, path, role string
+			body                     any
+			want                     int
+		}{
+			{"crew cannot write invoices", "PUT", "/api/v1/invoices/inv2", tenant.RoleCrew, invoice, 403},
+			{"crew cannot read invoices", "GET", "/api/v1/invoices/inv1", tenant.RoleCrew, nil, 403},
+			{"crew reads its visits", "GET", "/api/v1/visits?crew_id=north", tenant.RoleCrew, nil, 200},
+			{"dispatcher cannot rewrite the mirror", "PUT", "/api/v1/customers/zed", tenant.RoleDispatcher, map[string]any{"name": "Zed"}, 403},
+			{"dispatcher reads invoices", "GET", "/api/v1/invoices/inv1", tenant.RoleDispatcher, nil, 200},
+			{"integration writes invoices", "PUT", "/api/v1/invoices/inv2", tenant.RoleIntegration, invoice, 201},
+			{"admin may do anything", "PUT", "/api/v1/customers/zed", tenant.RoleAdmin, map[string]any{"name": "Zed"}, 201},
+		}
+		for _, c := range cases {
+			r := h.do(c.method, c.path, h.keys[c.role], c.body)
+			if r.Status != c.want {
+				t.Errorf("%s: status %d, want %d: %s", c.name, r.Status, c.want, r.Raw)
+			}
+			if c.want == 403 && r.errorCode() != "forbidden" {
+				t.Errorf("%s: error %s", c.name, r.Raw)
+			}
+		}
+		if n := storetest.Count(t, s.DB.Where("external_id = ?", "zed"), "customers"); n != 1 {
+			t.Errorf("the dispatcher's refused PUT stored something: %d rows", n)
+		}
+
+		for name, key := range map[string]string{"missing": "", "unknown": "rl_nosuchkey", "not ours": "Basic abc"} {
+			r := h.do("GET", "/api/v1/customers", key, nil)
+			if r.Status != 401 || r.errorCode() != "unauthorized" {
+				t.Errorf("%s key: status %d %s", name, r.Status, r.Raw)
+			}
+		}
+		keys, _ := h.app.Tenants.Keys(t.Context(), h.greenway)
+		var crewKeyID int64
+		for _, k := range keys {
+			if k.Role == tenant.RoleCrew {
+				crewKeyID = k.ID
+			}
+		}
+		if r := h.do("GET", "/api/v1/customers", h.keys[tenant.RoleCrew], nil); r.Status != 200 {
+			t.Fatalf("crew key before revoking: %d", r.Status)
+		}
+		if err := h.app.Tenants.RevokeKey(t.Context(), h.rival, crewKeyID); err == nil {
+			t.Fatal("Rival revoked Greenway's key")
+		}
+		if err := h.app.Tenants.RevokeKey(t.Context(), h.greenway, crewKeyID); err != nil {
+			t.Fatal(err)
+		}
+		if r := h.do("GET", "/api/v1/customers", h.keys[tenant.RoleCrew], nil); r.Status != 401 {
+			t.Fatalf("revoked key: %d %s", r.Status, r.Raw)
+		}
+	})
+}
+
+// Each bad request gets a 4xx JSON error naming what is wrong, and nothing
+// stored changes.
+func TestBadInputIsRefusedAndChangesNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		h := newHarness(t, s)
+		h.seed(h.keys[tenant.RoleAdmin], "")
+		before := h.must(200, "GET", "/api/v1/customers/angie", nil).Raw
+		huge := `{"name":"` + strings.Repeat("x", 1<<20) + `"}`
+		cases := []struct {
+			name, method, path string
+			body               any
+			status             int
+			field              string
+		}{
+			{"malformed JSON", "PUT", "/api/v1/customers/angie", `{"name": "Angie"`, 400, ""},
+			{"not an object", "PUT", "/api/v1/customers/angie", `[1,2]`, 400, ""},
+			{"two objects", "PUT", "/api/v1/customers/angie", `{"name":"A"}{"name":"B"}`, 400, ""},
+			{"empty body", "PUT", "/api/v1/customers/angie", ``, 400, ""},
+			{"unknown field", "PUT", "/api/v1/customers/angie", `{"name":"A","nmae":"B"}`, 422, "nmae"},
+			{"wrong type", "PUT", "/api/v1/customers/angie", `{"name":"A","lat":"north"}`, 422, "lat"},
+			{"lat too big", "PUT", "/api/v1/customers/angie", `{"name":"A","lat":91,"lon":0}`, 422, "lat"},
+			{"lon too small", "PUT", "/api/v1/customers/angie", `{"name":"A","lat":0,"lon":-180.5}`, 422, "lon"},
+			{"lat without lon", "PUT", "/api/v1/customers/angie", `{"name":"A","lat":45}`, 422, "lat"},
+			{"missing name", "PUT", "/api/v1/customers/angie", `{"name":"  "}`, 422, "name"},
+			{"bad email", "PUT", "/api/v1/customers/angie", `{"name":"A","email":"angie at home"}`, 422, "email"},
+			{"body over 1 MiB", "PUT", "/api/v1/customers/angie", huge, 413, ""},
+			{"external id too long", "PUT", "/api/v1/customers/" + strings.Repeat("a", 129), `{"name":"A"}`, 422, "external_id"},
+			{"crew without depot", "PUT", "/api/v1/crews/north", `{"name":"North"}`, 422, "depot_lat"},
+			{"member twice", "PUT", "/api/v1/crews/north", `{"name":"N","depot_lat":1,"depot_lon":1,"members":[{"external_id":"a","name":"A"},{"external_id":"a","name":"B"}]}`, 422, "members[1].external_id"},
+			{"invalid date", "PUT", "/api/v1/visits/v1", `{"customer_id":"angie","service_date":"2026-02-30"}`, 422, "service_date"},
+			{"date with time", "PUT", "/api/v1/visits/v1", `{"customer_id":"angie","service_date":"2026-05-05T10:00:00Z"}`, 422, "service_date"},
+			{"negative price", "PUT", "/api/v1/visits/v1", `{"customer_id":"angie","service_date":"2026-05-05","price_cents":-1}`, 422, "price_cents"},
+			{"fractional cents", "PUT", "/api/v1/visits/v1", `{"customer_id":"angie","service_date":"2026-05-05","price_cents":45.5}`, 422, "price_cents"},
+			{"unknown customer", "PUT", "/api/v1/visits/v1", `{"customer_id":"nobody","service_date":"2026-05-05"}`, 422, "customer_id"},
+			{"unknown crew", "PUT", "/api/v1/visits/v1", `{"customer_id":"angie","crew_id":"ghost","service_date":"2026-05-05"}`, 422, "crew_id"},
+			{"bad status", "PUT", "/api/v1/visits/v1", `{"customer_id":"angie","service_date":"2026-05-05","status":"done"}`, 422, "status"},
+			{"start on another local day", "PUT", "/api/v1/visits/v1", `{"customer_id":"angie","service_date":"2026-05-05","start_at":"2026-05-06T08:00:00Z"}`, 422, "start_at"},
+			{"negative invoice line", "PUT", "/api/v1/invoices/inv1", `{"customer_id":"angie","lines":[{"description":"refund","amount_cents":-100}]}`, 422, "lines[0].amount_cents"},
+			{"visit billed twice", "PUT", "/api/v1/invoices/inv1", `{"customer_id":"angie","lines":[{"visit_id":"v1","description":"a","amount_cents":1},{"visit_id":"v1","description":"b","amount_cents":1}]}`, 422, "lines[1].visit_id"},
+			{"bad list limit", "GET", "/api/v1/customers?limit=0", nil, 422, "limit"},
+			{"bad cursor", "GET", "/api/v1/customers?cursor=!!", nil, 422, "cursor"},
+			{"bad updated_since", "GET", "/api/v1/customers?updated_since=yesterday", nil, 422, "updated_since"},
+			{"bad date range", "GET", "/api/v1/visits?from=2026-05-05&to=2026-05-01", nil, 422, "to"},
+			{"unknown object", "GET", "/api/v1/visits/nope", nil, 404, ""},
+			{"unknown route", "GET", "/api/v1/nothing-here", nil, 404, ""},
+			{"wrong method", "DELETE", "/api/v1/customers/angie", nil, 405, ""},
+		}
+		counts := rowCounts(t, s)
+		for _, c := range cases {
+			r := h.do(c.method, c.path, h.keys[tenant.RoleAdmin], c.body)
+			if r.Status != c.status || r.errorCode() == "" {
+				t.Errorf("%s: status %d, want %d with a JSON error: %.300s", c.name, r.Status, c.status, r.Raw)
+				continue
+			}
+			if c.field != "" && r.field(c.field) == "" {
+				t.Errorf("%s: error does not name field %s: %.300s", c.name, c.field, r.Raw)
+			}
+		}
+		if after := rowCounts(t, s); after != counts {
+			t.Errorf("refused requests changed row counts: %v → %v", counts, after)
+		}
+		if after := h.must(200, "GET", "/api/v1/customers/angie", nil).Raw; string(after) != string(before) {
+			t.Errorf("refused requests changed the customer:\n%s\n%s", before, after)
+		}
+		visit := h.must(200, "GET", "/api/v1/visits/v1", nil)
+		if visit.Body["price_cents"] != 4500.0 || visit.Body["service_date"] != "2026-05-05" {
+			t.Errorf("refused requests changed the visit: %s", visit.Raw)
+		}
+	})
+}
+
+func rowCounts(t *testing.T, s *store.Store) string {
+	var parts []string
+	for _, table := range []string{"customers", "crews", "crew_members", "visits", "invoices", "invoice_lines"} {
+		parts = append(parts, fmt.Sprintf("%s=%d", table, storetest.Count(t, s.DB, table)))
+	}
+	return strings.Join(parts, " ")
+}
+
+// Twenty scheduler retries of the same PUT at once create one row: one 201,
+// nineteen 200s.
+func TestConcurrentPutsOfOneIDCreateOneRow(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		h := newHarness(t, s)
+		h.seed(h.keys[tenant.RoleAdmin], "")
+		bodies := []struct {
+			path, table string
+			body        any
+		}{
+			{"/api/v1/customers/ben", "customers", map[string]any{"name": "Ben", "lat": 45.466, "lon": -122.651}},
+			{"/api/v1/crews/south", "crews", map[string]any{"name": "South", "depot_lat": 45.4, "depot_lon": -122.6, "members": []any{map[string]any{"external_id": "kim", "name": "Kim"}}}},
+			{"/api/v1/visits/v2", "visits", map[string]any{"customer_id": "angie", "service_date": "2026-05-12", "price_cents": 4500}},
+			{"/api/v1/invoices/inv2", "invoices", map[string]any{"customer_id": "angie", "lines": []any{map[string]any{"visit_id": "v1", "description": "Mowing", "amount_cents": 4500}}}},
+		}
+		for _, b := range bodies {
+			var wg sync.WaitGroup
+			statuses := make(chan int, 20)
+			for i := 0; i < 20; i++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					statuses <- h.do("PUT", b.path, h.keys[tenant.RoleAdmin], b.body).Status
+				}()
+			}
+			wg.Wait()
+			close(statuses)
+			created, updated := 0, 0
+			for st := range statuses {
+				switch st {
+				case 201:
+					created++
+				case 200:
+					updated++
+				default:
+					t.Errorf("%s: status %d", b.path, st)
+				}
+			}
+			if created != 1 || updated != 19 {
+				t.Errorf("%s: %d created, %d updated; want 1 and 19", b.path, created, updated)
+			}
+			id := b.path[strings.LastIndex(b.path, "/")+1:]
+			if n := storetest.Count(t, s.DB.Where("external_id = ?", id), b.table); n != 1 {
+				t.Errorf("%s: %d rows", b.path, n)
+			}
+		}
+		if n := storetest.Count(t, s.DB.Where("external_id = ?", "kim"), "crew_members"); n != 1 {
+			t.Errorf("crew member rows: %d", n)
+		}
+		inv := h.must(200, "GET", "/api/v1/invoices/inv2", nil)
+		if lines := inv.Body["lines"].([]any); len(lines) != 1 || inv.Body["total_cents"] != 4500.0 {
+			t.Errorf("invoice after concurrent PUTs: %s", inv.Raw)
+		}
+	})
+}

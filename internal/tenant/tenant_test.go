@@ -1,0 +1,90 @@
+package tenant_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/clock"
+	"github.com/routeloop/routeloop/internal/store"
+	"github.com/routeloop/routeloop/internal/store/storetest"
+	"github.com/routeloop/routeloop/internal/tenant"
+)
+
+func TestCreateRefusesWhatIsNotAZoneOrCurrency(t *testing.T) {
+	s := storetest.Open(t, store.SQLite)
+	svc := tenant.NewService(s, clock.System{})
+	cases := map[string]tenant.NewTenant{
+		"timezone": {Name: "A", Timezone: "Mars/Olympus", Currency: "EUR"},
+		"currency": {Name: "A", Timezone: "Europe/Berlin", Currency: "EURO"},
+		"name":     {Name: " ", Timezone: "Europe/Berlin", Currency: "EUR"},
+	}
+	for field, n := range cases {
+		_, _, err := svc.Create(context.Background(), n)
+		ae, ok := apperror.As(err)
+		if !ok || ae.Fields[field] == "" {
+			t.Errorf("%s: error %v does not name the field", field, err)
+		}
+	}
+	for _, tz := range []string{"", "Local", "europe/berlin ", "+02:00"} {
+		if tenant.ValidateTimezone(tz) == nil {
+			t.Errorf("time zone %q accepted", tz)
+		}
+	}
+	for _, c := range []string{"usd", "XYZ", "US"} {
+		if tenant.ValidateCurrency(c) == nil {
+			t.Errorf("currency %q accepted", c)
+		}
+	}
+	if n := storetest.Count(t, s.DB, "tenants"); n != 0 {
+		t.Fatalf("refused tenants were stored: %d", n)
+	}
+}
+
+func TestKeysAreStoredHashedAndResolveToTheirTenant(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		svc := tenant.NewService(s, clock.NewFixed(time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC)))
+		ten, key, err := svc.Create(ctx, tenant.NewTenant{Name: "Greenway", Timezone: "America/Los_Angeles", Currency: "USD"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var hashes []string
+		s.DB.Table("api_keys").Pluck("key_hash", &hashes)
+		if len(hashes) != 1 || strings.Contains(hashes[0], key[3:]) || hashes[0] != tenant.HashKey(key) {
+			t.Fatalf("stored %v for key %s", hashes, key)
+		}
+		p, err := svc.Authenticate(ctx, key)
+		if err != nil || p.TenantID != ten.ID || p.Role != tenant.RoleAdmin || p.Location.String() != "America/Los_Angeles" || p.Currency != "USD" {
+			t.Fatalf("principal %+v, %v", p, err)
+		}
+		crewKey, k, err := svc.IssueKey(ctx, ten.ID, tenant.RoleCrew, "north crew tablet")
+		if err != nil || k.Role != tenant.RoleCrew {
+			t.Fatal(err)
+		}
+		if _, _, err := svc.IssueKey(ctx, ten.ID, "owner", ""); !apperror.HasCode(err, apperror.CodeValidation) {
+			t.Fatalf("role owner: %v", err)
+		}
+		if _, _, err := svc.IssueKey(ctx, "3f1c1d7e-0000-4000-8000-000000000000", tenant.RoleCrew, ""); !apperror.HasCode(err, apperror.CodeNotFound) {
+			t.Fatalf("key for a missing tenant: %v", err)
+		}
+		if err := svc.RevokeKey(ctx, ten.ID, k.ID); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.RevokeKey(ctx, ten.ID, k.ID); err != nil {
+			t.Fatalf("revoking twice: %v", err)
+		}
+		if _, err := svc.Authenticate(ctx, crewKey); !apperror.HasCode(err, apperror.CodeUnauthorized) {
+			t.Fatalf("revoked key: %v", err)
+		}
+		if err := svc.RevokeKey(ctx, ten.ID, 99999); !apperror.HasCode(err, apperror.CodeNotFound) {
+			t.Fatalf("unknown key id: %v", err)
+		}
+		keys, _ := svc.Keys(ctx, ten.ID)
+		if len(keys) != 2 || keys[1].RevokedAt == nil {
+			t.Fatalf("keys %+v", keys)
+		}
+	})
+}
