@@ -109,17 +109,9 @@ func ensureTenant(ctx context.Context, a *app.App) (tenant.Tenant, bool, error) 
 			return t, false, fmt.Errorf("create demo tenant: %w", err)
 		}
 	}
+	// ImportKey refuses a key stored for another tenant or role, or revoked.
 	if err := a.Tenants.ImportKey(ctx, t.ID, tenant.RoleAdmin, DemoAPIKey); err != nil {
-		return t, false, err
-	}
-	// ImportKey keeps a stored key as it is, even if it belongs to another
-	// tenant or was revoked: check that the key really opens this tenant.
-	p, err := a.Tenants.Authenticate(ctx, DemoAPIKey)
-	if err != nil {
-		return t, false, fmt.Errorf("the demo API key does not work (revoked?): %w", err)
-	}
-	if p.TenantID != t.ID || p.Role != tenant.RoleAdmin {
-		return t, false, fmt.Errorf("the demo API key acts as %s for tenant %s, not as admin for the demo tenant %s", p.Role, p.TenantID, t.ID)
+		return t, false, fmt.Errorf("the demo API key cannot open the demo tenant %s: %w", t.ID, err)
 	}
 	return t, !found, nil
 }
@@ -365,7 +357,7 @@ func sameLines(old invoice.Invoice, in invoice.Input) bool {
 // the demo about three times faster with 8 than with 1. Customers are written
 // one at a time so their internal ids, and so every list, follow cust-0001,
 // cust-0002, ...
-const writers = 1
+const writers = 8
 
 // parallel runs fn for 0..n-1 on workers goroutines and returns the first
 // error; after an error no new work starts.

@@ -126,240 +126,239 @@ func TestSeed(t *testing.T) {
 }
 
 func checkCompany(t *testing.T, s *store.Store, a *app.App, res Result) {
-	{
-		ctx := context.Background()
-		loc := portland(t)
-		today := localdate.In(now, loc)
+	ctx := context.Background()
+	loc := portland(t)
+	today := localdate.In(now, loc)
 
-		if !res.Created || res.APIKey != DemoAPIKey || res.Today != today {
-			t.Fatalf("result = %+v", res)
+	if !res.Created || res.APIKey != DemoAPIKey || res.Today != today {
+		t.Fatalf("result = %+v", res)
+	}
+	tn, err := a.Tenants.Get(ctx, res.TenantID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tn.Name != "Greenway Lawn & Landscape (demo)" || tn.Timezone != "America/Los_Angeles" || tn.Currency != "USD" {
+		t.Fatalf("tenant = %+v", tn)
+	}
+	for _, want := range []string{tn.Name, "created", fmt.Sprint(res.Total.Customers, " customers"),
+		fmt.Sprint(res.Total.Visits, " visits"), fmt.Sprint(res.Total.Invoices, " invoices")} {
+		if !strings.Contains(res.Summary(), want) {
+			t.Errorf("summary %q does not say %q", res.Summary(), want)
 		}
-		tn, err := a.Tenants.Get(ctx, res.TenantID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if tn.Name != "Greenway Lawn & Landscape (demo)" || tn.Timezone != "America/Los_Angeles" || tn.Currency != "USD" {
-			t.Fatalf("tenant = %+v", tn)
-		}
-		for _, want := range []string{tn.Name, "created", fmt.Sprint(res.Total.Customers, " customers"),
-			fmt.Sprint(res.Total.Visits, " visits"), fmt.Sprint(res.Total.Invoices, " invoices")} {
-			if !strings.Contains(res.Summary(), want) {
-				t.Errorf("summary %q does not say %q", res.Summary(), want)
-			}
-		}
+	}
 
-		// Crews: four, each with 2 or 3 people and a depot in Portland.
-		crewList, _, err := a.Mirror.Crews(ctx, res.TenantID, store.Page{Limit: 50})
-		if err != nil {
-			t.Fatal(err)
+	// Crews: four, each with 2 or 3 people and a depot in Portland.
+	crewList, _, err := a.Mirror.Crews(ctx, res.TenantID, store.Page{Limit: 50})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(crewList) != 4 || storetest.Count(t, s.DB, "crews") != 4 {
+		t.Fatalf("%d crews", len(crewList))
+	}
+	depots := map[string]geo.Point{}
+	for _, c := range crewList {
+		if n := len(c.Members); n < 2 || n > 3 {
+			t.Errorf("crew %s has %d members", c.ExternalID, n)
 		}
-		if len(crewList) != 4 || storetest.Count(t, s.DB, "crews") != 4 {
-			t.Fatalf("%d crews", len(crewList))
+		if !inPortland(c.Depot()) {
+			t.Errorf("crew %s depot %v is not in Portland", c.ExternalID, c.Depot())
 		}
-		depots := map[string]geo.Point{}
-		for _, c := range crewList {
-			if n := len(c.Members); n < 2 || n > 3 {
-				t.Errorf("crew %s has %d members", c.ExternalID, n)
-			}
-			if !inPortland(c.Depot()) {
-				t.Errorf("crew %s depot %v is not in Portland", c.ExternalID, c.Depot())
-			}
-			depots[c.ExternalID] = c.Depot()
-		}
+		depots[c.ExternalID] = c.Depot()
+	}
 
-		// Customers: about 300, with contact data, homes in Portland, about
-		// 60% agreeing to same-day service.
-		cs := allCustomers(t, a, res.TenantID)
-		if n := len(cs); n < 280 || n > 320 || int64(n) != storetest.Count(t, s.DB, "customers") {
-			t.Fatalf("%d customers", n)
+	// Customers: about 300, with contact data, homes in Portland, about
+	// 60% agreeing to same-day service.
+	cs := allCustomers(t, a, res.TenantID)
+	if n := len(cs); n < 280 || n > 320 || int64(n) != storetest.Count(t, s.DB, "customers") {
+		t.Fatalf("%d customers", n)
+	}
+	emails, addresses := map[string]bool{}, map[string]bool{}
+	consenting := []scheduling.Customer{}
+	for _, c := range cs {
+		p, ok := c.Location()
+		if !ok || !inPortland(p) {
+			t.Errorf("customer %s lives at %v", c.ExternalID, p)
 		}
-		emails, addresses := map[string]bool{}, map[string]bool{}
-		consenting := []scheduling.Customer{}
-		for _, c := range cs {
-			p, ok := c.Location()
-			if !ok || !inPortland(p) {
-				t.Errorf("customer %s lives at %v", c.ExternalID, p)
+		if c.Name == "" || !strings.Contains(c.Email, "@") || !strings.Contains(c.Phone, "555-") ||
+			!strings.Contains(c.Address, "Portland, OR 97") || c.ReferralCode == "" {
+			t.Errorf("customer %+v lacks contact data", c)
+		}
+		if emails[c.Email] || addresses[c.Address] {
+			t.Errorf("customer %s shares e-mail or address with another (fraud rules would flag it)", c.ExternalID)
+		}
+		emails[c.Email], addresses[c.Address] = true, true
+		if c.ConsentSameDay {
+			consenting = append(consenting, c)
+		}
+	}
+	if share := float64(len(consenting)) / float64(len(cs)); share < 0.5 || share > 0.7 {
+		t.Errorf("%.0f%% consent to same-day service, want about 60%%", share*100)
+	}
+	pairs := 0
+	for i, x := range consenting {
+		px, _ := x.Location()
+		for _, y := range consenting[i+1:] {
+			py, _ := y.Location()
+			d := geo.DistanceM(px, py)
+			if d < 15 {
+				t.Errorf("%s and %s are %.0f m apart", x.ExternalID, y.ExternalID, d)
 			}
-			if c.Name == "" || !strings.Contains(c.Email, "@") || !strings.Contains(c.Phone, "555-") ||
-				!strings.Contains(c.Address, "Portland, OR 97") || c.ReferralCode == "" {
-				t.Errorf("customer %+v lacks contact data", c)
-			}
-			if emails[c.Email] || addresses[c.Address] {
-				t.Errorf("customer %s shares e-mail or address with another (fraud rules would flag it)", c.ExternalID)
-			}
-			emails[c.Email], addresses[c.Address] = true, true
-			if c.ConsentSameDay {
-				consenting = append(consenting, c)
+			if d < 500 {
+				pairs++
 			}
 		}
-		if share := float64(len(consenting)) / float64(len(cs)); share < 0.5 || share > 0.7 {
-			t.Errorf("%.0f%% consent to same-day service, want about 60%%", share*100)
-		}
-		pairs := 0
-		for i, x := range consenting {
-			px, _ := x.Location()
-			for _, y := range consenting[i+1:] {
-				py, _ := y.Location()
-				d := geo.DistanceM(px, py)
-				if d < 15 {
-					t.Errorf("%s and %s are %.0f m apart", x.ExternalID, y.ExternalID, d)
-				}
-				if d < 500 {
-					pairs++
-				}
-			}
-		}
-		if pairs < 20 {
-			t.Errorf("only %d pairs of consenting neighbours within 500 m", pairs)
-		}
-		where := map[string]geo.Point{}
-		for _, c := range cs {
-			where[c.ExternalID], _ = c.Location()
-		}
+	}
+	if pairs < 20 {
+		t.Errorf("only %d pairs of consenting neighbours within 500 m", pairs)
+	}
+	where := map[string]geo.Point{}
+	for _, c := range cs {
+		where[c.ExternalID], _ = c.Location()
+	}
 
-		// Visits: before and after today, each on its service date in
-		// Portland, in route order from 08:00.
-		vs := allVisits(t, a, res.TenantID)
-		if int64(len(vs)) != storetest.Count(t, s.DB, "visits") || len(vs) != res.Total.Visits {
-			t.Fatalf("%d visits listed, %d in the result", len(vs), res.Total.Visits)
+	// Visits: before and after today, each on its service date in
+	// Portland, in route order from 08:00.
+	vs := allVisits(t, a, res.TenantID)
+	if int64(len(vs)) != storetest.Count(t, s.DB, "visits") || len(vs) != res.Total.Visits {
+		t.Fatalf("%d visits listed, %d in the result", len(vs), res.Total.Visits)
+	}
+	var past, upcoming, cancelled int
+	type crewDay struct{ crew, day string }
+	routes := map[crewDay][]scheduling.Visit{}
+	byCustomer := map[string][]scheduling.Visit{}
+	for _, v := range vs {
+		if v.StartAt == nil || localdate.In(*v.StartAt, loc) != v.ServiceDate {
+			t.Fatalf("visit %s starts at %v, not on %s in Portland", v.ExternalID, v.StartAt, v.ServiceDate)
 		}
-		var past, upcoming, cancelled int
-		type crewDay struct{ crew, day string }
-		routes := map[crewDay][]scheduling.Visit{}
-		byCustomer := map[string][]scheduling.Visit{}
-		for _, v := range vs {
-			if v.StartAt == nil || localdate.In(*v.StartAt, loc) != v.ServiceDate {
-				t.Fatalf("visit %s starts at %v, not on %s in Portland", v.ExternalID, v.StartAt, v.ServiceDate)
+		if wd := v.ServiceDate.Weekday(); wd == time.Saturday || wd == time.Sunday {
+			t.Errorf("visit %s is on a %s", v.ExternalID, wd)
+		}
+		if v.PriceCents < 4500 || v.PriceCents > 9500 || v.DurationMin == nil || *v.DurationMin < 15 || *v.DurationMin > 60 {
+			t.Errorf("visit %s costs %d cents and takes %v minutes", v.ExternalID, v.PriceCents, v.DurationMin)
+		}
+		if !strings.Contains(v.ExternalID, v.ServiceDate.String()) || !strings.Contains(v.ExternalID, v.CustomerExternalID) {
+			t.Errorf("visit id %s does not name its customer and date", v.ExternalID)
+		}
+		switch {
+		case v.ServiceDate.Before(today):
+			past++
+			if v.Status == scheduling.VisitCancelled {
+				cancelled++
+			} else if v.Status != scheduling.VisitCompleted {
+				t.Errorf("past visit %s is %s", v.ExternalID, v.Status)
 			}
-			if wd := v.ServiceDate.Weekday(); wd == time.Saturday || wd == time.Sunday {
-				t.Errorf("visit %s is on a %s", v.ExternalID, wd)
+		default:
+			upcoming++
+			if v.Status != scheduling.VisitScheduled {
+				t.Errorf("upcoming visit %s is %s", v.ExternalID, v.Status)
 			}
-			if v.PriceCents < 4500 || v.PriceCents > 9500 || v.DurationMin == nil || *v.DurationMin < 15 || *v.DurationMin > 60 {
-				t.Errorf("visit %s costs %d cents and takes %v minutes", v.ExternalID, v.PriceCents, v.DurationMin)
+		}
+		k := crewDay{*v.CrewExternalID, v.ServiceDate.String()}
+		routes[k] = append(routes[k], v)
+		byCustomer[v.CustomerExternalID] = append(byCustomer[v.CustomerExternalID], v)
+	}
+	if past == 0 || upcoming == 0 {
+		t.Fatalf("%d past and %d upcoming visits", past, upcoming)
+	}
+	first, last := vs[0].ServiceDate, vs[0].ServiceDate
+	for _, v := range vs {
+		if v.ServiceDate.Before(first) {
+			first = v.ServiceDate
+		}
+		if v.ServiceDate.After(last) {
+			last = v.ServiceDate
+		}
+	}
+	if first.Before(today.AddDays(-28)) || last.After(today.AddDays(27)) ||
+		today.AddDays(-21).Before(first) || last.Before(today.AddDays(20)) {
+		t.Errorf("visits run %s to %s, want four weeks either side of %s", first, last, today)
+	}
+	if cancelled == 0 || cancelled*10 > past {
+		t.Errorf("%d of %d past visits cancelled, want a few", cancelled, past)
+	}
+	var gaps, gapSum time.Duration
+	for k, route := range routes {
+		sort.Slice(route, func(i, j int) bool { return *route[i].RoutePosition < *route[j].RoutePosition })
+		if h, m, _ := route[0].StartAt.In(loc).Clock(); h != 8 || m != 0 {
+			t.Errorf("%v starts at %02d:%02d local, not 08:00", k, h, m)
+		}
+		for i, v := range route {
+			if *v.RoutePosition != i+1 {
+				t.Fatalf("%v: positions are not 1..%d: %d at %d", k, len(route), *v.RoutePosition, i)
 			}
-			if !strings.Contains(v.ExternalID, v.ServiceDate.String()) || !strings.Contains(v.ExternalID, v.CustomerExternalID) {
-				t.Errorf("visit id %s does not name its customer and date", v.ExternalID)
+			if i == 0 {
+				continue
 			}
-			switch {
-			case v.ServiceDate.Before(today):
-				past++
-				if v.Status == scheduling.VisitCancelled {
-					cancelled++
-				} else if v.Status != scheduling.VisitCompleted {
-					t.Errorf("past visit %s is %s", v.ExternalID, v.Status)
+			gap := v.StartAt.Sub(*route[i-1].StartAt)
+			if gap < time.Duration(*route[i-1].DurationMin)*time.Minute || gap > time.Hour {
+				t.Errorf("%v: %s starts %v after the stop before", k, v.ExternalID, gap)
+			}
+			gaps++
+			gapSum += gap
+		}
+		// Nearest-neighbour order: no stop is closer to the depot's
+		// first pick than the first stop itself.
+		d0 := geo.DistanceM(depots[k.crew], where[route[0].CustomerExternalID])
+		for _, v := range route[1:] {
+			if geo.DistanceM(depots[k.crew], where[v.CustomerExternalID]) < d0 {
+				t.Errorf("%v: %s is nearer the depot than the first stop", k, v.CustomerExternalID)
+			}
+		}
+	}
+	if mean := gapSum / gaps; mean < 30*time.Minute || mean > 45*time.Minute {
+		t.Errorf("stops start %v apart on average, want 30-45 minutes", mean)
+	}
+	for id, cvs := range byCustomer {
+		sort.Slice(cvs, func(i, j int) bool { return cvs[i].ServiceDate.Before(cvs[j].ServiceDate) })
+		for i, v := range cvs {
+			if *v.CrewExternalID != *cvs[0].CrewExternalID || v.PriceCents != cvs[0].PriceCents {
+				t.Errorf("customer %s changes crew or price", id)
+			}
+			if i > 0 {
+				// Weekly or biweekly; a holiday skips one visit.
+				if d := daysBetween(cvs[i-1].ServiceDate, v.ServiceDate); d != 7 && d != 14 && d != 28 {
+					t.Errorf("customer %s is served %d days apart", id, d)
 				}
-			default:
-				upcoming++
-				if v.Status != scheduling.VisitScheduled {
-					t.Errorf("upcoming visit %s is %s", v.ExternalID, v.Status)
-				}
-			}
-			k := crewDay{*v.CrewExternalID, v.ServiceDate.String()}
-			routes[k] = append(routes[k], v)
-			byCustomer[v.CustomerExternalID] = append(byCustomer[v.CustomerExternalID], v)
-		}
-		if past == 0 || upcoming == 0 {
-			t.Fatalf("%d past and %d upcoming visits", past, upcoming)
-		}
-		first, last := vs[0].ServiceDate, vs[0].ServiceDate
-		for _, v := range vs {
-			if v.ServiceDate.Before(first) {
-				first = v.ServiceDate
-			}
-			if v.ServiceDate.After(last) {
-				last = v.ServiceDate
 			}
 		}
-		if first.Before(today.AddDays(-28)) || last.After(today.AddDays(27)) ||
-			today.AddDays(-21).Before(first) || last.Before(today.AddDays(20)) {
-			t.Errorf("visits run %s to %s, want four weeks either side of %s", first, last, today)
-		}
-		if cancelled == 0 || cancelled*10 > past {
-			t.Errorf("%d of %d past visits cancelled, want a few", cancelled, past)
-		}
-		var gaps, gapSum time.Duration
-		for k, route := range routes {
-			sort.Slice(route, func(i, j int) bool { return *route[i].RoutePosition < *route[j].RoutePosition })
-			if h, m, _ := route[0].StartAt.In(loc).Clock(); h != 8 || m != 0 {
-				t.Errorf("%v starts at %02d:%02d local, not 08:00", k, h, m)
-			}
-			for i, v := range route {
-				if *v.RoutePosition != i+1 {
-					t.Fatalf("%v: positions are not 1..%d: %d at %d", k, len(route), *v.RoutePosition, i)
-				}
-				if i == 0 {
-					continue
-				}
-				gap := v.StartAt.Sub(*route[i-1].StartAt)
-				if gap < time.Duration(*route[i-1].DurationMin)*time.Minute || gap > time.Hour {
-					t.Errorf("%v: %s starts %v after the stop before", k, v.ExternalID, gap)
-				}
-				gaps++
-				gapSum += gap
-			}
-			// Nearest-neighbour order: no stop is closer to the depot's
-			// first pick than the first stop itself.
-			d0 := geo.DistanceM(depots[k.crew], where[route[0].CustomerExternalID])
-			for _, v := range route[1:] {
-				if geo.DistanceM(depots[k.crew], where[v.CustomerExternalID]) < d0 {
-					t.Errorf("%v: %s is nearer the depot than the first stop", k, v.CustomerExternalID)
-				}
-			}
-		}
-		if mean := gapSum / gaps; mean < 30*time.Minute || mean > 45*time.Minute {
-			t.Errorf("stops start %v apart on average, want 30-45 minutes", mean)
-		}
-		for id, cvs := range byCustomer {
-			sort.Slice(cvs, func(i, j int) bool { return cvs[i].ServiceDate.Before(cvs[j].ServiceDate) })
-			for i, v := range cvs {
-				if *v.CrewExternalID != *cvs[0].CrewExternalID || v.PriceCents != cvs[0].PriceCents {
-					t.Errorf("customer %s changes crew or price", id)
-				}
-				if i > 0 {
-					if d := daysBetween(cvs[i-1].ServiceDate, v.ServiceDate); d != 7 && d != 14 {
-						t.Errorf("customer %s is served %d days apart", id, d)
-					}
-				}
-			}
-		}
+	}
 
-		// Invoices: one per completed past visit, for the visit's price;
-		// drafts for the last week only.
-		invs := allInvoices(t, a, res.TenantID)
-		if int64(len(invs)) != storetest.Count(t, s.DB, "invoices") || len(invs) != res.Total.Invoices {
-			t.Fatalf("%d invoices, result says %d", len(invs), res.Total.Invoices)
+	// Invoices: one per completed past visit, for the visit's price;
+	// drafts for the last week only.
+	invs := allInvoices(t, a, res.TenantID)
+	if int64(len(invs)) != storetest.Count(t, s.DB, "invoices") || len(invs) != res.Total.Invoices {
+		t.Fatalf("%d invoices, result says %d", len(invs), res.Total.Invoices)
+	}
+	visitByID := map[string]scheduling.Visit{}
+	for _, v := range vs {
+		visitByID[v.ExternalID] = v
+	}
+	billed := map[string]bool{}
+	statuses := map[string]int{}
+	for _, inv := range invs {
+		statuses[inv.Status]++
+		if inv.Currency != "USD" || len(inv.Lines) != 1 || inv.Lines[0].VisitExternalID == nil {
+			t.Fatalf("invoice %+v", inv)
 		}
-		visitByID := map[string]scheduling.Visit{}
-		for _, v := range vs {
-			visitByID[v.ExternalID] = v
+		v, ok := visitByID[*inv.Lines[0].VisitExternalID]
+		if !ok || v.Status != scheduling.VisitCompleted || !v.ServiceDate.Before(today) ||
+			v.CustomerExternalID != inv.CustomerExternalID || inv.Lines[0].AmountCents != v.PriceCents ||
+			inv.TotalCents != v.PriceCents {
+			t.Fatalf("invoice %s bills %+v", inv.ExternalID, v)
 		}
-		billed := map[string]bool{}
-		statuses := map[string]int{}
-		for _, inv := range invs {
-			statuses[inv.Status]++
-			if inv.Currency != "USD" || len(inv.Lines) != 1 || inv.Lines[0].VisitExternalID == nil {
-				t.Fatalf("invoice %+v", inv)
-			}
-			v, ok := visitByID[*inv.Lines[0].VisitExternalID]
-			if !ok || v.Status != scheduling.VisitCompleted || !v.ServiceDate.Before(today) ||
-				v.CustomerExternalID != inv.CustomerExternalID || inv.Lines[0].AmountCents != v.PriceCents ||
-				inv.TotalCents != v.PriceCents {
-				t.Fatalf("invoice %s bills %+v", inv.ExternalID, v)
-			}
-			billed[v.ExternalID] = true
-			recent := !v.ServiceDate.Before(today.AddDays(-7))
-			if recent != (inv.Status == invoice.StatusDraft) {
-				t.Errorf("invoice %s for %s is %s", inv.ExternalID, v.ServiceDate, inv.Status)
-			}
+		billed[v.ExternalID] = true
+		recent := !v.ServiceDate.Before(today.AddDays(-7))
+		if recent != (inv.Status == invoice.StatusDraft) {
+			t.Errorf("invoice %s for %s is %s", inv.ExternalID, v.ServiceDate, inv.Status)
 		}
-		for _, v := range vs {
-			if v.Status == scheduling.VisitCompleted && !billed[v.ExternalID] {
-				t.Errorf("completed visit %s has no invoice", v.ExternalID)
-			}
+	}
+	for _, v := range vs {
+		if v.Status == scheduling.VisitCompleted && !billed[v.ExternalID] {
+			t.Errorf("completed visit %s has no invoice", v.ExternalID)
 		}
-		if statuses[invoice.StatusIssued] == 0 || statuses[invoice.StatusPaid] == 0 {
-			t.Errorf("invoice states %v", statuses)
-		}
+	}
+	if statuses[invoice.StatusIssued] == 0 || statuses[invoice.StatusPaid] == 0 {
+		t.Errorf("invoice states %v", statuses)
 	}
 }
 
@@ -368,109 +367,105 @@ func inPortland(p geo.Point) bool {
 }
 
 func checkSecondRun(t *testing.T, s *store.Store, a *app.App, first Result) {
-	{
-		ctx := context.Background()
-		before := rowCounts(t, s)
-		c1, err := a.Mirror.Customer(ctx, first.TenantID, "cust-0001")
-		if err != nil {
-			t.Fatal(err)
-		}
+	ctx := context.Background()
+	before := rowCounts(t, s)
+	c1, err := a.Mirror.Customer(ctx, first.TenantID, "cust-0001")
+	if err != nil {
+		t.Fatal(err)
+	}
 
-		second := seed(t, a)
-		if second.Created || second.TenantID != first.TenantID {
-			t.Fatalf("second run: %+v", second)
-		}
-		if second.Added != (Counts{}) || second.Updated != (Counts{}) {
-			t.Errorf("second run wrote %+v new and %+v changed", second.Added, second.Updated)
-		}
-		if !strings.Contains(second.Summary(), "topped up") {
-			t.Errorf("summary %q", second.Summary())
-		}
-		if after := rowCounts(t, s); !reflect.DeepEqual(before, after) {
-			t.Fatalf("rows before %v, after %v", before, after)
-		}
-		c2, err := a.Mirror.Customer(ctx, first.TenantID, "cust-0001")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if c1.ReferralCode != c2.ReferralCode || !c1.UpdatedAt.Equal(c2.UpdatedAt) {
-			t.Errorf("customer rewritten: %+v then %+v", c1, c2)
-		}
+	second := seed(t, a)
+	if second.Created || second.TenantID != first.TenantID {
+		t.Fatalf("second run: %+v", second)
+	}
+	if second.Added != (Counts{}) || second.Updated != (Counts{}) {
+		t.Errorf("second run wrote %+v new and %+v changed", second.Added, second.Updated)
+	}
+	if !strings.Contains(second.Summary(), "topped up") {
+		t.Errorf("summary %q", second.Summary())
+	}
+	if after := rowCounts(t, s); !reflect.DeepEqual(before, after) {
+		t.Fatalf("rows before %v, after %v", before, after)
+	}
+	c2, err := a.Mirror.Customer(ctx, first.TenantID, "cust-0001")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c1.ReferralCode != c2.ReferralCode || !c1.UpdatedAt.Equal(c2.UpdatedAt) {
+		t.Errorf("customer rewritten: %+v then %+v", c1, c2)
+	}
 
-		p, err := a.Tenants.Authenticate(ctx, DemoAPIKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if p.TenantID != first.TenantID || p.Role != tenant.RoleAdmin || p.Location.String() != "America/Los_Angeles" || p.Currency != "USD" {
-			t.Fatalf("demo key acts as %+v", p)
-		}
+	p, err := a.Tenants.Authenticate(ctx, DemoAPIKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.TenantID != first.TenantID || p.Role != tenant.RoleAdmin || p.Location.String() != "America/Los_Angeles" || p.Currency != "USD" {
+		t.Fatalf("demo key acts as %+v", p)
 	}
 }
 
 func checkWeeksLater(t *testing.T, s *store.Store, a *app.App, clk *clock.Fixed, first Result) {
-	{
-		invs1 := map[string]invoice.Invoice{}
-		for _, inv := range allInvoices(t, a, first.TenantID) {
-			invs1[inv.ExternalID] = inv
-		}
-		visits1 := storetest.Count(t, s.DB, "visits")
+	invs1 := map[string]invoice.Invoice{}
+	for _, inv := range allInvoices(t, a, first.TenantID) {
+		invs1[inv.ExternalID] = inv
+	}
+	visits1 := storetest.Count(t, s.DB, "visits")
 
-		clk.Advance(16 * 24 * time.Hour) // a Thursday, two weeks and two days later
-		later := seed(t, a)
-		if later.Created || later.Added.Customers != 0 || later.Added.Visits == 0 || later.Added.Invoices == 0 {
-			t.Fatalf("later run: %+v", later)
-		}
-		if got := storetest.Count(t, s.DB, "visits"); got != visits1+int64(later.Added.Visits) {
-			t.Errorf("%d visits after adding %d to %d", got, later.Added.Visits, visits1)
-		}
-		var dups int64
-		if err := s.DB.Raw(`SELECT COUNT(*) FROM (SELECT customer_id, service_date FROM visits
-			GROUP BY customer_id, service_date HAVING COUNT(*) > 1) d`).Scan(&dups).Error; err != nil {
-			t.Fatal(err)
-		}
-		if dups != 0 {
-			t.Errorf("%d customers have two visits on one day", dups)
-		}
+	clk.Advance(16 * 24 * time.Hour) // a Thursday, two weeks and two days later
+	later := seed(t, a)
+	if later.Created || later.Added.Customers != 0 || later.Added.Visits == 0 || later.Added.Invoices == 0 {
+		t.Fatalf("later run: %+v", later)
+	}
+	if got := storetest.Count(t, s.DB, "visits"); got != visits1+int64(later.Added.Visits) {
+		t.Errorf("%d visits after adding %d to %d", got, later.Added.Visits, visits1)
+	}
+	var dups int64
+	if err := s.DB.Raw(`SELECT COUNT(*) FROM (SELECT customer_id, service_date FROM visits
+		GROUP BY customer_id, service_date HAVING COUNT(*) > 1) d`).Scan(&dups).Error; err != nil {
+		t.Fatal(err)
+	}
+	if dups != 0 {
+		t.Errorf("%d customers have two visits on one day", dups)
+	}
 
-		// Invoices move on in their life and never change their lines.
-		moved := 0
-		for _, inv := range allInvoices(t, a, first.TenantID) {
-			old, ok := invs1[inv.ExternalID]
-			if !ok {
-				continue
-			}
-			if !reflect.DeepEqual(serviceLines(old), serviceLines(inv)) {
-				t.Errorf("invoice %s changed lines", inv.ExternalID)
-			}
-			if old.Status != inv.Status {
-				moved++
-				if old.Status == invoice.StatusPaid || (old.Status == invoice.StatusIssued && inv.Status != invoice.StatusPaid) {
-					t.Errorf("invoice %s went from %s to %s", inv.ExternalID, old.Status, inv.Status)
-				}
-			}
-			if old.Status == invoice.StatusDraft && inv.Status == invoice.StatusDraft {
-				t.Errorf("invoice %s is still a draft more than two weeks after its visit", inv.ExternalID)
+	// Invoices move on in their life and never change their lines.
+	moved := 0
+	for _, inv := range allInvoices(t, a, first.TenantID) {
+		old, ok := invs1[inv.ExternalID]
+		if !ok {
+			continue
+		}
+		if !reflect.DeepEqual(serviceLines(old), serviceLines(inv)) {
+			t.Errorf("invoice %s changed lines", inv.ExternalID)
+		}
+		if old.Status != inv.Status {
+			moved++
+			if old.Status == invoice.StatusPaid || (old.Status == invoice.StatusIssued && inv.Status != invoice.StatusPaid) {
+				t.Errorf("invoice %s went from %s to %s", inv.ExternalID, old.Status, inv.Status)
 			}
 		}
-		if moved == 0 {
-			t.Error("no invoice moved on")
+		if old.Status == invoice.StatusDraft && inv.Status == invoice.StatusDraft {
+			t.Errorf("invoice %s is still a draft more than two weeks after its visit", inv.ExternalID)
 		}
+	}
+	if moved == 0 {
+		t.Error("no invoice moved on")
+	}
 
-		// Every completed visit before the later today has exactly one
-		// service line billing it.
-		var unbilled, doubly int64
-		s.DB.Raw(`SELECT COUNT(*) FROM visits v WHERE v.status = 'completed' AND NOT EXISTS
-			(SELECT 1 FROM invoice_lines l WHERE l.visit_id = v.id)`).Scan(&unbilled)
-		s.DB.Raw(`SELECT COUNT(*) FROM (SELECT visit_id FROM invoice_lines WHERE visit_id IS NOT NULL
-			GROUP BY visit_id HAVING COUNT(*) > 1) d`).Scan(&doubly)
-		if unbilled != 0 || doubly != 0 {
-			t.Errorf("%d completed visits unbilled, %d billed twice", unbilled, doubly)
-		}
+	// Every completed visit before the later today has exactly one
+	// service line billing it.
+	var unbilled, doubly int64
+	s.DB.Raw(`SELECT COUNT(*) FROM visits v WHERE v.status = 'completed' AND NOT EXISTS
+		(SELECT 1 FROM invoice_lines l WHERE l.visit_id = v.id)`).Scan(&unbilled)
+	s.DB.Raw(`SELECT COUNT(*) FROM (SELECT visit_id FROM invoice_lines WHERE visit_id IS NOT NULL
+		GROUP BY visit_id HAVING COUNT(*) > 1) d`).Scan(&doubly)
+	if unbilled != 0 || doubly != 0 {
+		t.Errorf("%d completed visits unbilled, %d billed twice", unbilled, doubly)
+	}
 
-		again := seed(t, a)
-		if again.Added != (Counts{}) || again.Updated != (Counts{}) {
-			t.Errorf("third run wrote %+v new and %+v changed", again.Added, again.Updated)
-		}
+	again := seed(t, a)
+	if again.Added != (Counts{}) || again.Updated != (Counts{}) {
+		t.Errorf("third run wrote %+v new and %+v changed", again.Added, again.Updated)
 	}
 }
 
@@ -496,7 +491,7 @@ func TestSeedRefusesADemoKeyOfAnotherTenant(t *testing.T) {
 	if err := a.Tenants.ImportKey(ctx, other.ID, tenant.RoleAdmin, DemoAPIKey); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Seed(ctx, a); err == nil || !strings.Contains(err.Error(), other.ID) {
+	if _, err := Seed(ctx, a); err == nil || !strings.Contains(err.Error(), "another tenant") {
 		t.Fatalf("Seed with the demo key taken: %v", err)
 	}
 	if n := storetest.Count(t, s.DB, "customers"); n != 0 {
@@ -546,6 +541,40 @@ func TestBuildIsStableOverTime(t *testing.T) {
 			t.Errorf("invoice %s lines differ", inv.id)
 		}
 	}
+}
+
+func TestNoVisitsOnHolidays(t *testing.T) {
+	t.Parallel()
+	loc := portland(t)
+	thanksgiving := localdate.Date{Year: 2026, Month: time.November, Day: 26}
+	ds := build(thanksgiving.AddDays(-3), loc)
+	days := map[localdate.Date]int{}
+	for _, v := range ds.visits {
+		days[v.date]++
+	}
+	if days[thanksgiving] != 0 || days[thanksgiving.AddDays(-7)] == 0 || days[thanksgiving.AddDays(7)] == 0 {
+		t.Fatalf("Thursdays around Thanksgiving: %d, %d, %d visits",
+			days[thanksgiving.AddDays(-7)], days[thanksgiving], days[thanksgiving.AddDays(7)])
+	}
+	for _, d := range []string{"2026-01-01", "2026-05-25", "2026-07-04", "2026-09-07", "2026-11-26", "2026-12-25", "2027-05-31", "2027-11-25"} {
+		if !holiday(mustDate(t, d)) {
+			t.Errorf("%s is not a holiday", d)
+		}
+	}
+	for _, d := range []string{"2026-05-18", "2026-09-14", "2026-11-19", "2026-12-24", "2027-05-24"} {
+		if holiday(mustDate(t, d)) {
+			t.Errorf("%s is a holiday", d)
+		}
+	}
+}
+
+func mustDate(t *testing.T, s string) localdate.Date {
+	t.Helper()
+	d, err := localdate.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
 }
 
 func TestAddressesFollowPortlandsGrid(t *testing.T) {

@@ -442,7 +442,7 @@ func serves(c *customerSpec, d localdate.Date) bool {
 func buildVisits(cs []customerSpec, from, to, today localdate.Date, loc *time.Location) []visitSpec {
 	var out []visitSpec
 	for d := from; !d.After(to); d = d.AddDays(1) {
-		if d.Weekday() == time.Saturday || d.Weekday() == time.Sunday {
+		if d.Weekday() == time.Saturday || d.Weekday() == time.Sunday || holiday(d) {
 			continue
 		}
 		for _, cr := range crews {
@@ -478,6 +478,25 @@ func buildVisits(cs []customerSpec, from, to, today localdate.Date, loc *time.Lo
 		}
 	}
 	return out
+}
+
+// holiday reports whether the crews are off on d: New Year's Day, Memorial
+// Day, Independence Day, Labor Day, Thanksgiving and Christmas Day. Customers
+// due that day skip a week.
+func holiday(d localdate.Date) bool {
+	nth := (d.Day-1)/7 + 1                // the nth such weekday of the month
+	last := d.AddDays(7).Month != d.Month // the last such weekday of the month
+	switch {
+	case d.Month == time.January && d.Day == 1,
+		d.Month == time.July && d.Day == 4,
+		d.Month == time.December && d.Day == 25:
+		return true
+	case d.Weekday() == time.Monday:
+		return (d.Month == time.May && last) || (d.Month == time.September && nth == 1)
+	case d.Weekday() == time.Thursday:
+		return d.Month == time.November && nth == 4
+	}
+	return false
 }
 
 // gapMinutes is the time from the start of the job at a to the start at b:

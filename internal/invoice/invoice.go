@@ -89,7 +89,8 @@ func canMove(from, to string) bool {
 	}
 	switch from {
 	case StatusDraft:
-		return to == StatusIssued || to == StatusVoid
+		// Paid straight from draft: paid on the spot, issued implicitly.
+		return to == StatusIssued || to == StatusPaid || to == StatusVoid
 	case StatusIssued:
 		return to == StatusPaid || to == StatusVoid
 	}

@@ -26,7 +26,7 @@ func TestTotalsNeverGoBelowZero(t *testing.T) {
 
 func TestInvoiceStatesOnlyMoveForward(t *testing.T) {
 	allowed := map[[2]string]bool{
-		{StatusDraft, StatusIssued}: true, {StatusDraft, StatusVoid}: true,
+		{StatusDraft, StatusIssued}: true, {StatusDraft, StatusPaid}: true, {StatusDraft, StatusVoid}: true,
 		{StatusIssued, StatusPaid}: true, {StatusIssued, StatusVoid}: true,
 	}
 	all := []string{StatusDraft, StatusIssued, StatusPaid, StatusVoid}

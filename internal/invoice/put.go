@@ -28,9 +28,12 @@ func NewService(s *store.Store, c clock.Clock) *Service { return &Service{store:
 
 // Input is the body of PUT /invoices/{external_id}.
 type Input struct {
-	CustomerID string      `json:"customer_id"`
-	Status     string      `json:"status"`
-	Lines      []LineInput `json:"lines"`
+	CustomerID string `json:"customer_id"`
+	Status     string `json:"status"`
+	// IssuedAt is when the scheduler issued it; defaults to when routeloop
+	// first sees it leave draft.
+	IssuedAt *time.Time `json:"issued_at"`
+	Lines    []LineInput `json:"lines"`
 }
 
 // LineInput is one line the scheduler bills.
@@ -45,6 +48,7 @@ const MaxLines = 500
 
 func (in *Input) validate() error {
 	f := apperror.Fields{}
+	in.Lines = append([]LineInput(nil), in.Lines...) // trimmed below: not the caller's copy
 	if err := scheduling.CheckExternalID(in.CustomerID); err != nil {
 		f.Add("customer_id", err.Error())
 	}
@@ -124,7 +128,11 @@ func (s *Service) Put(ctx context.Context, tenantID, currency, externalID string
 		}
 		inv.Status = in.Status
 		if in.Status != StatusDraft && inv.IssuedAt == nil {
-			inv.IssuedAt = &now
+			issued := now
+			if in.IssuedAt != nil {
+				issued = in.IssuedAt.UTC().Truncate(time.Microsecond)
+			}
+			inv.IssuedAt = &issued
 		}
 		return s.saveTotals(tx, &inv, now)
 	})
@@ -291,16 +299,4 @@ func newToken() string {
 		panic("crypto/rand failed: " + err.Error())
 	}
 	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// Get returns one invoice with its lines.
-func (s *Service) Get(ctx context.Context, tenantID, externalID string) (Invoice, error) {
-	invs, err := s.find(s.store.DB.WithContext(ctx), tenantID, "i.external_id = ?", externalID)
-	if err != nil {
-		return Invoice{}, err
-	}
-	if len(invs) == 0 {
-		return Invoice{}, apperror.NotFound("invoice %s not found", externalID)
-	}
-	return invs[0], nil
 }

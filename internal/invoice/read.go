@@ -18,14 +18,52 @@ func invoiceQuery(db *gorm.DB, tenantID string) *gorm.DB {
 		Where("i.tenant_id = ?", tenantID)
 }
 
-// find loads invoices matching one extra condition, with their lines.
-func (s *Service) find(db *gorm.DB, tenantID string, cond string, args ...any) ([]Invoice, error) {
-	var invs []Invoice
-	err := invoiceQuery(db, tenantID).Where(cond, args...).Order("i.id").Scan(&invs).Error
-	if err != nil {
-		return nil, fmt.Errorf("read invoices: %w", err)
+// invoiceWithLines reads one invoice and its lines in a single round trip:
+// the invoice columns repeat on each line row.
+const invoiceWithLines = `
+SELECT i.*, c.external_id AS customer_external_id,
+       l.id AS line_id, l.position AS line_position, l.kind AS line_kind, l.visit_id AS line_visit_id,
+       v.external_id AS line_visit_external_id, l.description AS line_description,
+       l.amount_cents AS line_amount_cents, l.reason AS line_reason
+FROM invoices i
+JOIN customers c ON c.id = i.customer_id
+LEFT JOIN invoice_lines l ON l.invoice_id = i.id
+LEFT JOIN visits v ON v.id = l.visit_id
+WHERE i.tenant_id = ? AND i.external_id = ?
+ORDER BY l.position`
+
+type invoiceLineRow struct {
+	Invoice
+	LineID              *int64
+	LinePosition        *int
+	LineKind            *string
+	LineVisitID         *int64
+	LineVisitExternalID *string
+	LineDescription     *string
+	LineAmountCents     *int64
+	LineReason          *string
+}
+
+// Get returns one invoice with its lines.
+func (s *Service) Get(ctx context.Context, tenantID, externalID string) (Invoice, error) {
+	var rows []invoiceLineRow
+	if err := s.store.DB.WithContext(ctx).Raw(invoiceWithLines, tenantID, externalID).Scan(&rows).Error; err != nil {
+		return Invoice{}, fmt.Errorf("read invoice: %w", err)
 	}
-	return invs, s.attachLines(db, tenantID, invs)
+	if len(rows) == 0 {
+		return Invoice{}, apperror.NotFound("invoice %s not found", externalID)
+	}
+	inv := rows[0].Invoice
+	inv.Lines = make([]Line, 0, len(rows))
+	for _, r := range rows {
+		if r.LineID == nil {
+			continue // an invoice without lines
+		}
+		inv.Lines = append(inv.Lines, Line{ID: *r.LineID, TenantID: tenantID, InvoiceID: inv.ID, Position: *r.LinePosition,
+			Kind: *r.LineKind, VisitID: r.LineVisitID, VisitExternalID: r.LineVisitExternalID,
+			Description: *r.LineDescription, AmountCents: *r.LineAmountCents, Reason: *r.LineReason})
+	}
+	return inv, nil
 }
 
 func (s *Service) attachLines(db *gorm.DB, tenantID string, invs []Invoice) error {

@@ -77,6 +77,7 @@ func (in *CrewInput) Validate() error {
 	if len(in.Members) > 100 {
 		f.Add("members", "a crew has at most 100 members")
 	}
+	in.Members = append([]MemberInput(nil), in.Members...) // trimmed below: not the caller's copy
 	seen := map[string]bool{}
 	for i := range in.Members {
 		m := &in.Members[i]

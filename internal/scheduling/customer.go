@@ -27,6 +27,7 @@ type Customer struct {
 	Lat            *float64  `json:"lat"`
 	Lon            *float64  `json:"lon"`
 	ConsentSameDay bool      `json:"consent_same_day"`
+	GeoCell        *int64    `json:"-"`
 	ReferralCode   string    `json:"referral_code"`
 	ReferralURL    string    `json:"referral_url" gorm:"-"`
 	CreatedAt      time.Time `json:"created_at"`
@@ -95,20 +96,25 @@ func (s *Service) PutCustomer(ctx context.Context, tenantID, externalID string, 
 	}
 	db := s.store.DB.WithContext(ctx)
 	now := s.clock.Now()
+	var cell *int64
+	if in.Lat != nil {
+		c := geoCell(geo.Point{Lat: *in.Lat, Lon: *in.Lon})
+		cell = &c
+	}
 	for attempt := 0; ; attempt++ {
 		c, up, err := store.Upsert[Customer](db, `
-			INSERT INTO customers (tenant_id, external_id, name, email, phone, address, lat, lon,
+			INSERT INTO customers (tenant_id, external_id, name, email, phone, address, lat, lon, geo_cell,
 			                       consent_same_day, referral_code, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (tenant_id, external_id) DO NOTHING
 			RETURNING *`,
-			[]any{tenantID, externalID, in.Name, in.Email, in.Phone, in.Address, in.Lat, in.Lon,
+			[]any{tenantID, externalID, in.Name, in.Email, in.Phone, in.Address, in.Lat, in.Lon, cell,
 				in.ConsentSameDay, refcode.New(), now, now}, `
-			UPDATE customers SET name = ?, email = ?, phone = ?, address = ?, lat = ?, lon = ?,
+			UPDATE customers SET name = ?, email = ?, phone = ?, address = ?, lat = ?, lon = ?, geo_cell = ?,
 			       consent_same_day = ?, updated_at = ?
 			WHERE tenant_id = ? AND external_id = ?
 			RETURNING *`,
-			[]any{in.Name, in.Email, in.Phone, in.Address, in.Lat, in.Lon, in.ConsentSameDay, now,
+			[]any{in.Name, in.Email, in.Phone, in.Address, in.Lat, in.Lon, cell, in.ConsentSameDay, now,
 				tenantID, externalID})
 		// A fresh code collided with another customer's: draw again.
 		if store.IsUniqueViolation(err) && attempt < 5 {
@@ -116,6 +122,11 @@ func (s *Service) PutCustomer(ctx context.Context, tenantID, externalID string, 
 		}
 		if err != nil {
 			return Customer{}, store.Updated, fmt.Errorf("put customer %s: %w", externalID, err)
+		}
+		for _, fn := range s.onCustomer {
+			if err := fn(ctx, c); err != nil {
+				return Customer{}, store.Updated, fmt.Errorf("put customer %s: %w", externalID, err)
+			}
 		}
 		return s.withURL(c), up, nil
 	}

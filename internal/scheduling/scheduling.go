@@ -5,6 +5,7 @@
 package scheduling
 
 import (
+	"context"
 	"net/mail"
 	"strings"
 	"unicode"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/clock"
+	"github.com/routeloop/routeloop/internal/localdate"
 	"github.com/routeloop/routeloop/internal/store"
 )
 
@@ -20,6 +22,36 @@ type Service struct {
 	store   *store.Store
 	clock   clock.Clock
 	baseURL string
+	// Listeners run after a write succeeded; features that derive state from
+	// the mirror (neighbour links, discounts) register here at wiring.
+	onVisit    []func(context.Context, VisitChange) error
+	onCustomer []func(context.Context, Customer) error
+}
+
+// VisitChange tells listeners what a visit write did.
+type VisitChange struct {
+	TenantID string
+	Visit    Visit
+	// Before is the visit as it was; nil when the write created it.
+	Before *VisitState
+}
+
+// VisitState is what of a visit decides whether it is synced.
+type VisitState struct {
+	CustomerID  int64
+	CrewID      *int64
+	ServiceDate localdate.Date
+	Status      string
+}
+
+// OnVisitChange registers fn to run after every visit write.
+func (s *Service) OnVisitChange(fn func(context.Context, VisitChange) error) {
+	s.onVisit = append(s.onVisit, fn)
+}
+
+// OnCustomerChange registers fn to run after every customer write.
+func (s *Service) OnCustomerChange(fn func(context.Context, Customer) error) {
+	s.onCustomer = append(s.onCustomer, fn)
 }
 
 // NewService returns the mirror over s; baseURL prefixes referral links.

@@ -132,7 +132,7 @@ func (s *Service) PutVisit(ctx context.Context, tenantID string, loc *time.Locat
 		return Visit{}, store.Updated, err
 	}
 	db := s.store.DB.WithContext(ctx)
-	customerID, crewID, err := s.resolveVisitRefs(db, tenantID, in)
+	customerID, crewID, before, err := s.resolveVisitRefs(db, tenantID, externalID, in)
 	if err != nil {
 		return Visit{}, store.Updated, err
 	}
@@ -156,26 +156,39 @@ func (s *Service) PutVisit(ctx context.Context, tenantID string, loc *time.Locat
 	}
 	v.CustomerExternalID = in.CustomerID
 	v.CrewExternalID = in.CrewID
+	for _, fn := range s.onVisit {
+		if err := fn(ctx, VisitChange{TenantID: tenantID, Visit: v, Before: before}); err != nil {
+			return Visit{}, store.Updated, fmt.Errorf("put visit %s: %w", externalID, err)
+		}
+	}
 	return v, up, nil
 }
 
 // resolveVisitRefs maps the scheduler's customer and crew ids to internal
-// ids in one round trip.
-func (s *Service) resolveVisitRefs(db *gorm.DB, tenantID string, in VisitInput) (int64, *int64, error) {
+// ids, and reads what the visit was before this write, in one round trip.
+func (s *Service) resolveVisitRefs(db *gorm.DB, tenantID, externalID string, in VisitInput) (int64, *int64, *VisitState, error) {
 	crewExt := ""
 	if in.CrewID != nil {
 		crewExt = *in.CrewID
 	}
 	var ref struct {
-		CustomerID *int64
-		CrewID     *int64
+		CustomerID     *int64
+		CrewID         *int64
+		OldCustomerID  *int64
+		OldCrewID      *int64
+		OldServiceDate *localdate.Date
+		OldStatus      *string
 	}
 	err := db.Raw(`SELECT
 		(SELECT id FROM customers WHERE tenant_id = ? AND external_id = ?) AS customer_id,
-		(SELECT id FROM crews WHERE tenant_id = ? AND external_id = ?) AS crew_id`,
-		tenantID, in.CustomerID, tenantID, crewExt).Scan(&ref).Error
+		(SELECT id FROM crews WHERE tenant_id = ? AND external_id = ?) AS crew_id,
+		old.customer_id AS old_customer_id, old.crew_id AS old_crew_id,
+		old.service_date AS old_service_date, old.status AS old_status
+		FROM (SELECT 1 AS one) AS q
+		LEFT JOIN visits old ON old.tenant_id = ? AND old.external_id = ?`,
+		tenantID, in.CustomerID, tenantID, crewExt, tenantID, externalID).Scan(&ref).Error
 	if err != nil {
-		return 0, nil, fmt.Errorf("resolve customer and crew: %w", err)
+		return 0, nil, nil, fmt.Errorf("resolve customer and crew: %w", err)
 	}
 	f := apperror.Fields{}
 	if ref.CustomerID == nil {
@@ -185,12 +198,16 @@ func (s *Service) resolveVisitRefs(db *gorm.DB, tenantID string, in VisitInput) 
 		f.Add("crew_id", "no crew with id "+*in.CrewID+"; send the crew first")
 	}
 	if err := f.Err(); err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
 	if in.CrewID == nil {
 		ref.CrewID = nil
 	}
-	return *ref.CustomerID, ref.CrewID, nil
+	var before *VisitState
+	if ref.OldCustomerID != nil {
+		before = &VisitState{CustomerID: *ref.OldCustomerID, CrewID: ref.OldCrewID, ServiceDate: *ref.OldServiceDate, Status: *ref.OldStatus}
+	}
+	return *ref.CustomerID, ref.CrewID, before, nil
 }
 
 // visitQuery selects visits with their customer's and crew's scheduler ids.

@@ -207,12 +207,22 @@ func (s *Service) IssueKey(ctx context.Context, tenantID, role, label string) (s
 }
 
 // ImportKey stores a key whose plain text the caller chose (the demo's
-// well-known key). It does nothing if the key is already stored.
+// well-known key). Importing the same key for the same tenant and role again
+// does nothing; a key that is stored for another tenant or role, or revoked,
+// is refused.
 func (s *Service) ImportKey(ctx context.Context, tenantID, role, plain string) error {
-	k := APIKey{TenantID: tenantID, Role: role, Label: "demo", Prefix: prefixOf(plain), KeyHash: HashKey(plain), CreatedAt: s.clock.Now()}
-	err := s.store.DB.WithContext(ctx).Where("key_hash = ?", k.KeyHash).FirstOrCreate(&k).Error
-	if err != nil {
+	if !validRole(role) {
+		return apperror.Invalid("role", "must be one of "+strings.Join(Roles, ", "))
+	}
+	if !strings.HasPrefix(plain, keyPrefix) || len(plain) < 20 {
+		return apperror.Invalid("api_key", "must start with "+keyPrefix+" and be at least 20 characters")
+	}
+	k := APIKey{TenantID: tenantID, Role: role, Label: "imported", Prefix: prefixOf(plain), KeyHash: HashKey(plain), CreatedAt: s.clock.Now()}
+	if err := s.store.DB.WithContext(ctx).Where("key_hash = ?", k.KeyHash).FirstOrCreate(&k).Error; err != nil {
 		return fmt.Errorf("import key: %w", err)
+	}
+	if k.TenantID != tenantID || k.Role != role || k.RevokedAt != nil {
+		return apperror.Conflict("that key is already stored for another tenant or role, or revoked")
 	}
 	return nil
 }

@@ -88,3 +88,29 @@ func TestKeysAreStoredHashedAndResolveToTheirTenant(t *testing.T) {
 		}
 	})
 }
+
+func TestImportKeyOnlyForItsOwnTenant(t *testing.T) {
+	s := storetest.Open(t, store.SQLite)
+	ctx := context.Background()
+	svc := tenant.NewService(s, clock.System{})
+	a, _, _ := svc.Create(ctx, tenant.NewTenant{Name: "A", Timezone: "UTC", Currency: "EUR"})
+	b, _, _ := svc.Create(ctx, tenant.NewTenant{Name: "B", Timezone: "UTC", Currency: "EUR"})
+	const key = "rl_demo_key_for_tests_only"
+	for i := 0; i < 2; i++ {
+		if err := svc.ImportKey(ctx, a.ID, tenant.RoleAdmin, key); err != nil {
+			t.Fatalf("import %d: %v", i, err)
+		}
+	}
+	if err := svc.ImportKey(ctx, b.ID, tenant.RoleAdmin, key); !apperror.HasCode(err, apperror.CodeConflict) {
+		t.Fatalf("same key for another tenant: %v", err)
+	}
+	if err := svc.ImportKey(ctx, a.ID, tenant.RoleCrew, key); !apperror.HasCode(err, apperror.CodeConflict) {
+		t.Fatalf("same key with another role: %v", err)
+	}
+	if err := svc.ImportKey(ctx, a.ID, tenant.RoleAdmin, "short"); !apperror.HasCode(err, apperror.CodeValidation) {
+		t.Fatalf("a key without the prefix: %v", err)
+	}
+	if p, err := svc.Authenticate(ctx, key); err != nil || p.TenantID != a.ID {
+		t.Fatalf("imported key: %+v %v", p, err)
+	}
+}

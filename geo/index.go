@@ -1,0 +1,264 @@
+package geo
+
+import (
+	"cmp"
+	"math"
+	"slices"
+
+	"github.com/paulmach/orb"
+)
+
+// Item is something with an ID at a point, to be put in an Index.
+type Item struct {
+	ID    int64
+	Point Point
+}
+
+// Hit is an item found by an Index query, with its DistanceM from the query
+// point.
+type Hit struct {
+	ID        int64
+	DistanceM float64
+}
+
+// bandDeg is the height of an Index latitude band: about 111 m, so a 500 m
+// query visits ~10 bands.
+const bandDeg = 0.001
+
+// numBands is the number of latitude bands between -90 and 90.
+const numBands = int32(180 / bandDeg)
+
+// Index answers "which items are near this point" in memory.
+//
+// Layout: items are bucketed into latitude bands bandDeg high and, inside a
+// band, sorted by longitude, stored column-wise (lat, lon, original point,
+// id). A query takes the boxes of BoundsAround, and for every non-empty band
+// the box overlaps it binary-searches the box's longitude range and checks
+// only the items in that run, so the work is a handful of binary searches
+// plus the items in (roughly) the bounding box, whatever the longitude span
+// (the all-longitude boxes near the poles cost one binary search per band).
+// The exact great-circle distance DistanceM decides membership; the layout
+// only narrows.
+//
+// An Index is immutable after NewIndex and safe for concurrent use.
+type Index struct {
+	bandID    []int32 // sorted ids of non-empty bands
+	bandStart []int32 // items of bandID[i] are [bandStart[i], bandStart[i+1])
+	lat       []float64
+	lon       []float64
+	pt        []Point // the item's point as given (used for DistanceM)
+	id        []int64
+	// density is items per square metre over the items' bounding box, used
+	// to guess the first search radius of Nearest.
+	density float64
+}
+
+// bandOf returns the band of a latitude in [-90, 90]. It is monotone in lat.
+func bandOf(lat float64) int32 {
+	b := int32(math.Floor((lat + 90) / bandDeg))
+	if b < 0 {
+		return 0
+	}
+	if b >= numBands {
+		return numBands - 1
+	}
+	return b
+}
+
+// NewIndex builds an index of items. Items whose point fails CheckLat or
+// CheckLon (NaN, out of range) are left out: they are never found and not
+// counted by Len. Several items may share an ID or a point. The items slice
+// is not retained.
+func NewIndex(items []Item) *Index {
+	// Counting sort by band, then sort each band by longitude.
+	bands := make([]int32, len(items))
+	counts := map[int32]int32{}
+	valid := 0
+	minLat, maxLat, minLon, maxLon := 90.0, -90.0, 180.0, -180.0
+	for i, it := range items {
+		if CheckLat(it.Point.Lat) != nil || CheckLon(it.Point.Lon) != nil {
+			bands[i] = -1
+			continue
+		}
+		b := bandOf(it.Point.Lat)
+		bands[i] = b
+		counts[b]++
+		valid++
+		minLat, maxLat = math.Min(minLat, it.Point.Lat), math.Max(maxLat, it.Point.Lat)
+		minLon, maxLon = math.Min(minLon, it.Point.Lon), math.Max(maxLon, it.Point.Lon)
+	}
+	ix := &Index{
+		bandID:    make([]int32, 0, len(counts)),
+		bandStart: make([]int32, 0, len(counts)+1),
+		lat:       make([]float64, valid),
+		lon:       make([]float64, valid),
+		pt:        make([]Point, valid),
+		id:        make([]int64, valid),
+	}
+	for b := range counts {
+		ix.bandID = append(ix.bandID, b)
+	}
+	slices.Sort(ix.bandID)
+	next := make(map[int32]int32, len(counts))
+	var off int32
+	for _, b := range ix.bandID {
+		ix.bandStart = append(ix.bandStart, off)
+		next[b] = off
+		off += counts[b]
+	}
+	ix.bandStart = append(ix.bandStart, off)
+
+	order := make([]int32, valid) // position -> index into items
+	for i, b := range bands {
+		if b < 0 {
+			continue
+		}
+		order[next[b]] = int32(i)
+		next[b]++
+	}
+	for k := range ix.bandID {
+		run := order[ix.bandStart[k]:ix.bandStart[k+1]]
+		slices.SortFunc(run, func(a, b int32) int {
+			return cmp.Compare(items[a].Point.Lon, items[b].Point.Lon)
+		})
+	}
+	for j, i := range order {
+		it := items[i]
+		ix.lat[j], ix.lon[j], ix.pt[j], ix.id[j] = it.Point.Lat, it.Point.Lon, it.Point, it.ID
+	}
+
+	if valid > 0 {
+		h := math.Max((maxLat-minLat)*math.Pi/180*orb.EarthRadius, 100)
+		w := math.Max((maxLon-minLon)*math.Pi/180*orb.EarthRadius*math.Cos((minLat+maxLat)/2*math.Pi/180), 100)
+		ix.density = float64(valid) / (h * w)
+	}
+	return ix
+}
+
+// Len is the number of indexed items.
+func (ix *Index) Len() int { return len(ix.id) }
+
+// scan calls fn(i, d) for every indexed item i with d = DistanceM(p, item)
+// <= radiusM.
+func (ix *Index) scan(p Point, radiusM float64, fn func(i int, d float64)) {
+	if len(ix.id) == 0 || math.IsNaN(radiusM) || radiusM < 0 {
+		return
+	}
+	for _, b := range BoundsAround(p, radiusM) {
+		lo, hi := bandOf(b.MinLat), bandOf(b.MaxLat)
+		k, _ := slices.BinarySearch(ix.bandID, lo)
+		for ; k < len(ix.bandID) && ix.bandID[k] <= hi; k++ {
+			start, end := int(ix.bandStart[k]), int(ix.bandStart[k+1])
+			// first item of the band with lon >= b.MinLon
+			i, j := start, end
+			for i < j {
+				h := int(uint(i+j) >> 1)
+				if ix.lon[h] < b.MinLon {
+					i = h + 1
+				} else {
+					j = h
+				}
+			}
+			for ; i < end && ix.lon[i] <= b.MaxLon; i++ {
+				if la := ix.lat[i]; la < b.MinLat || la > b.MaxLat {
+					continue
+				}
+				if d := DistanceM(p, ix.pt[i]); d <= radiusM {
+					fn(i, d)
+				}
+			}
+		}
+	}
+}
+
+func compareHits(a, b Hit) int {
+	if c := cmp.Compare(a.DistanceM, b.DistanceM); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.ID, b.ID)
+}
+
+// Within returns every item with DistanceM(p, item) <= radiusM, nearest
+// first, ties by ID. A negative or NaN radius finds nothing; radius 0 finds
+// the items exactly at p.
+func (ix *Index) Within(p Point, radiusM float64) []Hit {
+	var hits []Hit
+	ix.scan(p, radiusM, func(i int, d float64) {
+		hits = append(hits, Hit{ID: ix.id[i], DistanceM: d})
+	})
+	slices.SortFunc(hits, compareHits)
+	return hits
+}
+
+// Nearest returns the k items nearest to p with DistanceM(p, item) <=
+// maxRadiusM, nearest first, ties by ID (so among items at the same distance
+// the smaller IDs are kept). k <= 0 or a negative radius finds nothing.
+//
+// It searches a radius guessed from the index's density and doubles it until
+// k items are found or maxRadiusM is reached.
+func (ix *Index) Nearest(p Point, k int, maxRadiusM float64) []Hit {
+	if k <= 0 || len(ix.id) == 0 || math.IsNaN(maxRadiusM) || maxRadiusM < 0 {
+		return nil
+	}
+	// Radius holding ~2k items at the average density, at least 50 m.
+	r := math.Max(50, math.Sqrt(2*float64(k)/(math.Pi*ix.density)))
+	var best hitHeap
+	for {
+		if r >= maxRadiusM || r >= math.Pi*orb.EarthRadius {
+			// From half the circumference on, a scan sees the whole world.
+			r = maxRadiusM
+		}
+		best = best[:0]
+		ix.scan(p, r, func(i int, d float64) {
+			best.offer(Hit{ID: ix.id[i], DistanceM: d}, k)
+		})
+		// Every item not seen is farther than r; with k items seen within
+		// r they are the k nearest.
+		if len(best) >= k || r >= maxRadiusM {
+			break
+		}
+		r *= 2
+	}
+	out := []Hit(best)
+	slices.SortFunc(out, compareHits)
+	return out
+}
+
+// hitHeap keeps the best (smallest by compareHits) hits seen, at most k, as
+// a max-heap: the worst kept hit is at [0].
+type hitHeap []Hit
+
+func (h *hitHeap) offer(x Hit, k int) {
+	s := *h
+	if len(s) < k {
+		s = append(s, x)
+		for i := len(s) - 1; i > 0; {
+			p := (i - 1) / 2
+			if compareHits(s[p], s[i]) >= 0 {
+				break
+			}
+			s[p], s[i] = s[i], s[p]
+			i = p
+		}
+		*h = s
+		return
+	}
+	if compareHits(x, s[0]) >= 0 {
+		return
+	}
+	s[0] = x
+	for i := 0; ; {
+		l, big := 2*i+1, i
+		if l < len(s) && compareHits(s[l], s[big]) > 0 {
+			big = l
+		}
+		if r := l + 1; r < len(s) && compareHits(s[r], s[big]) > 0 {
+			big = r
+		}
+		if big == i {
+			break
+		}
+		s[i], s[big] = s[big], s[i]
+		i = big
+	}
+}
