@@ -32,7 +32,7 @@ type Input struct {
 	Status     string `json:"status"`
 	// IssuedAt is when the scheduler issued it; defaults to when routeloop
 	// first sees it leave draft.
-	IssuedAt *time.Time `json:"issued_at"`
+	IssuedAt *time.Time  `json:"issued_at"`
 	Lines    []LineInput `json:"lines"`
 }
 
