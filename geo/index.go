@@ -1,7 +1,6 @@
 package geo
 
 import (
-	"cmp"
 	"math"
 	"slices"
 
@@ -31,8 +30,8 @@ const numBands = int32(180 / bandDeg)
 // Index answers "which items are near this point" in memory.
 //
 // Layout: items are bucketed into latitude bands bandDeg high and, inside a
-// band, sorted by longitude, stored column-wise (lat, lon, original point,
-// id). A query takes the boxes of BoundsAround, and for every non-empty band
+// band, sorted by longitude, stored column-wise (lat, lon, id: 24 bytes an
+// item). A query takes the boxes of BoundsAround, and for every non-empty band
 // the box overlaps it binary-searches the box's longitude range and checks
 // only the items in that run, so the work is a handful of binary searches
 // plus the items in (roughly) the bounding box, whatever the longitude span
@@ -46,7 +45,6 @@ type Index struct {
 	bandStart []int32 // items of bandID[i] are [bandStart[i], bandStart[i+1])
 	lat       []float64
 	lon       []float64
-	pt        []Point // the item's point as given (used for DistanceM)
 	id        []int64
 	// density is items per square metre over the items' bounding box, used
 	// to guess the first search radius of Nearest.
@@ -70,10 +68,14 @@ func bandOf(lat float64) int32 {
 // counted by Len. Several items may share an ID or a point. The items slice
 // is not retained.
 func NewIndex(items []Item) *Index {
-	// Counting sort by band, then sort each band by longitude.
+	if len(items) > math.MaxInt32 {
+		panic("geo: NewIndex: too many items")
+	}
+	// Counting sort by band (dense counts over the occupied band range),
+	// then sort each band by longitude.
 	bands := make([]int32, len(items))
-	counts := map[int32]int32{}
 	valid := 0
+	lowBand, highBand := numBands, int32(-1)
 	minLat, maxLat, minLon, maxLon := 90.0, -90.0, 180.0, -180.0
 	for i, it := range items {
 		if CheckLat(it.Point.Lat) != nil || CheckLon(it.Point.Lon) != nil {
@@ -82,56 +84,72 @@ func NewIndex(items []Item) *Index {
 		}
 		b := bandOf(it.Point.Lat)
 		bands[i] = b
-		counts[b]++
+		lowBand, highBand = min(lowBand, b), max(highBand, b)
 		valid++
 		minLat, maxLat = math.Min(minLat, it.Point.Lat), math.Max(maxLat, it.Point.Lat)
 		minLon, maxLon = math.Min(minLon, it.Point.Lon), math.Max(maxLon, it.Point.Lon)
 	}
 	ix := &Index{
-		bandID:    make([]int32, 0, len(counts)),
-		bandStart: make([]int32, 0, len(counts)+1),
-		lat:       make([]float64, valid),
-		lon:       make([]float64, valid),
-		pt:        make([]Point, valid),
-		id:        make([]int64, valid),
+		lat: make([]float64, valid),
+		lon: make([]float64, valid),
+		id:  make([]int64, valid),
 	}
-	for b := range counts {
-		ix.bandID = append(ix.bandID, b)
+	if valid == 0 {
+		return ix
 	}
-	slices.Sort(ix.bandID)
-	next := make(map[int32]int32, len(counts))
+	// next[b-lowBand] counts band b's items, then becomes its write position.
+	next := make([]int32, highBand-lowBand+1)
+	for _, b := range bands {
+		if b >= 0 {
+			next[b-lowBand]++
+		}
+	}
 	var off int32
-	for _, b := range ix.bandID {
+	for j, n := range next {
+		if n == 0 {
+			continue
+		}
+		ix.bandID = append(ix.bandID, lowBand+int32(j))
 		ix.bandStart = append(ix.bandStart, off)
-		next[b] = off
-		off += counts[b]
+		next[j] = off
+		off += n
 	}
 	ix.bandStart = append(ix.bandStart, off)
 
-	order := make([]int32, valid) // position -> index into items
+	// Place (lon, item index) pairs by band, then sort each band's run by
+	// longitude in place (contiguous, so the sort stays in cache).
+	type key struct {
+		lon float64
+		i   int32
+	}
+	order := make([]key, valid)
 	for i, b := range bands {
 		if b < 0 {
 			continue
 		}
-		order[next[b]] = int32(i)
-		next[b]++
+		order[next[b-lowBand]] = key{items[i].Point.Lon, int32(i)}
+		next[b-lowBand]++
 	}
 	for k := range ix.bandID {
-		run := order[ix.bandStart[k]:ix.bandStart[k+1]]
-		slices.SortFunc(run, func(a, b int32) int {
-			return cmp.Compare(items[a].Point.Lon, items[b].Point.Lon)
+		slices.SortFunc(order[ix.bandStart[k]:ix.bandStart[k+1]], func(a, b key) int {
+			switch {
+			case a.lon < b.lon:
+				return -1
+			case a.lon > b.lon:
+				return 1
+			}
+			return 0
 		})
 	}
-	for j, i := range order {
-		it := items[i]
-		ix.lat[j], ix.lon[j], ix.pt[j], ix.id[j] = it.Point.Lat, it.Point.Lon, it.Point, it.ID
+	for j, o := range order {
+		it := items[o.i]
+		ix.lat[j], ix.lon[j], ix.id[j] = it.Point.Lat, it.Point.Lon, it.ID
 	}
 
-	if valid > 0 {
-		h := math.Max((maxLat-minLat)*math.Pi/180*orb.EarthRadius, 100)
-		w := math.Max((maxLon-minLon)*math.Pi/180*orb.EarthRadius*math.Cos((minLat+maxLat)/2*math.Pi/180), 100)
-		ix.density = float64(valid) / (h * w)
-	}
+	// Rough items per m² over the bounding box (at least 100 m x 100 m).
+	h := math.Max((maxLat-minLat)*math.Pi/180*orb.EarthRadius, 100)
+	w := math.Max((maxLon-minLon)*math.Pi/180*orb.EarthRadius*math.Cos((minLat+maxLat)/2*math.Pi/180), 100)
+	ix.density = float64(valid) / (h * w)
 	return ix
 }
 
@@ -160,10 +178,11 @@ func (ix *Index) scan(p Point, radiusM float64, fn func(i int, d float64)) {
 				}
 			}
 			for ; i < end && ix.lon[i] <= b.MaxLon; i++ {
-				if la := ix.lat[i]; la < b.MinLat || la > b.MaxLat {
+				la := ix.lat[i]
+				if la < b.MinLat || la > b.MaxLat {
 					continue
 				}
-				if d := DistanceM(p, ix.pt[i]); d <= radiusM {
+				if d := DistanceM(p, Point{Lat: la, Lon: ix.lon[i]}); d <= radiusM {
 					fn(i, d)
 				}
 			}
@@ -171,16 +190,25 @@ func (ix *Index) scan(p Point, radiusM float64, fn func(i int, d float64)) {
 	}
 }
 
+// compareHits orders hits nearest first, ties by ID. Hit distances are
+// never NaN (NaN <= radius is false), so plain comparisons suffice.
 func compareHits(a, b Hit) int {
-	if c := cmp.Compare(a.DistanceM, b.DistanceM); c != 0 {
-		return c
+	switch {
+	case a.DistanceM < b.DistanceM:
+		return -1
+	case a.DistanceM > b.DistanceM:
+		return 1
+	case a.ID < b.ID:
+		return -1
+	case a.ID > b.ID:
+		return 1
 	}
-	return cmp.Compare(a.ID, b.ID)
+	return 0
 }
 
 // Within returns every item with DistanceM(p, item) <= radiusM, nearest
-// first, ties by ID. A negative or NaN radius finds nothing; radius 0 finds
-// the items exactly at p.
+// first, ties by ID (nil when there are none). A negative or NaN radius
+// finds nothing; radius 0 finds the items exactly at p.
 func (ix *Index) Within(p Point, radiusM float64) []Hit {
 	var hits []Hit
 	ix.scan(p, radiusM, func(i int, d float64) {

@@ -25,6 +25,7 @@ Usage:
   routeloop tenant key --tenant ID --role admin|dispatcher|crew|integration [--label TEXT] [--json]
   routeloop tenant keys --tenant ID
   routeloop tenant revoke-key --tenant ID --key-id N
+  routeloop reconcile --date YYYY-MM-DD [--tenant ID]
   routeloop healthcheck [--addr HOST:PORT]
   routeloop version
 
@@ -62,6 +63,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdMigrate(ctx, rest, stdout, stderr)
 	case "tenant":
 		return cmdTenant(ctx, rest, stdout, stderr)
+	case "reconcile":
+		return cmdReconcile(ctx, rest, stdout, stderr)
 	case "healthcheck":
 		return cmdHealthcheck(ctx, rest, stdout, stderr)
 	case "version", "--version":

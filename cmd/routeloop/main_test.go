@@ -107,3 +107,20 @@ func TestServeStopsCleanly(t *testing.T) {
 		t.Fatal("serve did not stop")
 	}
 }
+
+func TestReconcileCommand(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := runCmd(t, "tenant", "create", "--data-dir", dir, "--name", "G", "--timezone", "America/Los_Angeles", "--currency", "USD"); err != nil {
+		t.Fatal(err)
+	}
+	out, err := runCmd(t, "reconcile", "--data-dir", dir, "--date", "2026-05-03")
+	if err != nil || !strings.Contains(out, "2026-05-03: 0 visits, 0 invoices checked") {
+		t.Fatalf("reconcile: %v %s", err, out)
+	}
+	if _, err := runCmd(t, "reconcile", "--data-dir", dir, "--date", "May 3"); err == nil || !strings.Contains(err.Error(), "--date") {
+		t.Fatalf("bad date: %v", err)
+	}
+	if _, err := runCmd(t, "reconcile", "--data-dir", dir, "--date", "2026-05-03", "--tenant", "nope"); err == nil {
+		t.Fatal("unknown tenant accepted")
+	}
+}

@@ -18,6 +18,9 @@ import (
 	"github.com/routeloop/routeloop/internal/config"
 	"github.com/routeloop/routeloop/internal/httpapi"
 	"github.com/routeloop/routeloop/internal/invoice"
+	"github.com/routeloop/routeloop/internal/jobs"
+	"github.com/routeloop/routeloop/internal/neighbor"
+	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -25,14 +28,17 @@ import (
 
 // App is a running routeloop: its store, services and HTTP handler.
 type App struct {
-	Config   config.Config
-	Log      *slog.Logger
-	Clock    clock.Clock
-	Store    *store.Store
-	Tenants  *tenant.Service
-	Mirror   *scheduling.Service
-	Invoices *invoice.Service
-	HTTP     *echo.Echo
+	Config    config.Config
+	Log       *slog.Logger
+	Clock     clock.Clock
+	Store     *store.Store
+	Tenants   *tenant.Service
+	Mirror    *scheduling.Service
+	Invoices  *invoice.Service
+	Programs  *program.Service
+	Neighbors *neighbor.Service
+	Jobs      *jobs.Runner
+	HTTP      *echo.Echo
 }
 
 // NewLogger builds the process logger from the settings.
@@ -70,6 +76,12 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		if len(ran) > 0 {
 			log.Info("migrated database", "dialect", s.Dialect, "applied", ran)
 		}
+		if n, err := scheduling.BackfillCells(ctx, s); err != nil {
+			s.Close()
+			return nil, err
+		} else if n > 0 {
+			log.Info("located customers in cells", "customers", n)
+		}
 	}
 	return Wire(cfg, s, clock.System{}, log), nil
 }
@@ -80,13 +92,20 @@ func Wire(cfg config.Config, s *store.Store, c clock.Clock, log *slog.Logger) *A
 	a.Tenants = tenant.NewService(s, c)
 	a.Tenants.CacheKeys(cfg.AuthCacheTTL)
 	a.Mirror = scheduling.NewService(s, c, cfg.PublicURL())
-	a.Invoices = invoice.NewService(s, c)
+	a.Invoices = invoice.NewService(s, c, nil)
+	a.Programs = program.NewService(s)
+	a.Neighbors = neighbor.NewService(s, c, a.Invoices, nil)
+	a.Mirror.OnVisitChange(a.Neighbors.VisitChanged)
+	a.Mirror.OnCustomerChange(a.Neighbors.CustomerChanged)
+	a.Jobs = jobs.New(s, a.Tenants, a.Neighbors, c, log, cfg.ReconcileHour)
 	a.HTTP = httpapi.New(httpapi.Deps{
-		Tenants:  a.Tenants,
-		Mirror:   a.Mirror,
-		Invoices: a.Invoices,
-		Ready:    s.Ready,
-		Log:      log,
+		Tenants:   a.Tenants,
+		Mirror:    a.Mirror,
+		Invoices:  a.Invoices,
+		Programs:  a.Programs,
+		Neighbors: a.Neighbors,
+		Ready:     s.Ready,
+		Log:       log,
 	})
 	return a
 }
@@ -105,6 +124,13 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second,
 		IdleTimeout:       120 * time.Second,
+	}
+	if a.Config.Jobs {
+		if err := a.Jobs.Start(ctx); err != nil {
+			ln.Close()
+			return err
+		}
+		defer a.Jobs.Stop()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

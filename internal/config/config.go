@@ -46,6 +46,12 @@ type Config struct {
 	// revoked on another replica or by the CLI keeps working this long.
 	// 0 looks every key up.
 	AuthCacheTTL time.Duration `yaml:"auth_cache_ttl"`
+	// Jobs runs the scheduled work (nightly reconciliation) in this process.
+	// Safe on every replica: each piece of work is done by one of them.
+	Jobs bool `yaml:"jobs"`
+	// ReconcileHour is the tenant-local hour (0–23) at which the previous
+	// day's sync discounts are reconciled.
+	ReconcileHour int `yaml:"reconcile_hour"`
 }
 
 // Defaults are the settings with nothing configured.
@@ -59,6 +65,8 @@ func Defaults() Config {
 		LogFormat:       "text",
 		ShutdownTimeout: 15 * time.Second,
 		AuthCacheTTL:    10 * time.Second,
+		Jobs:            true,
+		ReconcileHour:   3,
 	}
 }
 
@@ -187,6 +195,9 @@ func (c *Config) Validate() error {
 	}
 	if c.AuthCacheTTL < 0 || c.AuthCacheTTL > time.Hour {
 		return errors.New("setting auth_cache_ttl: must be between 0s and 1h")
+	}
+	if c.ReconcileHour < 0 || c.ReconcileHour > 23 {
+		return fmt.Errorf("setting reconcile_hour: %d is not an hour from 0 to 23", c.ReconcileHour)
 	}
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("setting shutdown_timeout: must be positive")

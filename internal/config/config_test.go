@@ -32,12 +32,14 @@ func TestEnvironmentOverridesFileOverridesDefaults(t *testing.T) {
 
 func TestBadSettingsNameTheSetting(t *testing.T) {
 	cases := map[string]func(*Config){
-		"addr":         func(c *Config) { c.Addr = "8080" },
-		"database_url": func(c *Config) { c.DatabaseURL = "mysql://x" },
-		"base_url":     func(c *Config) { c.BaseURL = "ftp://x" },
-		"log_level":    func(c *Config) { c.LogLevel = "loud" },
-		"log_format":   func(c *Config) { c.LogFormat = "xml" },
-		"db_max_conns": func(c *Config) { c.DBMaxConns = 0 },
+		"addr":           func(c *Config) { c.Addr = "8080" },
+		"database_url":   func(c *Config) { c.DatabaseURL = "mysql://x" },
+		"base_url":       func(c *Config) { c.BaseURL = "ftp://x" },
+		"log_level":      func(c *Config) { c.LogLevel = "loud" },
+		"log_format":     func(c *Config) { c.LogFormat = "xml" },
+		"db_max_conns":   func(c *Config) { c.DBMaxConns = 0 },
+		"reconcile_hour": func(c *Config) { c.ReconcileHour = 24 },
+		"auth_cache_ttl": func(c *Config) { c.AuthCacheTTL = -time.Second },
 	}
 	for name, mutate := range cases {
 		c := Defaults()

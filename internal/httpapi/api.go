@@ -12,24 +12,30 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/routeloop/routeloop/internal/invoice"
+	"github.com/routeloop/routeloop/internal/neighbor"
+	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/tenant"
 )
 
 // API holds the services the handlers call.
 type API struct {
-	tenants  *tenant.Service
-	mirror   *scheduling.Service
-	invoices *invoice.Service
-	ready    func(context.Context) error
-	log      *slog.Logger
+	tenants   *tenant.Service
+	mirror    *scheduling.Service
+	invoices  *invoice.Service
+	programs  *program.Service
+	neighbors *neighbor.Service
+	ready     func(context.Context) error
+	log       *slog.Logger
 }
 
 // Deps are what the API needs.
 type Deps struct {
-	Tenants  *tenant.Service
-	Mirror   *scheduling.Service
-	Invoices *invoice.Service
+	Tenants   *tenant.Service
+	Mirror    *scheduling.Service
+	Invoices  *invoice.Service
+	Programs  *program.Service
+	Neighbors *neighbor.Service
 	// Ready reports whether the database answers and is migrated.
 	Ready func(context.Context) error
 	Log   *slog.Logger
@@ -40,7 +46,8 @@ func New(d Deps) *echo.Echo {
 	if d.Log == nil {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
-	a := &API{tenants: d.Tenants, mirror: d.Mirror, invoices: d.Invoices, ready: d.Ready, log: d.Log}
+	a := &API{tenants: d.Tenants, mirror: d.Mirror, invoices: d.Invoices, programs: d.Programs,
+		neighbors: d.Neighbors, ready: d.Ready, log: d.Log}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

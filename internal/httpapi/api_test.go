@@ -22,8 +22,54 @@ func TestAnotherTenantSeesNothingThroughAnyRoute(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		h := newHarness(t, s)
 		h.seed(h.keys[tenant.RoleAdmin], "")
+		h.must(201, "PUT", "/api/v1/customers/ben", map[string]any{"name": "Ben", "address": "22 Maple St", "lat": 45.4662, "lon": -122.6499, "consent_same_day": true})
+		link := h.must(201, "POST", "/api/v1/neighbor-links", map[string]any{"customer_a": "angie", "customer_b": "ben"})
+		linkPath := fmt.Sprintf("/api/v1/neighbor-links/%.0f", link.Body["id"].(float64))
+		h.must(200, "PUT", "/api/v1/program", map[string]any{"neighbor_radius_m": 800, "sync_discount_bps": 1000, "max_discount_bps": 2000})
 		rival := h.rivalKey
 		cases := map[string]func(t *testing.T){
+			"GET /api/v1/customers/:external_id/nearby": func(t *testing.T) {
+				expectNotFound(t, h.do("GET", "/api/v1/customers/angie/nearby", rival, nil))
+			},
+			"GET /api/v1/customers/:external_id/sync-history": func(t *testing.T) {
+				expectNotFound(t, h.do("GET", "/api/v1/customers/angie/sync-history", rival, nil))
+			},
+			"GET /api/v1/neighbor-links": func(t *testing.T) {
+				expectEmptyList(t, h.do("GET", "/api/v1/neighbor-links", rival, nil), "neighbor_links")
+			},
+			"GET /api/v1/neighbor-links/:id": func(t *testing.T) { expectNotFound(t, h.do("GET", linkPath, rival, nil)) },
+			"DELETE /api/v1/neighbor-links/:id": func(t *testing.T) {
+				expectNotFound(t, h.do("DELETE", linkPath, rival, nil))
+				if l := h.must(200, "GET", linkPath, nil); l.Body["ends_on"] != nil {
+					t.Fatalf("Rival ended Greenway's link: %s", l.Raw)
+				}
+			},
+			"POST /api/v1/neighbor-links": func(t *testing.T) {
+				r := h.do("POST", "/api/v1/neighbor-links", rival, map[string]any{"customer_a": "angie", "customer_b": "ben"})
+				if r.Status != 422 || (r.field("customer_a") == "" && r.field("customer_b") == "") {
+					t.Fatalf("status %d: %s", r.Status, r.Raw)
+				}
+			},
+			"GET /api/v1/sync-adjustments": func(t *testing.T) {
+				expectEmptyList(t, h.do("GET", "/api/v1/sync-adjustments", rival, nil), "sync_adjustments")
+			},
+			"GET /api/v1/program": func(t *testing.T) {
+				if r := h.do("GET", "/api/v1/program", rival, nil); r.Status != 200 || r.Body["neighbor_radius_m"] != 500.0 {
+					t.Fatalf("Rival's program: %d %s", r.Status, r.Raw)
+				}
+			},
+			"PUT /api/v1/program": func(t *testing.T) {
+				h.do("PUT", "/api/v1/program", rival, map[string]any{"neighbor_radius_m": 100, "sync_discount_bps": 500, "max_discount_bps": 1000})
+				if r := h.must(200, "GET", "/api/v1/program", nil); r.Body["neighbor_radius_m"] != 800.0 {
+					t.Fatalf("Greenway's program changed: %s", r.Raw)
+				}
+			},
+			"POST /api/v1/reconcile": func(t *testing.T) {
+				r := h.do("POST", "/api/v1/reconcile", rival, map[string]any{"date": "2026-05-05"})
+				if r.Status != 200 || r.Body["visits"] != 0.0 || r.Body["invoices"] != 0.0 {
+					t.Fatalf("Rival's reconcile saw Greenway's day: %d %s", r.Status, r.Raw)
+				}
+			},
 			"GET /api/v1/customers/:external_id": func(t *testing.T) {
 				expectNotFound(t, h.do("GET", "/api/v1/customers/angie", rival, nil))
 			},

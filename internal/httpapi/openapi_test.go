@@ -9,6 +9,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -16,6 +17,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/routeloop/routeloop/internal/invoice"
+	"github.com/routeloop/routeloop/internal/neighbor"
+	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/scheduling"
 )
 
@@ -201,12 +204,24 @@ func TestOpenAPIPathParameters(t *testing.T) {
 				if p["required"] != true {
 					t.Errorf("%s: path parameter %v must be required", o, p["name"])
 				}
+				schema, _ := p["schema"].(specObject)
+				if want, ok := specPathParamTypes[p["name"].(string)]; ok && schema["type"] != want {
+					t.Errorf("%s: path parameter %v has type %v, want %s", o, p["name"], schema["type"], want)
+				}
 			}
 		}
 		if !reflect.DeepEqual(want, got) {
 			t.Errorf("%s: path parameters %v, but the path has %v", o, specKeys(got), specKeys(want))
 		}
 	}
+}
+
+// specPathParamTypes are the JSON types of the path parameters: the
+// scheduler's ids are strings, routeloop's own ids (neighbour links) are
+// whole numbers that the handlers parse.
+var specPathParamTypes = map[string]string{
+	"external_id": "string",
+	"id":          "integer",
 }
 
 func specKeys[V any](m map[string]V) []string {
@@ -265,27 +280,42 @@ func TestOpenAPISecurityAndResponses(t *testing.T) {
 				t.Errorf("%s: the description must say which roles may call it (\"Roles: ...\")", o)
 			}
 		}
-		if o.method == "put" {
-			for _, code := range []string{"200", "201", "422"} {
-				if _, ok := responses[code]; !ok {
-					t.Errorf("%s documents no %s response", o, code)
-				}
-			}
-			for _, code := range []string{"200", "201"} {
-				r, ok := responses[code]
-				if !ok {
-					continue
-				}
-				headers, _ := specDeref(t, doc, r)["headers"].(specObject)
-				if _, ok := headers["Routeloop-Upsert"]; !ok {
-					t.Errorf("%s: the %s response does not document the Routeloop-Upsert header", o, code)
-				}
+		if o.method == "put" || o.method == "post" {
+			if _, ok := responses["422"]; !ok {
+				t.Errorf("%s documents no 422 response", o)
 			}
 			if _, ok := o.op["requestBody"]; !ok {
 				t.Errorf("%s documents no request body", o)
 			}
 		}
+		for _, code := range []string{"200", "201"} {
+			r, ok := responses[code]
+			if !ok {
+				if specUpsert(o) || (code == "200" && o.method == "put") {
+					t.Errorf("%s documents no %s response", o, code)
+				}
+				continue
+			}
+			headers, _ := specDeref(t, doc, r)["headers"].(specObject)
+			_, has := headers["Routeloop-Upsert"]
+			if specUpsert(o) && !has {
+				t.Errorf("%s: the %s response does not document the Routeloop-Upsert header", o, code)
+			}
+			if !specUpsert(o) && has {
+				t.Errorf("%s: the %s response documents the Routeloop-Upsert header, which only upserts send", o, code)
+			}
+		}
 	}
+}
+
+// specUpsert reports whether an operation answers through upserted(): 201
+// with "Routeloop-Upsert: created" when it made the object, 200 with
+// "updated" when it was there. These are the PUTs keyed by the scheduler's
+// id, and POST /neighbor-links (linking a linked pair returns its open link).
+// PUT /program replaces the settings and always answers 200 without it.
+func specUpsert(o specOperation) bool {
+	return (o.method == "put" && strings.Contains(o.path, "{external_id}")) ||
+		o.String() == "POST /api/v1/neighbor-links"
 }
 
 // specWalkRefs calls fn with every $ref value in v and where it was found.
@@ -324,28 +354,33 @@ func TestOpenAPIRefsResolve(t *testing.T) {
 	}
 }
 
-// goJSONFields lists the JSON member names encoding/json uses for a struct
-// type: json tags that are not "-", options stripped, embedded structs
-// flattened.
-func goJSONFields(t reflect.Type) []string {
+// goJSONMember is one JSON member encoding/json writes for a struct field.
+type goJSONMember struct {
+	name      string
+	omitempty bool // left out when empty, so an answer need not carry it
+}
+
+// goJSONMembers lists the JSON members encoding/json uses for a struct type:
+// json tags that are not "-", embedded structs flattened, sorted by name.
+func goJSONMembers(t reflect.Type) []goJSONMember {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	var out []string
+	var out []goJSONMember
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
 		tag := f.Tag.Get("json")
 		if tag == "-" {
 			continue
 		}
-		name, _, _ := strings.Cut(tag, ",")
+		name, opts, _ := strings.Cut(tag, ",")
 		if f.Anonymous && name == "" {
 			ft := f.Type
 			for ft.Kind() == reflect.Pointer {
 				ft = ft.Elem()
 			}
 			if ft.Kind() == reflect.Struct {
-				out = append(out, goJSONFields(ft)...)
+				out = append(out, goJSONMembers(ft)...)
 				continue
 			}
 		}
@@ -355,7 +390,44 @@ func goJSONFields(t reflect.Type) []string {
 		if name == "" {
 			name = f.Name
 		}
-		out = append(out, name)
+		omit := false
+		for _, o := range strings.Split(opts, ",") {
+			omit = omit || o == "omitempty" || o == "omitzero"
+		}
+		out = append(out, goJSONMember{name, omit})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+// goJSONFields lists the JSON member names encoding/json uses for a struct
+// type: json tags that are not "-", options stripped, embedded structs
+// flattened.
+func goJSONFields(t reflect.Type) []string {
+	var out []string
+	for _, m := range goJSONMembers(t) {
+		out = append(out, m.name)
+	}
+	return out
+}
+
+// goJSONAlways lists the members an answer always carries (no omitempty).
+func goJSONAlways(t reflect.Type) []string {
+	out := []string{}
+	for _, m := range goJSONMembers(t) {
+		if !m.omitempty {
+			out = append(out, m.name)
+		}
+	}
+	return out
+}
+
+// specRequired lists a schema's required members, sorted.
+func specRequired(schema specObject) []string {
+	out := []string{}
+	req, _ := schema["required"].([]any)
+	for _, r := range req {
+		out = append(out, r.(string))
 	}
 	sort.Strings(out)
 	return out
@@ -399,6 +471,18 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"Invoice", invoice.Invoice{}, false},
 		{"InvoiceLine", invoice.Line{}, false},
 		{"Error", errorBody{}, false},
+		// The neighbour feature. PUT /program decodes into program.Program
+		// itself, so ProgramInput lists updated_at too (accepted, ignored).
+		{"ProgramInput", program.Program{}, true},
+		{"NeighborLinkInput", neighbor.LinkInput{}, true},
+		{"ReconcileInput", reconcileInput{}, true},
+		{"Program", program.Program{}, false},
+		{"NearbyCustomer", neighbor.Nearby{}, false},
+		{"SyncedVisit", neighbor.SyncedVisit{}, false},
+		{"NeighborRef", neighbor.NeighborRef{}, false},
+		{"NeighborLink", neighbor.Link{}, false},
+		{"SyncAdjustment", neighbor.Adjustment{}, false},
+		{"ReconcileResult", neighbor.ReconcileResult{}, false},
 	}
 	for _, c := range cases {
 		t.Run(c.schema, func(t *testing.T) {
@@ -411,6 +495,14 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 			}
 			if c.input && s["additionalProperties"] != false {
 				t.Errorf("schema %s must say additionalProperties: false: decode refuses unknown fields", c.schema)
+			}
+			// An answer always carries the members without omitempty, and
+			// may leave out the others: required says exactly that.
+			if !c.input {
+				if want, got := goJSONAlways(reflect.TypeOf(c.goType)), specRequired(s); !reflect.DeepEqual(want, got) {
+					t.Errorf("schema %s requires %v, but %T always writes %v (the others are omitempty)",
+						c.schema, got, c.goType, want)
+				}
 			}
 		})
 	}
@@ -517,6 +609,105 @@ func TestOpenAPIOperationsUseTheirSchemas(t *testing.T) {
 				t.Errorf("GET /api/v1/%s does not document the %s query parameter", c.collection, want)
 			}
 		}
+	}
+}
+
+// TestOpenAPINeighborOperationsUseTheirSchemas checks the bodies of the
+// program and neighbour operations, whose handlers encode maps for lists:
+// {"<name>": [...]} and, when paginated, "next_cursor".
+func TestOpenAPINeighborOperationsUseTheirSchemas(t *testing.T) {
+	doc := loadOpenAPISpec(t)
+	ops := map[string]specObject{}
+	for _, o := range specOperations(t, doc) {
+		ops[o.String()] = o.op
+	}
+	const schemas = "#/components/schemas/"
+	for _, c := range []struct {
+		op, input string
+		answers   map[string]string // status -> schema
+		params    []string          // query parameters the handler reads
+	}{
+		{"GET /api/v1/program", "", map[string]string{"200": "Program"}, nil},
+		{"PUT /api/v1/program", "ProgramInput", map[string]string{"200": "Program"}, nil},
+		{"GET /api/v1/customers/{external_id}/nearby", "", map[string]string{"200": "NearbyCustomerList"}, []string{"radius_m", "limit"}},
+		{"GET /api/v1/customers/{external_id}/sync-history", "", map[string]string{"200": "SyncHistory"}, []string{"from", "to"}},
+		{"POST /api/v1/neighbor-links", "NeighborLinkInput", map[string]string{"200": "NeighborLink", "201": "NeighborLink"}, nil},
+		{"GET /api/v1/neighbor-links", "", map[string]string{"200": "NeighborLinkList"}, []string{"limit", "cursor", "customer_id", "active_on"}},
+		{"GET /api/v1/neighbor-links/{id}", "", map[string]string{"200": "NeighborLink"}, nil},
+		{"DELETE /api/v1/neighbor-links/{id}", "", map[string]string{"200": "NeighborLink"}, []string{"ends_on", "reason"}},
+		{"GET /api/v1/sync-adjustments", "", map[string]string{"200": "SyncAdjustmentList"}, []string{"limit", "cursor", "kind", "status"}},
+		{"POST /api/v1/reconcile", "ReconcileInput", map[string]string{"200": "ReconcileResult"}, nil},
+	} {
+		op := ops[c.op]
+		if op == nil {
+			t.Errorf("%s is not documented", c.op)
+			continue
+		}
+		if c.input != "" {
+			if got := specBodyRef(t, doc, op["requestBody"], c.op+" body"); got != schemas+c.input {
+				t.Errorf("%s takes %q, want %s", c.op, got, schemas+c.input)
+			}
+		} else if _, ok := op["requestBody"]; ok {
+			t.Errorf("%s documents a request body, but the handler reads none", c.op)
+		}
+		responses := specMap(t, op["responses"], c.op+" responses")
+		for code, want := range c.answers {
+			r, ok := responses[code]
+			if !ok {
+				t.Errorf("%s documents no %s response", c.op, code)
+				continue
+			}
+			if got := specBodyRef(t, doc, r, c.op+" "+code); got != schemas+want {
+				t.Errorf("%s answers %s with %q, want %s", c.op, code, got, schemas+want)
+			}
+		}
+		for code := range responses {
+			if code[0] == '2' && c.answers[code] == "" {
+				t.Errorf("%s documents a %s answer the handler never gives", c.op, code)
+			}
+		}
+		var names []string
+		params, _ := op["parameters"].([]any)
+		for _, p := range params {
+			if p := specDeref(t, doc, p); p["in"] == "query" {
+				names = append(names, p["name"].(string))
+			}
+		}
+		sort.Strings(names)
+		want := slices.Sorted(slices.Values(c.params))
+		if !slices.Equal(names, want) {
+			t.Errorf("%s documents the query parameters %v, but the handler reads %v", c.op, names, want)
+		}
+	}
+	for _, c := range []struct {
+		list, member, item string
+		paged              bool
+	}{
+		{"NearbyCustomerList", "customers", "NearbyCustomer", false},
+		{"SyncHistory", "synced_visits", "SyncedVisit", false},
+		{"NeighborLinkList", "neighbor_links", "NeighborLink", true},
+		{"SyncAdjustmentList", "sync_adjustments", "SyncAdjustment", true},
+	} {
+		ls := specSchema(t, doc, c.list)
+		want := []string{c.member}
+		if c.paged {
+			want = append(want, "next_cursor")
+		}
+		sort.Strings(want)
+		if got := specProperties(t, ls, c.list); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s has properties %v, want %v", c.list, got, want)
+		}
+		if got := specRequired(ls); !reflect.DeepEqual(got, want) {
+			t.Errorf("%s requires %v, want %v: the handler always writes them", c.list, got, want)
+		}
+		items := specMap(t, specMap(t, specMap(t, ls["properties"], c.list)[c.member], c.list+"."+c.member)["items"], "items")
+		if items["$ref"] != schemas+c.item {
+			t.Errorf("%s.%s items are %v, want %s", c.list, c.member, items["$ref"], schemas+c.item)
+		}
+	}
+	neighbor := specMap(t, specMap(t, specSchema(t, doc, "SyncedVisit")["properties"], "SyncedVisit.properties")["neighbor"], "SyncedVisit.neighbor")
+	if neighbor["$ref"] != schemas+"NeighborRef" {
+		t.Errorf("SyncedVisit.neighbor is %v, want %sNeighborRef", neighbor["$ref"], schemas)
 	}
 }
 

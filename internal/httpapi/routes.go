@@ -12,6 +12,9 @@ var (
 	mirrorReaders  = []string{tenant.RoleIntegration, tenant.RoleDispatcher, tenant.RoleCrew}
 	invoiceWriters = []string{tenant.RoleIntegration}
 	invoiceReaders = []string{tenant.RoleIntegration, tenant.RoleDispatcher}
+	dispatchers    = []string{tenant.RoleDispatcher}
+	planners       = []string{tenant.RoleDispatcher, tenant.RoleIntegration}
+	adminsOnly     = []string{}
 )
 
 // routes is the whole API surface with the roles each route admits.
@@ -35,4 +38,15 @@ func (a *API) routes(e *echo.Echo) {
 	v1.PUT("/invoices/:external_id", a.putInvoice, a.allow(invoiceWriters...))
 	v1.GET("/invoices/:external_id", a.getInvoice, a.allow(invoiceReaders...))
 	v1.GET("/invoices", a.listInvoices, a.allow(invoiceReaders...))
+
+	v1.GET("/program", a.getProgram, a.allow(planners...))
+	v1.PUT("/program", a.putProgram, a.allow(adminsOnly...))
+	v1.GET("/customers/:external_id/nearby", a.nearby, a.allow(planners...))
+	v1.GET("/customers/:external_id/sync-history", a.syncHistory, a.allow(planners...))
+	v1.POST("/neighbor-links", a.createLink, a.allow(dispatchers...))
+	v1.GET("/neighbor-links", a.listLinks, a.allow(planners...))
+	v1.GET("/neighbor-links/:id", a.getLink, a.allow(planners...))
+	v1.DELETE("/neighbor-links/:id", a.endLink, a.allow(dispatchers...))
+	v1.GET("/sync-adjustments", a.listAdjustments, a.allow(dispatchers...))
+	v1.POST("/reconcile", a.reconcile, a.allow(adminsOnly...))
 }

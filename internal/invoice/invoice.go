@@ -56,6 +56,9 @@ type Line struct {
 	Description     string  `json:"description"`
 	AmountCents     int64   `json:"amount_cents"`
 	Reason          string  `json:"reason,omitempty"`
+	// SourceKey names what produced a computed line ("visit:42"); nil for
+	// the scheduler's own lines.
+	SourceKey *string `json:"-"`
 }
 
 // TableName is invoice_lines.

@@ -9,6 +9,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/routeloop/routeloop/internal/events"
+
 	"gorm.io/gorm"
 
 	"github.com/routeloop/routeloop/internal/apperror"
@@ -19,12 +21,20 @@ import (
 
 // Service writes and reads invoices.
 type Service struct {
-	store *store.Store
-	clock clock.Clock
+	store     *store.Store
+	clock     clock.Clock
+	producers []Producer
+	events    events.Emitter
 }
 
-// NewService returns the invoice service over s.
-func NewService(s *store.Store, c clock.Clock) *Service { return &Service{store: s, clock: c} }
+// NewService returns the invoice service over s; em receives
+// invoice.discounted (nil: events are dropped).
+func NewService(s *store.Store, c clock.Clock, em events.Emitter) *Service {
+	if em == nil {
+		em = events.Discard{}
+	}
+	return &Service{store: s, clock: c, events: em}
+}
 
 // Input is the body of PUT /invoices/{external_id}.
 type Input struct {
@@ -116,17 +126,43 @@ func (s *Service) Put(ctx context.Context, tenantID, currency, externalID string
 			return err
 		}
 		up = created
-		if created == store.Updated && inv.Status != StatusDraft {
-			if err := checkUnchanged(tx, inv, customerID, lines); err != nil {
-				return err
-			}
-		} else if err := replaceLines(tx, inv, lines); err != nil {
-			return err
-		}
+		wasDraft := created == store.Created || inv.Status == StatusDraft
 		if created == store.Updated && !canMove(inv.Status, in.Status) {
 			return apperror.Conflict("invoice %s cannot go from %s to %s", externalID, inv.Status, in.Status)
 		}
-		inv.Status = in.Status
+		if !wasDraft {
+			if err := checkUnchanged(tx, inv, customerID, lines); err != nil {
+				return err
+			}
+		} else {
+			changed, err := replaceLines(tx, inv, lines)
+			if err != nil {
+				return err
+			}
+			if inv.CustomerID != customerID { // a draft moved to the right customer
+				if err := tx.Exec(`UPDATE invoices SET customer_id = ? WHERE id = ?`, customerID, inv.ID).Error; err != nil {
+					return fmt.Errorf("move draft: %w", err)
+				}
+				if err := tx.Where("invoice_id = ? AND source_key IS NOT NULL", inv.ID).Delete(&Line{}).Error; err != nil {
+					return fmt.Errorf("clear computed lines: %w", err)
+				}
+				changed = true
+			}
+			if changed {
+				if err := saveTotals(tx, inv.ID, lines, now); err != nil {
+					return err
+				}
+			}
+			// Computed lines are worked out while it is a draft — also when
+			// this very request issues it, so they are on what gets issued;
+			// an invoice that arrives already issued keeps the scheduler's
+			// lines, and what it missed becomes a credit elsewhere.
+			if created == store.Updated || in.Status == StatusDraft {
+				if err := s.Recompute(tx, tenantID, []int64{inv.ID}); err != nil {
+					return err
+				}
+			}
+		}
 		if in.Status != StatusDraft && inv.IssuedAt == nil {
 			issued := now
 			if in.IssuedAt != nil {
@@ -134,7 +170,14 @@ func (s *Service) Put(ctx context.Context, tenantID, currency, externalID string
 			}
 			inv.IssuedAt = &issued
 		}
-		return s.saveTotals(tx, &inv, now)
+		if err := tx.Exec(`UPDATE invoices SET status = ?, issued_at = ?, updated_at = ? WHERE id = ?`,
+			in.Status, inv.IssuedAt, now, inv.ID).Error; err != nil {
+			return fmt.Errorf("save status: %w", err)
+		}
+		if in.Status != StatusDraft {
+			return s.Settle(tx, tenantID, []int64{inv.ID})
+		}
+		return nil
 	})
 	if err != nil {
 		return Invoice{}, store.Updated, fmt.Errorf("put invoice %s: %w", externalID, err)
@@ -226,26 +269,39 @@ func lockOrCreate(tx *gorm.DB, tenantID, currency, externalID string, customerID
 	return inv, store.Updated, nil
 }
 
-// checkUnchanged refuses a different customer or different service lines on
-// an invoice that has left draft.
-func checkUnchanged(tx *gorm.DB, inv Invoice, customerID int64, lines []Line) error {
-	refuse := apperror.Conflict("invoice %s is %s; issued invoices never change (late discounts become credits on the next invoice)",
-		inv.ExternalID, inv.Status)
-	if inv.CustomerID != customerID {
-		return refuse
-	}
+// schedulerLines reads the lines the scheduler sent, in order.
+func schedulerLines(tx *gorm.DB, invoiceID int64) ([]Line, error) {
 	var stored []Line
-	if err := tx.Where("invoice_id = ? AND kind = ?", inv.ID, KindService).Order("position").Find(&stored).Error; err != nil {
-		return fmt.Errorf("read lines: %w", err)
+	if err := tx.Where("invoice_id = ? AND source_key IS NULL", invoiceID).Order("position").Find(&stored).Error; err != nil {
+		return nil, fmt.Errorf("read lines: %w", err)
 	}
+	return stored, nil
+}
+
+// sameLines reports whether the scheduler sent the same lines again.
+func sameLines(stored, lines []Line) bool {
 	if len(stored) != len(lines) {
-		return refuse
+		return false
 	}
 	for i := range lines {
 		a, b := stored[i], lines[i]
-		if a.Description != b.Description || a.AmountCents != b.AmountCents || !sameID(a.VisitID, b.VisitID) {
-			return refuse
+		if a.Kind != b.Kind || a.Description != b.Description || a.AmountCents != b.AmountCents || !sameID(a.VisitID, b.VisitID) {
+			return false
 		}
+	}
+	return true
+}
+
+// checkUnchanged refuses a different customer or different lines on an
+// invoice that has left draft.
+func checkUnchanged(tx *gorm.DB, inv Invoice, customerID int64, lines []Line) error {
+	stored, err := schedulerLines(tx, inv.ID)
+	if err != nil {
+		return err
+	}
+	if inv.CustomerID != customerID || !sameLines(stored, lines) {
+		return apperror.Conflict("invoice %s is %s; issued invoices never change (late discounts become credits on the next invoice)",
+			inv.ExternalID, inv.Status)
 	}
 	return nil
 }
@@ -257,40 +313,30 @@ func sameID(a, b *int64) bool {
 	return *a == *b
 }
 
-// replaceLines swaps a draft's lines for the new ones.
-func replaceLines(tx *gorm.DB, inv Invoice, lines []Line) error {
+// replaceLines swaps a draft's lines for the new ones, computed lines
+// included (Recompute adds those back). The same lines sent again change
+// nothing.
+func replaceLines(tx *gorm.DB, inv Invoice, lines []Line) (changed bool, err error) {
+	stored, err := schedulerLines(tx, inv.ID)
+	if err != nil {
+		return false, err
+	}
+	if sameLines(stored, lines) {
+		return false, nil
+	}
 	if err := tx.Where("invoice_id = ?", inv.ID).Delete(&Line{}).Error; err != nil {
-		return fmt.Errorf("clear lines: %w", err)
+		return false, fmt.Errorf("clear lines: %w", err)
 	}
 	for i := range lines {
 		lines[i].InvoiceID = inv.ID
 		lines[i].Position = i + 1
 	}
-	if len(lines) == 0 {
-		return nil
+	if len(lines) > 0 {
+		if err := tx.Omit("VisitExternalID").Create(&lines).Error; err != nil {
+			return false, fmt.Errorf("insert lines: %w", err)
+		}
 	}
-	if err := tx.Omit("VisitExternalID").Create(&lines).Error; err != nil {
-		return fmt.Errorf("insert lines: %w", err)
-	}
-	return nil
-}
-
-// saveTotals recomputes and stores the invoice's totals and state.
-func (s *Service) saveTotals(tx *gorm.DB, inv *Invoice, now time.Time) error {
-	var lines []Line
-	if err := tx.Where("invoice_id = ?", inv.ID).Find(&lines).Error; err != nil {
-		return fmt.Errorf("read lines: %w", err)
-	}
-	inv.SubtotalCents, inv.DiscountCents, inv.TotalCents = Totals(lines)
-	err := tx.Exec(`
-		UPDATE invoices SET status = ?, subtotal_cents = ?, discount_cents = ?, total_cents = ?,
-		       issued_at = ?, updated_at = ?
-		WHERE id = ?`,
-		inv.Status, inv.SubtotalCents, inv.DiscountCents, inv.TotalCents, inv.IssuedAt, now, inv.ID).Error
-	if err != nil {
-		return fmt.Errorf("save totals: %w", err)
-	}
-	return nil
+	return true, nil
 }
 
 func newToken() string {

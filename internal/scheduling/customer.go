@@ -98,7 +98,7 @@ func (s *Service) PutCustomer(ctx context.Context, tenantID, externalID string, 
 	now := s.clock.Now()
 	var cell *int64
 	if in.Lat != nil {
-		c := geoCell(geo.Point{Lat: *in.Lat, Lon: *in.Lon})
+		c := geo.Cell(geo.Point{Lat: *in.Lat, Lon: *in.Lon})
 		cell = &c
 	}
 	for attempt := 0; ; attempt++ {
@@ -196,4 +196,35 @@ func (s *Service) CustomerID(ctx context.Context, tenantID, externalID string) (
 		return 0, apperror.NotFound("customer %s not found", externalID)
 	}
 	return id, nil
+}
+
+// BackfillCells gives customers stored before cells existed their cell id,
+// so nearby searches find them. It returns how many it updated.
+func BackfillCells(ctx context.Context, s *store.Store) (int, error) {
+	db := s.DB.WithContext(ctx)
+	total := 0
+	for {
+		var rows []struct {
+			ID       int64
+			Lat, Lon float64
+		}
+		if err := db.Raw(`SELECT id, lat, lon FROM customers WHERE geo_cell IS NULL AND lat IS NOT NULL AND lon IS NOT NULL LIMIT 1000`).Scan(&rows).Error; err != nil {
+			return total, fmt.Errorf("backfill cells: %w", err)
+		}
+		if len(rows) == 0 {
+			return total, nil
+		}
+		err := s.Tx(ctx, func(tx *gorm.DB) error {
+			for _, r := range rows {
+				if err := tx.Exec(`UPDATE customers SET geo_cell = ? WHERE id = ?`, geo.Cell(geo.Point{Lat: r.Lat, Lon: r.Lon}), r.ID).Error; err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, fmt.Errorf("backfill cells: %w", err)
+		}
+		total += len(rows)
+	}
 }

@@ -1,8 +1,13 @@
 package tenant
 
 import (
+	"fmt"
 	"sync"
 	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/routeloop/routeloop/internal/apperror"
 )
 
 // locations caches loaded time zones: LoadLocation reads and parses the zone
@@ -19,4 +24,19 @@ func loadLocation(name string) (*time.Location, error) {
 	}
 	locations.Store(name, l)
 	return l, nil
+}
+
+// LoadLocation returns the named IANA zone, cached.
+func LoadLocation(name string) (*time.Location, error) { return loadLocation(name) }
+
+// LocationOf returns a tenant's time zone, read through db.
+func LocationOf(db *gorm.DB, tenantID string) (*time.Location, error) {
+	var tz string
+	if err := db.Raw(`SELECT timezone FROM tenants WHERE id = ?`, tenantID).Scan(&tz).Error; err != nil {
+		return nil, fmt.Errorf("read tenant time zone: %w", err)
+	}
+	if tz == "" {
+		return nil, apperror.NotFound("tenant %s not found", tenantID)
+	}
+	return loadLocation(tz)
 }

@@ -1,0 +1,94 @@
+// Package jobs runs routeloop's scheduled work with robfig/cron: the nightly
+// reconciliation of sync discounts. Every job is safe on many replicas: a
+// named lock (Postgres advisory lock) lets one of them do each piece.
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/robfig/cron/v3"
+
+	"github.com/routeloop/routeloop/internal/clock"
+	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/neighbor"
+	"github.com/routeloop/routeloop/internal/store"
+	"github.com/routeloop/routeloop/internal/tenant"
+)
+
+// Runner owns the schedule.
+type Runner struct {
+	store     *store.Store
+	tenants   *tenant.Service
+	neighbors *neighbor.Service
+	clock     clock.Clock
+	log       *slog.Logger
+	// hour is the tenant-local hour at which the previous day is reconciled.
+	hour int
+	cron *cron.Cron
+}
+
+// New returns a runner that reconciles each tenant's previous day at the
+// given tenant-local hour.
+func New(s *store.Store, t *tenant.Service, n *neighbor.Service, c clock.Clock, log *slog.Logger, hour int) *Runner {
+	return &Runner{store: s, tenants: t, neighbors: n, clock: c, log: log, hour: hour}
+}
+
+// Start begins the schedule: at five past every hour, the tenants for whom
+// it is now the reconcile hour get their yesterday reconciled.
+func (r *Runner) Start(ctx context.Context) error {
+	r.cron = cron.New(cron.WithLocation(time.UTC))
+	if _, err := r.cron.AddFunc("5 * * * *", func() { r.Tick(ctx) }); err != nil {
+		return fmt.Errorf("schedule reconciliation: %w", err)
+	}
+	r.cron.Start()
+	return nil
+}
+
+// Stop ends the schedule and waits for a running job.
+func (r *Runner) Stop() {
+	if r.cron != nil {
+		<-r.cron.Stop().Done()
+	}
+}
+
+// Tick reconciles yesterday for every tenant whose local hour is now the
+// reconcile hour, and returns what it did.
+func (r *Runner) Tick(ctx context.Context) []neighbor.ReconcileResult {
+	ts, err := r.tenants.List(ctx)
+	if err != nil {
+		r.log.Error("reconcile: list tenants", "error", err)
+		return nil
+	}
+	now := r.clock.Now()
+	var done []neighbor.ReconcileResult
+	for _, t := range ts {
+		local := now.In(t.Location())
+		if local.Hour() != r.hour {
+			continue
+		}
+		day := localdate.Of(local).AddDays(-1)
+		res, ran, err := Reconcile(ctx, r.store, r.neighbors, t.ID, day)
+		switch {
+		case err != nil:
+			r.log.Error("reconcile failed", "tenant_id", t.ID, "day", day.String(), "error", err)
+		case ran:
+			r.log.Info("reconciled", "tenant_id", t.ID, "day", day.String(), "visits", res.Visits, "invoices", res.Invoices)
+			done = append(done, res)
+		}
+	}
+	return done
+}
+
+// Reconcile runs one tenant-day under its lock; ran is false when another
+// process is already doing it.
+func Reconcile(ctx context.Context, s *store.Store, n *neighbor.Service, tenantID string, day localdate.Date) (res neighbor.ReconcileResult, ran bool, err error) {
+	ran, err = s.TryLock(ctx, "routeloop.reconcile."+tenantID+"."+day.String(), func() error {
+		var err error
+		res, err = n.Reconcile(ctx, tenantID, day)
+		return err
+	})
+	return res, ran, err
+}

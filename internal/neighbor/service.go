@@ -1,0 +1,136 @@
+// Package neighbor is the heart of routeloop: neighbour links between
+// customers who live a few blocks apart and agreed to same-day service, the
+// synced visits that follow from them, and the recurring sync discount on
+// every invoice line of a synced visit.
+package neighbor
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/routeloop/routeloop/geo"
+	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/clock"
+	"github.com/routeloop/routeloop/internal/events"
+	"github.com/routeloop/routeloop/internal/invoice"
+	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/store"
+	"github.com/routeloop/routeloop/internal/tenant"
+)
+
+// Service manages links and sync discounts.
+type Service struct {
+	store    *store.Store
+	clock    clock.Clock
+	invoices *invoice.Service
+	events   events.Emitter
+}
+
+// NewService returns the neighbour service. It registers itself with the
+// invoice service as the producer of sync discount lines and late credits.
+func NewService(s *store.Store, c clock.Clock, invoices *invoice.Service, em events.Emitter) *Service {
+	if em == nil {
+		em = events.Discard{}
+	}
+	svc := &Service{store: s, clock: c, invoices: invoices, events: em}
+	invoices.AddProducer(svc)
+	return svc
+}
+
+// customerRow is what this package reads of a customer.
+type customerRow struct {
+	ID             int64
+	ExternalID     string
+	Name           string
+	Address        string
+	Lat            *float64
+	Lon            *float64
+	ConsentSameDay bool
+}
+
+func (c customerRow) point() (geo.Point, bool) {
+	if c.Lat == nil || c.Lon == nil {
+		return geo.Point{}, false
+	}
+	return geo.Point{Lat: *c.Lat, Lon: *c.Lon}, true
+}
+
+// street is the first part of an address ("14 Maple St" of "14 Maple St,
+// Portland"): what a discount reason names, never the neighbour's name.
+func (c customerRow) street() string {
+	s, _, _ := strings.Cut(c.Address, ",")
+	if s = strings.TrimSpace(s); s == "" {
+		return "your linked neighbour"
+	}
+	return s
+}
+
+const customerCols = "id, external_id, name, address, lat, lon, consent_same_day"
+
+func customerByExternalID(db *gorm.DB, tenantID, externalID string) (customerRow, error) {
+	var rows []customerRow
+	err := db.Raw(`SELECT `+customerCols+` FROM customers WHERE tenant_id = ? AND external_id = ?`, tenantID, externalID).Scan(&rows).Error
+	if err != nil {
+		return customerRow{}, fmt.Errorf("read customer: %w", err)
+	}
+	if len(rows) == 0 {
+		return customerRow{}, apperror.NotFound("customer %s not found", externalID)
+	}
+	return rows[0], nil
+}
+
+func customersByID(db *gorm.DB, tenantID string, ids []int64) (map[int64]customerRow, error) {
+	out := map[int64]customerRow{}
+	for _, chunk := range chunks(ids) {
+		var rows []customerRow
+		err := db.Raw(`SELECT `+customerCols+` FROM customers WHERE tenant_id = ? AND id IN ?`, tenantID, chunk).Scan(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("read customers: %w", err)
+		}
+		for _, r := range rows {
+			out[r.ID] = r
+		}
+	}
+	return out, nil
+}
+
+// today is the tenant-local date now.
+func (s *Service) today(db *gorm.DB, tenantID string) (localdate.Date, error) {
+	loc, err := tenant.LocationOf(db, tenantID)
+	if err != nil {
+		return localdate.Date{}, err
+	}
+	return localdate.In(s.clock.Now(), loc), nil
+}
+
+// chunkSize bounds the ids in one IN (...) list.
+const chunkSize = 500
+
+func chunks[T any](xs []T) [][]T {
+	var out [][]T
+	for len(xs) > chunkSize {
+		out = append(out, xs[:chunkSize])
+		xs = xs[chunkSize:]
+	}
+	if len(xs) > 0 {
+		out = append(out, xs)
+	}
+	return out
+}
+
+func keys[K comparable, V any](m map[K]V) []K {
+	out := make([]K, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+var errNoLocation = errors.New("no location")
+
+// now is the clock's time, for timestamps.
+func (s *Service) now() time.Time { return s.clock.Now() }
