@@ -3,6 +3,8 @@ package invoice
 import (
 	"fmt"
 	"sort"
+	"strings"
+	"time"
 
 	"github.com/routeloop/routeloop/internal/events"
 
@@ -191,31 +193,66 @@ func (s *Service) Recompute(tx *gorm.DB, tenantID string, invoiceIDs []int64) er
 	for _, d := range drafts {
 		external[d.ID] = d.ExternalID
 	}
+	// Work out every draft's lines first, then write the changed ones in a
+	// few statements (reconciling a busy day touches tens of thousands).
+	var changed []int64
+	var inserts []Line
+	totals := map[int64][3]int64{}
 	for _, d := range in {
 		want := capLines(d.Lines, proposed[d.ID], prog.MaxDiscountBps)
 		if sameComputed(computed[d.ID], want) {
 			continue
 		}
-		if err := store.Tenant(tx, tenantID).Where("invoice_id = ? AND source_key IS NOT NULL", d.ID).Delete(&Line{}).Error; err != nil {
-			return fmt.Errorf("clear computed lines: %w", err)
-		}
+		changed = append(changed, d.ID)
 		next := len(d.Lines) + 1
 		for i := range want {
 			want[i].TenantID, want[i].InvoiceID, want[i].Position = tenantID, d.ID, next
 			next++
 		}
-		if len(want) > 0 {
-			if err := tx.Omit("VisitExternalID").Create(&want).Error; err != nil {
-				return fmt.Errorf("insert computed lines: %w", err)
-			}
-		}
+		inserts = append(inserts, want...)
 		all := append(append([]Line(nil), d.Lines...), want...)
-		if err := saveTotals(tx, d.ID, all, now); err != nil {
-			return err
-		}
+		sub, disc, total := Totals(all)
+		totals[d.ID] = [3]int64{sub, disc, total}
 		if err := s.announceDiscounts(tx, tenantID, external[d.ID], all); err != nil {
 			return err
 		}
+	}
+	if len(changed) == 0 {
+		return nil
+	}
+	if err := store.Tenant(tx, tenantID).Where("invoice_id IN ? AND source_key IS NOT NULL", changed).Delete(&Line{}).Error; err != nil {
+		return fmt.Errorf("clear computed lines: %w", err)
+	}
+	if len(inserts) > 0 {
+		if err := tx.Omit("VisitExternalID").CreateInBatches(&inserts, 500).Error; err != nil {
+			return fmt.Errorf("insert computed lines: %w", err)
+		}
+	}
+	return saveAllTotals(tx, totals, now)
+}
+
+// saveAllTotals stores the totals of many invoices in one statement.
+func saveAllTotals(tx *gorm.DB, totals map[int64][3]int64, now time.Time) error {
+	ids := make([]int64, 0, len(totals))
+	for id := range totals {
+		ids = append(ids, id)
+	}
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	var sql strings.Builder
+	var args []any
+	sql.WriteString("UPDATE invoices SET ")
+	for k, col := range []string{"subtotal_cents", "discount_cents", "total_cents"} {
+		sql.WriteString(col + " = CASE id")
+		for _, id := range ids {
+			sql.WriteString(" WHEN ? THEN CAST(? AS BIGINT)")
+			args = append(args, id, totals[id][k])
+		}
+		sql.WriteString(" END, ")
+	}
+	sql.WriteString("updated_at = ? WHERE id IN ?")
+	args = append(args, now, ids)
+	if err := tx.Exec(sql.String(), args...).Error; err != nil {
+		return fmt.Errorf("save totals: %w", err)
 	}
 	return nil
 }
@@ -255,7 +292,7 @@ func sameComputed(have, want []Line) bool {
 }
 
 // saveTotals stores the totals of an invoice with the given lines.
-func saveTotals(tx *gorm.DB, invoiceID int64, lines []Line, now interface{}) error {
+func saveTotals(tx *gorm.DB, invoiceID int64, lines []Line, now time.Time) error {
 	sub, disc, total := Totals(lines)
 	err := tx.Exec(`UPDATE invoices SET subtotal_cents = ?, discount_cents = ?, total_cents = ?, updated_at = ? WHERE id = ?`,
 		sub, disc, total, now, invoiceID).Error

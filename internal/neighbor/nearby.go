@@ -89,24 +89,22 @@ func (s *Service) Nearby(ctx context.Context, tenantID, customerExt string, radi
 // candidates reads the customers whose cell (or box) may hold points within
 // radiusM of p.
 func candidates(db *gorm.DB, tenantID string, p geo.Point, radiusM float64) ([]customerRow, error) {
-	var rows []customerRow
-	if cells, ok := geo.CellsCovering(p, radiusM, maxCells); ok {
-		err := db.Raw(`SELECT `+customerCols+` FROM customers WHERE tenant_id = ? AND geo_cell IN ?`, tenantID, cells).Scan(&rows).Error
-		if err != nil {
-			return nil, fmt.Errorf("read nearby customers: %w", err)
-		}
-		return rows, nil
-	}
-	var conds []string
-	var args []any
-	args = append(args, tenantID)
+	// The box keeps the corners of the cells out of the answer; cells (when
+	// few enough) let the index find the rows.
+	var boxes []string
+	var boxArgs []any
 	for _, b := range geo.BoundsAround(p, radiusM) {
-		conds = append(conds, "(lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?)")
-		args = append(args, b.MinLat, b.MaxLat, b.MinLon, b.MaxLon)
+		boxes = append(boxes, "(lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?)")
+		boxArgs = append(boxArgs, b.MinLat, b.MaxLat, b.MinLon, b.MaxLon)
 	}
-	err := db.Raw(`SELECT `+customerCols+` FROM customers WHERE tenant_id = ? AND lat IS NOT NULL AND (`+
-		strings.Join(conds, " OR ")+`)`, args...).Scan(&rows).Error
-	if err != nil {
+	where := "tenant_id = ? AND lat IS NOT NULL AND (" + strings.Join(boxes, " OR ") + ")"
+	args := append([]any{tenantID}, boxArgs...)
+	if cells, ok := geo.CellsCovering(p, radiusM, maxCells); ok {
+		where += " AND geo_cell IN ?"
+		args = append(args, cells)
+	}
+	var rows []customerRow
+	if err := db.Raw(`SELECT `+customerCols+` FROM customers WHERE `+where, args...).Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("read nearby customers: %w", err)
 	}
 	return rows, nil
