@@ -3,12 +3,12 @@
 # GET /api/v1/invoices/{id} against `routeloop serve` on PostgreSQL (or SQLite
 # with DB=sqlite). Everything runs on this machine over loopback; each wrk run
 # is bounded by DURATION.
-#   bash docs/load/run.sh            # Postgres, 20 s per run, 32 connections
+#   bash docs/load/run.sh            # Postgres, 20 s per run, 8 connections
 #   DB=sqlite bash docs/load/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 DURATION=${DURATION:-20s}
-CONNS=${CONNS:-32}
+CONNS=${CONNS:-8}
 ADDR=127.0.0.1:18089
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 

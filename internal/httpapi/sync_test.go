@@ -431,3 +431,31 @@ func TestProgramChangesReachDraftsAndLinks(t *testing.T) {
 		}
 	})
 }
+
+func TestCustomersOutsideTheServiceAreaAreFlagged(t *testing.T) {
+	s := storetest.Open(t, store.SQLite)
+	h := newHarness(t, s)
+	h.household("angie", "dan")
+	if r := h.must(200, "GET", "/api/v1/customers/dan", nil); r.Body["outside_service_area"] != false {
+		t.Fatalf("no areas defined, yet flagged: %s", r.Raw)
+	}
+	// Southeast Portland only: Angie (Sellwood) is in, Dan (Northwest) is out.
+	area := `{"type":"Polygon","coordinates":[[[-122.70,45.44],[-122.60,45.44],[-122.60,45.50],[-122.70,45.50],[-122.70,45.44]]]}`
+	h.must(200, "PUT", "/api/v1/program", map[string]any{"service_areas": area})
+	if r := h.must(200, "GET", "/api/v1/customers/angie", nil); r.Body["outside_service_area"] != false {
+		t.Fatalf("Angie flagged: %s", r.Raw)
+	}
+	if r := h.must(200, "GET", "/api/v1/customers/dan", nil); r.Body["outside_service_area"] != true {
+		t.Fatalf("Dan not flagged: %s", r.Raw)
+	}
+	list := h.must(200, "GET", "/api/v1/customers", nil).Body["customers"].([]any)
+	flagged := 0
+	for _, c := range list {
+		if c.(map[string]any)["outside_service_area"] == true {
+			flagged++
+		}
+	}
+	if flagged != 1 {
+		t.Fatalf("%d flagged in the list", flagged)
+	}
+}

@@ -4,6 +4,7 @@
 package program
 
 import (
+	"sync"
 	"context"
 	"errors"
 	"fmt"
@@ -40,13 +41,33 @@ func Defaults(tenantID string) Program {
 	return Program{TenantID: tenantID, NeighborRadiusM: 500, SyncDiscountBps: 1000, MaxDiscountBps: 2000}
 }
 
-// Areas parses the service areas; ok is false when none are defined.
+// parsedAreas caches parsed service areas by their GeoJSON text.
+var parsedAreas sync.Map // string -> geo.Area
+
+// Areas returns the parsed service areas; ok is false when none are defined.
 func (p Program) Areas() (geo.Area, bool) {
 	if p.ServiceAreas == "" {
 		return geo.Area{}, false
 	}
+	if a, ok := parsedAreas.Load(p.ServiceAreas); ok {
+		return a.(geo.Area), true
+	}
 	a, err := geo.ParseArea([]byte(p.ServiceAreas))
-	return a, err == nil
+	if err != nil {
+		return geo.Area{}, false
+	}
+	parsedAreas.Store(p.ServiceAreas, a)
+	return a, true
+}
+
+// OutsideServiceArea reports whether a location lies outside every service
+// area; false when no areas are defined or the location is unknown.
+func (p Program) OutsideServiceArea(pt *geo.Point) bool {
+	if pt == nil {
+		return false
+	}
+	a, ok := p.Areas()
+	return ok && !a.Contains(*pt)
 }
 
 // Validate checks the settings.

@@ -11,6 +11,7 @@ import (
 
 	"github.com/routeloop/routeloop/geo"
 	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/refcode"
 	"github.com/routeloop/routeloop/internal/store"
 )
@@ -30,6 +31,9 @@ type Customer struct {
 	GeoCell        *int64    `json:"-"`
 	ReferralCode   string    `json:"referral_code"`
 	ReferralURL    string    `json:"referral_url" gorm:"-"`
+	// OutsideServiceArea flags a customer whose location lies outside every
+	// service area of the program (false when none are defined).
+	OutsideServiceArea bool `json:"outside_service_area" gorm:"-"`
 	CreatedAt      time.Time `json:"created_at"`
 	UpdatedAt      time.Time `json:"updated_at"`
 }
@@ -80,9 +84,18 @@ func (in *CustomerInput) Validate() error {
 	return f.Err()
 }
 
-func (s *Service) withURL(c Customer) Customer {
+// present fills what a customer answer derives: the referral link and the
+// service-area flag.
+func (s *Service) present(prog program.Program, c Customer) Customer {
 	c.ReferralURL = refcode.URL(s.baseURL, c.ReferralCode)
+	if p, ok := c.Location(); ok {
+		c.OutsideServiceArea = prog.OutsideServiceArea(&p)
+	}
 	return c
+}
+
+func (s *Service) program(db *gorm.DB, tenantID string) (program.Program, error) {
+	return program.Get(db, tenantID)
 }
 
 // PutCustomer creates or updates the customer the scheduler calls externalID.
@@ -128,7 +141,11 @@ func (s *Service) PutCustomer(ctx context.Context, tenantID, externalID string, 
 				return Customer{}, store.Updated, fmt.Errorf("put customer %s: %w", externalID, err)
 			}
 		}
-		return s.withURL(c), up, nil
+		prog, err := s.program(db, tenantID)
+		if err != nil {
+			return Customer{}, store.Updated, err
+		}
+		return s.present(prog, c), up, nil
 	}
 }
 
@@ -142,7 +159,11 @@ func (s *Service) Customer(ctx context.Context, tenantID, externalID string) (Cu
 	if err != nil {
 		return c, fmt.Errorf("get customer: %w", err)
 	}
-	return s.withURL(c), nil
+	prog, err := s.program(s.store.DB.WithContext(ctx), tenantID)
+	if err != nil {
+		return c, err
+	}
+	return s.present(prog, c), nil
 }
 
 // CustomerFilter narrows a customer list.
@@ -160,9 +181,13 @@ func (s *Service) Customers(ctx context.Context, tenantID string, f CustomerFilt
 	if err := q.Order("id").Limit(p.Limit).Find(&cs).Error; err != nil {
 		return nil, "", fmt.Errorf("list customers: %w", err)
 	}
+	prog, err := s.program(s.store.DB.WithContext(ctx), tenantID)
+	if err != nil {
+		return nil, "", err
+	}
 	var last int64
 	for i := range cs {
-		cs[i] = s.withURL(cs[i])
+		cs[i] = s.present(prog, cs[i])
 		last = cs[i].ID
 	}
 	return cs, p.Next(len(cs), last), nil
