@@ -4,10 +4,10 @@
 package program
 
 import (
-	"sync"
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"

@@ -18,24 +18,24 @@ import (
 
 // Customer is a household the company serves.
 type Customer struct {
-	ID             int64     `json:"-"`
-	TenantID       string    `json:"-"`
-	ExternalID     string    `json:"external_id"`
-	Name           string    `json:"name"`
-	Email          string    `json:"email"`
-	Phone          string    `json:"phone"`
-	Address        string    `json:"address"`
-	Lat            *float64  `json:"lat"`
-	Lon            *float64  `json:"lon"`
-	ConsentSameDay bool      `json:"consent_same_day"`
-	GeoCell        *int64    `json:"-"`
-	ReferralCode   string    `json:"referral_code"`
-	ReferralURL    string    `json:"referral_url" gorm:"-"`
+	ID             int64    `json:"-"`
+	TenantID       string   `json:"-"`
+	ExternalID     string   `json:"external_id"`
+	Name           string   `json:"name"`
+	Email          string   `json:"email"`
+	Phone          string   `json:"phone"`
+	Address        string   `json:"address"`
+	Lat            *float64 `json:"lat"`
+	Lon            *float64 `json:"lon"`
+	ConsentSameDay bool     `json:"consent_same_day"`
+	GeoCell        *int64   `json:"-"`
+	ReferralCode   string   `json:"referral_code"`
+	ReferralURL    string   `json:"referral_url" gorm:"-"`
 	// OutsideServiceArea flags a customer whose location lies outside every
 	// service area of the program (false when none are defined).
-	OutsideServiceArea bool `json:"outside_service_area" gorm:"-"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	OutsideServiceArea bool      `json:"outside_service_area" gorm:"-"`
+	CreatedAt          time.Time `json:"created_at"`
+	UpdatedAt          time.Time `json:"updated_at"`
 }
 
 // Location returns the customer's point, if known.
