@@ -135,19 +135,9 @@ func (w *writer) count(up store.Upserted, added, updated *int) {
 }
 
 func (w *writer) crews(ctx context.Context, _ dataset) error {
-	stored := map[string]scheduling.Crew{}
-	for p := (store.Page{Limit: store.MaxLimit}); ; {
-		cs, _, err := w.a.Mirror.Crews(ctx, w.t.ID, p)
-		if err != nil {
-			return err
-		}
-		for _, c := range cs {
-			stored[c.ExternalID] = c
-		}
-		if len(cs) < p.Limit {
-			break
-		}
-		p.After = cs[len(cs)-1].ID
+	stored, err := readAll(func(p store.Page) ([]scheduling.Crew, string, error) { return w.a.Mirror.Crews(ctx, w.t.ID, p) }, func(c scheduling.Crew) (string, int64) { return c.ExternalID, c.ID })
+	if err != nil {
+		return err
 	}
 	for _, cr := range crews {
 		in := crewInput(cr)
@@ -190,19 +180,11 @@ func sameCrew(c scheduling.Crew, in scheduling.CrewInput) bool {
 }
 
 func (w *writer) customers(ctx context.Context, ds dataset) error {
-	stored := map[string]scheduling.Customer{}
-	for p := (store.Page{Limit: store.MaxLimit}); ; {
-		cs, _, err := w.a.Mirror.Customers(ctx, w.t.ID, scheduling.CustomerFilter{}, p)
-		if err != nil {
-			return err
-		}
-		for _, c := range cs {
-			stored[c.ExternalID] = c
-		}
-		if len(cs) < p.Limit {
-			break
-		}
-		p.After = cs[len(cs)-1].ID
+	stored, err := readAll(func(p store.Page) ([]scheduling.Customer, string, error) {
+		return w.a.Mirror.Customers(ctx, w.t.ID, scheduling.CustomerFilter{}, p)
+	}, func(c scheduling.Customer) (string, int64) { return c.ExternalID, c.ID })
+	if err != nil {
+		return err
 	}
 	return parallel(ctx, 1, len(ds.customers), func(ctx context.Context, i int) error {
 		c := ds.customers[i]
@@ -225,20 +207,10 @@ func sameCustomer(c scheduling.Customer, in scheduling.CustomerInput) bool {
 }
 
 func (w *writer) visits(ctx context.Context, ds dataset) error {
-	stored := map[string]scheduling.Visit{}
 	f := scheduling.VisitFilter{From: ds.from, To: ds.to}
-	for p := (store.Page{Limit: store.MaxLimit}); ; {
-		vs, _, err := w.a.Mirror.Visits(ctx, w.t.ID, f, p)
-		if err != nil {
-			return err
-		}
-		for _, v := range vs {
-			stored[v.ExternalID] = v
-		}
-		if len(vs) < p.Limit {
-			break
-		}
-		p.After = vs[len(vs)-1].ID
+	stored, err := readAll(func(p store.Page) ([]scheduling.Visit, string, error) { return w.a.Mirror.Visits(ctx, w.t.ID, f, p) }, func(v scheduling.Visit) (string, int64) { return v.ExternalID, v.ID })
+	if err != nil {
+		return err
 	}
 	loc := w.t.Location()
 	return parallel(ctx, writers, len(ds.visits), func(ctx context.Context, i int) error {
@@ -282,19 +254,11 @@ func (w *writer) invoices(ctx context.Context, ds dataset) error {
 	// Look every invoice of the window up first: an issued or paid invoice
 	// is never written with different content, and one already stored as
 	// generated is left alone.
-	stored := map[string]invoice.Invoice{}
-	for p := (store.Page{Limit: store.MaxLimit}); ; {
-		invs, _, err := w.a.Invoices.List(ctx, w.t.ID, invoice.Filter{}, p)
-		if err != nil {
-			return err
-		}
-		for _, inv := range invs {
-			stored[inv.ExternalID] = inv
-		}
-		if len(invs) < p.Limit {
-			break
-		}
-		p.After = invs[len(invs)-1].ID
+	stored, err := readAll(func(p store.Page) ([]invoice.Invoice, string, error) {
+		return w.a.Invoices.List(ctx, w.t.ID, invoice.Filter{}, p)
+	}, func(i invoice.Invoice) (string, int64) { return i.ExternalID, i.ID })
+	if err != nil {
+		return err
 	}
 	return parallel(ctx, writers, len(ds.invoices), func(ctx context.Context, i int) error {
 		inv := ds.invoices[i]
@@ -395,4 +359,23 @@ feed:
 		first = parent.Err()
 	}
 	return first
+}
+
+// readAll reads every page of a list into a map by external id.
+func readAll[T any](list func(store.Page) ([]T, string, error), key func(T) (string, int64)) (map[string]T, error) {
+	out := map[string]T{}
+	for p := (store.Page{Limit: store.MaxLimit}); ; {
+		items, _, err := list(p)
+		if err != nil {
+			return nil, err
+		}
+		for _, it := range items {
+			k, _ := key(it)
+			out[k] = it
+		}
+		if len(items) < p.Limit {
+			return out, nil
+		}
+		_, p.After = key(items[len(items)-1])
+	}
 }
