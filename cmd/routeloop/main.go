@@ -25,6 +25,10 @@ Usage:
   routeloop tenant key --tenant ID --role admin|dispatcher|crew|integration [--label TEXT] [--json]
   routeloop tenant keys --tenant ID
   routeloop tenant revoke-key --tenant ID --key-id N
+  routeloop tenant webhook-secret create --tenant ID [--json]
+  routeloop tenant webhook-secret list --tenant ID
+  routeloop tenant webhook-secret revoke --tenant ID --id N
+  routeloop import --tenant ID --file customers.csv|crews.csv|visits.csv|invoices.csv [--type KIND]
   routeloop reconcile --date YYYY-MM-DD [--tenant ID]
   routeloop healthcheck [--addr HOST:PORT]
   routeloop version
@@ -65,6 +69,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdTenant(ctx, rest, stdout, stderr)
 	case "reconcile":
 		return cmdReconcile(ctx, rest, stdout, stderr)
+	case "import":
+		return cmdImport(ctx, rest, stdout, stderr)
 	case "healthcheck":
 		return cmdHealthcheck(ctx, rest, stdout, stderr)
 	case "version", "--version":

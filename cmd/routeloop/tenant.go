@@ -15,9 +15,12 @@ import (
 
 func cmdTenant(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("tenant: name a subcommand: create, list, key, keys, revoke-key")
+		return errors.New("tenant: name a subcommand: create, list, key, keys, revoke-key, webhook-secret")
 	}
 	sub, args := args[0], args[1:]
+	if sub == "webhook-secret" {
+		return cmdWebhookSecret(ctx, args, stdout, stderr)
+	}
 	sf := newFlags("tenant "+sub, stderr, "data_dir", "database_url")
 	var (
 		name     = sf.fs.String("name", "", "company name")

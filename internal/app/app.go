@@ -12,6 +12,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/routeloop/routeloop/internal/crew"
+	"github.com/routeloop/routeloop/internal/insight"
+
+	"github.com/routeloop/routeloop/internal/dispatch"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/routeloop/routeloop/internal/clock"
@@ -20,10 +25,14 @@ import (
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/jobs"
 	"github.com/routeloop/routeloop/internal/neighbor"
+	"github.com/routeloop/routeloop/internal/outbox"
 	"github.com/routeloop/routeloop/internal/program"
+	"github.com/routeloop/routeloop/internal/referral"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/tenant"
+	"github.com/routeloop/routeloop/internal/web"
+	"github.com/routeloop/routeloop/internal/webhook"
 )
 
 // App is a running routeloop: its store, services and HTTP handler.
@@ -37,7 +46,15 @@ type App struct {
 	Invoices  *invoice.Service
 	Programs  *program.Service
 	Neighbors *neighbor.Service
+	Referrals *referral.Service
 	Jobs      *jobs.Runner
+	Outbox    *outbox.Outbox
+	Endpoints *outbox.Endpoints
+	Deliverer *outbox.Worker
+	Dispatch  *dispatch.Service
+	Crew      *crew.Service
+	Insights  *insight.Service
+	Webhooks  *webhook.Service
 	HTTP      *echo.Echo
 }
 
@@ -92,21 +109,44 @@ func Wire(cfg config.Config, s *store.Store, c clock.Clock, log *slog.Logger) *A
 	a.Tenants = tenant.NewService(s, c)
 	a.Tenants.CacheKeys(cfg.AuthCacheTTL)
 	a.Mirror = scheduling.NewService(s, c, cfg.PublicURL())
-	a.Invoices = invoice.NewService(s, c, nil)
+	a.Outbox = outbox.New(s, c)
+	a.Endpoints = outbox.NewEndpoints(s, a.Outbox, cfg.WebhooksAllowPrivate)
+	a.Deliverer = outbox.NewWorker(s, c, log, cfg.WebhooksAllowPrivate)
+	a.Invoices = invoice.NewService(s, c, a.Outbox)
 	a.Programs = program.NewService(s)
-	a.Neighbors = neighbor.NewService(s, c, a.Invoices, nil)
+	a.Neighbors = neighbor.NewService(s, c, a.Invoices, a.Outbox)
+	a.Referrals = referral.NewService(s, c, a.Invoices, a.Neighbors, a.Outbox)
+	a.Dispatch = dispatch.NewService(s, c, a.Outbox)
+	a.Crew = crew.NewService(s, c, a.Referrals, a.Outbox)
+	a.Insights = insight.NewService(s, c)
 	a.Mirror.OnVisitChange(a.Neighbors.VisitChanged)
+	a.Mirror.OnVisitChange(a.Referrals.VisitChanged)
 	a.Mirror.OnCustomerChange(a.Neighbors.CustomerChanged)
-	a.Jobs = jobs.New(s, a.Tenants, a.Neighbors, c, log, cfg.ReconcileHour)
+	a.Mirror.OnCustomerChange(a.Referrals.CustomerChanged)
+	a.Neighbors.OnProgramChange(func(ctx context.Context, tenantID string) error {
+		_, err := a.Referrals.ReleaseBudget(ctx, tenantID)
+		return err
+	})
+	a.Webhooks = webhook.NewService(s, c, a.Mirror, a.Invoices)
+	a.Webhooks.CacheSecrets(cfg.AuthCacheTTL)
+	a.Jobs = jobs.New(s, a.Tenants, a.Neighbors, a.Referrals, c, log, cfg.ReconcileHour)
+	a.Jobs.CleanInboxWith(a.Webhooks)
 	a.HTTP = httpapi.New(httpapi.Deps{
 		Tenants:   a.Tenants,
 		Mirror:    a.Mirror,
 		Invoices:  a.Invoices,
 		Programs:  a.Programs,
 		Neighbors: a.Neighbors,
+		Referrals: a.Referrals,
+		Endpoints: a.Endpoints,
+		Webhooks:  a.Webhooks,
+		Dispatch:  a.Dispatch,
+		Crew:      a.Crew,
+		Insights:  a.Insights,
 		Ready:     s.Ready,
 		Log:       log,
 	})
+	web.New(a.Referrals).Routes(a.HTTP)
 	return a
 }
 
@@ -131,6 +171,10 @@ func (a *App) Serve(ctx context.Context, ready func(addr string)) error {
 			return err
 		}
 		defer a.Jobs.Stop()
+		wctx, stopWorker := context.WithCancel(ctx)
+		delivered := make(chan struct{})
+		go func() { a.Deliverer.Run(wctx); close(delivered) }()
+		defer func() { stopWorker(); <-delivered }()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

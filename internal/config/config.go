@@ -52,6 +52,9 @@ type Config struct {
 	// ReconcileHour is the tenant-local hour (0–23) at which the previous
 	// day's sync discounts are reconciled.
 	ReconcileHour int `yaml:"reconcile_hour"`
+	// WebhooksAllowPrivate lets tenants' webhook endpoints point at loopback
+	// and private addresses (off by default: no SSRF into the network).
+	WebhooksAllowPrivate bool `yaml:"webhooks_allow_private"`
 }
 
 // Defaults are the settings with nothing configured.

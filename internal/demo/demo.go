@@ -57,13 +57,16 @@ type Result struct {
 	// Total is the demo data set for this window; Added and Updated are what
 	// this run wrote (everything else was already stored as generated).
 	Total, Added, Updated Counts
+	// Links and Referrals are the neighbour links and referrals the demo
+	// keeps in place (made once, found again on later runs).
+	Links, Referrals int
 }
 
 // Summary is one line for the terminal.
 func (r Result) Summary() string {
 	t := r.Total
-	data := fmt.Sprintf("%d customers, %d crews, %d visits (%s to %s), %d invoices",
-		t.Customers, t.Crews, t.Visits, r.From, r.To, t.Invoices)
+	data := fmt.Sprintf("%d customers, %d crews, %d visits (%s to %s), %d invoices, %d neighbour links, %d referrals",
+		t.Customers, t.Crews, t.Visits, r.From, r.To, t.Invoices, r.Links, r.Referrals)
 	if r.Created {
 		return fmt.Sprintf("demo tenant %q (%s) created: %s", r.TenantName, r.TenantID, data)
 	}
@@ -87,7 +90,7 @@ func Seed(ctx context.Context, a *app.App) (Result, error) {
 		Total: Counts{Customers: len(ds.customers), Crews: len(crews), Visits: len(ds.visits), Invoices: len(ds.invoices)},
 	}
 	w := writer{a: a, t: t, res: &res}
-	steps := []func(context.Context, dataset) error{w.crews, w.customers, w.visits, w.invoices}
+	steps := []func(context.Context, dataset) error{w.crews, w.customers, w.visits, w.invoices, w.neighbours, w.referrals}
 	for _, step := range steps {
 		if err := step(ctx, ds); err != nil {
 			return res, err

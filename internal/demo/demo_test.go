@@ -335,15 +335,29 @@ func checkCompany(t *testing.T, s *store.Store, a *app.App, res Result) {
 	}
 	billed := map[string]bool{}
 	statuses := map[string]int{}
+	discounted := 0
+	defer func() {
+		if res.Links > 0 && discounted == 0 {
+			t.Errorf("%d neighbour links but no draft shows a same-day discount", res.Links)
+		}
+	}()
 	for _, inv := range invs {
 		statuses[inv.Status]++
-		if inv.Currency != "USD" || len(inv.Lines) != 1 || inv.Lines[0].VisitExternalID == nil {
+		if inv.Currency != "USD" || len(inv.Lines) == 0 || inv.Lines[0].Kind != invoice.KindService || inv.Lines[0].VisitExternalID == nil {
 			t.Fatalf("invoice %+v", inv)
+		}
+		// Beyond the service line, only the same-day discount of a linked
+		// pair, and only on drafts (links start within the last week).
+		for _, l := range inv.Lines[1:] {
+			if l.Kind != invoice.KindSyncDiscount || inv.Status != invoice.StatusDraft || !strings.Contains(l.Reason, "serviced the same day as") {
+				t.Fatalf("invoice %s has line %+v", inv.ExternalID, l)
+			}
+			discounted++
 		}
 		v, ok := visitByID[*inv.Lines[0].VisitExternalID]
 		if !ok || v.Status != scheduling.VisitCompleted || !v.ServiceDate.Before(today) ||
 			v.CustomerExternalID != inv.CustomerExternalID || inv.Lines[0].AmountCents != v.PriceCents ||
-			inv.TotalCents != v.PriceCents {
+			inv.SubtotalCents != v.PriceCents || inv.TotalCents != v.PriceCents-inv.DiscountCents {
 			t.Fatalf("invoice %s bills %+v", inv.ExternalID, v)
 		}
 		billed[v.ExternalID] = true
@@ -456,8 +470,8 @@ func checkWeeksLater(t *testing.T, s *store.Store, a *app.App, clk *clock.Fixed,
 	// service line billing it.
 	var unbilled, doubly int64
 	s.DB.Raw(`SELECT COUNT(*) FROM visits v WHERE v.status = 'completed' AND NOT EXISTS
-		(SELECT 1 FROM invoice_lines l WHERE l.visit_id = v.id)`).Scan(&unbilled)
-	s.DB.Raw(`SELECT COUNT(*) FROM (SELECT visit_id FROM invoice_lines WHERE visit_id IS NOT NULL
+		(SELECT 1 FROM invoice_lines l WHERE l.visit_id = v.id AND l.kind = 'service')`).Scan(&unbilled)
+	s.DB.Raw(`SELECT COUNT(*) FROM (SELECT visit_id FROM invoice_lines WHERE visit_id IS NOT NULL AND kind = 'service'
 		GROUP BY visit_id HAVING COUNT(*) > 1) d`).Scan(&doubly)
 	if unbilled != 0 || doubly != 0 {
 		t.Errorf("%d completed visits unbilled, %d billed twice", unbilled, doubly)

@@ -8,14 +8,23 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/routeloop/routeloop/internal/crew"
+	"github.com/routeloop/routeloop/internal/insight"
+
+	"github.com/routeloop/routeloop/internal/dispatch"
+
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/neighbor"
+	"github.com/routeloop/routeloop/internal/outbox"
 	"github.com/routeloop/routeloop/internal/program"
+	"github.com/routeloop/routeloop/internal/referral"
 	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/tenant"
+	"github.com/routeloop/routeloop/internal/webhook"
 )
 
 // API holds the services the handlers call.
@@ -25,6 +34,12 @@ type API struct {
 	invoices  *invoice.Service
 	programs  *program.Service
 	neighbors *neighbor.Service
+	referrals *referral.Service
+	endpoints *outbox.Endpoints
+	webhooks  *webhook.Service
+	dispatch  *dispatch.Service
+	crew      *crew.Service
+	insights  *insight.Service
 	ready     func(context.Context) error
 	log       *slog.Logger
 }
@@ -36,6 +51,15 @@ type Deps struct {
 	Invoices  *invoice.Service
 	Programs  *program.Service
 	Neighbors *neighbor.Service
+	Referrals *referral.Service
+	Endpoints *outbox.Endpoints
+	// Webhooks takes inbound webhooks and sync batches.
+	Webhooks *webhook.Service
+	// Dispatch suggests and books linked visits.
+	Dispatch *dispatch.Service
+	// Crew runs the crew program; Insights the owner's KPIs.
+	Crew     *crew.Service
+	Insights *insight.Service
 	// Ready reports whether the database answers and is migrated.
 	Ready func(context.Context) error
 	Log   *slog.Logger
@@ -47,7 +71,7 @@ func New(d Deps) *echo.Echo {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	a := &API{tenants: d.Tenants, mirror: d.Mirror, invoices: d.Invoices, programs: d.Programs,
-		neighbors: d.Neighbors, ready: d.Ready, log: d.Log}
+		neighbors: d.Neighbors, referrals: d.Referrals, endpoints: d.Endpoints, webhooks: d.Webhooks, dispatch: d.Dispatch, crew: d.Crew, insights: d.Insights, ready: d.Ready, log: d.Log}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -70,12 +94,12 @@ func (a *API) readyz(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"status": "ready"})
 }
 
-// upserted answers a PUT: 201 when it created, 200 when it updated.
-func upserted(c echo.Context, created bool, v any) error {
-	if created {
-		c.Response().Header().Set("Routeloop-Upsert", "created")
+// upserted answers a PUT: 201 when it created, 200 when it updated or kept
+// a newer stored row (stale); the Routeloop-Upsert header says which.
+func upserted(c echo.Context, up store.Upserted, v any) error {
+	c.Response().Header().Set("Routeloop-Upsert", string(up))
+	if up == store.Created {
 		return c.JSON(http.StatusCreated, v)
 	}
-	c.Response().Header().Set("Routeloop-Upsert", "updated")
 	return c.JSON(http.StatusOK, v)
 }

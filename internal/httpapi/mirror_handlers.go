@@ -33,7 +33,7 @@ func (a *API) putCustomer(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return upserted(c, bool(up), cu)
+	return upserted(c, up, cu)
 }
 
 func (a *API) getCustomer(c echo.Context) error {
@@ -73,7 +73,7 @@ func (a *API) putCrew(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return upserted(c, bool(up), cr)
+	return upserted(c, up, cr)
 }
 
 func (a *API) getCrew(c echo.Context) error {
@@ -106,7 +106,7 @@ func (a *API) putVisit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return upserted(c, bool(up), v)
+	return upserted(c, up, v)
 }
 
 func (a *API) getVisit(c echo.Context) error {
@@ -144,7 +144,7 @@ func (a *API) putInvoice(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return upserted(c, bool(up), inv)
+	return upserted(c, up, inv)
 }
 
 func (a *API) getInvoice(c echo.Context) error {

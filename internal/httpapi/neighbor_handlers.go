@@ -100,7 +100,7 @@ func (a *API) createLink(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return upserted(c, bool(up), l)
+	return upserted(c, up, l)
 }
 
 func linkID(c echo.Context) (int64, error) {

@@ -16,10 +16,15 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/routeloop/routeloop/internal/dispatch"
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/neighbor"
+	"github.com/routeloop/routeloop/internal/outbox"
 	"github.com/routeloop/routeloop/internal/program"
+	"github.com/routeloop/routeloop/internal/referral"
 	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/store"
+	"github.com/routeloop/routeloop/internal/webhook"
 )
 
 // These tests keep openapi.json honest: every registered route is documented
@@ -117,12 +122,18 @@ func specDeref(t *testing.T, doc specObject, v any) specObject {
 
 var echoParam = regexp.MustCompile(`:([A-Za-z0-9_]+)`)
 
-// registeredRoutes lists the routes echo serves as "METHOD /path/{param}",
-// leaving out echo's own catch-alls (method echo_route_not_found and the like).
+// registeredRoutes lists the API routes echo serves (paths under /api/, the
+// inbound webhook receiver under /hooks/, and /healthz and /readyz) as
+// "METHOD /path/{param}", leaving out echo's own catch-alls (method
+// echo_route_not_found and the like).
 func registeredRoutes(e *echo.Echo) map[string]bool {
 	out := map[string]bool{}
 	for _, r := range e.Routes() {
 		if !specMethods[strings.ToLower(r.Method)] {
+			continue
+		}
+		// HTML pages (such as /r/{code}) share the echo server but are not part of the JSON contract.
+		if !strings.HasPrefix(r.Path, "/api/") && !strings.HasPrefix(r.Path, "/hooks/") && r.Path != "/healthz" && r.Path != "/readyz" {
 			continue
 		}
 		out[r.Method+" "+echoParam.ReplaceAllString(r.Path, "{$1}")] = true
@@ -217,11 +228,13 @@ func TestOpenAPIPathParameters(t *testing.T) {
 }
 
 // specPathParamTypes are the JSON types of the path parameters: the
-// scheduler's ids are strings, routeloop's own ids (neighbour links) are
-// whole numbers that the handlers parse.
+// scheduler's ids and tenant ids (UUIDs) are strings, routeloop's own ids
+// (neighbour links, referrals, secrets, endpoints, deliveries) are whole
+// numbers that the handlers parse.
 var specPathParamTypes = map[string]string{
 	"external_id": "string",
 	"id":          "integer",
+	"tenant_id":   "string",
 }
 
 func specKeys[V any](m map[string]V) []string {
@@ -243,12 +256,24 @@ func specSecurity(doc specObject, op specObject) []any {
 	return list
 }
 
+// specBodyless are the POSTs whose handlers read no request body: actions
+// named by the path (and query) alone.
+var specBodyless = map[string]bool{
+	"POST /api/v1/webhook-secrets":                    true,
+	"POST /api/v1/webhook-endpoints/{id}/enable":      true,
+	"POST /api/v1/webhook-deliveries/{id}/redeliver":  true,
+	"POST /api/v1/crews/{external_id}/route/optimize": true,
+}
+
 func TestOpenAPISecurityAndResponses(t *testing.T) {
 	doc := loadOpenAPISpec(t)
+	// The inbound webhook receiver takes no key: the Standard Webhooks
+	// signature authenticates the sender.
 	public := map[string]bool{
-		"GET /healthz":             true,
-		"GET /readyz":              true,
-		"GET /api/v1/openapi.json": true,
+		"GET /healthz":               true,
+		"GET /readyz":                true,
+		"GET /api/v1/openapi.json":   true,
+		"POST /hooks/v1/{tenant_id}": true,
 	}
 	for _, o := range specOperations(t, doc) {
 		responses := specMap(t, o.op["responses"], o.String()+" responses")
@@ -259,9 +284,7 @@ func TestOpenAPISecurityAndResponses(t *testing.T) {
 					t.Errorf("%s is served without a key, but the document asks for %v", o, req)
 				}
 			}
-			continue
-		}
-		if strings.HasPrefix(o.path, "/api/v1/") {
+		} else if strings.HasPrefix(o.path, "/api/v1/") {
 			bearer := false
 			for _, req := range sec {
 				if _, ok := specMap(t, req, o.String()+" security")["bearerAuth"]; ok {
@@ -280,7 +303,11 @@ func TestOpenAPISecurityAndResponses(t *testing.T) {
 				t.Errorf("%s: the description must say which roles may call it (\"Roles: ...\")", o)
 			}
 		}
-		if o.method == "put" || o.method == "post" {
+		if specBodyless[o.String()] {
+			if _, ok := o.op["requestBody"]; ok {
+				t.Errorf("%s documents a request body, but the handler reads none", o)
+			}
+		} else if o.method == "put" || o.method == "post" {
 			if _, ok := responses["422"]; !ok {
 				t.Errorf("%s documents no 422 response", o)
 			}
@@ -311,11 +338,14 @@ func TestOpenAPISecurityAndResponses(t *testing.T) {
 // specUpsert reports whether an operation answers through upserted(): 201
 // with "Routeloop-Upsert: created" when it made the object, 200 with
 // "updated" when it was there. These are the PUTs keyed by the scheduler's
-// id, and POST /neighbor-links (linking a linked pair returns its open link).
-// PUT /program replaces the settings and always answers 200 without it.
+// id, POST /neighbor-links (linking a linked pair returns its open link) and
+// POST /referrals (the same friend referred again by the same referrer
+// returns the referral already recorded). PUT /program changes the settings
+// and always answers 200 without it.
 func specUpsert(o specOperation) bool {
 	return (o.method == "put" && strings.Contains(o.path, "{external_id}")) ||
-		o.String() == "POST /api/v1/neighbor-links"
+		o.String() == "POST /api/v1/neighbor-links" ||
+		o.String() == "POST /api/v1/referrals"
 }
 
 // specWalkRefs calls fn with every $ref value in v and where it was found.
@@ -471,9 +501,10 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"Invoice", invoice.Invoice{}, false},
 		{"InvoiceLine", invoice.Line{}, false},
 		{"Error", errorBody{}, false},
-		// The neighbour feature. PUT /program decodes into program.Program
-		// itself, so ProgramInput lists updated_at too (accepted, ignored).
-		{"ProgramInput", program.Program{}, true},
+		// The neighbour feature. PUT /program decodes into program.Input,
+		// whose members are those of program.Program, updated_at included
+		// (accepted, ignored).
+		{"ProgramInput", program.Input{}, true},
 		{"NeighborLinkInput", neighbor.LinkInput{}, true},
 		{"ReconcileInput", reconcileInput{}, true},
 		{"Program", program.Program{}, false},
@@ -483,7 +514,63 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"NeighborLink", neighbor.Link{}, false},
 		{"SyncAdjustment", neighbor.Adjustment{}, false},
 		{"ReconcileResult", neighbor.ReconcileResult{}, false},
+		// The referral engine, and the program's offers.
+		{"ReferralOffer", program.Offer{}, true},
+		{"OfferReward", program.Reward{}, true},
+		{"ReferralInput", referral.Input{}, true},
+		{"RefereeInput", referral.RefereeInput{}, true},
+		{"ReferralDecisionInput", referral.Decision{}, true},
+		{"Referral", referral.Referral{}, false},
+		{"Referee", referral.Referee{}, false},
+		{"ReferralFlag", referral.Flag{}, false},
+		{"ReferralDecision", referral.DecisionEntry{}, false},
+		{"Reward", referral.Reward{}, false},
+		{"ReferralStatus", referral.Status{}, false},
+		// Webhooks in: the data of a webhook is the PUT body plus
+		// external_id, decoded into these structs (webhook.decodeObject).
+		{"CustomerEventData", struct {
+			ExternalID string `json:"external_id"`
+			scheduling.CustomerInput
+		}{}, true},
+		{"CrewEventData", struct {
+			ExternalID string `json:"external_id"`
+			scheduling.CrewInput
+		}{}, true},
+		{"VisitEventData", struct {
+			ExternalID string `json:"external_id"`
+			scheduling.VisitInput
+		}{}, true},
+		{"InvoiceEventData", struct {
+			ExternalID string `json:"external_id"`
+			invoice.Input
+		}{}, true},
+		{"SyncBatchInput", webhook.BatchInput{}, true},
+		{"SyncBatchObject", webhook.BatchObject{}, true},
+		{"SyncBatchReport", webhook.BatchReport{}, false},
+		{"SyncBatchResult", webhook.BatchResult{}, false},
+		{"SyncObjectError", webhook.ObjectError{}, false},
+		{"WebhookSecret", webhook.Secret{}, false},
+		// Webhooks out.
+		{"WebhookEndpointInput", outbox.EndpointInput{}, true},
+		{"WebhookEndpoint", outbox.Endpoint{}, false},
+		{"WebhookDelivery", outbox.Delivery{}, false},
+		// Dispatch.
+		{"Slot", dispatch.Slot{}, false},
+		{"NeighborOnDay", dispatch.NeighborOnDay{}, false},
+		{"BookInput", dispatch.BookInput{}, true},
+		{"Booking", dispatch.Booking{}, false},
+		{"DayRoute", dispatch.DayRoute{}, false},
+		{"RouteStop", dispatch.RouteStop{}, false},
+		{"DayProposal", dispatch.DayProposal{}, false},
+		{"OptimizeInput", dispatch.OptimizeInput{}, true},
+		{"LatLonInput", dispatch.LatLon{}, true},
+		{"OptimizeStopInput", dispatch.StopInput{}, true},
+		{"Optimized", dispatch.Optimized{}, false},
+		{"RouteSavings", dispatch.Savings{}, false},
 	}
+	// Both a request body and part of an answer: the program's offers, sent
+	// in PUT /program and answered by GET /program.
+	shared := map[string]bool{"ReferralOffer": true, "OfferReward": true}
 	for _, c := range cases {
 		t.Run(c.schema, func(t *testing.T) {
 			s := specSchema(t, doc, c.schema)
@@ -498,13 +585,40 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 			}
 			// An answer always carries the members without omitempty, and
 			// may leave out the others: required says exactly that.
-			if !c.input {
+			if !c.input || shared[c.schema] {
 				if want, got := goJSONAlways(reflect.TypeOf(c.goType)), specRequired(s); !reflect.DeepEqual(want, got) {
 					t.Errorf("schema %s requires %v, but %T always writes %v (the others are omitempty)",
 						c.schema, got, c.goType, want)
 				}
 			}
 		})
+	}
+	// Answers the handlers encode from maps or unexported types, whose
+	// members can only be listed here: keep them equal to the handler code.
+	for _, c := range []struct {
+		schema, where   string
+		members, always []string
+	}{
+		// createWebhookSecret's map.
+		{"WebhookSecretCreated", "createWebhookSecret", []string{"id", "secret", "prefix", "created_at"}, nil},
+		// webhook.outcome, the body of an applied inbound webhook.
+		{"WebhookOutcome", "webhook.outcome", []string{"webhook_id", "type", "external_id", "result"}, nil},
+		// webhook.envelope, the body of an inbound webhook (type and data
+		// are checked by decodeEvent; timestamp is optional).
+		{"WebhookEvent", "webhook.envelope", []string{"type", "timestamp", "data"}, []string{"type", "data"}},
+	} {
+		s := specSchema(t, doc, c.schema)
+		want := slices.Sorted(slices.Values(c.members))
+		if got := specProperties(t, s, c.schema); !slices.Equal(got, want) {
+			t.Errorf("schema %s has properties %v, but %s writes %v", c.schema, got, c.where, want)
+		}
+		always := c.always
+		if always == nil {
+			always = c.members
+		}
+		if got, want := specRequired(s), slices.Sorted(slices.Values(always)); !slices.Equal(got, want) {
+			t.Errorf("schema %s requires %v, want %v", c.schema, got, want)
+		}
 	}
 	t.Run("Error.error", func(t *testing.T) {
 		inner := specMap(t, specMap(t, specSchema(t, doc, "Error")["properties"], "Error.properties")["error"], "Error.error")
@@ -612,10 +726,14 @@ func TestOpenAPIOperationsUseTheirSchemas(t *testing.T) {
 	}
 }
 
-// TestOpenAPINeighborOperationsUseTheirSchemas checks the bodies of the
-// program and neighbour operations, whose handlers encode maps for lists:
-// {"<name>": [...]} and, when paginated, "next_cursor".
-func TestOpenAPINeighborOperationsUseTheirSchemas(t *testing.T) {
+// specNoContent stands for an answer without a body (204).
+const specNoContent = "(no content)"
+
+// TestOpenAPIFeatureOperationsUseTheirSchemas checks the bodies of the
+// program, neighbour, referral, webhook and dispatch operations, whose
+// handlers encode maps for lists: {"<name>": [...]} and, when paginated,
+// "next_cursor".
+func TestOpenAPIFeatureOperationsUseTheirSchemas(t *testing.T) {
 	doc := loadOpenAPISpec(t)
 	ops := map[string]specObject{}
 	for _, o := range specOperations(t, doc) {
@@ -624,7 +742,7 @@ func TestOpenAPINeighborOperationsUseTheirSchemas(t *testing.T) {
 	const schemas = "#/components/schemas/"
 	for _, c := range []struct {
 		op, input string
-		answers   map[string]string // status -> schema
+		answers   map[string]string // status -> schema, or specNoContent
 		params    []string          // query parameters the handler reads
 	}{
 		{"GET /api/v1/program", "", map[string]string{"200": "Program"}, nil},
@@ -637,6 +755,33 @@ func TestOpenAPINeighborOperationsUseTheirSchemas(t *testing.T) {
 		{"DELETE /api/v1/neighbor-links/{id}", "", map[string]string{"200": "NeighborLink"}, []string{"ends_on", "reason"}},
 		{"GET /api/v1/sync-adjustments", "", map[string]string{"200": "SyncAdjustmentList"}, []string{"limit", "cursor", "kind", "status"}},
 		{"POST /api/v1/reconcile", "ReconcileInput", map[string]string{"200": "ReconcileResult"}, nil},
+		{"POST /api/v1/referrals", "ReferralInput", map[string]string{"200": "Referral", "201": "Referral"}, nil},
+		{"GET /api/v1/referrals", "", map[string]string{"200": "ReferralList"}, []string{"limit", "cursor", "status", "referrer_id"}},
+		{"GET /api/v1/referrals/{id}", "", map[string]string{"200": "Referral"}, nil},
+		{"GET /api/v1/referrals/{id}/decisions", "", map[string]string{"200": "ReferralDecisionList"}, nil},
+		{"POST /api/v1/referrals/{id}/approve", "ReferralDecisionInput", map[string]string{"200": "Referral"}, nil},
+		{"POST /api/v1/referrals/{id}/reject", "ReferralDecisionInput", map[string]string{"200": "Referral"}, nil},
+		{"POST /api/v1/referrals/{id}/attribute", "ReferralDecisionInput", map[string]string{"200": "Referral"}, nil},
+		{"GET /api/v1/rewards", "", map[string]string{"200": "RewardList"}, []string{"customer_id"}},
+		{"GET /api/v1/customers/{external_id}/referral-status", "", map[string]string{"200": "ReferralStatus"}, nil},
+		{"POST /hooks/v1/{tenant_id}", "WebhookEvent", map[string]string{"200": "WebhookOutcome"}, nil},
+		{"POST /api/v1/sync/batch", "SyncBatchInput", map[string]string{"200": "SyncBatchReport"}, nil},
+		{"POST /api/v1/webhook-secrets", "", map[string]string{"201": "WebhookSecretCreated"}, nil},
+		{"GET /api/v1/webhook-secrets", "", map[string]string{"200": "WebhookSecretList"}, []string{"limit", "cursor"}},
+		{"DELETE /api/v1/webhook-secrets/{id}", "", map[string]string{"200": "WebhookSecret"}, nil},
+		{"POST /api/v1/webhook-endpoints", "WebhookEndpointInput", map[string]string{"201": "WebhookEndpoint"}, nil},
+		{"GET /api/v1/webhook-endpoints", "", map[string]string{"200": "WebhookEndpointList"}, nil},
+		{"DELETE /api/v1/webhook-endpoints/{id}", "", map[string]string{"204": specNoContent}, nil},
+		{"POST /api/v1/webhook-endpoints/{id}/enable", "", map[string]string{"200": "WebhookEndpoint"}, nil},
+		{"GET /api/v1/webhook-deliveries", "", map[string]string{"200": "WebhookDeliveryList"}, []string{"limit", "cursor", "status"}},
+		{"POST /api/v1/webhook-deliveries/{id}/redeliver", "", map[string]string{"200": "WebhookDelivery"}, nil},
+		{"GET /api/v1/customers/{external_id}/suggestions", "", map[string]string{"200": "SuggestionList"}, []string{"from", "to", "duration_min", "limit"}},
+		{"GET /api/v1/referrals/{id}/suggestions", "", map[string]string{"200": "SuggestionList"}, []string{"from", "to", "duration_min", "limit"}},
+		{"POST /api/v1/linked-visits", "BookInput", map[string]string{"201": "Booking"}, nil},
+		{"GET /api/v1/crews/{external_id}/route", "", map[string]string{"200": "DayRoute"}, []string{"date"}},
+		{"POST /api/v1/crews/{external_id}/route/optimize", "", map[string]string{"200": "DayProposal"}, []string{"date", "apply"}},
+		{"POST /api/v1/routes/optimize", "OptimizeInput", map[string]string{"200": "Optimized"}, nil},
+		{"GET /api/v1/insights/route-savings", "", map[string]string{"200": "RouteSavings"}, []string{"from", "to"}},
 	} {
 		op := ops[c.op]
 		if op == nil {
@@ -655,6 +800,12 @@ func TestOpenAPINeighborOperationsUseTheirSchemas(t *testing.T) {
 			r, ok := responses[code]
 			if !ok {
 				t.Errorf("%s documents no %s response", c.op, code)
+				continue
+			}
+			if want == specNoContent {
+				if _, has := specDeref(t, doc, r)["content"]; has {
+					t.Errorf("%s documents a body for %s, but the handler answers without one", c.op, code)
+				}
 				continue
 			}
 			if got := specBodyRef(t, doc, r, c.op+" "+code); got != schemas+want {
@@ -687,6 +838,13 @@ func TestOpenAPINeighborOperationsUseTheirSchemas(t *testing.T) {
 		{"SyncHistory", "synced_visits", "SyncedVisit", false},
 		{"NeighborLinkList", "neighbor_links", "NeighborLink", true},
 		{"SyncAdjustmentList", "sync_adjustments", "SyncAdjustment", true},
+		{"ReferralList", "referrals", "Referral", true},
+		{"ReferralDecisionList", "decisions", "ReferralDecision", false},
+		{"RewardList", "rewards", "Reward", false},
+		{"WebhookSecretList", "webhook_secrets", "WebhookSecret", true},
+		{"WebhookEndpointList", "webhook_endpoints", "WebhookEndpoint", false},
+		{"WebhookDeliveryList", "webhook_deliveries", "WebhookDelivery", true},
+		{"SuggestionList", "suggestions", "Slot", false},
 	} {
 		ls := specSchema(t, doc, c.list)
 		want := []string{c.member}
@@ -705,10 +863,237 @@ func TestOpenAPINeighborOperationsUseTheirSchemas(t *testing.T) {
 			t.Errorf("%s.%s items are %v, want %s", c.list, c.member, items["$ref"], schemas+c.item)
 		}
 	}
-	neighbor := specMap(t, specMap(t, specSchema(t, doc, "SyncedVisit")["properties"], "SyncedVisit.properties")["neighbor"], "SyncedVisit.neighbor")
-	if neighbor["$ref"] != schemas+"NeighborRef" {
-		t.Errorf("SyncedVisit.neighbor is %v, want %sNeighborRef", neighbor["$ref"], schemas)
+	for _, c := range []struct{ schema, member, want string }{
+		{"SyncedVisit", "neighbor", "NeighborRef"},
+		{"ReferralInput", "referee", "RefereeInput"},
+		{"Referral", "referee", "Referee"},
+		{"ReferralOffer", "referee", "OfferReward"},
+		{"ReferralOffer", "referrer", "OfferReward"},
+		{"SyncBatchResult", "error", "SyncObjectError"},
+		{"Slot", "linked_neighbor", "NeighborOnDay"},
+		{"Booking", "route", "DayRoute"},
+		{"DayProposal", "route", "DayRoute"},
+		{"OptimizeInput", "depot", "LatLonInput"},
+	} {
+		m := specMap(t, specMap(t, specSchema(t, doc, c.schema)["properties"], c.schema+".properties")[c.member], c.schema+"."+c.member)
+		if got := specMemberRef(m); got != schemas+c.want {
+			t.Errorf("%s.%s is %v, want %s%s", c.schema, c.member, got, schemas, c.want)
+		}
 	}
+	for _, c := range []struct{ schema, member, want string }{
+		{"Referral", "flags", "ReferralFlag"},
+		{"Program", "offers", "ReferralOffer"},
+		{"ProgramInput", "offers", "ReferralOffer"},
+		{"SyncBatchInput", "objects", "SyncBatchObject"},
+		{"SyncBatchReport", "results", "SyncBatchResult"},
+		{"DayRoute", "stops", "RouteStop"},
+		{"OptimizeInput", "stops", "OptimizeStopInput"},
+	} {
+		m := specMap(t, specMap(t, specSchema(t, doc, c.schema)["properties"], c.schema+".properties")[c.member], c.schema+"."+c.member)
+		if items, _ := m["items"].(specObject); items["$ref"] != schemas+c.want {
+			t.Errorf("%s.%s items are %v, want %s%s", c.schema, c.member, items["$ref"], schemas, c.want)
+		}
+	}
+	// The data of a webhook or of a batch object is one of the mirrored
+	// objects, by type: with external_id in a webhook, beside it in a batch.
+	for _, c := range []struct {
+		schema string
+		want   []string
+	}{
+		{"WebhookEvent", []string{"CustomerEventData", "CrewEventData", "VisitEventData", "InvoiceEventData"}},
+		{"SyncBatchObject", []string{"CustomerInput", "CrewInput", "VisitInput", "InvoiceInput"}},
+	} {
+		m := specMap(t, specMap(t, specSchema(t, doc, c.schema)["properties"], c.schema+".properties")["data"], c.schema+".data")
+		var got []string
+		alts, _ := m["anyOf"].([]any)
+		for _, a := range alts {
+			ref, _ := specMap(t, a, c.schema+".data.anyOf")["$ref"].(string)
+			got = append(got, strings.TrimPrefix(ref, schemas))
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s.data is any of %v, want %v", c.schema, got, c.want)
+		}
+	}
+	// Query parameters without which the handler answers 422.
+	for op, names := range map[string][]string{
+		"GET /api/v1/crews/{external_id}/route":           {"date"},
+		"POST /api/v1/crews/{external_id}/route/optimize": {"date"},
+		"GET /api/v1/insights/route-savings":              {"from", "to"},
+	} {
+		params, _ := ops[op]["parameters"].([]any)
+		for _, name := range names {
+			found := false
+			for _, p := range params {
+				if p := specDeref(t, doc, p); p["in"] == "query" && p["name"] == name {
+					found = true
+					if p["required"] != true {
+						t.Errorf("%s: the query parameter %s must be required", op, name)
+					}
+				}
+			}
+			if !found {
+				t.Errorf("%s does not document the query parameter %s", op, name)
+			}
+		}
+	}
+}
+
+// specMemberRef is the schema a member refers to: its $ref, or the one
+// $ref of an anyOf or oneOf with null (a member that may be null).
+func specMemberRef(m specObject) string {
+	if ref, ok := m["$ref"].(string); ok {
+		return ref
+	}
+	for _, key := range []string{"anyOf", "oneOf"} {
+		alts, _ := m[key].([]any)
+		ref, refs := "", 0
+		for _, a := range alts {
+			a, _ := a.(specObject)
+			if r, ok := a["$ref"].(string); ok {
+				ref, refs = r, refs+1
+			} else if a["type"] != "null" {
+				refs = 2
+			}
+		}
+		if refs == 1 {
+			return ref
+		}
+	}
+	return ""
+}
+
+// TestOpenAPIEnumsMatchGoConstants keeps the documented values of the
+// closed sets (referral engine, webhooks, upserts) equal to the constants
+// the code checks.
+func TestOpenAPIEnumsMatchGoConstants(t *testing.T) {
+	doc := loadOpenAPISpec(t)
+	channels := []string{referral.ChannelLink, referral.ChannelCode, referral.ChannelCard, referral.ChannelCrewPitch, referral.ChannelNameOnly}
+	statuses := []string{referral.StatusPending, referral.StatusPendingReview, referral.StatusConverted, referral.StatusRejected}
+	flags := []string{referral.FlagSelfReferral, referral.FlagAlreadyCustomer, referral.FlagBurst, referral.FlagOutsideArea,
+		referral.FlagNoMatch, referral.FlagAmbiguous}
+	kinds := []string{program.RewardPercentNextInvoice, program.RewardFixedCredit, program.RewardFreeAddon, program.RewardPoints}
+	rewardStatuses := []string{referral.RewardGranted, referral.RewardPendingBudget, referral.RewardCapped}
+	convertOn := []string{program.ConvertOnFirstCompletedVisit, program.ConvertOnFirstPaidInvoice}
+	upserted := []string{string(store.Created), string(store.Updated), string(store.Stale)}
+	batchStatuses := []string{string(store.Created), string(store.Updated), string(store.Stale), webhook.StatusError}
+	endpointStatuses := []string{outbox.EndpointActive, outbox.EndpointFailing, outbox.EndpointDisabled}
+	// The delivery states are SQL literals in the outbox (a CHECK constraint
+	// and outbox.Deliveries' filter), not Go constants.
+	deliveryStatuses := []string{"pending", "delivered", "failed"}
+	linkSources := []string{neighbor.SourceReferral, neighbor.SourceDispatcher}
+	for _, c := range []struct {
+		schema, member string
+		want           []string
+	}{
+		{"ReferralInput", "channel", channels},
+		{"Referral", "channel", channels},
+		{"Referral", "status", statuses},
+		{"ReferralFlag", "code", flags},
+		{"OfferReward", "kind", kinds},
+		{"Reward", "kind", kinds},
+		{"Reward", "status", rewardStatuses},
+		{"Program", "convert_on", convertOn},
+		{"ProgramInput", "convert_on", convertOn},
+		{"WebhookEvent", "type", webhook.EventTypes},
+		{"WebhookOutcome", "type", webhook.EventTypes},
+		{"WebhookOutcome", "result", upserted},
+		{"SyncBatchObject", "type", webhook.Kinds},
+		{"SyncBatchResult", "status", batchStatuses},
+		{"WebhookEndpoint", "status", endpointStatuses},
+		{"WebhookDelivery", "status", deliveryStatuses},
+		{"WebhookDelivery", "event_type", outbox.EventTypes},
+		{"ReferralCreatedData", "channel", channels},
+		{"RewardEarnedData", "kind", kinds},
+		{"NeighborLinkCreatedData", "source", linkSources},
+	} {
+		m := specMap(t, specMap(t, specSchema(t, doc, c.schema)["properties"], c.schema+".properties")[c.member], c.schema+"."+c.member)
+		if got, want := specEnum(m), slices.Sorted(slices.Values(c.want)); !slices.Equal(got, want) {
+			t.Errorf("%s.%s enum is %v, want %v", c.schema, c.member, got, want)
+		}
+	}
+	for _, c := range []struct{ schema, member string }{
+		{"WebhookEndpointInput", "event_types"},
+		{"WebhookEndpoint", "event_types"},
+	} {
+		m := specMap(t, specMap(t, specSchema(t, doc, c.schema)["properties"], c.schema+".properties")[c.member], c.schema+"."+c.member)
+		items, _ := m["items"].(specObject)
+		if got, want := specEnum(items), slices.Sorted(slices.Values(outbox.EventTypes)); !slices.Equal(got, want) {
+			t.Errorf("%s.%s items enum is %v, want %v", c.schema, c.member, got, want)
+		}
+	}
+	// The events routeloop sends are the webhooks of the document, one per
+	// event type, each with its type as the body's type.
+	hooks := specMap(t, doc["webhooks"], "webhooks")
+	if got, want := specKeys(hooks), slices.Sorted(slices.Values(outbox.EventTypes)); !slices.Equal(got, want) {
+		t.Errorf("the document describes the webhooks %v, but routeloop sends %v", got, want)
+	}
+	for name, item := range hooks {
+		post := specMap(t, specMap(t, item, "webhooks."+name)["post"], "webhooks."+name+".post")
+		body := specDeref(t, doc, post["requestBody"])
+		schema := specMap(t, specMap(t, specMap(t, body["content"], name)["application/json"], name)["schema"], name+" schema")
+		typ := specMap(t, specMap(t, schema["properties"], name+" properties")["type"], name+" type")
+		if typ["const"] != name {
+			t.Errorf("webhook %s: the body's type is %v", name, typ["const"])
+		}
+	}
+	// What the mirrored PUTs say in Routeloop-Upsert.
+	for _, o := range specOperations(t, doc) {
+		if o.method != "put" || !strings.Contains(o.path, "{external_id}") {
+			continue
+		}
+		responses := specMap(t, o.op["responses"], o.String()+" responses")
+		for code, want := range map[string][]string{"200": {string(store.Updated), string(store.Stale)}, "201": {string(store.Created)}} {
+			h := specMap(t, specMap(t, specDeref(t, doc, responses[code])["headers"], o.String()+" headers")["Routeloop-Upsert"], "Routeloop-Upsert")
+			schema := specMap(t, h["schema"], "Routeloop-Upsert schema")
+			got := specEnum(schema)
+			if c, ok := schema["const"].(string); ok {
+				got = []string{c}
+			}
+			if want := slices.Sorted(slices.Values(want)); !slices.Equal(got, want) {
+				t.Errorf("%s: the %s answer's Routeloop-Upsert is %v, want %v", o, code, got, want)
+			}
+		}
+	}
+	var status specObject
+	for _, o := range specOperations(t, doc) {
+		if o.String() != "GET /api/v1/referrals" {
+			continue
+		}
+		params, _ := o.op["parameters"].([]any)
+		for _, p := range params {
+			if p := specDeref(t, doc, p); p["name"] == "status" {
+				status = specMap(t, p["schema"], "status schema")
+			}
+		}
+	}
+	if got, want := specEnum(status), slices.Sorted(slices.Values(statuses)); !slices.Equal(got, want) {
+		t.Errorf("GET /api/v1/referrals?status= enum is %v, want %v", got, want)
+	}
+	for _, o := range specOperations(t, doc) {
+		if o.String() != "GET /api/v1/webhook-deliveries" {
+			continue
+		}
+		params, _ := o.op["parameters"].([]any)
+		for _, p := range params {
+			if p := specDeref(t, doc, p); p["name"] == "status" {
+				if got, want := specEnum(specMap(t, p["schema"], "status schema")), slices.Sorted(slices.Values(deliveryStatuses)); !slices.Equal(got, want) {
+					t.Errorf("GET /api/v1/webhook-deliveries?status= enum is %v, want %v", got, want)
+				}
+			}
+		}
+	}
+}
+
+// specEnum lists a schema's enum values, sorted.
+func specEnum(schema specObject) []string {
+	out := []string{}
+	vals, _ := schema["enum"].([]any)
+	for _, v := range vals {
+		s, _ := v.(string)
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out
 }
 
 func TestOpenAPIServedAsIs(t *testing.T) {

@@ -15,6 +15,8 @@ var (
 	dispatchers    = []string{tenant.RoleDispatcher}
 	planners       = []string{tenant.RoleDispatcher, tenant.RoleIntegration}
 	adminsOnly     = []string{}
+	referrers      = []string{tenant.RoleDispatcher, tenant.RoleIntegration, tenant.RoleCrew}
+	integrators    = []string{tenant.RoleIntegration}
 )
 
 // routes is the whole API surface with the roles each route admits.
@@ -49,4 +51,20 @@ func (a *API) routes(e *echo.Echo) {
 	v1.DELETE("/neighbor-links/:id", a.endLink, a.allow(dispatchers...))
 	v1.GET("/sync-adjustments", a.listAdjustments, a.allow(dispatchers...))
 	v1.POST("/reconcile", a.reconcile, a.allow(adminsOnly...))
+
+	v1.POST("/referrals", a.createReferral, a.allow(referrers...))
+	v1.GET("/referrals", a.listReferrals, a.allow(planners...))
+	v1.GET("/referrals/:id", a.getReferral, a.allow(planners...))
+	v1.GET("/referrals/:id/decisions", a.referralDecisions, a.allow(dispatchers...))
+	v1.POST("/referrals/:id/approve", a.approveReferral, a.allow(dispatchers...))
+	v1.POST("/referrals/:id/reject", a.rejectReferral, a.allow(dispatchers...))
+	v1.POST("/referrals/:id/attribute", a.attributeReferral, a.allow(dispatchers...))
+	v1.GET("/rewards", a.listRewards, a.allow(planners...))
+	v1.GET("/customers/:external_id/referral-status", a.referralStatus, a.allow(referrers...))
+
+	a.webhookInRoutes(e, v1)
+	a.webhookOutRoutes(v1)
+	a.dispatchRoutes(v1)
+	a.crewRoutes(v1)
+	a.insightRoutes(v1)
 }

@@ -40,6 +40,7 @@ type Invoice struct {
 	TotalCents         int64      `json:"total_cents"`
 	PublicToken        string     `json:"-"`
 	IssuedAt           *time.Time `json:"issued_at"`
+	SourceUpdatedAt    *time.Time `json:"-"`
 	CreatedAt          time.Time  `json:"created_at"`
 	UpdatedAt          time.Time  `json:"updated_at"`
 }

@@ -44,6 +44,9 @@ type Input struct {
 	// first sees it leave draft.
 	IssuedAt *time.Time  `json:"issued_at"`
 	Lines    []LineInput `json:"lines"`
+	// UpdatedAt is when the scheduler changed it; a write older than the
+	// stored one is ignored (deliveries may arrive out of order).
+	UpdatedAt *time.Time `json:"updated_at"`
 }
 
 // LineInput is one line the scheduler bills.
@@ -126,6 +129,15 @@ func (s *Service) Put(ctx context.Context, tenantID, currency, externalID string
 			return err
 		}
 		up = created
+		if created == store.Updated && in.UpdatedAt != nil && inv.SourceUpdatedAt != nil && in.UpdatedAt.Before(*inv.SourceUpdatedAt) {
+			up = store.Stale
+			return nil
+		}
+		if in.UpdatedAt != nil {
+			if err := tx.Exec(`UPDATE invoices SET source_updated_at = ? WHERE id = ?`, in.UpdatedAt.UTC().Truncate(time.Microsecond), inv.ID).Error; err != nil {
+				return fmt.Errorf("save change time: %w", err)
+			}
+		}
 		wasDraft := created == store.Created || inv.Status == StatusDraft
 		if created == store.Updated && !canMove(inv.Status, in.Status) {
 			return apperror.Conflict("invoice %s cannot go from %s to %s", externalID, inv.Status, in.Status)

@@ -1,5 +1,6 @@
 // Package jobs runs routeloop's scheduled work with robfig/cron: the nightly
-// reconciliation of sync discounts. Every job is safe on many replicas: a
+// reconciliation of sync discounts, the hourly release of rewards held for
+// the budget and the clean-up of old inbound webhook ids. Every job is safe on many replicas: a
 // named lock (Postgres advisory lock) lets one of them do each piece.
 package jobs
 
@@ -14,6 +15,7 @@ import (
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/localdate"
 	"github.com/routeloop/routeloop/internal/neighbor"
+	"github.com/routeloop/routeloop/internal/referral"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/tenant"
 )
@@ -23,6 +25,8 @@ type Runner struct {
 	store     *store.Store
 	tenants   *tenant.Service
 	neighbors *neighbor.Service
+	referrals *referral.Service
+	inbox     InboxCleaner
 	clock     clock.Clock
 	log       *slog.Logger
 	// hour is the tenant-local hour at which the previous day is reconciled.
@@ -32,9 +36,17 @@ type Runner struct {
 
 // New returns a runner that reconciles each tenant's previous day at the
 // given tenant-local hour.
-func New(s *store.Store, t *tenant.Service, n *neighbor.Service, c clock.Clock, log *slog.Logger, hour int) *Runner {
-	return &Runner{store: s, tenants: t, neighbors: n, clock: c, log: log, hour: hour}
+func New(s *store.Store, t *tenant.Service, n *neighbor.Service, r *referral.Service, c clock.Clock, log *slog.Logger, hour int) *Runner {
+	return &Runner{store: s, tenants: t, neighbors: n, referrals: r, clock: c, log: log, hour: hour}
 }
+
+// InboxCleaner forgets inbound webhook ids older than it must keep.
+type InboxCleaner interface {
+	CleanInbox(ctx context.Context, now time.Time) (int64, error)
+}
+
+// CleanInboxWith makes the runner clear old inbound webhook ids hourly.
+func (r *Runner) CleanInboxWith(c InboxCleaner) { r.inbox = c }
 
 // Start begins the schedule: at five past every hour, the tenants for whom
 // it is now the reconcile hour get their yesterday reconciled.
@@ -63,8 +75,21 @@ func (r *Runner) Tick(ctx context.Context) []neighbor.ReconcileResult {
 		return nil
 	}
 	now := r.clock.Now()
+	if r.inbox != nil {
+		if _, err := r.store.TryLock(ctx, "routeloop.inbox", func() error {
+			_, err := r.inbox.CleanInbox(ctx, now)
+			return err
+		}); err != nil {
+			r.log.Error("clean webhook inbox", "error", err)
+		}
+	}
 	var done []neighbor.ReconcileResult
 	for _, t := range ts {
+		// Every hour: rewards held for the budget go out when a new month
+		// (or a raised budget) makes room.
+		if _, err := r.releaseHeld(ctx, t.ID); err != nil {
+			r.log.Error("release held rewards", "tenant_id", t.ID, "error", err)
+		}
 		local := now.In(t.Location())
 		if local.Hour() != r.hour {
 			continue
@@ -91,4 +116,14 @@ func Reconcile(ctx context.Context, s *store.Store, n *neighbor.Service, tenantI
 		return err
 	})
 	return res, ran, err
+}
+
+func (r *Runner) releaseHeld(ctx context.Context, tenantID string) (int, error) {
+	ran := 0
+	_, err := r.store.TryLock(ctx, "routeloop.budget."+tenantID, func() error {
+		n, err := r.referrals.ReleaseBudget(ctx, tenantID)
+		ran = n
+		return err
+	})
+	return ran, err
 }

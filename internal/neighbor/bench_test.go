@@ -6,11 +6,9 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
-	"github.com/routeloop/routeloop/geo"
 	"github.com/routeloop/routeloop/internal/app"
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/config"
@@ -19,33 +17,6 @@ import (
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
 )
-
-// bulkCustomers inserts n customers spread over a ~40 x 40 km metro area,
-// in multi-row INSERTs (setup only, not what is measured).
-func bulkCustomers(b *testing.B, s *store.Store, tid string, n int, rng *rand.Rand) {
-	const batch = 1000
-	for start := 0; start < n; start += batch {
-		var sb strings.Builder
-		var args []any
-		sb.WriteString(`INSERT INTO customers (tenant_id, external_id, name, address, lat, lon, geo_cell, consent_same_day, referral_code, created_at, updated_at) VALUES `)
-		for i := start; i < min(start+batch, n); i++ {
-			if i > start {
-				sb.WriteString(",")
-			}
-			sb.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
-			p := geo.Point{Lat: 45.35 + rng.Float64()*0.36, Lon: -122.85 + rng.Float64()*0.5}
-			now := time.Now().UTC()
-			args = append(args, tid, fmt.Sprintf("c%d", i), "Customer", fmt.Sprintf("%d Elm St", i), p.Lat, p.Lon, geo.Cell(p),
-				true, fmt.Sprintf("%s-%d", tid[:8], i), now, now)
-		}
-		if err := s.DB.Exec(sb.String(), args...).Error; err != nil {
-			b.Fatal(err)
-		}
-	}
-	if s.Dialect == store.Postgres {
-		s.DB.Exec("ANALYZE customers")
-	}
-}
 
 // BenchmarkNearbyDatabase1M answers "who lives within 500 m of this
 // customer" through the database path (cell index, exact distance) for a
@@ -59,7 +30,7 @@ func BenchmarkNearbyDatabase1M(b *testing.B) {
 	ten, _, _ := a.Tenants.Create(ctx, tenant.NewTenant{Name: "Big", Timezone: "America/Los_Angeles", Currency: "USD"})
 	rng := rand.New(rand.NewPCG(7, 7))
 	const n = 1_000_000
-	bulkCustomers(b, s, ten.ID, n, rng)
+	storetest.BulkCustomers(b, s, ten.ID, n, rng)
 	lat := make([]time.Duration, 0, b.N)
 	found := 0
 	b.ResetTimer()
@@ -93,7 +64,7 @@ func BenchmarkReconcileDay(b *testing.B) {
 	tid := ten.ID
 	const visits, links = 100_000, 20_000
 	rng := rand.New(rand.NewPCG(9, 9))
-	bulkCustomers(b, s, tid, visits, rng)
+	storetest.BulkCustomers(b, s, tid, visits, rng)
 	steps := []string{
 		`INSERT INTO visits (tenant_id, external_id, customer_id, service_date, status, price_cents, created_at, updated_at)
 		 SELECT tenant_id, 'v' || id, id, DATE '2026-05-05', 'scheduled', 4500, now(), now() FROM customers WHERE tenant_id = ?`,

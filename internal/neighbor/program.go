@@ -43,7 +43,18 @@ func (s *Service) UpdateProgram(ctx context.Context, tenantID string, in program
 			return saved, err
 		}
 	}
+	for _, fn := range s.onProgram {
+		if err := fn(ctx, tenantID); err != nil {
+			return saved, err
+		}
+	}
 	return saved, nil
+}
+
+// OnProgramChange registers fn to run after the program was updated (the
+// referral engine releases rewards a raised budget now allows).
+func (s *Service) OnProgramChange(fn func(ctx context.Context, tenantID string) error) {
+	s.onProgram = append(s.onProgram, fn)
 }
 
 func (s *Service) endLinksBeyond(tx *gorm.DB, tenantID string, radiusM int) error {

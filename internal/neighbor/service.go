@@ -5,6 +5,7 @@
 package neighbor
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
@@ -24,10 +25,11 @@ import (
 
 // Service manages links and sync discounts.
 type Service struct {
-	store    *store.Store
-	clock    clock.Clock
-	invoices *invoice.Service
-	events   events.Emitter
+	store     *store.Store
+	clock     clock.Clock
+	invoices  *invoice.Service
+	events    events.Emitter
+	onProgram []func(ctx context.Context, tenantID string) error
 }
 
 // NewService returns the neighbour service. It registers itself with the

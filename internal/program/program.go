@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"strings"
 	"sync"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 
 	"github.com/routeloop/routeloop/geo"
 	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/contact"
 	"github.com/routeloop/routeloop/internal/store"
 )
 
@@ -32,13 +35,152 @@ type Program struct {
 	SyncRequiresSameCrew bool `json:"sync_requires_same_crew"`
 	// ServiceAreas is a GeoJSON (Multi)Polygon or FeatureCollection; empty
 	// means no areas are defined and nobody is flagged as outside.
-	ServiceAreas string    `json:"service_areas,omitempty"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	ServiceAreas string `json:"service_areas,omitempty"`
+	// Country (ISO 3166 alpha-2) reads national phone numbers.
+	Country string `json:"country"`
+	// Offers are the referral offer variants (A/B); a referrer is assigned
+	// one for good. Empty means the standard offer.
+	Offers []Offer `json:"offers" gorm:"serializer:json"`
+	// ReferrerCap is how many referrals of one referrer are rewarded.
+	ReferrerCap int `json:"referrer_cap"`
+	// YearlyCap limits a referrer's rewarded referrals per calendar year (0: no limit).
+	YearlyCap int `json:"yearly_cap"`
+	// MonthlyBudgetCents bounds reward spending per tenant-local month (0: no limit).
+	MonthlyBudgetCents int64 `json:"monthly_budget_cents"`
+	// AttributionDays is how long a link click attributes a later sign-up.
+	AttributionDays int `json:"attribution_days"`
+	// ConvertOn is the event that converts a referral.
+	ConvertOn string `json:"convert_on"`
+	// BurstMax referrals from one code within BurstHours get flagged.
+	BurstMax   int `json:"burst_max"`
+	BurstHours int `json:"burst_hours"`
+	// EstimatedVisitCents values a percent reward against the budget when
+	// the customer has no visit price yet.
+	EstimatedVisitCents int64 `json:"estimated_visit_cents"`
+	// RoadFactor turns straight-line distance into road distance, and
+	// SpeedKmh road distance into driving time (until a road-network
+	// service is plugged in).
+	RoadFactor float64 `json:"road_factor"`
+	SpeedKmh   float64 `json:"speed_kmh"`
+	// WorkdayMinutes is a crew's day (driving and service); a day that a
+	// booking would overfill is not suggested.
+	WorkdayMinutes int `json:"workday_minutes"`
+	// DefaultVisitMinutes is the service time of a visit that states none.
+	DefaultVisitMinutes int `json:"default_visit_minutes"`
+	// CostPerKmCents and LabourCentsPerMinute value route savings.
+	CostPerKmCents       int `json:"cost_per_km_cents"`
+	LabourCentsPerMinute int `json:"labour_cents_per_minute"`
+	// Crew points: per pitch logged, per referral given on site, per
+	// conversion; what a point is worth (the year-end bonus, for the KPIs);
+	// and how long after a pitch a customer is not pitched again.
+	PointsPerPitch      int       `json:"points_per_pitch"`
+	PointsPerReferral   int       `json:"points_per_referral"`
+	PointsPerConversion int       `json:"points_per_conversion"`
+	PointValueCents     int       `json:"point_value_cents"`
+	RepitchDays         int       `json:"repitch_days"`
+	UpdatedAt           time.Time `json:"updated_at"`
 }
+
+// Conversion events.
+const (
+	ConvertOnFirstCompletedVisit = "first_completed_visit"
+	ConvertOnFirstPaidInvoice    = "first_paid_invoice"
+)
+
+// Reward kinds.
+const (
+	RewardPercentNextInvoice = "percent_next_invoice"
+	RewardFixedCredit        = "fixed_credit"
+	RewardFreeAddon          = "free_addon"
+	RewardPoints             = "points"
+)
+
+// Reward is what one side of a referral earns.
+type Reward struct {
+	Kind string `json:"kind"`
+	// Bps for percent_next_invoice (1000 = 10%).
+	Bps int `json:"bps,omitempty"`
+	// AmountCents for fixed_credit, and the value of a free add-on.
+	AmountCents int64 `json:"amount_cents,omitempty"`
+	// AddonName names the free add-on ("Gutter clean").
+	AddonName string `json:"addon_name,omitempty"`
+	// Points for points.
+	Points int `json:"points,omitempty"`
+}
+
+// Offer is one variant of the program's two-sided offer.
+type Offer struct {
+	Name     string `json:"name"`
+	Referee  Reward `json:"referee"`
+	Referrer Reward `json:"referrer"`
+}
+
+// StandardOffer is 10% off the friend's first visit and 10% off the
+// referrer's next invoice.
+var StandardOffer = Offer{Name: "standard",
+	Referee:  Reward{Kind: RewardPercentNextInvoice, Bps: 1000},
+	Referrer: Reward{Kind: RewardPercentNextInvoice, Bps: 1000}}
 
 // Defaults are the settings of a tenant that saved none.
 func Defaults(tenantID string) Program {
-	return Program{TenantID: tenantID, NeighborRadiusM: 500, SyncDiscountBps: 1000, MaxDiscountBps: 2000}
+	return Program{TenantID: tenantID, NeighborRadiusM: 500, SyncDiscountBps: 1000, MaxDiscountBps: 2000,
+		Country: "US", Offers: []Offer{StandardOffer}, ReferrerCap: 32, AttributionDays: 60,
+		ConvertOn: ConvertOnFirstCompletedVisit, BurstMax: 5, BurstHours: 24, EstimatedVisitCents: 5000,
+		RoadFactor: 1.3, SpeedKmh: 30, WorkdayMinutes: 480, DefaultVisitMinutes: 30, CostPerKmCents: 60, LabourCentsPerMinute: 50,
+		PointsPerPitch: 1, PointsPerReferral: 5, PointsPerConversion: 20, PointValueCents: 10, RepitchDays: 90}
+}
+
+// OfferList is the offers in force: the standard one when none are set.
+func (p Program) OfferList() []Offer {
+	if len(p.Offers) == 0 {
+		return []Offer{StandardOffer}
+	}
+	return p.Offers
+}
+
+// Offer returns the offer of that name.
+func (p Program) Offer(name string) (Offer, bool) {
+	for _, o := range p.OfferList() {
+		if o.Name == name {
+			return o, true
+		}
+	}
+	return Offer{}, false
+}
+
+// AssignOffer picks a referrer's offer for good: the same tenant and
+// customer always get the same variant (FNV hash), spread evenly.
+func (p Program) AssignOffer(customerID int64) Offer {
+	offers := p.OfferList()
+	h := fnv.New32a()
+	fmt.Fprintf(h, "%s/%d", p.TenantID, customerID)
+	return offers[h.Sum32()%uint32(len(offers))]
+}
+
+func (r Reward) validate(f apperror.Fields, field string) {
+	switch r.Kind {
+	case RewardPercentNextInvoice:
+		if r.Bps < 1 || r.Bps > 10000 {
+			f.Add(field+".bps", "must be between 1 and 10000 basis points")
+		}
+	case RewardFixedCredit:
+		if r.AmountCents < 1 || r.AmountCents > 10_000_000 {
+			f.Add(field+".amount_cents", "must be a positive amount in cents")
+		}
+	case RewardFreeAddon:
+		if strings.TrimSpace(r.AddonName) == "" {
+			f.Add(field+".addon_name", "must name the add-on")
+		}
+		if r.AmountCents < 0 || r.AmountCents > 10_000_000 {
+			f.Add(field+".amount_cents", "must be the add-on's value in cents")
+		}
+	case RewardPoints:
+		if r.Points < 1 || r.Points > 1_000_000 {
+			f.Add(field+".points", "must be a positive number of points")
+		}
+	default:
+		f.Add(field+".kind", "must be percent_next_invoice, fixed_credit, free_addon or points")
+	}
 }
 
 // parsedAreas caches parsed service areas by their GeoJSON text.
@@ -89,6 +231,75 @@ func (p Program) Validate() error {
 			f.Add("service_areas", err.Error())
 		}
 	}
+	if !contact.ValidRegion(p.Country) {
+		f.Add("country", "must be an ISO 3166 country code such as US or DE")
+	}
+	if len(p.Offers) > 5 {
+		f.Add("offers", "at most 5 offer variants")
+	}
+	names := map[string]bool{}
+	for i, o := range p.Offers {
+		field := fmt.Sprintf("offers[%d]", i)
+		if o.Name == "" || len(o.Name) > 40 || strings.TrimSpace(o.Name) != o.Name {
+			f.Add(field+".name", "must be a short name such as A or B")
+		} else if names[o.Name] {
+			f.Add(field+".name", "is used twice")
+		}
+		names[o.Name] = true
+		o.Referee.validate(f, field+".referee")
+		o.Referrer.validate(f, field+".referrer")
+	}
+	if p.ReferrerCap < 1 || p.ReferrerCap > 10000 {
+		f.Add("referrer_cap", "must be between 1 and 10000")
+	}
+	if p.YearlyCap < 0 || p.YearlyCap > 10000 {
+		f.Add("yearly_cap", "must be between 0 (no limit) and 10000")
+	}
+	if p.MonthlyBudgetCents < 0 {
+		f.Add("monthly_budget_cents", "must not be negative (0 means no limit)")
+	}
+	if p.AttributionDays < 1 || p.AttributionDays > 365 {
+		f.Add("attribution_days", "must be between 1 and 365")
+	}
+	if p.ConvertOn != ConvertOnFirstCompletedVisit && p.ConvertOn != ConvertOnFirstPaidInvoice {
+		f.Add("convert_on", "must be first_completed_visit or first_paid_invoice")
+	}
+	if p.BurstMax < 1 || p.BurstMax > 10000 {
+		f.Add("burst_max", "must be between 1 and 10000")
+	}
+	if p.BurstHours < 1 || p.BurstHours > 720 {
+		f.Add("burst_hours", "must be between 1 and 720")
+	}
+	if p.EstimatedVisitCents < 0 {
+		f.Add("estimated_visit_cents", "must not be negative")
+	}
+	if !(p.RoadFactor >= 1 && p.RoadFactor <= 3) {
+		f.Add("road_factor", "must be between 1 and 3 (road distance over straight-line distance)")
+	}
+	if !(p.SpeedKmh >= 5 && p.SpeedKmh <= 130) {
+		f.Add("speed_kmh", "must be between 5 and 130")
+	}
+	if p.WorkdayMinutes < 60 || p.WorkdayMinutes > 24*60 {
+		f.Add("workday_minutes", "must be between 60 and 1440")
+	}
+	if p.DefaultVisitMinutes < 1 || p.DefaultVisitMinutes > 24*60 {
+		f.Add("default_visit_minutes", "must be between 1 and 1440")
+	}
+	if p.CostPerKmCents < 0 || p.CostPerKmCents > 100_000 {
+		f.Add("cost_per_km_cents", "must be between 0 and 100000")
+	}
+	if p.LabourCentsPerMinute < 0 || p.LabourCentsPerMinute > 100_000 {
+		f.Add("labour_cents_per_minute", "must be between 0 and 100000")
+	}
+	for field, v := range map[string]int{"points_per_pitch": p.PointsPerPitch, "points_per_referral": p.PointsPerReferral,
+		"points_per_conversion": p.PointsPerConversion, "point_value_cents": p.PointValueCents} {
+		if v < 0 || v > 100_000 {
+			f.Add(field, "must be between 0 and 100000")
+		}
+	}
+	if p.RepitchDays < 0 || p.RepitchDays > 3650 {
+		f.Add("repitch_days", "must be between 0 and 3650")
+	}
 	return f.Err()
 }
 
@@ -115,6 +326,9 @@ func Get(db *gorm.DB, tenantID string) (Program, error) {
 	if err != nil {
 		return p, fmt.Errorf("read program: %w", err)
 	}
+	if len(p.Offers) == 0 { // saved before offers existed
+		p.Offers = []Offer{StandardOffer}
+	}
 	return p, nil
 }
 
@@ -127,26 +341,74 @@ type Input struct {
 	MaxDiscountBps       *int       `json:"max_discount_bps"`
 	SyncRequiresSameCrew *bool      `json:"sync_requires_same_crew"`
 	ServiceAreas         *string    `json:"service_areas"`
+	Country              *string    `json:"country"`
+	Offers               *[]Offer   `json:"offers"`
+	ReferrerCap          *int       `json:"referrer_cap"`
+	YearlyCap            *int       `json:"yearly_cap"`
+	MonthlyBudgetCents   *int64     `json:"monthly_budget_cents"`
+	AttributionDays      *int       `json:"attribution_days"`
+	ConvertOn            *string    `json:"convert_on"`
+	BurstMax             *int       `json:"burst_max"`
+	BurstHours           *int       `json:"burst_hours"`
+	EstimatedVisitCents  *int64     `json:"estimated_visit_cents"`
+	RoadFactor           *float64   `json:"road_factor"`
+	SpeedKmh             *float64   `json:"speed_kmh"`
+	WorkdayMinutes       *int       `json:"workday_minutes"`
+	DefaultVisitMinutes  *int       `json:"default_visit_minutes"`
+	CostPerKmCents       *int       `json:"cost_per_km_cents"`
+	LabourCentsPerMinute *int       `json:"labour_cents_per_minute"`
+	PointsPerPitch       *int       `json:"points_per_pitch"`
+	PointsPerReferral    *int       `json:"points_per_referral"`
+	PointsPerConversion  *int       `json:"points_per_conversion"`
+	PointValueCents      *int       `json:"point_value_cents"`
+	RepitchDays          *int       `json:"repitch_days"`
 	UpdatedAt            *time.Time `json:"updated_at"`
+}
+
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
 }
 
 // Apply returns p with the input's fields changed, validated.
 func (p Program) Apply(in Input) (Program, error) {
-	if in.NeighborRadiusM != nil {
-		p.NeighborRadiusM = *in.NeighborRadiusM
+	set(&p.NeighborRadiusM, in.NeighborRadiusM)
+	set(&p.SyncDiscountBps, in.SyncDiscountBps)
+	set(&p.MaxDiscountBps, in.MaxDiscountBps)
+	set(&p.SyncRequiresSameCrew, in.SyncRequiresSameCrew)
+	set(&p.ServiceAreas, in.ServiceAreas)
+	set(&p.Country, in.Country)
+	set(&p.Offers, in.Offers)
+	if in.Offers != nil {
+		p.Offers = append([]Offer(nil), p.Offers...)
+		for i := range p.Offers {
+			p.Offers[i].Name = strings.TrimSpace(p.Offers[i].Name)
+		}
 	}
-	if in.SyncDiscountBps != nil {
-		p.SyncDiscountBps = *in.SyncDiscountBps
+	if len(p.Offers) == 0 {
+		p.Offers = []Offer{StandardOffer}
 	}
-	if in.MaxDiscountBps != nil {
-		p.MaxDiscountBps = *in.MaxDiscountBps
-	}
-	if in.SyncRequiresSameCrew != nil {
-		p.SyncRequiresSameCrew = *in.SyncRequiresSameCrew
-	}
-	if in.ServiceAreas != nil {
-		p.ServiceAreas = *in.ServiceAreas
-	}
+	set(&p.ReferrerCap, in.ReferrerCap)
+	set(&p.YearlyCap, in.YearlyCap)
+	set(&p.MonthlyBudgetCents, in.MonthlyBudgetCents)
+	set(&p.AttributionDays, in.AttributionDays)
+	set(&p.ConvertOn, in.ConvertOn)
+	set(&p.BurstMax, in.BurstMax)
+	set(&p.BurstHours, in.BurstHours)
+	set(&p.EstimatedVisitCents, in.EstimatedVisitCents)
+	set(&p.RoadFactor, in.RoadFactor)
+	set(&p.SpeedKmh, in.SpeedKmh)
+	set(&p.WorkdayMinutes, in.WorkdayMinutes)
+	set(&p.DefaultVisitMinutes, in.DefaultVisitMinutes)
+	set(&p.CostPerKmCents, in.CostPerKmCents)
+	set(&p.LabourCentsPerMinute, in.LabourCentsPerMinute)
+	set(&p.PointsPerPitch, in.PointsPerPitch)
+	set(&p.PointsPerReferral, in.PointsPerReferral)
+	set(&p.PointsPerConversion, in.PointsPerConversion)
+	set(&p.PointValueCents, in.PointValueCents)
+	set(&p.RepitchDays, in.RepitchDays)
+	p.Country = strings.ToUpper(p.Country)
 	return p, p.Validate()
 }
 
@@ -164,4 +426,24 @@ func Save(tx *gorm.DB, p Program, now time.Time) (Program, error) {
 		return Program{}, fmt.Errorf("save program: %w", err)
 	}
 	return p, nil
+}
+
+// Describe says in plain words what the reward gives; first is what a
+// percent reward applies to ("your first visit", "your next invoice").
+func (r Reward) Describe(first string) string {
+	switch r.Kind {
+	case RewardPercentNextInvoice:
+		pct := fmt.Sprintf("%d%%", r.Bps/100)
+		if r.Bps%100 != 0 {
+			pct = fmt.Sprintf("%.2f%%", float64(r.Bps)/100)
+		}
+		return pct + " off " + first
+	case RewardFixedCredit:
+		return fmt.Sprintf("a %d.%02d credit on %s", r.AmountCents/100, r.AmountCents%100, first)
+	case RewardFreeAddon:
+		return "a free " + strings.ToLower(r.AddonName)
+	case RewardPoints:
+		return fmt.Sprintf("%d points", r.Points)
+	}
+	return ""
 }

@@ -50,6 +50,8 @@ type CrewInput struct {
 	DepotLat *float64      `json:"depot_lat"`
 	DepotLon *float64      `json:"depot_lon"`
 	Members  []MemberInput `json:"members"`
+	// UpdatedAt: see CustomerInput.
+	UpdatedAt *time.Time `json:"updated_at"`
 }
 
 // MemberInput is one member in CrewInput.
@@ -112,15 +114,15 @@ func (s *Service) PutCrew(ctx context.Context, tenantID, externalID string, in C
 	err := s.store.Tx(ctx, func(tx *gorm.DB) error {
 		var err error
 		crew, up, err = store.Upsert[Crew](tx, `
-			INSERT INTO crews (tenant_id, external_id, name, depot_lat, depot_lon, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?)
+			INSERT INTO crews (tenant_id, external_id, name, depot_lat, depot_lon, source_updated_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (tenant_id, external_id) DO NOTHING
 			RETURNING *`,
-			[]any{tenantID, externalID, in.Name, *in.DepotLat, *in.DepotLon, now, now}, `
-			UPDATE crews SET name = ?, depot_lat = ?, depot_lon = ?, updated_at = ?
-			WHERE tenant_id = ? AND external_id = ?
+			[]any{tenantID, externalID, in.Name, *in.DepotLat, *in.DepotLon, utc(in.UpdatedAt), now, now}, `
+			UPDATE crews SET name = ?, depot_lat = ?, depot_lon = ?, source_updated_at = COALESCE(?, source_updated_at), updated_at = ?
+			WHERE tenant_id = ? AND external_id = ?`+newerOnly(in.UpdatedAt)+`
 			RETURNING *`,
-			[]any{in.Name, *in.DepotLat, *in.DepotLon, now, tenantID, externalID})
+			append([]any{in.Name, *in.DepotLat, *in.DepotLon, utc(in.UpdatedAt), now, tenantID, externalID}, newerArgs(in.UpdatedAt)...))
 		if err != nil {
 			return err
 		}
@@ -147,6 +149,10 @@ func (s *Service) PutCrew(ctx context.Context, tenantID, externalID string, in C
 		}
 		return nil
 	})
+	if errors.Is(err, store.ErrStale) {
+		cur, err := s.Crew(ctx, tenantID, externalID)
+		return cur, store.Stale, err
+	}
 	if err != nil {
 		return Crew{}, store.Updated, fmt.Errorf("put crew %s: %w", externalID, err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/routeloop/routeloop/geo"
 	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/contact"
 	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/refcode"
 	"github.com/routeloop/routeloop/internal/store"
@@ -55,6 +56,9 @@ type CustomerInput struct {
 	Lat            *float64 `json:"lat"`
 	Lon            *float64 `json:"lon"`
 	ConsentSameDay bool     `json:"consent_same_day"`
+	// UpdatedAt is when the scheduler changed it; a write older than the
+	// stored one is ignored (deliveries may arrive out of order).
+	UpdatedAt *time.Time `json:"updated_at"`
 }
 
 // Validate checks the input and normalises it in place.
@@ -109,6 +113,11 @@ func (s *Service) PutCustomer(ctx context.Context, tenantID, externalID string, 
 	}
 	db := s.store.DB.WithContext(ctx)
 	now := s.clock.Now()
+	prog, err := s.program(db, tenantID)
+	if err != nil {
+		return Customer{}, store.Updated, err
+	}
+	norm := []any{contact.Email(in.Email), contact.Phone(in.Phone, prog.Country), contact.Street(in.Address), contact.Name(in.Name)}
 	var cell *int64
 	if in.Lat != nil {
 		c := geo.Cell(geo.Point{Lat: *in.Lat, Lon: *in.Lon})
@@ -117,21 +126,27 @@ func (s *Service) PutCustomer(ctx context.Context, tenantID, externalID string, 
 	for attempt := 0; ; attempt++ {
 		c, up, err := store.Upsert[Customer](db, `
 			INSERT INTO customers (tenant_id, external_id, name, email, phone, address, lat, lon, geo_cell,
-			                       consent_same_day, referral_code, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			                       consent_same_day, referral_code, email_norm, phone_norm, street_norm, name_norm,
+			                       source_updated_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (tenant_id, external_id) DO NOTHING
 			RETURNING *`,
-			[]any{tenantID, externalID, in.Name, in.Email, in.Phone, in.Address, in.Lat, in.Lon, cell,
-				in.ConsentSameDay, refcode.New(), now, now}, `
+			append(append([]any{tenantID, externalID, in.Name, in.Email, in.Phone, in.Address, in.Lat, in.Lon, cell,
+				in.ConsentSameDay, refcode.New()}, norm...), utc(in.UpdatedAt), now, now), `
 			UPDATE customers SET name = ?, email = ?, phone = ?, address = ?, lat = ?, lon = ?, geo_cell = ?,
-			       consent_same_day = ?, updated_at = ?
-			WHERE tenant_id = ? AND external_id = ?
+			       consent_same_day = ?, email_norm = ?, phone_norm = ?, street_norm = ?, name_norm = ?,
+			       source_updated_at = COALESCE(?, source_updated_at), updated_at = ?
+			WHERE tenant_id = ? AND external_id = ?`+newerOnly(in.UpdatedAt)+`
 			RETURNING *`,
-			[]any{in.Name, in.Email, in.Phone, in.Address, in.Lat, in.Lon, cell, in.ConsentSameDay, now,
-				tenantID, externalID})
+			append(append(append([]any{in.Name, in.Email, in.Phone, in.Address, in.Lat, in.Lon, cell, in.ConsentSameDay}, norm...),
+				utc(in.UpdatedAt), now, tenantID, externalID), newerArgs(in.UpdatedAt)...))
 		// A fresh code collided with another customer's: draw again.
 		if store.IsUniqueViolation(err) && attempt < 5 {
 			continue
+		}
+		if errors.Is(err, store.ErrStale) {
+			cur, err := s.Customer(ctx, tenantID, externalID)
+			return cur, store.Stale, err
 		}
 		if err != nil {
 			return Customer{}, store.Updated, fmt.Errorf("put customer %s: %w", externalID, err)
@@ -140,10 +155,6 @@ func (s *Service) PutCustomer(ctx context.Context, tenantID, externalID string, 
 			if err := fn(ctx, c); err != nil {
 				return Customer{}, store.Updated, fmt.Errorf("put customer %s: %w", externalID, err)
 			}
-		}
-		prog, err := s.program(db, tenantID)
-		if err != nil {
-			return Customer{}, store.Updated, err
 		}
 		return s.present(prog, c), up, nil
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"net/mail"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -119,4 +120,29 @@ func checkEmail(f apperror.Fields, field, v string) {
 	if a, err := mail.ParseAddress(v); err != nil || a.Address != v || len(v) > 254 {
 		f.Add(field, "must be an e-mail address such as angie@example.com")
 	}
+}
+
+// newerOnly is the WHERE clause that keeps a stored row when the write's
+// change time is older; empty when the write carries none.
+func newerOnly(t *time.Time) string {
+	if t == nil {
+		return ""
+	}
+	return " AND (source_updated_at IS NULL OR source_updated_at <= ?)"
+}
+
+func newerArgs(t *time.Time) []any {
+	if t == nil {
+		return nil
+	}
+	return []any{t.UTC()}
+}
+
+// utc is t in UTC, or nil.
+func utc(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC().Truncate(time.Microsecond)
+	return &u
 }

@@ -2,6 +2,7 @@ package scheduling
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -57,6 +58,8 @@ type VisitInput struct {
 	DurationMin   *int    `json:"duration_min"`
 	Status        string  `json:"status"`
 	PriceCents    int64   `json:"price_cents"`
+	// UpdatedAt: see CustomerInput.
+	UpdatedAt *time.Time `json:"updated_at"`
 }
 
 // MaxPriceCents bounds one visit's price (a billion in major units).
@@ -139,18 +142,22 @@ func (s *Service) PutVisit(ctx context.Context, tenantID string, loc *time.Locat
 	now := s.clock.Now()
 	v, up, err := store.Upsert[Visit](db, `
 		INSERT INTO visits (tenant_id, external_id, customer_id, crew_id, service_date, start_at,
-		                    route_position, duration_min, status, price_cents, source, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		                    route_position, duration_min, status, price_cents, source, source_updated_at, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (tenant_id, external_id) DO NOTHING
 		RETURNING *`,
 		[]any{tenantID, externalID, customerID, crewID, vf.date, vf.startAt, in.RoutePosition,
-			in.DurationMin, in.Status, in.PriceCents, SourceScheduler, now, now}, `
+			in.DurationMin, in.Status, in.PriceCents, SourceScheduler, utc(in.UpdatedAt), now, now}, `
 		UPDATE visits SET customer_id = ?, crew_id = ?, service_date = ?, start_at = ?, route_position = ?,
-		       duration_min = ?, status = ?, price_cents = ?, updated_at = ?
-		WHERE tenant_id = ? AND external_id = ?
+		       duration_min = ?, status = ?, price_cents = ?, source_updated_at = COALESCE(?, source_updated_at), updated_at = ?
+		WHERE tenant_id = ? AND external_id = ?`+newerOnly(in.UpdatedAt)+`
 		RETURNING *`,
-		[]any{customerID, crewID, vf.date, vf.startAt, in.RoutePosition, in.DurationMin, in.Status,
-			in.PriceCents, now, tenantID, externalID})
+		append([]any{customerID, crewID, vf.date, vf.startAt, in.RoutePosition, in.DurationMin, in.Status,
+			in.PriceCents, utc(in.UpdatedAt), now, tenantID, externalID}, newerArgs(in.UpdatedAt)...))
+	if errors.Is(err, store.ErrStale) {
+		cur, err := s.Visit(ctx, tenantID, externalID)
+		return cur, store.Stale, err
+	}
 	if err != nil {
 		return Visit{}, store.Updated, fmt.Errorf("put visit %s: %w", externalID, err)
 	}

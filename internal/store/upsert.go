@@ -7,13 +7,19 @@ import (
 )
 
 // Upserted says what a PUT did.
-type Upserted bool
+type Upserted string
 
-// Created and Updated are the two outcomes of an upsert.
+// The outcomes of an upsert. Stale: the write carried an older change time
+// (updated_at) than the stored row, which was kept as it was.
 const (
-	Created Upserted = true
-	Updated Upserted = false
+	Created Upserted = "created"
+	Updated Upserted = "updated"
+	Stale   Upserted = "stale"
 )
+
+// ErrStale is returned by Upsert when the UPDATE matched no row because the
+// stored row is newer than the write.
+var ErrStale = errors.New("stored row is newer")
 
 // Upsert runs an INSERT ... ON CONFLICT DO NOTHING RETURNING * and, when the
 // row already existed, the UPDATE ... RETURNING *. Exactly one of any number
@@ -33,7 +39,7 @@ func Upsert[T any](db *gorm.DB, insertSQL string, insertArgs []any, updateSQL st
 	}
 	if len(rows) != 1 {
 		var zero T
-		return zero, Updated, errors.New("row vanished between insert and update")
+		return zero, Stale, ErrStale
 	}
 	return rows[0], Updated, nil
 }

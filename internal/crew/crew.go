@@ -1,0 +1,27 @@
+// Package crew is the crew program: scripts read on site, satisfaction
+// first (pitch only happy customers), pitches logged, crew points and team
+// milestones.
+package crew
+
+import (
+	"github.com/routeloop/routeloop/internal/clock"
+	"github.com/routeloop/routeloop/internal/events"
+	"github.com/routeloop/routeloop/internal/referral"
+	"github.com/routeloop/routeloop/internal/store"
+)
+
+// Service runs the crew program.
+type Service struct {
+	store     *store.Store
+	clock     clock.Clock
+	referrals *referral.Service
+	events    events.Emitter
+}
+
+// NewService returns the crew program.
+func NewService(s *store.Store, c clock.Clock, r *referral.Service, em events.Emitter) *Service {
+	if em == nil {
+		em = events.Discard{}
+	}
+	return &Service{store: s, clock: c, referrals: r, events: em}
+}

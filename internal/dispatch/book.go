@@ -1,0 +1,192 @@
+package dispatch
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+
+	"gorm.io/gorm"
+
+	"github.com/routeloop/routeloop/geo"
+	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/program"
+	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/store"
+	"github.com/routeloop/routeloop/internal/tenant"
+)
+
+// BookInput is the body of POST /linked-visits.
+type BookInput struct {
+	CustomerID  string `json:"customer_id"`
+	Date        string `json:"date"`
+	CrewID      string `json:"crew_id"`
+	Position    int    `json:"position"`
+	DurationMin int    `json:"duration_min"`
+	PriceCents  int64  `json:"price_cents"`
+}
+
+// Booking is what a booking did: the new visit and the day's route.
+type Booking struct {
+	VisitID             string   `json:"visit_id"`
+	KmSavedVsStandalone float64  `json:"km_saved_vs_standalone"`
+	MinutesSaved        float64  `json:"minutes_saved_vs_standalone"`
+	Route               DayRoute `json:"route"`
+}
+
+func newVisitID() string {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		panic("crypto/rand failed: " + err.Error())
+	}
+	return "rl-" + hex.EncodeToString(b)
+}
+
+// Book writes a visit at a position of a crew's day (status scheduled,
+// source routeloop), moves the later stops down, records the drive it saves
+// against a separate trip and announces visit.booked. The crew-day is
+// locked while booking: of two dispatchers booking its last room at once,
+// one wins and the other is told the day is full.
+func (s *Service) Book(ctx context.Context, tenantID string, in BookInput) (Booking, error) {
+	f := apperror.Fields{}
+	if err := scheduling.CheckExternalID(in.CustomerID); err != nil {
+		f.Add("customer_id", err.Error())
+	}
+	if err := scheduling.CheckExternalID(in.CrewID); err != nil {
+		f.Add("crew_id", err.Error())
+	}
+	day, err := localdate.Parse(in.Date)
+	if err != nil {
+		f.Add("date", err.Error())
+	}
+	if in.Position < 0 || in.Position > 10_000 {
+		f.Add("position", "must be a route position from 1 (0: the cheapest)")
+	}
+	if in.DurationMin < 0 || in.DurationMin > 24*60 {
+		f.Add("duration_min", "must be between 1 and 1440 minutes")
+	}
+	if in.PriceCents < 0 || in.PriceCents > scheduling.MaxPriceCents {
+		f.Add("price_cents", "must not be negative")
+	}
+	if err := f.Err(); err != nil {
+		return Booking{}, err
+	}
+	var visitExt string
+	var saved, savedMin float64
+	err = s.store.Tx(ctx, func(tx *gorm.DB) error {
+		loc, err := tenant.LocationOf(tx, tenantID)
+		if err != nil {
+			return err
+		}
+		if day.Before(s.today(loc)) {
+			return apperror.Invalid("date", fmt.Sprintf("%s is in the past", day))
+		}
+		prog, err := program.Get(tx, tenantID)
+		if err != nil {
+			return err
+		}
+		var cus []struct {
+			ID       int64
+			Lat, Lon *float64
+		}
+		if err := tx.Raw(`SELECT id, lat, lon FROM customers WHERE tenant_id = ? AND external_id = ?`, tenantID, in.CustomerID).Scan(&cus).Error; err != nil {
+			return fmt.Errorf("read customer: %w", err)
+		}
+		if len(cus) == 0 {
+			return apperror.Invalid("customer_id", "no customer with id "+in.CustomerID)
+		}
+		if cus[0].Lat == nil {
+			return apperror.Unprocessable("customer %s has no location to route to", in.CustomerID)
+		}
+		var crews []crewRow
+		if err := tx.Raw(`SELECT id, external_id, name, depot_lat, depot_lon FROM crews WHERE tenant_id = ? AND external_id = ?`,
+			tenantID, in.CrewID).Scan(&crews).Error; err != nil {
+			return fmt.Errorf("read crew: %w", err)
+		}
+		if len(crews) == 0 {
+			return apperror.Invalid("crew_id", "no crew with id "+in.CrewID)
+		}
+		crew := crews[0]
+		if s.store.Dialect == store.Postgres {
+			if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtext(?))`, fmt.Sprintf("routeloop.crewday.%s.%d.%s", tenantID, crew.ID, day)).Error; err != nil {
+				return fmt.Errorf("lock crew day: %w", err)
+			}
+		}
+		days, err := loadStops(tx, tenantID, crew.ID, day, day)
+		if err != nil {
+			return err
+		}
+		stops := days[crewDay{crew.ID, day}]
+		for _, st := range stops {
+			if st.CustomerID == cus[0].ID {
+				return apperror.Conflict("%s is already on %s's route on %s", in.CustomerID, crew.Name, day)
+			}
+		}
+		duration := float64(prog.DefaultVisitMinutes)
+		if in.DurationMin > 0 {
+			duration = float64(in.DurationMin)
+		}
+		point := geo.Point{Lat: *cus[0].Lat, Lon: *cus[0].Lon}
+		p, located, unrouted := dayProblem(crew.depot(), stops, prog, point)
+		p.ServiceMin[len(p.ServiceMin)-1] = duration
+		m, err := s.matrix(prog, p)
+		if err != nil {
+			return err
+		}
+		n := len(located)
+		order := identity(n)
+		_, before := geo.RouteLength(p, m, order)
+		pos := in.Position - 1
+		if in.Position == 0 {
+			pos = geo.CheapestInsertion(p, m, order, n).Position
+		}
+		if pos < 0 || pos > n {
+			return apperror.Invalid("position", fmt.Sprintf("the route that day has %d stops: choose 1 to %d", n, n+1))
+		}
+		withNew := append(append(append([]int(nil), order[:pos]...), n), order[pos:]...)
+		addedM, after := geo.RouteLength(p, m, withNew)
+		baseM, _ := geo.RouteLength(p, m, order)
+		if after+unrouted > float64(prog.WorkdayMinutes) {
+			return apperror.Conflict("%s's day on %s is full: it would take %.0f of %d minutes", crew.Name, day, after+unrouted, prog.WorkdayMinutes)
+		}
+		alone, aloneMin := geo.StandaloneTrip(m, n)
+		saved = alone - (addedM - baseM)
+		savedMin = aloneMin - ((after - before) - duration)
+		// Route positions: the new stop takes the place of the stop it goes
+		// before; that stop and the later ones move down one.
+		newPos := pos + 1
+		if pos < n && located[pos].RoutePosition != nil {
+			newPos = *located[pos].RoutePosition
+		} else if pos == n && n > 0 && located[n-1].RoutePosition != nil {
+			newPos = *located[n-1].RoutePosition + 1
+		}
+		if err := tx.Exec(`UPDATE visits SET route_position = route_position + 1, updated_at = ?
+			WHERE tenant_id = ? AND crew_id = ? AND service_date = ? AND route_position >= ?`,
+			s.clock.Now(), tenantID, crew.ID, day, newPos).Error; err != nil {
+			return fmt.Errorf("move later stops: %w", err)
+		}
+		visitExt = newVisitID()
+		now := s.clock.Now()
+		dur := int(duration)
+		if err := tx.Exec(`INSERT INTO visits (tenant_id, external_id, customer_id, crew_id, service_date, route_position, duration_min,
+				status, price_cents, source, saved_metres, saved_minutes, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, 'routeloop', ?, ?, ?, ?)`,
+			tenantID, visitExt, cus[0].ID, crew.ID, day, newPos, dur, in.PriceCents, int(max(saved, 0)), max(savedMin, 0), now, now).Error; err != nil {
+			return fmt.Errorf("book visit: %w", err)
+		}
+		return s.events.Emit(tx, tenantID, EventVisitBooked, map[string]any{
+			"visit_id": visitExt, "customer_id": in.CustomerID, "crew_id": in.CrewID, "service_date": day,
+			"route_position": newPos, "duration_min": dur, "price_cents": in.PriceCents,
+			"km_saved_vs_standalone": km(max(saved, 0)),
+		})
+	})
+	if err != nil {
+		return Booking{}, err
+	}
+	route, err := s.Route(ctx, tenantID, in.CrewID, day)
+	if err != nil {
+		return Booking{}, err
+	}
+	return Booking{VisitID: visitExt, KmSavedVsStandalone: km(max(saved, 0)), MinutesSaved: round1(max(savedMin, 0)), Route: route}, nil
+}

@@ -1,0 +1,140 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/webhook"
+)
+
+// webhookInRoutes registers the inbound webhook receiver, the signing
+// secrets API and the batch import.
+func (a *API) webhookInRoutes(e *echo.Echo, v1 *echo.Group) {
+	e.POST("/hooks/v1/:tenant_id", a.receiveWebhook) // no key: the signature authenticates
+	v1.POST("/sync/batch", a.syncBatch, a.allow(mirrorWriters...))
+	v1.POST("/webhook-secrets", a.createWebhookSecret, a.allow(adminsOnly...))
+	v1.GET("/webhook-secrets", a.listWebhookSecrets, a.allow(adminsOnly...))
+	v1.DELETE("/webhook-secrets/:id", a.revokeWebhookSecret, a.allow(adminsOnly...))
+}
+
+// receiveWebhook answers a Standard Webhooks delivery: 200 with what was
+// applied (again on a replay, with Routeloop-Replay: true).
+func (a *API) receiveWebhook(c echo.Context) error {
+	req := c.Request()
+	body, err := readBody(c, webhook.MaxBodyBytes, webhook.ErrTooLarge)
+	if err != nil {
+		return err
+	}
+	res, err := a.webhooks.Receive(req.Context(), webhook.Delivery{TenantID: c.Param("tenant_id"),
+		ID: req.Header.Get(webhook.HeaderID), Timestamp: req.Header.Get(webhook.HeaderTimestamp),
+		Signature: req.Header.Get(webhook.HeaderSignature), Body: body}, a.webhooks.Now())
+	var busy *webhook.InProgress
+	if errors.As(err, &busy) {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(busy.RetryAfter.Seconds())))
+	}
+	if err != nil {
+		return err
+	}
+	if res.Replay {
+		c.Response().Header().Set("Routeloop-Replay", "true")
+	}
+	return c.JSONBlob(res.Status, res.Body)
+}
+
+// readBody reads the raw body, answering tooLarge past limit bytes.
+func readBody(c echo.Context, limit int64, tooLarge error) ([]byte, error) {
+	req := c.Request()
+	if req.ContentLength > limit {
+		return nil, tooLarge
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, limit))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, tooLarge
+	}
+	if err != nil {
+		return nil, apperror.BadRequest("the body could not be read")
+	}
+	return body, nil
+}
+
+// maxBatchBodyBytes bounds a sync batch: room for 5,000 objects.
+const maxBatchBodyBytes = 16 << 20
+
+func (a *API) syncBatch(c echo.Context) error {
+	var in webhook.BatchInput
+	if err := decodeLarge(c, &in, maxBatchBodyBytes); err != nil {
+		return err
+	}
+	pr := principal(c)
+	rep, err := a.webhooks.ApplyBatch(c.Request().Context(), webhook.Tenant{ID: pr.TenantID, Location: pr.Location, Currency: pr.Currency}, in)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, rep)
+}
+
+// decodeLarge is decode with a larger body limit, for bulk endpoints.
+func decodeLarge(c echo.Context, v any, limit int64) error {
+	tooLarge := &apperror.Error{Code: apperror.CodeTooLarge,
+		Message: "the request body is larger than " + strconv.FormatInt(limit>>20, 10) + " MiB; split it into several calls"}
+	req := c.Request()
+	if req.ContentLength > limit {
+		return tooLarge
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), req.Body, limit))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil {
+		err = dec.Decode(&struct{}{})
+		if err == io.EOF {
+			return nil
+		}
+		if err == nil {
+			return apperror.BadRequest("the body must hold exactly one JSON object")
+		}
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return tooLarge
+	}
+	return decodeError(err)
+}
+
+func (a *API) createWebhookSecret(c echo.Context) error {
+	k, plain, err := a.webhooks.CreateSecret(c.Request().Context(), principal(c).TenantID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, map[string]any{"id": k.ID, "secret": plain, "prefix": k.Prefix, "created_at": k.CreatedAt})
+}
+
+func (a *API) listWebhookSecrets(c echo.Context) error {
+	p, err := page(c)
+	if err != nil {
+		return err
+	}
+	ks, next, err := a.webhooks.Secrets(c.Request().Context(), principal(c).TenantID, p)
+	if err != nil {
+		return err
+	}
+	return list(c, "webhook_secrets", ks, next)
+}
+
+func (a *API) revokeWebhookSecret(c echo.Context) error {
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return apperror.NotFound("webhook secret %s not found", c.Param("id"))
+	}
+	k, err := a.webhooks.RevokeSecret(c.Request().Context(), principal(c).TenantID, id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, k)
+}

@@ -1,0 +1,481 @@
+package referral
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/routeloop/routeloop/geo"
+	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/contact"
+	"github.com/routeloop/routeloop/internal/program"
+	"github.com/routeloop/routeloop/internal/refcode"
+	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/store"
+)
+
+// Input is the body of POST /referrals. The referrer is named by exactly one
+// of: referrer_code (link, phone, card), referrer_id (the scheduler's id,
+// e.g. the crew's current stop), or referrer_name with referrer_street or
+// referrer_phone (the friend names who sent them).
+type Input struct {
+	ReferrerCode   string       `json:"referrer_code"`
+	ReferrerID     string       `json:"referrer_id"`
+	ReferrerName   string       `json:"referrer_name"`
+	ReferrerStreet string       `json:"referrer_street"`
+	ReferrerPhone  string       `json:"referrer_phone"`
+	Referee        RefereeInput `json:"referee"`
+	Channel        string       `json:"channel"`
+	CrewMemberID   string       `json:"crew_member_id"`
+	Variant        string       `json:"variant"`
+	// ClickID ties a landing-page sign-up to the recorded link visit.
+	ClickID *int64 `json:"-"`
+}
+
+// RefereeInput is the friend; a name and a phone (or e-mail) are enough.
+type RefereeInput struct {
+	ExternalID string   `json:"customer_id"`
+	Name       string   `json:"name"`
+	Email      string   `json:"email"`
+	Phone      string   `json:"phone"`
+	Address    string   `json:"address"`
+	Lat        *float64 `json:"lat"`
+	Lon        *float64 `json:"lon"`
+}
+
+// SelfReferralMetres: a friend living this close is the same household.
+const SelfReferralMetres = 15
+
+func (in *Input) validate() error {
+	f := apperror.Fields{}
+	switch in.Channel {
+	case ChannelLink, ChannelCode, ChannelCard, ChannelCrewPitch, ChannelNameOnly:
+	case "":
+		f.Add("channel", "is required: link, code, card, crew_pitch or name_only")
+	default:
+		f.Add("channel", "must be link, code, card, crew_pitch or name_only")
+	}
+	named := 0
+	for _, s := range []string{in.ReferrerCode, in.ReferrerID, in.ReferrerName} {
+		if strings.TrimSpace(s) != "" {
+			named++
+		}
+	}
+	if named != 1 {
+		f.Add("referrer_code", "name the referrer by exactly one of referrer_code, referrer_id or referrer_name")
+	}
+	if in.ReferrerName != "" && in.ReferrerStreet == "" && in.ReferrerPhone == "" {
+		f.Add("referrer_street", "with referrer_name, give the referrer's street or phone too")
+	}
+	if in.Channel == ChannelNameOnly && in.ReferrerName == "" && in.ReferrerID == "" {
+		f.Add("referrer_name", "a name_only referral names the referrer")
+	}
+	if in.Channel == ChannelCrewPitch && in.CrewMemberID == "" {
+		f.Add("crew_member_id", "a crew_pitch referral names the crew member who pitched")
+	}
+	r := &in.Referee
+	r.Name, r.Email, r.Phone, r.Address = strings.TrimSpace(r.Name), strings.TrimSpace(r.Email), strings.TrimSpace(r.Phone), strings.TrimSpace(r.Address)
+	if r.Name == "" {
+		f.Add("referee.name", "must not be empty")
+	} else if len(r.Name) > 200 {
+		f.Add("referee.name", "must be at most 200 characters")
+	}
+	if r.Email == "" && r.Phone == "" && r.ExternalID == "" {
+		f.Add("referee.phone", "give the friend's phone or e-mail so the company can reach them")
+	}
+	if r.Email != "" && contact.Email(r.Email) == "" {
+		f.Add("referee.email", "must be an e-mail address such as ben@example.com")
+	}
+	if len(r.Phone) > 40 {
+		f.Add("referee.phone", "must be at most 40 characters")
+	}
+	if len(r.Address) > 300 {
+		f.Add("referee.address", "must be at most 300 characters")
+	}
+	if (r.Lat == nil) != (r.Lon == nil) {
+		f.Add("referee.lat", "lat and lon must be given together")
+	} else if r.Lat != nil {
+		if err := geo.CheckLat(*r.Lat); err != nil {
+			f.Add("referee.lat", err.Error())
+		}
+		if err := geo.CheckLon(*r.Lon); err != nil {
+			f.Add("referee.lon", err.Error())
+		}
+	}
+	if len(in.Variant) > 40 {
+		f.Add("variant", "must be an offer name of the program")
+	}
+	return f.Err()
+}
+
+// person is what fraud checks and matching read of a customer.
+type person struct {
+	ID             int64
+	ExternalID     string
+	Name           string
+	Address        string
+	Lat, Lon       *float64
+	EmailNorm      string
+	PhoneNorm      string
+	StreetNorm     string
+	ConsentSameDay bool
+	CreatedAt      time.Time
+}
+
+func (p person) point() (geo.Point, bool) {
+	if p.Lat == nil || p.Lon == nil {
+		return geo.Point{}, false
+	}
+	return geo.Point{Lat: *p.Lat, Lon: *p.Lon}, true
+}
+
+const personCols = "id, external_id, name, address, lat, lon, email_norm, phone_norm, street_norm, consent_same_day, created_at"
+
+func findPeople(tx *gorm.DB, tenantID, where string, args ...any) ([]person, error) {
+	var ps []person
+	err := tx.Raw(`SELECT `+personCols+` FROM customers WHERE tenant_id = ? AND `+where+` ORDER BY id LIMIT 20`,
+		append([]any{tenantID}, args...)...).Scan(&ps).Error
+	if err != nil {
+		return nil, fmt.Errorf("find customers: %w", err)
+	}
+	return ps, nil
+}
+
+// Create records a referral from any channel. The same friend referred
+// again by the same customer returns the referral already recorded (not
+// created). Suspicious referrals are flagged with reasons and wait for
+// review; nothing is dropped.
+func (s *Service) Create(ctx context.Context, tenantID, actor string, in Input) (Referral, store.Upserted, error) {
+	if err := in.validate(); err != nil {
+		return Referral{}, store.Updated, err
+	}
+	var (
+		id int64
+		up store.Upserted
+	)
+	err := s.store.Tx(ctx, func(tx *gorm.DB) error {
+		var err error
+		id, up, err = s.create(tx, tenantID, actor, in)
+		return err
+	})
+	if err != nil {
+		return Referral{}, store.Updated, err
+	}
+	r, err := s.Get(ctx, tenantID, id)
+	return r, up, err
+}
+
+func (s *Service) create(tx *gorm.DB, tenantID, actor string, in Input) (int64, store.Upserted, error) {
+	prog, err := program.Get(tx, tenantID)
+	if err != nil {
+		return 0, store.Updated, err
+	}
+	now := s.clock.Now()
+	var flags []Flag
+	var candidates []string
+	referrer, err := s.resolveReferrer(tx, tenantID, in)
+	switch {
+	case errors.Is(err, errAmbiguous), errors.Is(err, errNoMatch):
+		var ae *matchError
+		errors.As(err, &ae)
+		candidates = ae.candidates
+		code, why := FlagNoMatch, "no customer matches the name given; pick the referrer"
+		if errors.Is(err, errAmbiguous) {
+			code, why = FlagAmbiguous, fmt.Sprintf("%d customers match the name given; pick the referrer", len(candidates))
+		}
+		flags = append(flags, Flag{code, why})
+	case err != nil:
+		return 0, store.Updated, err
+	}
+	var crewMemberID *int64
+	if in.CrewMemberID != "" {
+		var ids []int64
+		if err := tx.Raw(`SELECT id FROM crew_members WHERE tenant_id = ? AND external_id = ?`, tenantID, in.CrewMemberID).Scan(&ids).Error; err != nil {
+			return 0, store.Updated, fmt.Errorf("find crew member: %w", err)
+		}
+		if len(ids) == 0 {
+			return 0, store.Updated, apperror.Invalid("crew_member_id", "no crew member with id "+in.CrewMemberID)
+		}
+		crewMemberID = &ids[0]
+	}
+	r := in.Referee
+	emailNorm, phoneNorm := contact.Email(r.Email), contact.Phone(r.Phone, prog.Country)
+	key := refereeKey(emailNorm, phoneNorm, r)
+	var referrerID *int64
+	dup := `SELECT id FROM referrals WHERE tenant_id = ? AND referrer_id IS NULL AND referee_key = ?`
+	dupArgs := []any{tenantID, key}
+	if referrer != nil {
+		referrerID = &referrer.ID
+		dup = `SELECT id FROM referrals WHERE tenant_id = ? AND referrer_id = ? AND referee_key = ?`
+		dupArgs = []any{tenantID, referrer.ID, key}
+	}
+	var existing []int64
+	if err := tx.Raw(dup, dupArgs...).Scan(&existing).Error; err != nil {
+		return 0, store.Updated, fmt.Errorf("find duplicate: %w", err)
+	}
+	if len(existing) > 0 {
+		return existing[0], store.Updated, nil
+	}
+	referee, err := s.matchReferee(tx, tenantID, r.ExternalID, emailNorm, phoneNorm)
+	if err != nil {
+		return 0, store.Updated, err
+	}
+	var refPoint *geo.Point
+	if r.Lat != nil {
+		refPoint = &geo.Point{Lat: *r.Lat, Lon: *r.Lon}
+	} else if referee != nil {
+		if p, ok := referee.point(); ok {
+			refPoint = &p
+		}
+	}
+	var distance *int
+	within := false
+	if referrer != nil {
+		flags = append(flags, selfReferral(*referrer, referee, emailNorm, phoneNorm, contact.Street(r.Address), refPoint)...)
+		if p, ok := referrer.point(); ok && refPoint != nil {
+			d := int(math.Round(geo.DistanceM(p, *refPoint)))
+			distance, within = &d, d <= prog.NeighborRadiusM
+		}
+		var recent int64
+		since := now.Add(-time.Duration(prog.BurstHours) * time.Hour)
+		if err := tx.Raw(`SELECT COUNT(*) FROM referrals WHERE tenant_id = ? AND referrer_id = ? AND created_at >= ?`,
+			tenantID, referrer.ID, since).Scan(&recent).Error; err != nil {
+			return 0, store.Updated, fmt.Errorf("count recent referrals: %w", err)
+		}
+		if int(recent) >= prog.BurstMax {
+			flags = append(flags, Flag{FlagBurst, fmt.Sprintf("%s was named as referrer %d times in the last %d hours (more than %d)",
+				referrer.ExternalID, recent+1, prog.BurstHours, prog.BurstMax)})
+		}
+	}
+	if referee != nil && (referrer == nil || referee.ID != referrer.ID) {
+		var completed int64
+		if err := tx.Raw(`SELECT COUNT(*) FROM visits WHERE tenant_id = ? AND customer_id = ? AND status = 'completed'`,
+			tenantID, referee.ID).Scan(&completed).Error; err != nil {
+			return 0, store.Updated, fmt.Errorf("check referee visits: %w", err)
+		}
+		if completed > 0 {
+			visits := "visits"
+			if completed == 1 {
+				visits = "visit"
+			}
+			flags = append(flags, Flag{FlagAlreadyCustomer, fmt.Sprintf("%s was already a customer (%d completed %s) before the referral", referee.ExternalID, completed, visits)})
+		}
+	}
+	if prog.OutsideServiceArea(refPoint) {
+		flags = append(flags, Flag{FlagOutsideArea, "the friend lives outside every service area"})
+	}
+	variant := ""
+	if referrer != nil {
+		variant = prog.AssignOffer(referrer.ID).Name
+	}
+	if in.Variant != "" {
+		if _, ok := prog.Offer(in.Variant); !ok {
+			return 0, store.Updated, apperror.Invalid("variant", "the program has no offer named "+in.Variant)
+		}
+		variant = in.Variant
+	}
+	status := StatusPending
+	if len(flags) > 0 {
+		status = StatusPendingReview
+	}
+	var refereeID *int64
+	if referee != nil {
+		refereeID = &referee.ID
+	}
+	if flags == nil {
+		flags = []Flag{}
+	}
+	var rows []Referral
+	err = tx.Raw(`INSERT INTO referrals (tenant_id, referrer_id, referee_customer_id, referee_key, referee_name, referee_email,
+			referee_phone, referee_address, referee_lat, referee_lon, referee_email_norm, referee_phone_norm, channel,
+			crew_member_id, click_id, variant, status, flags, candidates, within_radius, distance_m, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (tenant_id, referrer_id, referee_key) DO NOTHING
+		RETURNING *`,
+		tenantID, referrerID, refereeID, key, r.Name, r.Email, r.Phone, r.Address, r.Lat, r.Lon, emailNorm, phoneNorm,
+		in.Channel, crewMemberID, in.ClickID, variant, status, mustJSON(flags), mustJSON(candidates), within, distance,
+		now, now).Scan(&rows).Error
+	if err != nil {
+		return 0, store.Updated, fmt.Errorf("insert referral: %w", err)
+	}
+	if len(rows) == 0 { // a concurrent twin won
+		tx.Raw(dup, dupArgs...).Scan(&existing)
+		if len(existing) == 0 {
+			return 0, store.Updated, errors.New("insert referral: lost to a twin that is not there")
+		}
+		return existing[0], store.Updated, nil
+	}
+	ref := rows[0]
+	why := "recorded via " + in.Channel
+	for _, fl := range flags {
+		why += "; flagged: " + fl.Reason
+	}
+	if err := s.decide(tx, tenantID, ref.ID, "created", actor, why); err != nil {
+		return 0, store.Updated, err
+	}
+	if err := s.events.Emit(tx, tenantID, EventCreated, map[string]any{"referral_id": ref.ID, "status": ref.Status,
+		"channel": ref.Channel, "flags": flags}); err != nil {
+		return 0, store.Updated, err
+	}
+	return ref.ID, store.Created, nil
+}
+
+// refereeKey identifies the friend for duplicate detection: e-mail, else
+// phone, else name and street.
+func refereeKey(emailNorm, phoneNorm string, r RefereeInput) string {
+	switch {
+	case emailNorm != "":
+		return "email:" + emailNorm
+	case phoneNorm != "":
+		return "phone:" + phoneNorm
+	case r.ExternalID != "":
+		return "customer:" + r.ExternalID
+	}
+	return "name:" + contact.Name(r.Name) + "|" + contact.Street(r.Address)
+}
+
+// selfReferral flags a friend who is the referrer: the same e-mail, phone,
+// street or customer, or a home within SelfReferralMetres.
+func selfReferral(referrer person, referee *person, emailNorm, phoneNorm, street string, p *geo.Point) []Flag {
+	var why []string
+	switch {
+	case referee != nil && referee.ID == referrer.ID:
+		why = append(why, "the friend is the referrer's own customer record")
+	case emailNorm != "" && emailNorm == referrer.EmailNorm:
+		why = append(why, "the same e-mail address as the referrer ("+emailNorm+")")
+	case phoneNorm != "" && phoneNorm == referrer.PhoneNorm:
+		why = append(why, "the same phone number as the referrer ("+phoneNorm+")")
+	case street != "" && street == referrer.StreetNorm:
+		why = append(why, "the same address as the referrer")
+	}
+	if rp, ok := referrer.point(); ok && p != nil && len(why) == 0 {
+		if d := geo.DistanceM(rp, *p); d < SelfReferralMetres {
+			why = append(why, fmt.Sprintf("lives %.0f m from the referrer (same household?)", d))
+		}
+	}
+	if len(why) == 0 {
+		return nil
+	}
+	return []Flag{{FlagSelfReferral, "self-referral: " + strings.Join(why, ", ")}}
+}
+
+var (
+	errNoMatch   = errors.New("no match")
+	errAmbiguous = errors.New("ambiguous")
+)
+
+type matchError struct {
+	kind       error
+	candidates []string
+}
+
+func (e *matchError) Error() string { return e.kind.Error() }
+func (e *matchError) Unwrap() error { return e.kind }
+
+// resolveReferrer finds who referred: by code, by scheduler id, or by the
+// name (and street or phone) the friend gave.
+func (s *Service) resolveReferrer(tx *gorm.DB, tenantID string, in Input) (*person, error) {
+	switch {
+	case in.ReferrerCode != "":
+		code, ok := refcode.Normalize(strings.TrimSpace(in.ReferrerCode))
+		if !ok {
+			return nil, apperror.NotFound("referral code %s not found", in.ReferrerCode)
+		}
+		ps, err := findPeople(tx, tenantID, "referral_code = ?", code)
+		if err != nil {
+			return nil, err
+		}
+		if len(ps) == 0 {
+			return nil, apperror.NotFound("referral code %s not found", code)
+		}
+		return &ps[0], nil
+	case in.ReferrerID != "":
+		if err := scheduling.CheckExternalID(in.ReferrerID); err != nil {
+			return nil, apperror.Invalid("referrer_id", err.Error())
+		}
+		ps, err := findPeople(tx, tenantID, "external_id = ?", in.ReferrerID)
+		if err != nil {
+			return nil, err
+		}
+		if len(ps) == 0 {
+			return nil, apperror.Invalid("referrer_id", "no customer with id "+in.ReferrerID)
+		}
+		return &ps[0], nil
+	}
+	prog, err := program.Get(tx, tenantID)
+	if err != nil {
+		return nil, err
+	}
+	name := contact.Name(in.ReferrerName)
+	var ps []person
+	if street := contact.Street(in.ReferrerStreet); street != "" {
+		if ps, err = findPeople(tx, tenantID, "name_norm = ? AND street_norm = ?", name, street); err != nil {
+			return nil, err
+		}
+	}
+	if phone := contact.Phone(in.ReferrerPhone, prog.Country); len(ps) == 0 && phone != "" {
+		if ps, err = findPeople(tx, tenantID, "name_norm = ? AND phone_norm = ?", name, phone); err != nil {
+			return nil, err
+		}
+	}
+	if len(ps) == 1 {
+		return &ps[0], nil
+	}
+	if len(ps) == 0 { // a name alone is not confident: offer them for review
+		if ps, err = findPeople(tx, tenantID, "name_norm = ?", name); err != nil {
+			return nil, err
+		}
+		ids := make([]string, len(ps))
+		for i, p := range ps {
+			ids[i] = p.ExternalID
+		}
+		if len(ps) == 0 {
+			return nil, &matchError{errNoMatch, ids}
+		}
+		return nil, &matchError{errAmbiguous, ids}
+	}
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ExternalID
+	}
+	return nil, &matchError{errAmbiguous, ids}
+}
+
+// matchReferee finds the friend among customers: by scheduler id, e-mail or
+// phone.
+func (s *Service) matchReferee(tx *gorm.DB, tenantID, externalID, emailNorm, phoneNorm string) (*person, error) {
+	var ps []person
+	var err error
+	switch {
+	case externalID != "":
+		ps, err = findPeople(tx, tenantID, "external_id = ?", externalID)
+		if err == nil && len(ps) == 0 {
+			return nil, apperror.Invalid("referee.customer_id", "no customer with id "+externalID)
+		}
+	case emailNorm != "" && phoneNorm != "":
+		ps, err = findPeople(tx, tenantID, "(email_norm = ? OR phone_norm = ?)", emailNorm, phoneNorm)
+	case emailNorm != "":
+		ps, err = findPeople(tx, tenantID, "email_norm = ?", emailNorm)
+	case phoneNorm != "":
+		ps, err = findPeople(tx, tenantID, "phone_norm = ?", phoneNorm)
+	}
+	if err != nil || len(ps) == 0 {
+		return nil, err
+	}
+	return &ps[0], nil
+}
+
+// decide appends to the referral's decision log.
+func (s *Service) decide(tx *gorm.DB, tenantID string, referralID int64, action, actor, reason string) error {
+	err := tx.Exec(`INSERT INTO referral_decisions (tenant_id, referral_id, action, actor, reason, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+		tenantID, referralID, action, actor, reason, s.clock.Now()).Error
+	if err != nil {
+		return fmt.Errorf("log decision: %w", err)
+	}
+	return nil
+}

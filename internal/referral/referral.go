@@ -1,0 +1,155 @@
+// Package referral is the referral engine: referrals recorded from any
+// channel (link, code, card, crew report, or the friend naming who sent
+// them — a card is never required), fraud checks that flag rather than
+// drop, conversion on the friend's first completed visit, and two-sided
+// rewards kept within the referrer cap and the monthly budget, paid out as
+// invoice lines.
+package referral
+
+import (
+	"encoding/json"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/routeloop/routeloop/internal/clock"
+	"github.com/routeloop/routeloop/internal/events"
+	"github.com/routeloop/routeloop/internal/invoice"
+	"github.com/routeloop/routeloop/internal/neighbor"
+	"github.com/routeloop/routeloop/internal/store"
+)
+
+// Channels a referral can come through; all earn the same reward (rule 9).
+const (
+	ChannelLink      = "link"
+	ChannelCode      = "code"
+	ChannelCard      = "card"
+	ChannelCrewPitch = "crew_pitch"
+	ChannelNameOnly  = "name_only"
+)
+
+// Referral states.
+const (
+	StatusPending       = "pending"
+	StatusPendingReview = "pending_review"
+	StatusConverted     = "converted"
+	StatusRejected      = "rejected"
+)
+
+// Event kinds announced through the events seam.
+const (
+	EventCreated   = "referral.created"
+	EventConverted = "referral.converted"
+	EventReward    = "reward.earned"
+)
+
+// Flag is a reason a referral waits for review.
+type Flag struct {
+	Code   string `json:"code"`
+	Reason string `json:"reason"`
+}
+
+// Flag codes.
+const (
+	FlagSelfReferral    = "self_referral"
+	FlagAlreadyCustomer = "already_customer"
+	FlagBurst           = "burst"
+	FlagOutsideArea     = "outside_service_area"
+	FlagNoMatch         = "referrer_not_found"
+	FlagAmbiguous       = "referrer_ambiguous"
+)
+
+// Referral is one friend recommended by one customer.
+type Referral struct {
+	ID                int64      `json:"id"`
+	TenantID          string     `json:"-"`
+	ReferrerID        *int64     `json:"-"`
+	RefereeCustomerID *int64     `json:"-"`
+	RefereeKey        string     `json:"-"`
+	RefereeName       string     `json:"-"`
+	RefereeEmail      string     `json:"-"`
+	RefereePhone      string     `json:"-"`
+	RefereeAddress    string     `json:"-"`
+	RefereeLat        *float64   `json:"-"`
+	RefereeLon        *float64   `json:"-"`
+	RefereeEmailNorm  string     `json:"-"`
+	RefereePhoneNorm  string     `json:"-"`
+	Channel           string     `json:"channel"`
+	CrewMemberID      *int64     `json:"-"`
+	ClickID           *int64     `json:"-"`
+	Variant           string     `json:"variant"`
+	Status            string     `json:"status"`
+	FlagsJSON         string     `json:"-" gorm:"column:flags"`
+	CandidatesJSON    string     `json:"-" gorm:"column:candidates"`
+	WithinRadius      bool       `json:"within_radius"`
+	DistanceM         *int       `json:"distance_m"`
+	Note              string     `json:"note,omitempty"`
+	ConvertedAt       *time.Time `json:"converted_at"`
+	CreatedAt         time.Time  `json:"created_at"`
+	UpdatedAt         time.Time  `json:"updated_at"`
+
+	// Filled for answers: scheduler ids and decoded lists.
+	Referrer            *string  `json:"referrer_id" gorm:"->"`
+	Referee             Referee  `json:"referee" gorm:"-"`
+	CrewMember          *string  `json:"crew_member_id" gorm:"->"`
+	Flags               []Flag   `json:"flags" gorm:"-"`
+	Candidates          []string `json:"candidates,omitempty" gorm:"-"`
+	RefereeCustExternal *string  `json:"-" gorm:"column:referee_customer_external;->"`
+}
+
+// Referee is the friend as recorded (partial details are fine).
+type Referee struct {
+	Name       string   `json:"name"`
+	Email      string   `json:"email,omitempty"`
+	Phone      string   `json:"phone,omitempty"`
+	Address    string   `json:"address,omitempty"`
+	Lat        *float64 `json:"lat,omitempty"`
+	Lon        *float64 `json:"lon,omitempty"`
+	CustomerID *string  `json:"customer_id"`
+}
+
+// TableName is referrals.
+func (Referral) TableName() string { return "referrals" }
+
+// present decodes the stored lists and fills the answer fields.
+func (r *Referral) present() {
+	r.Flags, r.Candidates = []Flag{}, nil
+	_ = json.Unmarshal([]byte(r.FlagsJSON), &r.Flags)
+	_ = json.Unmarshal([]byte(r.CandidatesJSON), &r.Candidates)
+	r.Referee = Referee{Name: r.RefereeName, Email: r.RefereeEmail, Phone: r.RefereePhone, Address: r.RefereeAddress,
+		Lat: r.RefereeLat, Lon: r.RefereeLon, CustomerID: r.RefereeCustExternal}
+}
+
+// Service runs the referral engine.
+type Service struct {
+	store     *store.Store
+	clock     clock.Clock
+	invoices  *invoice.Service
+	neighbors *neighbor.Service
+	events    events.Emitter
+	// onConverted runs inside the conversion's transaction (crew points).
+	onConverted []ConvertedFunc
+}
+
+// ConvertedFunc learns of a referral that has just converted, inside the
+// conversion's transaction; crewMemberID is who pitched it, if anyone.
+type ConvertedFunc func(tx *gorm.DB, tenantID string, referralID int64, crewMemberID *int64) error
+
+// OnConverted registers fn to run whenever a referral converts.
+func (s *Service) OnConverted(fn ConvertedFunc) { s.onConverted = append(s.onConverted, fn) }
+
+// NewService returns the engine and registers it with the invoice service
+// as the producer of reward lines.
+func NewService(s *store.Store, c clock.Clock, inv *invoice.Service, n *neighbor.Service, em events.Emitter) *Service {
+	if em == nil {
+		em = events.Discard{}
+	}
+	svc := &Service{store: s, clock: c, invoices: inv, neighbors: n, events: em}
+	inv.AddProducer(svc)
+	return svc
+}
+
+func mustJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

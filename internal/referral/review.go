@@ -1,0 +1,154 @@
+package referral
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/program"
+	"github.com/routeloop/routeloop/internal/store"
+)
+
+// Decision is the body of approve, reject and attribute.
+type Decision struct {
+	Reason     string `json:"reason"`
+	ReferrerID string `json:"referrer_id"` // attribute only
+}
+
+func (d Decision) check(requireReason bool) error {
+	switch {
+	case requireReason && strings.TrimSpace(d.Reason) == "":
+		return apperror.Invalid("reason", "say why")
+	case len(d.Reason) > 500:
+		return apperror.Invalid("reason", "must be at most 500 characters")
+	}
+	return nil
+}
+
+// lockReferral reads a referral for update within the tenant.
+func lockReferral(tx *gorm.DB, tenantID string, id int64) (Referral, error) {
+	var rs []Referral
+	if err := store.LockRows(store.Tenant(tx, tenantID)).Where("id = ?", id).Limit(1).Find(&rs).Error; err != nil {
+		return Referral{}, fmt.Errorf("read referral: %w", err)
+	}
+	if len(rs) == 0 {
+		return Referral{}, apperror.NotFound("referral %d not found", id)
+	}
+	return rs[0], nil
+}
+
+// Approve clears a flagged referral for conversion (and converts it at once
+// if the friend's first visit is already done).
+func (s *Service) Approve(ctx context.Context, tenantID string, id int64, actor string, d Decision) (Referral, error) {
+	if err := d.check(false); err != nil {
+		return Referral{}, err
+	}
+	err := s.store.Tx(ctx, func(tx *gorm.DB) error {
+		r, err := lockReferral(tx, tenantID, id)
+		if err != nil {
+			return err
+		}
+		if r.Status != StatusPendingReview {
+			return apperror.Conflict("referral %d is %s, not waiting for review", id, r.Status)
+		}
+		if r.ReferrerID == nil {
+			return apperror.Unprocessable("referral %d has no referrer yet: attribute it to a customer first", id)
+		}
+		if err := tx.Exec(`UPDATE referrals SET status = 'pending', updated_at = ? WHERE id = ?`, s.clock.Now(), id).Error; err != nil {
+			return fmt.Errorf("approve: %w", err)
+		}
+		if err := s.decide(tx, tenantID, id, "approved", actor, d.Reason); err != nil {
+			return err
+		}
+		if r.RefereeCustomerID == nil {
+			return nil
+		}
+		prog, err := program.Get(tx, tenantID)
+		if err != nil {
+			return err
+		}
+		if met, err := conversionMet(tx, tenantID, *r.RefereeCustomerID, prog.ConvertOn); err != nil || !met {
+			return err
+		}
+		return s.convert(tx, tenantID, prog, id, actor)
+	})
+	if err != nil {
+		return Referral{}, err
+	}
+	return s.Get(ctx, tenantID, id)
+}
+
+// Reject closes a referral; it earns nothing. A reason is required.
+func (s *Service) Reject(ctx context.Context, tenantID string, id int64, actor string, d Decision) (Referral, error) {
+	if err := d.check(true); err != nil {
+		return Referral{}, err
+	}
+	err := s.store.Tx(ctx, func(tx *gorm.DB) error {
+		r, err := lockReferral(tx, tenantID, id)
+		if err != nil {
+			return err
+		}
+		if r.Status != StatusPending && r.Status != StatusPendingReview {
+			return apperror.Conflict("referral %d is %s and can no longer be rejected", id, r.Status)
+		}
+		if err := tx.Exec(`UPDATE referrals SET status = 'rejected', note = ?, updated_at = ? WHERE id = ?`,
+			"rejected: "+d.Reason, s.clock.Now(), id).Error; err != nil {
+			return fmt.Errorf("reject: %w", err)
+		}
+		return s.decide(tx, tenantID, id, "rejected", actor, d.Reason)
+	})
+	if err != nil {
+		return Referral{}, err
+	}
+	return s.Get(ctx, tenantID, id)
+}
+
+// Attribute sets the referrer of a referral whose friend named someone the
+// engine could not pick with confidence; it stays in review until approved.
+func (s *Service) Attribute(ctx context.Context, tenantID string, id int64, actor string, d Decision) (Referral, error) {
+	if err := d.check(false); err != nil {
+		return Referral{}, err
+	}
+	if d.ReferrerID == "" {
+		return Referral{}, apperror.Invalid("referrer_id", "name the customer who referred")
+	}
+	err := s.store.Tx(ctx, func(tx *gorm.DB) error {
+		r, err := lockReferral(tx, tenantID, id)
+		if err != nil {
+			return err
+		}
+		if r.ReferrerID != nil {
+			return apperror.Conflict("referral %d already has its referrer", id)
+		}
+		if r.Status != StatusPendingReview {
+			return apperror.Conflict("referral %d is %s, not waiting for review", id, r.Status)
+		}
+		ps, err := findPeople(tx, tenantID, "external_id = ?", d.ReferrerID)
+		if err != nil {
+			return err
+		}
+		if len(ps) == 0 {
+			return apperror.Invalid("referrer_id", "no customer with id "+d.ReferrerID)
+		}
+		prog, err := program.Get(tx, tenantID)
+		if err != nil {
+			return err
+		}
+		res := tx.Exec(`UPDATE referrals SET referrer_id = ?, variant = ?, updated_at = ? WHERE id = ?`,
+			ps[0].ID, prog.AssignOffer(ps[0].ID).Name, s.clock.Now(), id)
+		if store.IsUniqueViolation(res.Error) {
+			return apperror.Conflict("%s already referred this friend", d.ReferrerID)
+		}
+		if res.Error != nil {
+			return fmt.Errorf("attribute: %w", res.Error)
+		}
+		return s.decide(tx, tenantID, id, "attributed", actor, fmt.Sprintf("referrer set to %s. %s", d.ReferrerID, d.Reason))
+	})
+	if err != nil {
+		return Referral{}, err
+	}
+	return s.Get(ctx, tenantID, id)
+}

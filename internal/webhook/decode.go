@@ -1,0 +1,259 @@
+package webhook
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/invoice"
+	"github.com/routeloop/routeloop/internal/scheduling"
+)
+
+// Kinds of mirrored object a webhook, a batch or a CSV file may carry.
+const (
+	KindCustomer = "customer"
+	KindCrew     = "crew"
+	KindVisit    = "visit"
+	KindInvoice  = "invoice"
+)
+
+// Kinds lists them in the order an import should load them: a visit names
+// its customer and crew, an invoice its customer and visits.
+var Kinds = []string{KindCustomer, KindCrew, KindVisit, KindInvoice}
+
+// EventTypes are the inbound event types routeloop applies.
+var EventTypes = []string{"customer.upserted", "crew.upserted", "visit.upserted", "invoice.upserted"}
+
+// object is one mirrored object to write: its kind, the scheduler's id and
+// the Put input (*scheduling.CustomerInput, *scheduling.CrewInput,
+// *scheduling.VisitInput or *invoice.Input).
+type object struct {
+	Kind       string
+	ExternalID string
+	input      any
+}
+
+// event is a decoded Standard Webhooks payload.
+type event struct {
+	Type   string
+	Object object
+}
+
+// envelope is the Standard Webhooks payload shape.
+type envelope struct {
+	Type      string          `json:"type"`
+	Timestamp string          `json:"timestamp"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// decodeEvent reads a webhook body: {"type", "timestamp", "data"}, where data
+// is the body of the matching PUT plus "external_id". Every failure is a 4xx
+// apperror naming what is wrong; nothing here touches the database.
+func decodeEvent(body []byte) (event, error) {
+	var env envelope
+	if err := strictJSON(body, &env, ""); err != nil {
+		return event{}, err
+	}
+	kind, verb, _ := strings.Cut(env.Type, ".")
+	known := false
+	for _, k := range Kinds {
+		known = known || k == kind
+	}
+	switch {
+	case env.Type == "":
+		return event{}, apperror.BadRequest("the event has no type; routeloop accepts %s", strings.Join(EventTypes, ", "))
+	case known && verb == "deleted":
+		return event{}, apperror.BadRequest("event type %q: deletes are not supported yet; routeloop accepts %s",
+			env.Type, strings.Join(EventTypes, ", "))
+	case !known || verb != "upserted":
+		return event{}, apperror.BadRequest("unknown event type %q; routeloop accepts %s", env.Type, strings.Join(EventTypes, ", "))
+	}
+	var changed *time.Time
+	if env.Timestamp != "" {
+		t, err := time.Parse(time.RFC3339, env.Timestamp)
+		if err != nil {
+			return event{}, apperror.Invalid("timestamp", "must be an RFC 3339 time such as 2026-05-03T08:30:00Z")
+		}
+		changed = &t
+	}
+	if isNull(env.Data) {
+		return event{}, apperror.Invalid("data", "is required: the object, as in the matching PUT, plus external_id")
+	}
+	o, err := decodeObject(kind, env.Data, true, "data.")
+	if err != nil {
+		return event{}, err
+	}
+	// An event without its own updated_at is ordered by when it happened,
+	// so a late delivery of an older event does not overwrite a newer one.
+	if changed != nil {
+		setUpdatedAt(o.input, *changed)
+	}
+	return event{Type: env.Type, Object: o}, nil
+}
+
+// decodeObject reads one object's data strictly (unknown fields refused).
+// withID says whether data carries "external_id" (webhooks) or not (a
+// batch names it beside data). Field names in errors start with prefix.
+func decodeObject(kind string, raw []byte, withID bool, prefix string) (object, error) {
+	var (
+		target, input any
+		id            *string
+	)
+	switch kind {
+	case KindCustomer:
+		v := &struct {
+			ExternalID string `json:"external_id"`
+			scheduling.CustomerInput
+		}{}
+		target, input, id = v, &v.CustomerInput, &v.ExternalID
+	case KindCrew:
+		v := &struct {
+			ExternalID string `json:"external_id"`
+			scheduling.CrewInput
+		}{}
+		target, input, id = v, &v.CrewInput, &v.ExternalID
+	case KindVisit:
+		v := &struct {
+			ExternalID string `json:"external_id"`
+			scheduling.VisitInput
+		}{}
+		target, input, id = v, &v.VisitInput, &v.ExternalID
+	case KindInvoice:
+		v := &struct {
+			ExternalID string `json:"external_id"`
+			invoice.Input
+		}{}
+		target, input, id = v, &v.Input, &v.ExternalID
+	default:
+		return object{}, apperror.BadRequest("unknown object type %q; use one of %s", kind, strings.Join(Kinds, ", "))
+	}
+	if !withID {
+		target = input
+	}
+	if err := strictJSON(raw, target, prefix); err != nil {
+		return object{}, err
+	}
+	return object{Kind: kind, ExternalID: *id, input: input}, nil
+}
+
+// setUpdatedAt fills an input's updated_at when the sender gave none.
+func setUpdatedAt(input any, t time.Time) {
+	switch in := input.(type) {
+	case *scheduling.CustomerInput:
+		if in.UpdatedAt == nil {
+			in.UpdatedAt = &t
+		}
+	case *scheduling.CrewInput:
+		if in.UpdatedAt == nil {
+			in.UpdatedAt = &t
+		}
+	case *scheduling.VisitInput:
+		if in.UpdatedAt == nil {
+			in.UpdatedAt = &t
+		}
+	case *invoice.Input:
+		if in.UpdatedAt == nil {
+			in.UpdatedAt = &t
+		}
+	}
+}
+
+func isNull(raw json.RawMessage) bool {
+	s := bytes.TrimSpace(raw)
+	return len(s) == 0 || string(s) == "null"
+}
+
+// strictJSON decodes exactly one JSON value into v, refusing unknown fields,
+// the way the API decodes request bodies. Field names in errors get prefix.
+func strictJSON(raw []byte, v any, prefix string) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err, prefix)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return apperror.BadRequest("the body must hold exactly one JSON object")
+	}
+	return nil
+}
+
+func jsonError(err error, prefix string) error {
+	var (
+		syntax  *json.SyntaxError
+		typeErr *json.UnmarshalTypeError
+	)
+	whole := strings.TrimSuffix(prefix, ".")
+	switch {
+	case errors.Is(err, io.EOF):
+		return apperror.BadRequest("the body is empty; send a JSON object")
+	case errors.As(err, &syntax):
+		return apperror.BadRequest("malformed JSON at byte %d: %s", syntax.Offset, syntax.Error())
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return apperror.BadRequest("malformed JSON: the body ends early")
+	case errors.As(err, &typeErr):
+		if jsonPath(typeErr.Field) == "" {
+			if whole == "" {
+				return apperror.BadRequest("the body must be a JSON object")
+			}
+			return apperror.Invalid(whole, "must be an object")
+		}
+		return apperror.Invalid(prefix+jsonPath(typeErr.Field), fmt.Sprintf("must be %s, not %s", jsonKind(typeErr.Type.Kind().String()), typeErr.Value))
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return apperror.Invalid(prefix+name, "is not a known field")
+	}
+	if whole == "" {
+		return apperror.BadRequest("the body could not be read as JSON: %s", err.Error())
+	}
+	return apperror.BadRequest("%s could not be read as JSON: %s", whole, err.Error())
+}
+
+// jsonPath drops the Go names of embedded structs ("VisitInput.price_cents"
+// → "price_cents"): JSON names here are snake_case, Go names capitalised.
+func jsonPath(field string) string {
+	parts := strings.Split(field, ".")
+	out := parts[:0]
+	for _, p := range parts {
+		if p != "" && (p[0] < 'A' || p[0] > 'Z') {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ".")
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64":
+		return "a whole number"
+	case "float32", "float64":
+		return "a number"
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice", "array":
+		return "a list"
+	case "struct", "map":
+		return "an object"
+	}
+	return goKind
+}
+
+// relabel returns err with its field names passed through name; other
+// errors come back unchanged. The original error is not modified.
+func relabel(err error, name func(field string) string) error {
+	ae, ok := apperror.As(err)
+	if !ok || len(ae.Fields) == 0 {
+		return err
+	}
+	out := &apperror.Error{Code: ae.Code, Message: ae.Message, Fields: make(map[string]string, len(ae.Fields))}
+	for k, v := range ae.Fields {
+		out.Fields[name(k)] = v
+	}
+	return out
+}
