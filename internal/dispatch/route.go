@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"sort"
 
 	"gorm.io/gorm"
 
@@ -292,19 +293,7 @@ func (s *Service) OptimizeDay(ctx context.Context, tenantID, crewExt string, day
 		if err != nil {
 			return err
 		}
-		done := map[[2]int]bool{}
-		for a, bs := range links {
-			for _, b := range bs {
-				i, j := idx[a], idx[b]
-				if i > j {
-					i, j = j, i
-				}
-				if !done[[2]int{i, j}] {
-					done[[2]int{i, j}] = true
-					p.KeepAdjacent = append(p.KeepAdjacent, [2]int{i, j})
-				}
-			}
-		}
+		p.KeepAdjacent = keepTogether(located, idx, links)
 		m, err := s.matrix(prog, p)
 		if err != nil {
 			return err
@@ -375,4 +364,57 @@ func (s *Service) RouteSavings(ctx context.Context, tenantID string, from, to lo
 	}
 	return Savings{From: from, To: to, Visits: row.N, KmSaved: km(float64(row.Metres)), MinutesSaved: round1(row.Minutes),
 		ValueCents: int64(math.Round(float64(row.Metres)/1000*float64(prog.CostPerKmCents) + row.Minutes*float64(prog.LabourCentsPerMinute)))}, nil
+}
+
+// keepTogether turns the day's links into pairs the route must keep next to
+// each other. A route is a line, so linked neighbours can only form chains:
+// a stop keeps at most two partners and no pair may close a circle (three
+// mutually linked neighbours stay together as a chain of two pairs). Pairs
+// are taken in a fixed order, so the same day gives the same answer.
+func keepTogether(located []stop, idx map[int64]int, links map[int64][]int64) [][2]int {
+	var pairs [][2]int
+	seen := map[[2]int]bool{}
+	for _, st := range located {
+		for _, o := range links[st.CustomerID] {
+			i, j := idx[st.CustomerID], idx[o]
+			if i > j {
+				i, j = j, i
+			}
+			if i != j && !seen[[2]int{i, j}] {
+				seen[[2]int{i, j}] = true
+				pairs = append(pairs, [2]int{i, j})
+			}
+		}
+	}
+	sort.Slice(pairs, func(a, b int) bool {
+		if pairs[a][0] != pairs[b][0] {
+			return pairs[a][0] < pairs[b][0]
+		}
+		return pairs[a][1] < pairs[b][1]
+	})
+	parent := make([]int, len(located))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(x int) int {
+		for parent[x] != x {
+			parent[x] = parent[parent[x]]
+			x = parent[x]
+		}
+		return x
+	}
+	degree := make([]int, len(located))
+	var keep [][2]int
+	for _, pr := range pairs {
+		a, b := pr[0], pr[1]
+		if degree[a] >= 2 || degree[b] >= 2 || find(a) == find(b) {
+			continue
+		}
+		parent[find(a)] = find(b)
+		degree[a]++
+		degree[b]++
+		keep = append(keep, pr)
+	}
+	return keep
 }

@@ -206,3 +206,28 @@ func TestOptimizingRoutes(t *testing.T) {
 		}
 	})
 }
+
+// Three neighbours all linked to each other stay together as a chain.
+func TestOptimizingKeepsATriangleOfNeighboursTogether(t *testing.T) {
+	s := storetest.Open(t, store.SQLite)
+	h := newHarness(t, s)
+	h.mapleStreet(6)
+	for i, id := range []string{"m5", "m0", "m3", "m1", "m4", "m2"} {
+		h.must(201, "PUT", "/api/v1/visits/fri-"+id, map[string]any{"customer_id": id, "crew_id": "north", "service_date": "2026-05-08", "route_position": i + 1, "price_cents": 4500})
+	}
+	for _, pr := range [][2]string{{"m0", "m3"}, {"m3", "m5"}, {"m0", "m5"}} {
+		h.must(201, "POST", "/api/v1/neighbor-links", map[string]any{"customer_a": pr[0], "customer_b": pr[1]})
+	}
+	p := h.must(200, "POST", "/api/v1/crews/north/route/optimize?date=2026-05-08", nil)
+	at := map[string]int{}
+	for i, v := range p.Body["order"].([]any) {
+		at[v.(string)] = i
+	}
+	lo, hi := 99, -1
+	for _, id := range []string{"fri-m0", "fri-m3", "fri-m5"} {
+		lo, hi = min(lo, at[id]), max(hi, at[id])
+	}
+	if hi-lo != 2 {
+		t.Fatalf("the three linked neighbours are not together: %v", p.Body["order"])
+	}
+}
