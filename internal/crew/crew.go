@@ -23,5 +23,9 @@ func NewService(s *store.Store, c clock.Clock, r *referral.Service, em events.Em
 	if em == nil {
 		em = events.Discard{}
 	}
-	return &Service{store: s, clock: c, referrals: r, events: em}
+	svc := &Service{store: s, clock: c, referrals: r, events: em}
+	if r != nil {
+		r.OnConverted(svc.converted)
+	}
+	return svc
 }

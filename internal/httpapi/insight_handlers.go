@@ -1,6 +1,111 @@
 package httpapi
 
-import "github.com/labstack/echo/v4"
+import (
+	"encoding/csv"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/insight"
+)
 
 // insightRoutes registers the owner's insights.
-func (a *API) insightRoutes(v1 *echo.Group) {}
+func (a *API) insightRoutes(v1 *echo.Group) {
+	v1.GET("/insights/kpis", a.kpis, a.allow(dispatchers...))
+	v1.GET("/insights/ab", a.abTest, a.allow(dispatchers...))
+	v1.GET("/insights/word-of-mouth", a.wordOfMouth, a.allow(dispatchers...))
+}
+
+// insightRange reads the optional from and to days.
+func insightRange(c echo.Context) (insight.Range, error) {
+	var r insight.Range
+	var err error
+	if r.From, err = dateParam(c, "from"); err != nil {
+		return r, err
+	}
+	r.To, err = dateParam(c, "to")
+	return r, err
+}
+
+// table is an insight that can also be answered as CSV.
+type table interface {
+	Table() ([]string, [][]string)
+}
+
+// answerTable answers JSON, or CSV with a header row when asked by
+// ?format=csv or Accept: text/csv.
+func answerTable(c echo.Context, v table) error {
+	format := c.QueryParam("format")
+	if format == "" && strings.Contains(c.Request().Header.Get(echo.HeaderAccept), "text/csv") {
+		format = "csv"
+	}
+	switch format {
+	case "", "json":
+		return c.JSON(http.StatusOK, v)
+	case "csv":
+	default:
+		return apperror.Invalid("format", "must be json or csv")
+	}
+	header, rows := v.Table()
+	c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
+	c.Response().WriteHeader(http.StatusOK)
+	w := csv.NewWriter(c.Response())
+	_ = w.Write(header)
+	_ = w.WriteAll(rows)
+	return w.Error()
+}
+
+// checkFormat refuses an unknown format before any work is done.
+func checkFormat(c echo.Context) error {
+	if f := c.QueryParam("format"); f != "" && f != "json" && f != "csv" {
+		return apperror.Invalid("format", "must be json or csv")
+	}
+	return nil
+}
+
+func (a *API) kpis(c echo.Context) error {
+	r, err := insightRange(c)
+	if err != nil {
+		return err
+	}
+	if err := checkFormat(c); err != nil {
+		return err
+	}
+	k, err := a.insights.KPIs(c.Request().Context(), principal(c).TenantID, insight.KPIQuery{Range: r, GroupBy: c.QueryParam("group_by")})
+	if err != nil {
+		return err
+	}
+	return answerTable(c, k)
+}
+
+func (a *API) abTest(c echo.Context) error {
+	r, err := insightRange(c)
+	if err != nil {
+		return err
+	}
+	if err := checkFormat(c); err != nil {
+		return err
+	}
+	ab, err := a.insights.AB(c.Request().Context(), principal(c).TenantID, insight.ABQuery{Range: r, Kind: c.QueryParam("kind")})
+	if err != nil {
+		return err
+	}
+	return answerTable(c, ab)
+}
+
+func (a *API) wordOfMouth(c echo.Context) error {
+	r, err := insightRange(c)
+	if err != nil {
+		return err
+	}
+	if err := checkFormat(c); err != nil {
+		return err
+	}
+	w, err := a.insights.WordOfMouth(c.Request().Context(), principal(c).TenantID, r)
+	if err != nil {
+		return err
+	}
+	return answerTable(c, w)
+}

@@ -16,7 +16,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/routeloop/routeloop/internal/crew"
 	"github.com/routeloop/routeloop/internal/dispatch"
+	"github.com/routeloop/routeloop/internal/insight"
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/neighbor"
 	"github.com/routeloop/routeloop/internal/outbox"
@@ -228,12 +230,13 @@ func TestOpenAPIPathParameters(t *testing.T) {
 }
 
 // specPathParamTypes are the JSON types of the path parameters: the
-// scheduler's ids and tenant ids (UUIDs) are strings, routeloop's own ids
-// (neighbour links, referrals, secrets, endpoints, deliveries) are whole
-// numbers that the handlers parse.
+// scheduler's ids, tenant ids (UUIDs) and script names are strings,
+// routeloop's own ids (neighbour links, referrals, secrets, endpoints,
+// deliveries) are whole numbers that the handlers parse.
 var specPathParamTypes = map[string]string{
 	"external_id": "string",
 	"id":          "integer",
+	"name":        "string",
 	"tenant_id":   "string",
 }
 
@@ -263,6 +266,8 @@ var specBodyless = map[string]bool{
 	"POST /api/v1/webhook-endpoints/{id}/enable":      true,
 	"POST /api/v1/webhook-deliveries/{id}/redeliver":  true,
 	"POST /api/v1/crews/{external_id}/route/optimize": true,
+	// resolveComplaint reads only the visit's id.
+	"POST /api/v1/visits/{external_id}/rating/resolve": true,
 }
 
 func TestOpenAPISecurityAndResponses(t *testing.T) {
@@ -340,12 +345,24 @@ func TestOpenAPISecurityAndResponses(t *testing.T) {
 // "updated" when it was there. These are the PUTs keyed by the scheduler's
 // id, POST /neighbor-links (linking a linked pair returns its open link) and
 // POST /referrals (the same friend referred again by the same referrer
-// returns the referral already recorded). PUT /program changes the settings
-// and always answers 200 without it.
+// returns the referral already recorded), and the crew program's PUT
+// /scripts/{name} (replaces the script of that name), POST
+// /visits/{external_id}/rating (a new rating of a visit replaces it) and
+// POST /pitches (the same visit and member again returns the pitch logged).
+// PUT /program changes the settings and always answers 200 without it.
 func specUpsert(o specOperation) bool {
 	return (o.method == "put" && strings.Contains(o.path, "{external_id}")) ||
-		o.String() == "POST /api/v1/neighbor-links" ||
-		o.String() == "POST /api/v1/referrals"
+		specKeyedUpserts[o.String()]
+}
+
+// specKeyedUpserts are the upserts that are not the mirror's PUTs: they
+// never answer stale, so 200 says "updated" and 201 "created".
+var specKeyedUpserts = map[string]bool{
+	"POST /api/v1/neighbor-links":              true,
+	"POST /api/v1/referrals":                   true,
+	"PUT /api/v1/scripts/{name}":               true,
+	"POST /api/v1/visits/{external_id}/rating": true,
+	"POST /api/v1/pitches":                     true,
 }
 
 // specWalkRefs calls fn with every $ref value in v and where it was found.
@@ -567,6 +584,33 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"OptimizeStopInput", dispatch.StopInput{}, true},
 		{"Optimized", dispatch.Optimized{}, false},
 		{"RouteSavings", dispatch.Savings{}, false},
+		// The crew program.
+		{"ScriptInput", crew.ScriptInput{}, true},
+		{"Script", crew.Script{}, false},
+		{"RatingInput", crew.RatingInput{}, true},
+		{"Rating", crew.Rating{}, false},
+		{"CrewDay", crew.Day{}, false},
+		{"CrewDayMember", crew.MemberRef{}, false},
+		{"CrewDayStop", crew.Stop{}, false},
+		{"CrewDayCustomer", crew.StopCustomer{}, false},
+		{"RatingSummary", crew.RatingStatus{}, false},
+		{"PitchInput", crew.PitchInput{}, true},
+		{"Pitch", crew.Pitch{}, false},
+		{"CrewPointsEntry", crew.PointsEntry{}, false},
+		{"CrewPeriod", crew.Period{}, false},
+		{"Leaderboard", crew.Leaderboard{}, false},
+		{"LeaderboardStanding", crew.Standing{}, false},
+		{"MilestoneInput", crew.MilestoneInput{}, true},
+		{"Milestone", crew.Progress{}, false},
+		// Insights.
+		{"InsightKPIs", insight.KPIs{}, false},
+		{"KPIRow", insight.Row{}, false},
+		{"KPIBudget", insight.Budget{}, false},
+		{"ABTest", insight.AB{}, false},
+		{"ABVariant", insight.Variant{}, false},
+		{"ABComparison", insight.Comparison{}, false},
+		{"WordOfMouth", insight.WordOfMouth{}, false},
+		{"WordOfMouthMonth", insight.Month{}, false},
 	}
 	// Both a request body and part of an answer: the program's offers, sent
 	// in PUT /program and answered by GET /program.
@@ -782,6 +826,19 @@ func TestOpenAPIFeatureOperationsUseTheirSchemas(t *testing.T) {
 		{"POST /api/v1/crews/{external_id}/route/optimize", "", map[string]string{"200": "DayProposal"}, []string{"date", "apply"}},
 		{"POST /api/v1/routes/optimize", "OptimizeInput", map[string]string{"200": "Optimized"}, nil},
 		{"GET /api/v1/insights/route-savings", "", map[string]string{"200": "RouteSavings"}, []string{"from", "to"}},
+		{"GET /api/v1/scripts", "", map[string]string{"200": "ScriptList"}, nil},
+		{"POST /api/v1/scripts", "ScriptInput", map[string]string{"201": "Script"}, nil},
+		{"PUT /api/v1/scripts/{name}", "ScriptInput", map[string]string{"200": "Script", "201": "Script"}, nil},
+		{"POST /api/v1/visits/{external_id}/rating", "RatingInput", map[string]string{"200": "Rating", "201": "Rating"}, nil},
+		{"POST /api/v1/visits/{external_id}/rating/resolve", "", map[string]string{"200": "Rating"}, nil},
+		{"GET /api/v1/crews/{external_id}/today", "", map[string]string{"200": "CrewDay"}, []string{"date", "member_id"}},
+		{"POST /api/v1/pitches", "PitchInput", map[string]string{"200": "Pitch", "201": "Pitch"}, nil},
+		{"GET /api/v1/crew/leaderboard", "", map[string]string{"200": "Leaderboard"}, []string{"period", "date"}},
+		{"GET /api/v1/crew/milestones", "", map[string]string{"200": "MilestoneList"}, []string{"date"}},
+		{"POST /api/v1/crew/milestones", "MilestoneInput", map[string]string{"201": "Milestone"}, nil},
+		{"GET /api/v1/insights/kpis", "", map[string]string{"200": "InsightKPIs"}, []string{"from", "to", "group_by", "format"}},
+		{"GET /api/v1/insights/ab", "", map[string]string{"200": "ABTest"}, []string{"from", "to", "kind", "format"}},
+		{"GET /api/v1/insights/word-of-mouth", "", map[string]string{"200": "WordOfMouth"}, []string{"from", "to", "format"}},
 	} {
 		op := ops[c.op]
 		if op == nil {
@@ -845,6 +902,9 @@ func TestOpenAPIFeatureOperationsUseTheirSchemas(t *testing.T) {
 		{"WebhookEndpointList", "webhook_endpoints", "WebhookEndpoint", false},
 		{"WebhookDeliveryList", "webhook_deliveries", "WebhookDelivery", true},
 		{"SuggestionList", "suggestions", "Slot", false},
+		// listScripts' and listMilestones' maps.
+		{"ScriptList", "scripts", "Script", false},
+		{"MilestoneList", "milestones", "Milestone", false},
 	} {
 		ls := specSchema(t, doc, c.list)
 		want := []string{c.member}
@@ -874,6 +934,13 @@ func TestOpenAPIFeatureOperationsUseTheirSchemas(t *testing.T) {
 		{"Booking", "route", "DayRoute"},
 		{"DayProposal", "route", "DayRoute"},
 		{"OptimizeInput", "depot", "LatLonInput"},
+		{"CrewDay", "member", "CrewDayMember"},
+		{"CrewDayStop", "customer", "CrewDayCustomer"},
+		{"CrewDayStop", "rating", "RatingSummary"},
+		{"PitchInput", "referee", "RefereeInput"},
+		{"Milestone", "current", "CrewPeriod"},
+		{"InsightKPIs", "total", "KPIRow"},
+		{"InsightKPIs", "budget", "KPIBudget"},
 	} {
 		m := specMap(t, specMap(t, specSchema(t, doc, c.schema)["properties"], c.schema+".properties")[c.member], c.schema+"."+c.member)
 		if got := specMemberRef(m); got != schemas+c.want {
@@ -888,6 +955,13 @@ func TestOpenAPIFeatureOperationsUseTheirSchemas(t *testing.T) {
 		{"SyncBatchReport", "results", "SyncBatchResult"},
 		{"DayRoute", "stops", "RouteStop"},
 		{"OptimizeInput", "stops", "OptimizeStopInput"},
+		{"CrewDay", "stops", "CrewDayStop"},
+		{"Pitch", "points", "CrewPointsEntry"},
+		{"Leaderboard", "members", "LeaderboardStanding"},
+		{"InsightKPIs", "groups", "KPIRow"},
+		{"ABTest", "variants", "ABVariant"},
+		{"ABTest", "comparisons", "ABComparison"},
+		{"WordOfMouth", "months", "WordOfMouthMonth"},
 	} {
 		m := specMap(t, specMap(t, specSchema(t, doc, c.schema)["properties"], c.schema+".properties")[c.member], c.schema+"."+c.member)
 		if items, _ := m["items"].(specObject); items["$ref"] != schemas+c.want {
@@ -938,6 +1012,63 @@ func TestOpenAPIFeatureOperationsUseTheirSchemas(t *testing.T) {
 	}
 }
 
+// specInsightTables are the insights answerTable serves as JSON or, with
+// ?format=csv or Accept: text/csv, as CSV.
+var specInsightTables = []string{
+	"GET /api/v1/insights/kpis",
+	"GET /api/v1/insights/ab",
+	"GET /api/v1/insights/word-of-mouth",
+}
+
+// TestOpenAPIInsightsOfferCSV checks that the insights document their CSV
+// answer beside the JSON one, and the format parameter's values.
+func TestOpenAPIInsightsOfferCSV(t *testing.T) {
+	doc := loadOpenAPISpec(t)
+	ops := map[string]specObject{}
+	for _, o := range specOperations(t, doc) {
+		ops[o.String()] = o.op
+	}
+	for _, name := range specInsightTables {
+		op := ops[name]
+		if op == nil {
+			t.Errorf("%s is not documented", name)
+			continue
+		}
+		ok := specDeref(t, doc, specMap(t, op["responses"], name+" responses")["200"])
+		content := specMap(t, ok["content"], name+" 200 content")
+		for _, media := range []string{"application/json", "text/csv"} {
+			if _, has := content[media]; !has {
+				t.Errorf("%s: the 200 answer does not document %s", name, media)
+			}
+		}
+		if csv, has := content["text/csv"].(specObject); has {
+			schema, _ := csv["schema"].(specObject)
+			if schema["type"] != "string" {
+				t.Errorf("%s: the text/csv answer's schema is %v, want a string", name, schema)
+			}
+			if ex, _ := csv["example"].(string); !strings.Contains(ex, "\n") {
+				t.Errorf("%s: the text/csv answer has no example table", name)
+			}
+		}
+		params, _ := op["parameters"].([]any)
+		found := false
+		for _, p := range params {
+			if p := specDeref(t, doc, p); p["in"] == "query" && p["name"] == "format" {
+				found = true
+				if got := specEnum(specMap(t, p["schema"], "format schema")); !slices.Equal(got, []string{"csv", "json"}) {
+					t.Errorf("%s: format enum is %v, want [csv json]", name, got)
+				}
+			}
+		}
+		if !found {
+			t.Errorf("%s does not document the format query parameter", name)
+		}
+		if desc, _ := op["description"].(string); !strings.Contains(desc, "text/csv") {
+			t.Errorf("%s: the description does not say that Accept: text/csv asks for CSV", name)
+		}
+	}
+}
+
 // specMemberRef is the schema a member refers to: its $ref, or the one
 // $ref of an anyOf or oneOf with null (a member that may be null).
 func specMemberRef(m specObject) string {
@@ -981,6 +1112,16 @@ func TestOpenAPIEnumsMatchGoConstants(t *testing.T) {
 	// and outbox.Deliveries' filter), not Go constants.
 	deliveryStatuses := []string{"pending", "delivered", "failed"}
 	linkSources := []string{neighbor.SourceReferral, neighbor.SourceDispatcher}
+	outcomes := []string{crew.OutcomePitched, crew.OutcomeDeclined, crew.OutcomeReferralGiven}
+	pointKinds := []string{crew.PointsPitch, crew.PointsReferralGiven, crew.PointsConversion}
+	periods := []string{crew.PeriodMonth, crew.PeriodQuarter, crew.PeriodYear}
+	metrics := []string{crew.MetricConversions, crew.MetricReferrals, crew.MetricPitches, crew.MetricPoints}
+	groupBys := []string{insight.GroupByChannel, insight.GroupByVariant}
+	abKinds := []string{insight.KindOffer, insight.KindScript}
+	// A crew day's stops: the literals crew.Today writes, and the visit
+	// statuses other than cancelled (cancelled visits are not stops).
+	stopActions := []string{"pitch", "skip"}
+	stopStatuses := []string{scheduling.VisitScheduled, scheduling.VisitCompleted}
 	for _, c := range []struct {
 		schema, member string
 		want           []string
@@ -1005,6 +1146,19 @@ func TestOpenAPIEnumsMatchGoConstants(t *testing.T) {
 		{"ReferralCreatedData", "channel", channels},
 		{"RewardEarnedData", "kind", kinds},
 		{"NeighborLinkCreatedData", "source", linkSources},
+		{"PitchInput", "outcome", outcomes},
+		{"Pitch", "outcome", outcomes},
+		{"CrewPointsEntry", "kind", pointKinds},
+		{"CrewPeriod", "period", periods},
+		{"Leaderboard", "period", periods},
+		{"MilestoneInput", "period", periods},
+		{"Milestone", "period", periods},
+		{"MilestoneInput", "metric", metrics},
+		{"Milestone", "metric", metrics},
+		{"CrewDayStop", "action", stopActions},
+		{"CrewDayStop", "status", stopStatuses},
+		{"InsightKPIs", "group_by", groupBys},
+		{"ABTest", "kind", abKinds},
 	} {
 		m := specMap(t, specMap(t, specSchema(t, doc, c.schema)["properties"], c.schema+".properties")[c.member], c.schema+"."+c.member)
 		if got, want := specEnum(m), slices.Sorted(slices.Values(c.want)); !slices.Equal(got, want) {
@@ -1051,6 +1205,47 @@ func TestOpenAPIEnumsMatchGoConstants(t *testing.T) {
 			}
 			if want := slices.Sorted(slices.Values(want)); !slices.Equal(got, want) {
 				t.Errorf("%s: the %s answer's Routeloop-Upsert is %v, want %v", o, code, got, want)
+			}
+		}
+	}
+	// What the other upserts say in Routeloop-Upsert: they never answer stale.
+	for _, o := range specOperations(t, doc) {
+		if !specKeyedUpserts[o.String()] {
+			continue
+		}
+		responses := specMap(t, o.op["responses"], o.String()+" responses")
+		for code, want := range map[string]string{"200": string(store.Updated), "201": string(store.Created)} {
+			r, ok := responses[code]
+			if !ok {
+				continue // TestOpenAPISecurityAndResponses reports it
+			}
+			headers, _ := specDeref(t, doc, r)["headers"].(specObject)
+			h, _ := headers["Routeloop-Upsert"].(specObject)
+			schema, _ := h["schema"].(specObject)
+			if got, _ := schema["const"].(string); got != want {
+				t.Errorf("%s: the %s answer's Routeloop-Upsert is %v, want the const %q", o, code, schema, want)
+			}
+		}
+	}
+	// Query parameters with a closed set of values.
+	queryEnums := map[string]map[string][]string{
+		"GET /api/v1/crew/leaderboard":       {"period": periods},
+		"GET /api/v1/insights/kpis":          {"group_by": groupBys, "format": {"json", "csv"}},
+		"GET /api/v1/insights/ab":            {"kind": abKinds, "format": {"json", "csv"}},
+		"GET /api/v1/insights/word-of-mouth": {"format": {"json", "csv"}},
+	}
+	for _, o := range specOperations(t, doc) {
+		want := queryEnums[o.String()]
+		params, _ := o.op["parameters"].([]any)
+		for _, p := range params {
+			p := specDeref(t, doc, p)
+			name, _ := p["name"].(string)
+			values, ok := want[name]
+			if p["in"] != "query" || !ok {
+				continue
+			}
+			if got, want := specEnum(specMap(t, p["schema"], name+" schema")), slices.Sorted(slices.Values(values)); !slices.Equal(got, want) {
+				t.Errorf("%s?%s= enum is %v, want %v", o, name, got, want)
 			}
 		}
 	}

@@ -19,7 +19,7 @@ import (
 // EventTypes tenants can subscribe to.
 var EventTypes = []string{
 	"referral.created", "referral.converted", "reward.earned",
-	"invoice.discounted", "visit.booked", "neighbor_link.created",
+	"invoice.discounted", "visit.booked", "neighbor_link.created", "crew.milestone_reached",
 }
 
 // Outbox writes events and fans them out to subscribed endpoints.

@@ -1,0 +1,336 @@
+package crew
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/routeloop/routeloop/geo"
+	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/program"
+	"github.com/routeloop/routeloop/internal/scheduling"
+)
+
+// CustomerReader returns a customer as the mirror presents it (with the
+// referral link); *scheduling.Service's Customer is one.
+type CustomerReader func(ctx context.Context, tenantID, externalID string) (scheduling.Customer, error)
+
+// Day is a crew's stops on one tenant-local day, with what to say at each.
+type Day struct {
+	CrewID        string         `json:"crew_id"`
+	Date          localdate.Date `json:"date"`
+	Member        *MemberRef     `json:"member"`
+	ScriptVariant string         `json:"script_variant"`
+	Stops         []Stop         `json:"stops"`
+}
+
+// MemberRef names a crew member.
+type MemberRef struct {
+	ExternalID string `json:"external_id"`
+	Name       string `json:"name"`
+}
+
+// Stop is one visit of the day.
+type Stop struct {
+	VisitID       string          `json:"visit_id"`
+	RoutePosition *int            `json:"route_position"`
+	StartAt       *time.Time      `json:"start_at"`
+	Status        string          `json:"status"`
+	Customer      StopCustomer    `json:"customer"`
+	Rating        RatingStatus    `json:"rating"`
+	Pitch         bool            `json:"pitch"`
+	Action        string          `json:"action"`
+	Reason        string          `json:"reason"`
+	LastPitchedOn *localdate.Date `json:"last_pitched_on"`
+	Script        string          `json:"script"`
+}
+
+// StopCustomer is who lives at the stop.
+type StopCustomer struct {
+	ExternalID   string `json:"external_id"`
+	Name         string `json:"name"`
+	Address      string `json:"address"`
+	ReferralCode string `json:"referral_code"`
+	ReferralURL  string `json:"referral_url"`
+}
+
+// RatingStatus is what the customer's ratings say.
+type RatingStatus struct {
+	LastScore     *int       `json:"last_score"`
+	LastRatedAt   *time.Time `json:"last_rated_at"`
+	OpenComplaint bool       `json:"open_complaint"`
+}
+
+// PitchDecision says whether to pitch a customer today, and why.
+type PitchDecision struct {
+	Pitch  bool
+	Reason string
+}
+
+// Decide is the satisfaction-first rule: pitch when the last rating is 4 or
+// better (or there is none) and no complaint is open; never within
+// repitchDays of a logged pitch (lastPitch, the tenant-local day of the
+// latest one, nil if none).
+func Decide(r RatingStatus, lastPitch *localdate.Date, day localdate.Date, repitchDays int) PitchDecision {
+	switch {
+	case r.OpenComplaint:
+		return PitchDecision{false, "open complaint: resolve it before asking for referrals"}
+	case r.LastScore != nil && *r.LastScore < 4:
+		return PitchDecision{false, fmt.Sprintf("last rating was %d of 5: pitch only customers who rate 4 or 5", *r.LastScore)}
+	}
+	if ago := 0; lastPitch != nil {
+		if ago = daysBetween(*lastPitch, day); ago < repitchDays {
+			return PitchDecision{false, fmt.Sprintf("pitched on %s (%d days ago); the program waits %d days before pitching again",
+				lastPitch, ago, repitchDays)}
+		}
+	}
+	if r.LastScore == nil {
+		return PitchDecision{true, "no rating yet and no complaint: check they are happy, then pitch"}
+	}
+	return PitchDecision{true, fmt.Sprintf("last rating was %d of 5 and no complaint is open", *r.LastScore)}
+}
+
+func daysBetween(a, b localdate.Date) int {
+	return int(math.Round(b.Start(time.UTC).Sub(a.Start(time.UTC)).Hours() / 24))
+}
+
+type stopRow struct {
+	ID             int64
+	ExternalID     string
+	CustomerID     int64
+	RoutePosition  *int
+	StartAt        *time.Time
+	Status         string
+	CustomerExt    string
+	Name           string
+	Address        string
+	Lat, Lon       *float64
+	ConsentSameDay bool
+}
+
+// Today lists a crew's stops on day ("" = today in the tenant's zone) in
+// route order, each with pitch or skip and why, the script rendered for the
+// customer (the variant of memberExt, else of the crew's first member), and
+// the customer's referral code and link.
+func (s *Service) Today(ctx context.Context, tenantID, crewExt, day, memberExt string, customers CustomerReader) (Day, error) {
+	db := s.store.DB.WithContext(ctx)
+	var crews []struct {
+		ID         int64
+		ExternalID string
+	}
+	if err := db.Raw(`SELECT id, external_id FROM crews WHERE tenant_id = ? AND external_id = ?`, tenantID, crewExt).Scan(&crews).Error; err != nil {
+		return Day{}, fmt.Errorf("find crew: %w", err)
+	}
+	if len(crews) == 0 {
+		return Day{}, apperror.NotFound("crew %s not found", crewExt)
+	}
+	crewID := crews[0].ID
+	d, loc, err := s.dayOr(db, tenantID, day, "date")
+	if err != nil {
+		return Day{}, err
+	}
+	prog, err := program.Get(db, tenantID)
+	if err != nil {
+		return Day{}, err
+	}
+	var members []memberRow
+	q := `SELECT id, external_id, name, crew_id FROM crew_members WHERE tenant_id = ? AND crew_id = ? AND active ORDER BY id LIMIT 1`
+	args := []any{tenantID, crewID}
+	if memberExt != "" {
+		q = `SELECT id, external_id, name, crew_id FROM crew_members WHERE tenant_id = ? AND crew_id = ? AND external_id = ?`
+		args = append(args, memberExt)
+	}
+	if err := db.Raw(q, args...).Scan(&members).Error; err != nil {
+		return Day{}, fmt.Errorf("find crew member: %w", err)
+	}
+	if memberExt != "" && len(members) == 0 {
+		return Day{}, apperror.Invalid("member_id", "no member "+memberExt+" in crew "+crewExt)
+	}
+	scripts, err := activeScripts(db, tenantID)
+	if err != nil {
+		return Day{}, err
+	}
+	out := Day{CrewID: crewExt, Date: d, Stops: []Stop{}}
+	script := AssignScript(tenantID, 0, scripts)
+	if len(members) > 0 {
+		out.Member = &MemberRef{ExternalID: members[0].ExternalID, Name: members[0].Name}
+		script = AssignScript(tenantID, members[0].ID, scripts)
+	}
+	out.ScriptVariant = script.Name
+	var rows []stopRow
+	if err := db.Raw(`SELECT v.id, v.external_id, v.customer_id, v.route_position, v.start_at, v.status,
+			c.external_id AS customer_ext, c.name, c.address, c.lat, c.lon, c.consent_same_day
+		FROM visits v JOIN customers c ON c.id = v.customer_id
+		WHERE v.tenant_id = ? AND v.crew_id = ? AND v.service_date = ? AND v.status <> 'cancelled'
+		ORDER BY v.route_position IS NULL, v.route_position, v.start_at IS NULL, v.start_at, v.id`,
+		tenantID, crewID, d).Scan(&rows).Error; err != nil {
+		return Day{}, fmt.Errorf("list stops: %w", err)
+	}
+	if len(rows) == 0 {
+		return out, nil
+	}
+	ids := make([]int64, 0, len(rows))
+	for _, r := range rows {
+		ids = append(ids, r.CustomerID)
+	}
+	ratings, err := ratingStatuses(db, tenantID, ids)
+	if err != nil {
+		return Day{}, err
+	}
+	pitched, err := lastPitches(db, tenantID, ids, loc)
+	if err != nil {
+		return Day{}, err
+	}
+	for _, r := range rows {
+		c, err := customers(ctx, tenantID, r.CustomerExt)
+		if err != nil {
+			return Day{}, err
+		}
+		dec := Decide(ratings[r.CustomerID], pitched[r.CustomerID], d, prog.RepitchDays)
+		neighbor, err := neighborOffer(db, tenantID, prog, r)
+		if err != nil {
+			return Day{}, err
+		}
+		offer := prog.AssignOffer(r.CustomerID)
+		text := Render(script.Body, map[string]string{
+			PlaceholderFirstName: firstName(r.Name),
+			PlaceholderFriend:    offer.Referee.Describe("their first visit"),
+			PlaceholderReward:    offer.Referrer.Describe("your next visit"),
+			PlaceholderNeighbor:  neighbor,
+		})
+		action := "skip"
+		if dec.Pitch {
+			action = "pitch"
+		}
+		out.Stops = append(out.Stops, Stop{VisitID: r.ExternalID, RoutePosition: r.RoutePosition, StartAt: r.StartAt, Status: r.Status,
+			Customer: StopCustomer{ExternalID: r.CustomerExt, Name: r.Name, Address: r.Address, ReferralCode: c.ReferralCode, ReferralURL: c.ReferralURL},
+			Rating:   ratings[r.CustomerID], Pitch: dec.Pitch, Action: action, Reason: dec.Reason,
+			LastPitchedOn: pitched[r.CustomerID], Script: text})
+	}
+	return out, nil
+}
+
+func firstName(name string) string {
+	first, _, _ := strings.Cut(strings.TrimSpace(name), " ")
+	return first
+}
+
+// ratingStatuses reads each customer's last score and open complaints.
+func ratingStatuses(db *gorm.DB, tenantID string, customerIDs []int64) (map[int64]RatingStatus, error) {
+	var rs []struct {
+		CustomerID int64
+		Score      int
+		Complaint  bool
+		ResolvedAt *time.Time
+		CreatedAt  time.Time
+	}
+	if err := db.Raw(`SELECT customer_id, score, complaint, resolved_at, created_at FROM ratings
+		WHERE tenant_id = ? AND customer_id IN ? ORDER BY created_at DESC, id DESC`, tenantID, customerIDs).Scan(&rs).Error; err != nil {
+		return nil, fmt.Errorf("read ratings: %w", err)
+	}
+	out := map[int64]RatingStatus{}
+	for _, r := range rs {
+		st := out[r.CustomerID]
+		if st.LastScore == nil {
+			score, at := r.Score, r.CreatedAt
+			st.LastScore, st.LastRatedAt = &score, &at
+		}
+		if r.Complaint && r.ResolvedAt == nil {
+			st.OpenComplaint = true
+		}
+		out[r.CustomerID] = st
+	}
+	return out, nil
+}
+
+// lastPitches is the tenant-local day each customer was last pitched.
+func lastPitches(db *gorm.DB, tenantID string, customerIDs []int64, loc *time.Location) (map[int64]*localdate.Date, error) {
+	var ps []struct {
+		CustomerID int64
+		CreatedAt  time.Time
+	}
+	if err := db.Raw(`SELECT customer_id, created_at FROM pitches WHERE tenant_id = ? AND customer_id IN ? ORDER BY created_at DESC`,
+		tenantID, customerIDs).Scan(&ps).Error; err != nil {
+		return nil, fmt.Errorf("read pitches: %w", err)
+	}
+	out := map[int64]*localdate.Date{}
+	for _, p := range ps {
+		if out[p.CustomerID] == nil {
+			d := localdate.In(p.CreatedAt, loc)
+			out[p.CustomerID] = &d
+		}
+	}
+	return out, nil
+}
+
+// neighborOffer is the {neighbor_offer} sentence. Every mirrored person is
+// a customer, so "neighbours who aren't customers yet" reads as: customers
+// within the program radius who agreed to same-day service and are not yet
+// linked to this one. Empty when there are none or no sync discount.
+func neighborOffer(db *gorm.DB, tenantID string, prog program.Program, c stopRow) (string, error) {
+	if c.Lat == nil || c.Lon == nil || prog.SyncDiscountBps <= 0 {
+		return "", nil
+	}
+	p := geo.Point{Lat: *c.Lat, Lon: *c.Lon}
+	var boxes []string
+	args := []any{tenantID, c.CustomerID}
+	for _, b := range geo.BoundsAround(p, float64(prog.NeighborRadiusM)) {
+		boxes = append(boxes, "(lat BETWEEN ? AND ? AND lon BETWEEN ? AND ?)")
+		args = append(args, b.MinLat, b.MaxLat, b.MinLon, b.MaxLon)
+	}
+	args = append(args, c.CustomerID, tenantID, c.CustomerID, c.CustomerID)
+	var near []struct {
+		Address  string
+		Lat, Lon float64
+	}
+	if err := db.Raw(`SELECT address, lat, lon FROM customers
+		WHERE tenant_id = ? AND id <> ? AND consent_same_day AND lat IS NOT NULL AND (`+strings.Join(boxes, " OR ")+`)
+		  AND id NOT IN (SELECT CASE WHEN customer_a_id = ? THEN customer_b_id ELSE customer_a_id END FROM neighbor_links
+		                 WHERE tenant_id = ? AND (customer_a_id = ? OR customer_b_id = ?) AND ends_on IS NULL)`,
+		args...).Scan(&near).Error; err != nil {
+		return "", fmt.Errorf("read neighbours: %w", err)
+	}
+	type cand struct {
+		street string
+		d      float64
+	}
+	var cs []cand
+	for _, n := range near {
+		if d := geo.DistanceM(p, geo.Point{Lat: n.Lat, Lon: n.Lon}); d <= float64(prog.NeighborRadiusM) {
+			cs = append(cs, cand{streetOf(n.Address), d})
+		}
+	}
+	if len(cs) == 0 {
+		return "", nil
+	}
+	sort.Slice(cs, func(i, j int) bool { return cs[i].d < cs[j].d })
+	where := "nearby"
+	if cs[0].street != "" {
+		where = "on " + cs[0].street
+	}
+	return fmt.Sprintf("Your neighbours %s get %s off too if we do your yards the same day.", where, percent(prog.SyncDiscountBps)), nil
+}
+
+// streetOf is the street of an address: "14 SE Maple St, Portland" → "SE
+// Maple St".
+func streetOf(address string) string {
+	line, _, _ := strings.Cut(address, ",")
+	fields := strings.Fields(line)
+	if len(fields) > 1 && strings.IndexFunc(fields[0], func(r rune) bool { return r < '0' || r > '9' }) < 0 {
+		fields = fields[1:]
+	}
+	return strings.Join(fields, " ")
+}
+
+func percent(bps int) string {
+	if bps%100 == 0 {
+		return fmt.Sprintf("%d%%", bps/100)
+	}
+	return fmt.Sprintf("%.2f%%", float64(bps)/100)
+}

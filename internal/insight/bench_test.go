@@ -1,0 +1,93 @@
+package insight_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/routeloop/routeloop/internal/clock"
+	"github.com/routeloop/routeloop/internal/insight"
+	"github.com/routeloop/routeloop/internal/store"
+	"github.com/routeloop/routeloop/internal/store/storetest"
+	"github.com/routeloop/routeloop/internal/tenant"
+)
+
+// BenchmarkKPIs: a tenant with 100,000 customers, 1,000,000 visits over two
+// years (each invoiced and paid, one in ten synced, one in twenty booked
+// here), 100,000 referrals (a third converted, each with a reward) and
+// 50,000 crew point entries. The KPIs of the last 30 days and of a year
+// must each stay under 200 ms.
+//
+//	go test ./internal/insight -run x -bench KPIs -benchtime 20x
+func BenchmarkKPIs(b *testing.B) {
+	s := storetest.Open(b, store.Postgres)
+	ctx := context.Background()
+	clk := clock.NewFixed(time.Date(2026, 5, 31, 20, 0, 0, 0, time.UTC))
+	ten, _, err := tenant.NewService(s, clk).Create(ctx, tenant.NewTenant{Name: "Big", Timezone: "America/Los_Angeles", Currency: "USD"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tid := ten.ID
+	storetest.BulkCustomers(b, s, tid, 100_000, rand.New(rand.NewPCG(8, 8)))
+	var first int64
+	s.DB.Raw(`SELECT MIN(id) FROM customers WHERE tenant_id = ?`, tid).Scan(&first)
+	steps := []string{
+		`INSERT INTO visits (tenant_id, external_id, customer_id, service_date, status, price_cents, source, saved_metres, saved_minutes, created_at, updated_at)
+		 SELECT @t, 'v' || g, @c + g % 100000, DATE '2024-06-01' + (g % 730), 'completed', 4500,
+			CASE WHEN g % 20 = 0 THEN 'routeloop' ELSE 'scheduler' END,
+			CASE WHEN g % 20 = 0 THEN 1200 END, CASE WHEN g % 20 = 0 THEN 4.5 END, now(), now()
+		 FROM generate_series(1, 1000000) g`,
+		`INSERT INTO invoices (tenant_id, external_id, customer_id, status, currency, subtotal_cents, discount_cents, total_cents, public_token, issued_at, created_at, updated_at)
+		 SELECT tenant_id, 'i' || id, customer_id, 'paid', 'USD', 4500, 0, 4500, md5(id::text || @t),
+			(service_date + TIME '17:00') AT TIME ZONE 'UTC', now(), now() FROM visits WHERE tenant_id = @t`,
+		`INSERT INTO invoice_lines (tenant_id, invoice_id, position, kind, visit_id, description, amount_cents)
+		 SELECT i.tenant_id, i.id, 1, 'service', v.id, 'Mow', 4500 FROM invoices i
+		 JOIN visits v ON v.tenant_id = i.tenant_id AND v.external_id = 'v' || substr(i.external_id, 2) WHERE i.tenant_id = @t`,
+		`INSERT INTO invoice_lines (tenant_id, invoice_id, position, kind, visit_id, description, amount_cents, source_key)
+		 SELECT tenant_id, invoice_id, 2, 'sync_discount', visit_id, 'Same day', -450, 'visit:' || visit_id FROM invoice_lines
+		 WHERE tenant_id = @t AND kind = 'service' AND visit_id % 10 = 0`,
+		`INSERT INTO referrals (tenant_id, referrer_id, referee_customer_id, referee_key, referee_name, channel, variant, status, converted_at, created_at, updated_at)
+		 SELECT @t, @c + (g + 50000) % 100000, @c + g - 1, 'k' || g, 'Friend ' || g,
+			(ARRAY['link', 'code', 'card', 'crew_pitch', 'name_only'])[1 + g % 5], CASE WHEN g % 2 = 0 THEN 'A' ELSE 'B' END,
+			CASE WHEN g % 3 = 0 THEN 'converted' ELSE 'pending' END, CASE WHEN g % 3 = 0 THEN ts + INTERVAL '5 days' END, ts, ts
+		 FROM generate_series(1, 100000) g, LATERAL (SELECT TIMESTAMPTZ '2024-06-01 18:00Z' + (g % 725) * INTERVAL '1 day' AS ts) t`,
+		`INSERT INTO rewards (tenant_id, customer_id, referral_id, role, kind, bps, value_cents, status, budget_month, reason, idempotency_key, created_at)
+		 SELECT tenant_id, referee_customer_id, id, 'referee', 'percent_next_invoice', 1000, 450, 'granted', to_char(converted_at, 'YYYY-MM'), 'bench', 'r' || id, converted_at
+		 FROM referrals WHERE tenant_id = @t AND status = 'converted'`,
+		`INSERT INTO crews (tenant_id, external_id, name, depot_lat, depot_lon, created_at, updated_at) VALUES (@t, 'north', 'North', 45.5, -122.6, now(), now())`,
+		`INSERT INTO crew_members (tenant_id, crew_id, external_id, name, created_at, updated_at)
+		 SELECT @t, id, 'sam', 'Sam', now(), now() FROM crews WHERE tenant_id = @t`,
+		`INSERT INTO crew_points (tenant_id, crew_member_id, kind, points, reason, idempotency_key, created_at)
+		 SELECT @t, m.id, 'pitch', 1, 'bench', 'p' || g, TIMESTAMPTZ '2024-06-01 18:00Z' + (g % 730) * INTERVAL '1 day'
+		 FROM generate_series(1, 50000) g, crew_members m WHERE m.tenant_id = @t`,
+		`ANALYZE`,
+	}
+	for _, q := range steps {
+		args := []any{map[string]any{"t": tid, "c": first}}
+		if q == "ANALYZE" {
+			args = nil
+		}
+		if err := s.DB.Exec(q, args...).Error; err != nil {
+			b.Fatalf("%v\n%s", err, q)
+		}
+	}
+	svc := insight.NewService(s, clk)
+	for name, q := range map[string]insight.KPIQuery{
+		"30days": {},
+		"1year":  {Range: insight.Range{From: day("2025-06-01"), To: day("2026-05-31")}, GroupBy: "variant"},
+	} {
+		b.Run(name, func(b *testing.B) {
+			var worst time.Duration
+			for i := 0; i < b.N; i++ {
+				start := time.Now()
+				k, err := svc.KPIs(ctx, tid, q)
+				if err != nil || k.Total.Referrals == 0 || *k.Total.InvoicedVisits == 0 {
+					b.Fatal(err, k.Total)
+				}
+				worst = max(worst, time.Since(start))
+			}
+			b.ReportMetric(float64(worst.Milliseconds()), "worst-ms")
+		})
+	}
+}
