@@ -8,6 +8,7 @@ import (
 	"github.com/routeloop/routeloop/internal/events"
 	"github.com/routeloop/routeloop/internal/referral"
 	"github.com/routeloop/routeloop/internal/store"
+	"gorm.io/gorm"
 )
 
 // Service runs the crew program.
@@ -26,6 +27,14 @@ func NewService(s *store.Store, c clock.Clock, r *referral.Service, em events.Em
 	svc := &Service{store: s, clock: c, referrals: r, events: em}
 	if r != nil {
 		r.OnConverted(svc.converted)
+		// A crew-attributed referral can reach a "referrals" milestone even
+		// when it is recorded through the API rather than a pitch.
+		r.OnCreated(func(tx *gorm.DB, tenantID string, _ int64, crewMemberID *int64) error {
+			if crewMemberID == nil {
+				return nil
+			}
+			return svc.checkMilestones(tx, tenantID)
+		})
 	}
 	return svc
 }

@@ -390,3 +390,24 @@ func TestOffersCreditsAndPaidInvoiceConversion(t *testing.T) {
 		}
 	})
 }
+
+// A crew-attributed referral recorded straight through the API counts
+// toward the team's milestone at once.
+func TestACrewReferralThroughTheAPIReachesAMilestone(t *testing.T) {
+	s := storetest.Open(t, store.SQLite)
+	h := newHarness(t, s)
+	h.crewWithSam()
+	h.household("angie")
+	h.must(201, "POST", "/api/v1/crew/milestones", map[string]any{"name": "First friend", "metric": "referrals", "target": 1, "period": "quarter", "reward": "pizza"})
+	h.must(201, "POST", "/api/v1/referrals", map[string]any{"channel": "crew_pitch", "referrer_id": "angie", "crew_member_id": "sam",
+		"referee": map[string]any{"name": "Ben", "phone": "503 555 0199"}})
+	var n int64
+	s.DB.Raw(`SELECT COUNT(*) FROM outbox_events WHERE kind = 'crew.milestone_reached'`).Scan(&n)
+	if n != 1 {
+		t.Fatalf("%d milestone events", n)
+	}
+	ms := h.must(200, "GET", "/api/v1/crew/milestones", nil).Body["milestones"].([]any)
+	if len(ms) != 1 || ms[0].(map[string]any)["reached"] != true {
+		t.Fatalf("milestones: %v", ms)
+	}
+}

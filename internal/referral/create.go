@@ -322,6 +322,11 @@ func (s *Service) create(tx *gorm.DB, tenantID, actor string, in Input) (int64, 
 		"channel": ref.Channel, "flags": flags}); err != nil {
 		return 0, store.Updated, err
 	}
+	for _, fn := range s.onCreated {
+		if err := fn(tx, tenantID, ref.ID, crewMemberID); err != nil {
+			return 0, store.Updated, err
+		}
+	}
 	return ref.ID, store.Created, nil
 }
 

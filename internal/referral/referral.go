@@ -127,8 +127,10 @@ type Service struct {
 	invoices  *invoice.Service
 	neighbors *neighbor.Service
 	events    events.Emitter
-	// onConverted runs inside the conversion's transaction (crew points).
+	// onConverted runs inside the conversion's transaction (crew points);
+	// onCreated inside the transaction that records a new referral.
 	onConverted []ConvertedFunc
+	onCreated   []ConvertedFunc
 }
 
 // ConvertedFunc learns of a referral that has just converted, inside the
@@ -137,6 +139,10 @@ type ConvertedFunc func(tx *gorm.DB, tenantID string, referralID int64, crewMemb
 
 // OnConverted registers fn to run whenever a referral converts.
 func (s *Service) OnConverted(fn ConvertedFunc) { s.onConverted = append(s.onConverted, fn) }
+
+// OnCreated registers fn to run whenever a new referral is recorded (not a
+// repeat of one already there), inside its transaction.
+func (s *Service) OnCreated(fn ConvertedFunc) { s.onCreated = append(s.onCreated, fn) }
 
 // NewService returns the engine and registers it with the invoice service
 // as the producer of reward lines.
