@@ -147,6 +147,7 @@ func Wire(cfg config.Config, s *store.Store, c clock.Clock, log *slog.Logger) *A
 		Log:       log,
 	})
 	web.New(a.Referrals).Routes(a.HTTP)
+	(&web.InvoicePages{Invoices: a.Invoices, Referrals: a.Referrals, Crew: a.Crew, Mirror: a.Mirror, Tenants: a.Tenants}).Routes(a.HTTP)
 	return a
 }
 

@@ -132,3 +132,24 @@ func (s *Service) List(ctx context.Context, tenantID string, f Filter, p store.P
 	}
 	return invs, p.Next(len(invs), last), nil
 }
+
+// ByToken finds an invoice by the unguessable token of its customer page,
+// across tenants (the page's link carries no tenant). An unknown token is
+// not_found.
+func (s *Service) ByToken(ctx context.Context, token string) (string, Invoice, error) {
+	if len(token) < 16 || len(token) > 64 {
+		return "", Invoice{}, apperror.NotFound("invoice not found")
+	}
+	var rows []struct {
+		TenantID   string
+		ExternalID string
+	}
+	if err := s.store.DB.WithContext(ctx).Raw(`SELECT tenant_id, external_id FROM invoices WHERE public_token = ?`, token).Scan(&rows).Error; err != nil {
+		return "", Invoice{}, fmt.Errorf("find invoice page: %w", err)
+	}
+	if len(rows) == 0 {
+		return "", Invoice{}, apperror.NotFound("invoice not found")
+	}
+	inv, err := s.Get(ctx, rows[0].TenantID, rows[0].ExternalID)
+	return rows[0].TenantID, inv, err
+}
