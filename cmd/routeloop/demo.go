@@ -33,6 +33,10 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		fmt.Fprintf(stdout, "%s\n", res.Summary())
 		fmt.Fprintf(stdout, "\nrouteloop demo is running at %s\n", cfg.PublicURL())
 		fmt.Fprintf(stdout, "admin API key: %s\n", res.APIKey)
+		fmt.Fprintf(stdout, "sign in at %s/login with password %q as:\n", cfg.PublicURL(), demo.DemoPassword)
+		for _, l := range res.Logins {
+			fmt.Fprintf(stdout, "  %-30s (%s)\n", l.Email, l.Role)
+		}
 		fmt.Fprintf(stdout, "try: curl -H 'Authorization: Bearer %s' %s/api/v1/crews\n", res.APIKey, cfg.PublicURL())
 		fmt.Fprintln(stdout, "press Ctrl-C to stop")
 	})

@@ -1,5 +1,5 @@
 // Command routeloop runs the referral program service: serve the API, apply
-// migrations, run the demo, manage tenants and keys.
+// migrations, run the demo, manage tenants, keys and staff logins.
 package main
 
 import (
@@ -28,6 +28,9 @@ Usage:
   routeloop tenant webhook-secret create --tenant ID [--json]
   routeloop tenant webhook-secret list --tenant ID
   routeloop tenant webhook-secret revoke --tenant ID --id N
+  routeloop user create --tenant ID --email E --role admin|dispatcher|crew [--crew-member EXT_ID] [--password P] [--json]
+  routeloop user list --tenant ID [--json]
+  routeloop user disable --tenant ID --email E
   routeloop import --tenant ID --file customers.csv|crews.csv|visits.csv|invoices.csv [--type KIND]
   routeloop reconcile --date YYYY-MM-DD [--tenant ID]
   routeloop healthcheck [--addr HOST:PORT]
@@ -67,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdMigrate(ctx, rest, stdout, stderr)
 	case "tenant":
 		return cmdTenant(ctx, rest, stdout, stderr)
+	case "user":
+		return cmdUser(ctx, rest, stdout, stderr)
 	case "reconcile":
 		return cmdReconcile(ctx, rest, stdout, stderr)
 	case "import":

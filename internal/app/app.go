@@ -31,6 +31,7 @@ import (
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/tenant"
+	"github.com/routeloop/routeloop/internal/user"
 	"github.com/routeloop/routeloop/internal/web"
 	"github.com/routeloop/routeloop/internal/webhook"
 )
@@ -55,6 +56,7 @@ type App struct {
 	Crew      *crew.Service
 	Insights  *insight.Service
 	Webhooks  *webhook.Service
+	Users     *user.Service
 	HTTP      *echo.Echo
 }
 
@@ -146,7 +148,8 @@ func Wire(cfg config.Config, s *store.Store, c clock.Clock, log *slog.Logger) *A
 		Ready:     s.Ready,
 		Log:       log,
 	})
-	web.New(a.Referrals).Routes(a.HTTP)
+	a.Users = user.NewService(s, c)
+	web.New(web.Deps{Referrals: a.Referrals, Users: a.Users}).Routes(a.HTTP)
 	(&web.InvoicePages{Invoices: a.Invoices, Referrals: a.Referrals, Crew: a.Crew, Mirror: a.Mirror, Tenants: a.Tenants}).Routes(a.HTTP)
 	return a
 }

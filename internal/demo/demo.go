@@ -25,6 +25,7 @@ import (
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/tenant"
+	"github.com/routeloop/routeloop/internal/user"
 )
 
 // The demo tenant.
@@ -36,7 +37,25 @@ const (
 	// curl examples work. Anyone can read it: never load the demo into a
 	// database that holds real tenants' data.
 	DemoAPIKey = "rl_demo_greenway_admin_key_not_for_production"
+	// DemoPassword is the password of the demo's staff logins (Logins), as
+	// public as DemoAPIKey.
+	DemoPassword = "greenway-demo-password"
 )
+
+// Login is a staff login the demo keeps in place, for the pages.
+type Login struct {
+	Email, Role, Password string
+	// CrewMember is the external id of the crew member a crew login acts as.
+	CrewMember string
+}
+
+// Logins are the demo's staff logins: a dispatcher, a crew member of the
+// North Crew and an administrator, all with DemoPassword.
+var Logins = []Login{
+	{Email: "dispatcher@greenway.example", Role: tenant.RoleDispatcher, Password: DemoPassword},
+	{Email: "marisol@greenway.example", Role: tenant.RoleCrew, Password: DemoPassword, CrewMember: "crew-north-member-1"},
+	{Email: "admin@greenway.example", Role: tenant.RoleAdmin, Password: DemoPassword},
+}
 
 // Counts is how many objects of each kind.
 type Counts struct {
@@ -48,6 +67,8 @@ type Result struct {
 	TenantID   string
 	TenantName string
 	APIKey     string
+	// Logins are the staff logins for the pages.
+	Logins []Login
 	// Created is true when this run created the tenant, false when it topped
 	// up an existing one.
 	Created bool
@@ -85,12 +106,12 @@ func Seed(ctx context.Context, a *app.App) (Result, error) {
 	loc := t.Location()
 	ds := build(localdate.In(a.Clock.Now(), loc), loc)
 	res := Result{
-		TenantID: t.ID, TenantName: t.Name, APIKey: DemoAPIKey, Created: created,
+		TenantID: t.ID, TenantName: t.Name, APIKey: DemoAPIKey, Logins: Logins, Created: created,
 		Today: ds.today, From: ds.from, To: ds.to,
 		Total: Counts{Customers: len(ds.customers), Crews: len(crews), Visits: len(ds.visits), Invoices: len(ds.invoices)},
 	}
 	w := writer{a: a, t: t, res: &res}
-	steps := []func(context.Context, dataset) error{w.crews, w.customers, w.visits, w.invoices, w.neighbours, w.referrals}
+	steps := []func(context.Context, dataset) error{w.crews, w.logins, w.customers, w.visits, w.invoices, w.neighbours, w.referrals}
 	for _, step := range steps {
 		if err := step(ctx, ds); err != nil {
 			return res, err
@@ -152,6 +173,19 @@ func (w *writer) crews(ctx context.Context, _ dataset) error {
 			return err
 		}
 		w.count(up, &w.res.Added.Crews, &w.res.Updated.Crews)
+	}
+	return nil
+}
+
+// logins keeps the demo's staff logins in place (after the crews: a crew
+// login acts as a crew member). A login stored with another role or
+// password, or disabled, stops the demo rather than being changed.
+func (w *writer) logins(ctx context.Context, _ dataset) error {
+	for _, l := range Logins {
+		_, err := w.a.Users.Ensure(ctx, w.t.ID, user.NewUser{Email: l.Email, Role: l.Role, Password: l.Password, CrewMember: l.CrewMember})
+		if err != nil {
+			return fmt.Errorf("demo login %s: %w", l.Email, err)
+		}
 	}
 	return nil
 }

@@ -100,7 +100,7 @@ func allInvoices(t *testing.T, a *app.App, tenantID string) []invoice.Invoice {
 	}
 }
 
-var tables = []string{"tenants", "api_keys", "customers", "crews", "crew_members", "visits", "invoices", "invoice_lines"}
+var tables = []string{"tenants", "api_keys", "users", "customers", "crews", "crew_members", "visits", "invoices", "invoice_lines"}
 
 func rowCounts(t *testing.T, s *store.Store) map[string]int64 {
 	t.Helper()
@@ -415,6 +415,18 @@ func checkSecondRun(t *testing.T, s *store.Store, a *app.App, first Result) {
 	}
 	if p.TenantID != first.TenantID || p.Role != tenant.RoleAdmin || p.Location.String() != "America/Los_Angeles" || p.Currency != "USD" {
 		t.Fatalf("demo key acts as %+v", p)
+	}
+
+	// The demo's staff logins sign in with the printed password; the crew
+	// login is a North Crew member.
+	if len(first.Logins) != 3 || first.Logins[0].Email != "dispatcher@greenway.example" {
+		t.Fatalf("logins %+v", first.Logins)
+	}
+	for _, l := range first.Logins {
+		u, err := a.Users.Login(ctx, l.Email, DemoPassword, "", "127.0.0.1")
+		if err != nil || u.TenantID != first.TenantID || u.Role != l.Role || (u.CrewMemberID != nil) != (l.Role == tenant.RoleCrew) {
+			t.Fatalf("demo login %s: %+v %v", l.Email, u, err)
+		}
 	}
 }
 

@@ -17,7 +17,6 @@ import (
 	"github.com/routeloop/routeloop/internal/referral"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/tenant"
-	"github.com/routeloop/routeloop/templates"
 )
 
 // InvoicePages serves the customer's invoice page, /i/{token}: the lines,
@@ -31,8 +30,6 @@ type InvoicePages struct {
 	Mirror    *scheduling.Service
 	Tenants   *tenant.Service
 }
-
-var invoicePage = template.Must(template.ParseFS(templates.FS, "layout.html", "invoice.html"))
 
 // Routes registers the invoice page.
 func (p *InvoicePages) Routes(e *echo.Echo) {
@@ -137,7 +134,7 @@ func (p *InvoicePages) load(c echo.Context, status, rated int, problem string) e
 		}
 		d.Lines = append(d.Lines, row)
 	}
-	return renderPage(c, status, invoicePage, d)
+	return renderPage(c, status, pages["invoice"], d)
 }
 
 func (p *InvoicePages) show(c echo.Context) error { return p.load(c, http.StatusOK, 0, "") }

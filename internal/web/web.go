@@ -3,50 +3,59 @@
 package web
 
 import (
-	"bytes"
-	"fmt"
 	"html/template"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/routeloop/routeloop/internal/referral"
+	"github.com/routeloop/routeloop/internal/tenant"
+	"github.com/routeloop/routeloop/internal/user"
 	"github.com/routeloop/routeloop/templates"
 )
+
+// Deps are the services pages call.
+type Deps struct {
+	Referrals *referral.Service
+	Users     *user.Service
+}
 
 // Pages holds the services pages call.
 type Pages struct {
 	referrals *referral.Service
+	users     *user.Service
 }
 
 // pages are parsed once; the templates are embedded, so a page that does
 // not parse is a build mistake caught by the tests.
 var pages = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"landing", "notfound"} {
-		out[name] = template.Must(template.ParseFS(templates.FS, "layout.html", name+".html"))
+	for _, name := range []string{"landing", "notfound", "login", "staff", "forbidden", "invoice"} {
+		out[name] = template.Must(template.ParseFS(templates.FS, "layout.html", "staffbar.html", name+".html"))
 	}
 	return out
 }()
 
 // New returns the pages.
-func New(r *referral.Service) *Pages { return &Pages{referrals: r} }
+func New(d Deps) *Pages { return &Pages{referrals: d.Referrals, users: d.Users} }
 
-// Routes registers the pages on e.
+// Routes registers the pages on e. Staff pages go through RequireStaff,
+// which also checks the CSRF token of every form they receive.
 func (p *Pages) Routes(e *echo.Echo) {
 	e.GET("/r/:code", p.landing)
 	e.POST("/r/:code", p.submitReferral)
+
+	e.GET("/login", p.loginPage)
+	e.POST("/login", p.login)
+	e.POST("/logout", p.logout)
+	e.GET("/admin", p.placeholder("Admin"), p.RequireStaff(tenant.RoleAdmin))
+	e.GET("/dispatch", p.placeholder("Dispatch"), p.RequireStaff(tenant.RoleAdmin, tenant.RoleDispatcher))
+	e.GET("/crew/today", p.placeholder("Crew today"), p.RequireStaff(tenant.RoleCrew, tenant.RoleAdmin, tenant.RoleDispatcher))
 }
 
-// render writes a page; rendering into a buffer first means a template
-// error becomes a clean 500, not half a page.
+// render writes one of the pages.
 func (p *Pages) render(c echo.Context, status int, name string, data any) error {
-	var buf bytes.Buffer
-	if err := pages[name].ExecuteTemplate(&buf, "layout", data); err != nil {
-		return fmt.Errorf("render %s: %w", name, err)
-	}
-	c.Response().Header().Set("Cache-Control", "no-store")
-	return c.HTMLBlob(status, buf.Bytes())
+	return renderPage(c, status, pages[name], data)
 }
 
 // notFound is the friendly page for an unknown link, with a 404 status.
