@@ -6,6 +6,14 @@ import (
 	"html/template"
 	"net/http"
 
+	"github.com/routeloop/routeloop/internal/crew"
+	"github.com/routeloop/routeloop/internal/dispatch"
+	"github.com/routeloop/routeloop/internal/insight"
+	"github.com/routeloop/routeloop/internal/invoice"
+	"github.com/routeloop/routeloop/internal/neighbor"
+	"github.com/routeloop/routeloop/internal/program"
+	"github.com/routeloop/routeloop/internal/scheduling"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/routeloop/routeloop/internal/referral"
@@ -18,12 +26,21 @@ import (
 type Deps struct {
 	Referrals *referral.Service
 	Users     *user.Service
+	Tenants   *tenant.Service
+	Mirror    *scheduling.Service
+	Invoices  *invoice.Service
+	Programs  *program.Service
+	Neighbors *neighbor.Service
+	Dispatch  *dispatch.Service
+	Crew      *crew.Service
+	Insights  *insight.Service
 }
 
 // Pages holds the services pages call.
 type Pages struct {
 	referrals *referral.Service
 	users     *user.Service
+	d         Deps
 }
 
 // pages are parsed once; the templates are embedded, so a page that does
@@ -37,7 +54,13 @@ var pages = func() map[string]*template.Template {
 }()
 
 // New returns the pages.
-func New(d Deps) *Pages { return &Pages{referrals: d.Referrals, users: d.Users} }
+func New(d Deps) *Pages { return &Pages{referrals: d.Referrals, users: d.Users, d: d} }
+
+// parsePage parses one page with the layout and the staff bar; a page that
+// does not parse stops start-up (templates are embedded: a build mistake).
+func parsePage(name string) *template.Template {
+	return template.Must(template.ParseFS(templates.FS, "layout.html", "staffbar.html", name+".html"))
+}
 
 // Routes registers the pages on e. Staff pages go through RequireStaff,
 // which also checks the CSRF token of every form they receive.
@@ -48,9 +71,9 @@ func (p *Pages) Routes(e *echo.Echo) {
 	e.GET("/login", p.loginPage)
 	e.POST("/login", p.login)
 	e.POST("/logout", p.logout)
-	e.GET("/admin", p.placeholder("Admin"), p.RequireStaff(tenant.RoleAdmin))
-	e.GET("/dispatch", p.placeholder("Dispatch"), p.RequireStaff(tenant.RoleAdmin, tenant.RoleDispatcher))
-	e.GET("/crew/today", p.placeholder("Crew today"), p.RequireStaff(tenant.RoleCrew, tenant.RoleAdmin, tenant.RoleDispatcher))
+	p.adminRoutes(e)
+	p.dispatchRoutes(e)
+	p.crewRoutes(e)
 }
 
 // render writes one of the pages.
