@@ -37,6 +37,12 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		for _, l := range res.Logins {
 			fmt.Fprintf(stdout, "  %-30s (%s)\n", l.Email, l.Role)
 		}
+		if res.SampleInvoiceToken != "" {
+			fmt.Fprintf(stdout, "a customer's invoice page: %s/i/%s\n", cfg.PublicURL(), res.SampleInvoiceToken)
+		}
+		if res.SampleCode != "" {
+			fmt.Fprintf(stdout, "a friend's landing page:   %s/r/%s\n", cfg.PublicURL(), res.SampleCode)
+		}
 		fmt.Fprintf(stdout, "try: curl -H 'Authorization: Bearer %s' %s/api/v1/crews\n", res.APIKey, cfg.PublicURL())
 		fmt.Fprintln(stdout, "press Ctrl-C to stop")
 	})

@@ -81,6 +81,9 @@ type Result struct {
 	// Links and Referrals are the neighbour links and referrals the demo
 	// keeps in place (made once, found again on later runs).
 	Links, Referrals int
+	// SampleInvoiceToken opens a draft invoice page with a same-day
+	// discount (/i/{token}); SampleCode a customer's landing page (/r/{code}).
+	SampleInvoiceToken, SampleCode string
 }
 
 // Summary is one line for the terminal.
@@ -117,6 +120,9 @@ func Seed(ctx context.Context, a *app.App) (Result, error) {
 			return res, err
 		}
 	}
+	db := a.Store.DB.WithContext(ctx)
+	db.Raw(`SELECT public_token FROM invoices WHERE tenant_id = ? AND status = 'draft' AND discount_cents > 0 ORDER BY id LIMIT 1`, t.ID).Scan(&res.SampleInvoiceToken)
+	db.Raw(`SELECT referral_code FROM customers WHERE tenant_id = ? ORDER BY id LIMIT 1`, t.ID).Scan(&res.SampleCode)
 	return res, nil
 }
 
