@@ -1,12 +1,478 @@
 package web
 
 import (
+	"fmt"
+	"math"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
 	"github.com/labstack/echo/v4"
 
+	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/crew"
+	"github.com/routeloop/routeloop/internal/insight"
+	"github.com/routeloop/routeloop/internal/program"
+	"github.com/routeloop/routeloop/internal/referral"
+	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/tenant"
+	"github.com/routeloop/routeloop/internal/user"
 )
+
+// adminPage is the owner's page; parsed once at start-up.
+var adminPage = parsePage("admin")
 
 // adminRoutes registers the owner's pages.
 func (p *Pages) adminRoutes(e *echo.Echo) {
-	e.GET("/admin", p.placeholder("Admin"), p.RequireStaff(tenant.RoleAdmin))
+	admin := p.RequireStaff(tenant.RoleAdmin)
+	e.GET("/admin", p.adminShow, admin)
+	e.POST("/admin/program", p.adminSaveProgram, admin)
+	e.POST("/admin/referrals/:id/approve", p.adminDecide(true), admin)
+	e.POST("/admin/referrals/:id/reject", p.adminDecide(false), admin)
+}
+
+// adminData is everything /admin shows.
+type adminData struct {
+	Staff  user.Principal
+	Notice string
+	// Problem is a page-level error (a refused review decision).
+	Problem string
+
+	Form       settingsForm
+	Errors     map[string]string
+	ErrorCount int
+	// OtherErrors are validation messages of settings the form does not show.
+	OtherErrors []string
+	Kinds       []rewardKind
+
+	KPI       adminKPIs
+	Budget    budgetGauge
+	AB        insight.AB
+	ABChart   barChart
+	Review    []reviewItem
+	ReviewErr map[int64]string
+	Board     crew.Leaderboard
+	BoardRows []boardRow
+	Goals     []goalRow
+}
+
+type rewardKind struct{ Value, Label string }
+
+var rewardKinds = []rewardKind{
+	{program.RewardPercentNextInvoice, "% off"},
+	{program.RewardFixedCredit, "credit (amount)"},
+	{program.RewardFreeAddon, "free add-on (value)"},
+	{program.RewardPoints, "points"},
+}
+
+// settingsForm is the settings as typed (strings, so a refused form comes
+// back as it was sent).
+type settingsForm struct {
+	NeighborRadiusM, SyncDiscount, MaxDiscount string
+	SameCrew                                   bool
+	ReferrerCap, YearlyCap, MonthlyBudget      string
+	Offers                                     []offerForm
+}
+
+type offerForm struct {
+	Index             int
+	Name              string
+	Referee, Referrer rewardForm
+	NameErr           string
+}
+
+type rewardForm struct {
+	Kind, Value, Addon string
+	Err                string
+}
+
+// maxOffers is how many offer variants the program allows.
+const maxOffers = 5
+
+func formOfProgram(pr program.Program) settingsForm {
+	f := settingsForm{
+		NeighborRadiusM: strconv.Itoa(pr.NeighborRadiusM),
+		SyncDiscount:    percentText(pr.SyncDiscountBps),
+		MaxDiscount:     percentText(pr.MaxDiscountBps),
+		SameCrew:        pr.SyncRequiresSameCrew,
+		ReferrerCap:     strconv.Itoa(pr.ReferrerCap),
+		YearlyCap:       strconv.Itoa(pr.YearlyCap),
+		MonthlyBudget:   centsText(pr.MonthlyBudgetCents),
+	}
+	for i, o := range pr.OfferList() {
+		f.Offers = append(f.Offers, offerForm{Index: i, Name: o.Name, Referee: rewardFormOf(o.Referee), Referrer: rewardFormOf(o.Referrer)})
+	}
+	return f.withBlankOffer()
+}
+
+// withBlankOffer adds an empty row for a new variant while there is room.
+func (f settingsForm) withBlankOffer() settingsForm {
+	if len(f.Offers) < maxOffers {
+		f.Offers = append(f.Offers, offerForm{Index: len(f.Offers),
+			Referee:  rewardForm{Kind: program.RewardPercentNextInvoice},
+			Referrer: rewardForm{Kind: program.RewardPercentNextInvoice}})
+	}
+	return f
+}
+
+func rewardFormOf(r program.Reward) rewardForm {
+	out := rewardForm{Kind: r.Kind, Addon: r.AddonName}
+	switch r.Kind {
+	case program.RewardPercentNextInvoice:
+		out.Value = percentText(r.Bps)
+	case program.RewardFixedCredit, program.RewardFreeAddon:
+		out.Value = centsText(r.AmountCents)
+	case program.RewardPoints:
+		out.Value = strconv.Itoa(r.Points)
+	}
+	return out
+}
+
+// percentText shows basis points as a percent: 1000 → "10", 1250 → "12.5".
+func percentText(bps int) string {
+	return strconv.FormatFloat(float64(bps)/100, 'f', -1, 64)
+}
+
+// centsText shows cents as an amount: 25000 → "250.00".
+func centsText(c int64) string {
+	sign := ""
+	if c < 0 {
+		sign, c = "-", -c
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, c/100, c%100)
+}
+
+// parsePercent reads "10", "12.5" or "10%" as basis points.
+func parsePercent(s string) (int, bool) {
+	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "%"))
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || math.Abs(v) > 1e6 {
+		return 0, false
+	}
+	return int(math.Round(v * 100)), true
+}
+
+// parseAmount reads "250", "250.5" or "1,250.00" as cents.
+func parseAmount(s string) (int64, bool) {
+	s = strings.TrimSpace(strings.NewReplacer(",", "", "$", "", "€", "", "£", "").Replace(s))
+	if s == "" {
+		return 0, false
+	}
+	whole, frac, hasFrac := strings.Cut(s, ".")
+	if hasFrac && (len(frac) == 0 || len(frac) > 2) {
+		return 0, false
+	}
+	neg := strings.HasPrefix(whole, "-")
+	whole = strings.TrimPrefix(whole, "-")
+	if whole == "" {
+		whole = "0"
+	}
+	w, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil || w > 1_000_000_000_000 {
+		return 0, false
+	}
+	for len(frac) < 2 {
+		frac += "0"
+	}
+	fr, err := strconv.ParseInt(frac, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	c := w*100 + fr
+	if neg {
+		c = -c
+	}
+	return c, true
+}
+
+// formOfRequest reads the posted settings.
+func formOfRequest(c echo.Context) settingsForm {
+	v := func(k string) string { return strings.TrimSpace(c.FormValue(k)) }
+	f := settingsForm{NeighborRadiusM: v("neighbor_radius_m"), SyncDiscount: v("sync_discount"), MaxDiscount: v("max_discount"),
+		SameCrew: c.FormValue("sync_requires_same_crew") != "", ReferrerCap: v("referrer_cap"), YearlyCap: v("yearly_cap"),
+		MonthlyBudget: v("monthly_budget")}
+	for i := 0; i < maxOffers+1; i++ {
+		pre := fmt.Sprintf("offers.%d.", i)
+		o := offerForm{Name: v(pre + "name"),
+			Referee:  rewardForm{Kind: v(pre + "referee_kind"), Value: v(pre + "referee_value"), Addon: v(pre + "referee_addon")},
+			Referrer: rewardForm{Kind: v(pre + "referrer_kind"), Value: v(pre + "referrer_value"), Addon: v(pre + "referrer_addon")}}
+		if o.Name == "" && o.Referee.Value == "" && o.Referrer.Value == "" && o.Referee.Addon == "" && o.Referrer.Addon == "" {
+			continue // an unused (or cleared) row
+		}
+		o.Index = len(f.Offers)
+		f.Offers = append(f.Offers, o)
+	}
+	return f
+}
+
+// input turns the form into a program.Input; fields that do not read as
+// numbers are reported in errs under the program's field names.
+func (f settingsForm) input(errs apperror.Fields) program.Input {
+	var in program.Input
+	atoi := func(s, field, msg string) *int {
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			errs.Add(field, msg)
+			return nil
+		}
+		return &n
+	}
+	in.NeighborRadiusM = atoi(f.NeighborRadiusM, "neighbor_radius_m", "must be a whole number of metres")
+	if bps, ok := parsePercent(f.SyncDiscount); ok {
+		in.SyncDiscountBps = &bps
+	} else {
+		errs.Add("sync_discount_bps", "must be a percentage such as 10")
+	}
+	if bps, ok := parsePercent(f.MaxDiscount); ok {
+		in.MaxDiscountBps = &bps
+	} else {
+		errs.Add("max_discount_bps", "must be a percentage such as 20")
+	}
+	same := f.SameCrew
+	in.SyncRequiresSameCrew = &same
+	in.ReferrerCap = atoi(f.ReferrerCap, "referrer_cap", "must be a whole number")
+	in.YearlyCap = atoi(f.YearlyCap, "yearly_cap", "must be a whole number (0: no limit)")
+	if f.MonthlyBudget == "" {
+		zero := int64(0)
+		in.MonthlyBudgetCents = &zero
+	} else if c, ok := parseAmount(f.MonthlyBudget); ok {
+		in.MonthlyBudgetCents = &c
+	} else {
+		errs.Add("monthly_budget_cents", "must be an amount such as 500.00 (0: no limit)")
+	}
+	offers := make([]program.Offer, 0, len(f.Offers))
+	for i, o := range f.Offers {
+		field := fmt.Sprintf("offers[%d]", i)
+		offers = append(offers, program.Offer{Name: o.Name,
+			Referee:  o.Referee.reward(errs, field+".referee"),
+			Referrer: o.Referrer.reward(errs, field+".referrer")})
+	}
+	in.Offers = &offers
+	return in
+}
+
+func (r rewardForm) reward(errs apperror.Fields, field string) program.Reward {
+	out := program.Reward{Kind: r.Kind, AddonName: r.Addon}
+	switch r.Kind {
+	case program.RewardPercentNextInvoice:
+		if bps, ok := parsePercent(r.Value); ok {
+			out.Bps = bps
+		} else {
+			errs.Add(field+".bps", "must be a percentage such as 10")
+		}
+	case program.RewardFixedCredit, program.RewardFreeAddon:
+		if r.Value == "" && r.Kind == program.RewardFreeAddon {
+			break
+		}
+		if c, ok := parseAmount(r.Value); ok {
+			out.AmountCents = c
+		} else {
+			errs.Add(field+".amount_cents", "must be an amount such as 25.00")
+		}
+	case program.RewardPoints:
+		if n, err := strconv.Atoi(r.Value); err == nil {
+			out.Points = n
+		} else {
+			errs.Add(field+".points", "must be a whole number of points")
+		}
+	}
+	return out
+}
+
+// formFields are the program fields the form shows next to an input.
+var formFields = []string{"neighbor_radius_m", "sync_discount_bps", "max_discount_bps", "sync_requires_same_crew",
+	"referrer_cap", "yearly_cap", "monthly_budget_cents", "offers"}
+
+// plainMessage rewords the program's messages for a form in percent and
+// money (the API's are in basis points and cents).
+var plainMessage = strings.NewReplacer(
+	"between 0 and 10000 basis points (10000 = 100%)", "between 0% and 100%",
+	"between 0 and 10000 basis points", "between 0% and 100%",
+	"between 1 and 10000 basis points", "between 0.01% and 100%",
+	"at least sync_discount_bps", "at least the same-day discount",
+	"a positive amount in cents", "a positive amount",
+	"the add-on's value in cents", "the add-on's value (0 or more)",
+)
+
+// place puts the validation messages next to their inputs.
+func (d *adminData) place(fields map[string]string) {
+	d.Errors = map[string]string{}
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		msg := plainMessage.Replace(fields[k])
+		d.ErrorCount++
+		placed := false
+		for _, f := range formFields {
+			if k == f {
+				d.Errors[k] = msg
+				placed = true
+			}
+		}
+		for i := range d.Form.Offers {
+			o := &d.Form.Offers[i]
+			pre := fmt.Sprintf("offers[%d].", o.Index)
+			switch {
+			case k == pre+"name":
+				o.NameErr, placed = msg, true
+			case strings.HasPrefix(k, pre+"referee."):
+				o.Referee.Err, placed = joinMsg(o.Referee.Err, msg), true
+			case strings.HasPrefix(k, pre+"referrer."):
+				o.Referrer.Err, placed = joinMsg(o.Referrer.Err, msg), true
+			}
+		}
+		if !placed {
+			d.OtherErrors = append(d.OtherErrors, k+": "+msg)
+		}
+	}
+}
+
+func joinMsg(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}
+
+// notices are the messages a redirect back may ask for (never user text).
+var notices = map[string]string{
+	"program":  "Program settings saved. Draft invoices now use them.",
+	"approved": "Referral approved: it counts again and converts with the friend's first visit.",
+	"rejected": "Referral rejected: it earns no reward.",
+}
+
+func (p *Pages) adminShow(c echo.Context) error {
+	pr, _ := Staff(c)
+	d := adminData{Staff: pr, Notice: notices[c.QueryParam("done")]}
+	prog, err := p.d.Programs.Get(c.Request().Context(), pr.TenantID)
+	if err != nil {
+		return err
+	}
+	d.Form = formOfProgram(prog)
+	return p.renderAdmin(c, http.StatusOK, d)
+}
+
+// adminSaveProgram saves the settings form: refused fields come back next
+// to their inputs with 422 and nothing saved; saved, back to the page.
+func (p *Pages) adminSaveProgram(c echo.Context) error {
+	pr, _ := Staff(c)
+	f := formOfRequest(c)
+	errs := apperror.Fields{}
+	in := f.input(errs)
+	if len(errs) == 0 {
+		_, err := p.d.Neighbors.UpdateProgram(c.Request().Context(), pr.TenantID, in)
+		if e, ok := apperror.As(err); ok && e.Code == apperror.CodeValidation {
+			for k, m := range e.Fields {
+				errs.Add(k, m)
+			}
+		} else if err != nil {
+			return err
+		}
+	}
+	if len(errs) > 0 {
+		d := adminData{Staff: pr, Form: f.withBlankOffer()}
+		d.place(errs)
+		return p.renderAdmin(c, http.StatusUnprocessableEntity, d)
+	}
+	return c.Redirect(http.StatusSeeOther, "/admin?done=program#settings")
+}
+
+// adminDecide approves or rejects a flagged referral from the queue.
+func (p *Pages) adminDecide(approve bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		pr, _ := Staff(c)
+		ctx := c.Request().Context()
+		id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+		if err != nil || id <= 0 {
+			return p.adminProblem(c, http.StatusNotFound, 0, "That referral does not exist.")
+		}
+		dec := referral.Decision{Reason: strings.TrimSpace(c.FormValue("reason"))}
+		who := fmt.Sprintf("%s %s (user #%d)", pr.Role, pr.Email, pr.UserID)
+		done := "approved"
+		if approve {
+			_, err = p.d.Referrals.Approve(ctx, pr.TenantID, id, who, dec)
+		} else {
+			done = "rejected"
+			if dec.Reason == "" {
+				return p.adminProblem(c, http.StatusUnprocessableEntity, id, "Say why you reject this referral.")
+			}
+			_, err = p.d.Referrals.Reject(ctx, pr.TenantID, id, who, dec)
+		}
+		if e, ok := apperror.As(err); ok {
+			status := map[string]int{apperror.CodeNotFound: http.StatusNotFound, apperror.CodeConflict: http.StatusConflict}[e.Code]
+			if status == 0 {
+				status = http.StatusUnprocessableEntity
+			}
+			msg := e.Message
+			for _, m := range e.Fields {
+				msg = "Reason: " + m
+			}
+			return p.adminProblem(c, status, id, msg)
+		}
+		if err != nil {
+			return err
+		}
+		return c.Redirect(http.StatusSeeOther, "/admin?done="+done+"#review")
+	}
+}
+
+// adminProblem shows the page with a refused decision's message.
+func (p *Pages) adminProblem(c echo.Context, status int, id int64, msg string) error {
+	pr, _ := Staff(c)
+	prog, err := p.d.Programs.Get(c.Request().Context(), pr.TenantID)
+	if err != nil {
+		return err
+	}
+	d := adminData{Staff: pr, Form: formOfProgram(prog), Problem: msg, ReviewErr: map[int64]string{id: msg}}
+	return p.renderAdmin(c, status, d)
+}
+
+// renderAdmin loads the dashboard, review queue and crew standings and
+// renders the page.
+func (p *Pages) renderAdmin(c echo.Context, status int, d adminData) error {
+	ctx := c.Request().Context()
+	tid := d.Staff.TenantID
+	d.Kinds = rewardKinds
+	if d.Errors == nil {
+		d.Errors = map[string]string{}
+	}
+	currency := d.Staff.Currency
+	if currency == "" {
+		currency = "USD"
+	}
+	k, err := p.d.Insights.KPIs(ctx, tid, insight.KPIQuery{GroupBy: insight.GroupByChannel})
+	if err != nil {
+		return err
+	}
+	d.KPI = kpisOf(k, currency)
+	d.Budget = gaugeOf(k.Budget, currency)
+	if d.AB, err = p.d.Insights.AB(ctx, tid, insight.ABQuery{Kind: insight.KindOffer}); err != nil {
+		return err
+	}
+	d.ABChart = abChart(d.AB)
+	queue, _, err := p.d.Referrals.List(ctx, tid, referral.Filter{Status: referral.StatusPendingReview}, store.Page{Limit: 50})
+	if err != nil {
+		return err
+	}
+	for _, r := range queue {
+		it := reviewOf(r, d.Staff)
+		it.Err = d.ReviewErr[r.ID]
+		d.Review = append(d.Review, it)
+	}
+	if d.Board, err = p.d.Crew.Leaderboard(ctx, tid, crew.PeriodQuarter, ""); err != nil {
+		return err
+	}
+	d.BoardRows = boardOf(d.Board, currency)
+	goals, err := p.d.Crew.Milestones(ctx, tid, "")
+	if err != nil {
+		return err
+	}
+	for _, g := range goals {
+		d.Goals = append(d.Goals, goalOf(g))
+	}
+	return renderPage(c, status, adminPage, d)
 }

@@ -1,0 +1,245 @@
+package web_test
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/routeloop/routeloop/internal/crew"
+	"github.com/routeloop/routeloop/internal/program"
+	"github.com/routeloop/routeloop/internal/referral"
+	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/store"
+	"github.com/routeloop/routeloop/internal/store/storetest"
+)
+
+// adminFixture: a referrer, two self-referrals waiting for review (one with
+// a hostile name), one clean referral, a hostile offer name and milestone.
+func adminFixture(t *testing.T, x *staffSite) (flagged, other int64) {
+	t.Helper()
+	ctx := context.Background()
+	tid := x.green.ID
+	if _, _, err := x.a.Mirror.PutCustomer(ctx, tid, "angie", scheduling.CustomerInput{Name: "Angie", Phone: "+1 503 555 0100",
+		Email: "angie@example.com", Address: "14 SE Maple St, Portland"}); err != nil {
+		t.Fatal(err)
+	}
+	offers := []program.Offer{program.StandardOffer,
+		{Name: "<script>b</script>", Referee: program.Reward{Kind: program.RewardFixedCredit, AmountCents: 2500},
+			Referrer: program.Reward{Kind: program.RewardPoints, Points: 50}}}
+	if _, err := x.a.Neighbors.UpdateProgram(ctx, tid, program.Input{Offers: &offers}); err != nil {
+		t.Fatal(err)
+	}
+	mk := func(ch string, r referral.RefereeInput) referral.Referral {
+		ref, _, err := x.a.Referrals.Create(ctx, tid, "test", referral.Input{ReferrerID: "angie", Channel: ch, Referee: r})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ref
+	}
+	a := mk(referral.ChannelCode, referral.RefereeInput{Name: "<script>alert(1)</script>", Phone: "+1 503 555 0100"})
+	b := mk(referral.ChannelLink, referral.RefereeInput{Name: "Ben", Email: "angie@example.com"})
+	c := mk(referral.ChannelLink, referral.RefereeInput{Name: "Cleo", Phone: "+1 503 555 0199"})
+	if a.Status != referral.StatusPendingReview || b.Status != referral.StatusPendingReview || c.Status != referral.StatusPending {
+		t.Fatalf("fixture statuses %s %s %s", a.Status, b.Status, c.Status)
+	}
+	if _, err := x.a.Crew.CreateMilestone(ctx, tid, crew.MilestoneInput{Name: "Golf <script>day</script>", Metric: crew.MetricReferrals,
+		Target: 20, Period: crew.PeriodQuarter, Reward: "team golf day"}); err != nil {
+		t.Fatal(err)
+	}
+	return a.ID, b.ID
+}
+
+func TestAdminPage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		x := newStaffSite(t, s)
+		flagged, other := adminFixture(t, x)
+		ck := x.session("admin@greenway.example")
+
+		page := x.get("/admin", ck)
+		body := page.Body.String()
+		if page.Code != 200 {
+			t.Fatalf("admin: %d\n%s", page.Code, body)
+		}
+		for _, want := range []string{
+			"Program settings", `name="max_discount" inputmode="decimal" value="20"`, `name="sync_discount" inputmode="decimal" value="10"`,
+			`name="neighbor_radius_m" inputmode="numeric" value="500"`, `name="offers.1.referee_value" inputmode="decimal" value="25.00"`,
+			// KPIs: 3 referrals, none converted, per-channel chart in SVG.
+			`<span class="l">Referrals</span><span class="v">3</span>`, `<span class="l">Conversion rate</span><span class="v">0%</span>`,
+			"Referred revenue", "Reward cost", "Route savings", "Net value", "ROI",
+			`<svg class="chart"`, ">Link</text>", ">Code</text>", ">2</text>",
+			"No monthly budget is set",
+			// A/B with the plain-words verdict; the hostile offer name escaped in SVG text.
+			"A/B results", "&lt;script&gt;b&lt;/script&gt;</text>",
+			// The review queue with the flags' reasons and both forms.
+			"Fraud review", "(2 waiting)", "self-referral: the friend is the referrer&#39;s own customer record",
+			`action="/admin/referrals/` + itoa(flagged) + `/approve"`, `action="/admin/referrals/` + itoa(other) + `/reject"`,
+			"&lt;script&gt;alert(1)&lt;/script&gt;",
+			// Crew.
+			"Crew leaderboard, 2026-Q2", "Marisol Vega", "Golf &lt;script&gt;day&lt;/script&gt;", "0 of 20 referrals",
+		} {
+			if !strings.Contains(body, want) {
+				t.Errorf("the page lacks %q", want)
+			}
+		}
+		if strings.Contains(body, "<script>") {
+			t.Error("unescaped <script> on the page")
+		}
+		if m := regexp.MustCompile(`not enough data|no data yet|converts|no clear difference`).FindString(body); m == "" {
+			t.Error("no A/B verdict")
+		}
+		if t.Failed() {
+			t.Log(body)
+		}
+
+		// Dispatchers and crews may not open it.
+		for _, who := range []string{"dispatcher@greenway.example", "marisol@greenway.example"} {
+			if rec := x.get("/admin", x.session(who)); rec.Code != http.StatusForbidden {
+				t.Fatalf("%s opened /admin: %d", who, rec.Code)
+			}
+		}
+		// Signed out: to the sign-in page.
+		if rec := x.get("/admin"); rec.Code != http.StatusSeeOther {
+			t.Fatalf("signed out: %d", rec.Code)
+		}
+	})
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// settingsForm is the page's settings form as sent back unchanged.
+func settingsForm(tok string) url.Values {
+	return url.Values{"csrf_token": {tok}, "neighbor_radius_m": {"500"}, "sync_discount": {"10"}, "max_discount": {"20"},
+		"referrer_cap": {"32"}, "yearly_cap": {"0"}, "monthly_budget": {"0.00"},
+		"offers.0.name": {"standard"}, "offers.0.referee_kind": {"percent_next_invoice"}, "offers.0.referee_value": {"10"},
+		"offers.0.referrer_kind": {"percent_next_invoice"}, "offers.0.referrer_value": {"10"},
+		"offers.1.referee_kind": {"percent_next_invoice"}, "offers.1.referrer_kind": {"percent_next_invoice"}}
+}
+
+func TestAdminSettingsForm(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		x := newStaffSite(t, s)
+		ck := x.session("admin@greenway.example")
+		tok := formToken(t, x.get("/admin", ck))
+
+		// Max discount below the sync discount: refused, shown, nothing saved.
+		f := settingsForm(tok)
+		f.Set("sync_discount", "15")
+		f.Set("max_discount", "12")
+		f.Set("neighbor_radius_m", "800")
+		bad := x.post("/admin/program", f, ck)
+		body := bad.Body.String()
+		if bad.Code != http.StatusUnprocessableEntity || !strings.Contains(body, `<span class="error" id="max_discount-err">must be at least the same-day discount`) ||
+			!strings.Contains(body, `value="12" aria-invalid="true"`) || !strings.Contains(body, `value="800"`) {
+			t.Fatalf("bad max discount: %d\n%s", bad.Code, body)
+		}
+		if n := storetest.Count(t, s.DB, "programs"); n != 0 {
+			t.Fatalf("%d programs saved by a refused form", n)
+		}
+		// Not a number: refused too.
+		f = settingsForm(tok)
+		f.Set("monthly_budget", "lots")
+		f.Set("offers.0.referee_value", "0")
+		if rec := x.post("/admin/program", f, ck); rec.Code != 422 || !strings.Contains(rec.Body.String(), "must be an amount such as 500.00") ||
+			!strings.Contains(rec.Body.String(), "Nothing was saved: 1 setting needs a fix") {
+			t.Fatalf("not a number: %d\n%s", rec.Code, rec.Body.String())
+		}
+		// Without the CSRF token: 403, nothing saved.
+		f = settingsForm(tok)
+		f.Del("csrf_token")
+		if rec := x.post("/admin/program", f, ck); rec.Code != http.StatusForbidden {
+			t.Fatalf("no token: %d", rec.Code)
+		}
+
+		// A good form: saved, back to the page with a notice.
+		f = settingsForm(tok)
+		f.Set("sync_discount", "12.5")
+		f.Set("max_discount", "25")
+		f.Set("neighbor_radius_m", "750")
+		f.Set("monthly_budget", "1,500.00")
+		f.Set("sync_requires_same_crew", "1")
+		f.Set("offers.1.name", "B")
+		f.Set("offers.1.referee_kind", "fixed_credit")
+		f.Set("offers.1.referee_value", "25")
+		f.Set("offers.1.referrer_kind", "points")
+		f.Set("offers.1.referrer_value", "40")
+		ok := x.post("/admin/program", f, ck)
+		if ok.Code != http.StatusSeeOther || ok.Header().Get("Location") != "/admin?done=program#settings" {
+			t.Fatalf("save: %d %q\n%s", ok.Code, ok.Header().Get("Location"), ok.Body.String())
+		}
+		p, err := x.a.Programs.Get(context.Background(), x.green.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.SyncDiscountBps != 1250 || p.MaxDiscountBps != 2500 || p.NeighborRadiusM != 750 || p.MonthlyBudgetCents != 150000 ||
+			!p.SyncRequiresSameCrew || len(p.Offers) != 2 || p.Offers[1].Name != "B" || p.Offers[1].Referee.AmountCents != 2500 ||
+			p.Offers[1].Referrer.Points != 40 {
+			t.Fatalf("saved %+v", p)
+		}
+		back := x.get("/admin?done=program", ck)
+		if !strings.Contains(back.Body.String(), "Program settings saved") || !strings.Contains(back.Body.String(), `value="12.5"`) ||
+			!strings.Contains(back.Body.String(), "of $1500.00 used") {
+			t.Fatalf("after saving:\n%s", back.Body.String())
+		}
+	})
+}
+
+func TestAdminReviewQueue(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		x := newStaffSite(t, s)
+		flagged, other := adminFixture(t, x)
+		ck := x.session("admin@greenway.example")
+		tok := formToken(t, x.get("/admin", ck))
+		status := func(id int64) string {
+			var st string
+			s.DB.Raw(`SELECT status FROM referrals WHERE id = ?`, id).Scan(&st)
+			return st
+		}
+		approve := "/admin/referrals/" + itoa(flagged) + "/approve"
+		reject := "/admin/referrals/" + itoa(other) + "/reject"
+
+		// Without the token: 403 and nothing decided.
+		if rec := x.post(approve, url.Values{}, ck); rec.Code != http.StatusForbidden || status(flagged) != referral.StatusPendingReview {
+			t.Fatalf("approve without token: %d %s", rec.Code, status(flagged))
+		}
+		if rec := x.post(reject, url.Values{"reason": {"fake"}}, ck); rec.Code != http.StatusForbidden || status(other) != referral.StatusPendingReview {
+			t.Fatalf("reject without token: %d", rec.Code)
+		}
+		// A dispatcher cannot decide.
+		dck := x.session("dispatcher@greenway.example")
+		if rec := x.post(approve, url.Values{"csrf_token": {tok}}, dck); rec.Code != http.StatusForbidden {
+			t.Fatalf("dispatcher approves: %d", rec.Code)
+		}
+		// Rejecting needs a reason.
+		if rec := x.post(reject, url.Values{"csrf_token": {tok}, "reason": {"  "}}, ck); rec.Code != 422 ||
+			!strings.Contains(rec.Body.String(), "Say why you reject this referral.") || status(other) != referral.StatusPendingReview {
+			t.Fatalf("reject without reason: %d", rec.Code)
+		}
+
+		ok := x.post(approve, url.Values{"csrf_token": {tok}, "reason": {"Her sister, checked by phone"}}, ck)
+		if ok.Code != http.StatusSeeOther || ok.Header().Get("Location") != "/admin?done=approved#review" || status(flagged) != referral.StatusPending {
+			t.Fatalf("approve: %d %q %s", ok.Code, ok.Header().Get("Location"), status(flagged))
+		}
+		no := x.post(reject, url.Values{"csrf_token": {tok}, "reason": {"Same household"}}, ck)
+		if no.Code != http.StatusSeeOther || status(other) != referral.StatusRejected {
+			t.Fatalf("reject: %d %s", no.Code, status(other))
+		}
+		// Approving again: the referral no longer waits; said, not a crash.
+		if again := x.post(approve, url.Values{"csrf_token": {tok}}, ck); again.Code != http.StatusConflict ||
+			!strings.Contains(again.Body.String(), "not waiting for review") {
+			t.Fatalf("approve twice: %d", again.Code)
+		}
+		page := x.get("/admin?done=rejected", ck).Body.String()
+		if !strings.Contains(page, "Referral rejected") || !strings.Contains(page, "Nothing waits for review") {
+			t.Fatalf("queue after deciding:\n%s", page)
+		}
+		var decisions int64
+		s.DB.Raw(`SELECT COUNT(*) FROM referral_decisions WHERE actor LIKE 'admin admin@greenway.example%'`).Scan(&decisions)
+		if decisions != 2 {
+			t.Errorf("%d decisions by the admin", decisions)
+		}
+	})
+}
