@@ -149,14 +149,25 @@ func (p *Pages) secure(c echo.Context) bool { return c.Scheme() == "https" }
 
 // loginToken returns the sign-in form's CSRF token, setting its cookie when
 // the browser has none yet.
-func (p *Pages) loginToken(c echo.Context) string {
-	if ck, err := c.Cookie(loginCookie); err == nil && len(ck.Value) >= 32 {
+func (p *Pages) loginToken(c echo.Context) string { return p.formToken(c, loginCookie, "/login") }
+
+// formToken is the CSRF token of a form shown before anyone signs in (the
+// sign-in form, the friend's landing form): a random value in a cookie
+// limited to the form's path, which the form must send back (double
+// submit). formTokenOK checks it.
+func (p *Pages) formToken(c echo.Context, cookie, path string) string {
+	if ck, err := c.Cookie(cookie); err == nil && len(ck.Value) >= 32 {
 		return ck.Value
 	}
 	tok := newFormToken()
-	c.SetCookie(&http.Cookie{Name: loginCookie, Value: tok, Path: "/login", HttpOnly: true, Secure: p.secure(c),
+	c.SetCookie(&http.Cookie{Name: cookie, Value: tok, Path: path, HttpOnly: true, Secure: p.secure(c),
 		SameSite: http.SameSiteStrictMode, MaxAge: int(time.Hour / time.Second)})
 	return tok
+}
+
+func formTokenOK(c echo.Context, cookie string) bool {
+	ck, err := c.Cookie(cookie)
+	return err == nil && tokensEqual(c.FormValue(CSRFField), ck.Value)
 }
 
 func (p *Pages) renderLogin(c echo.Context, status int, d loginData) error {
@@ -187,7 +198,7 @@ func orDefault(s, def string) string {
 func (p *Pages) login(c echo.Context) error {
 	// tenant is sent only after the page asked which company (Companies).
 	d := loginData{Email: strings.TrimSpace(c.FormValue("email")), Next: localPath(c.FormValue("next"))}
-	if ck, err := c.Cookie(loginCookie); err != nil || !tokensEqual(c.FormValue(CSRFField), ck.Value) {
+	if !formTokenOK(c, loginCookie) {
 		d.Error = "The sign-in form had expired. Please try again."
 		return p.renderLogin(c, http.StatusForbidden, d)
 	}

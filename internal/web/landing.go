@@ -11,7 +11,11 @@ import (
 	"github.com/routeloop/routeloop/internal/referral"
 )
 
-const visitCookie = "rl_ref"
+const (
+	visitCookie = "rl_ref"
+	// landingCookie carries the landing form's CSRF token.
+	landingCookie = "rl_form"
+)
 
 type landingForm struct {
 	Name, Phone, Email, Address string
@@ -24,6 +28,7 @@ type landingData struct {
 	Form          landingForm
 	Errors        map[string]string
 	Done          bool
+	CSRF          string
 }
 
 func pageData(l referral.Landing) landingData {
@@ -51,7 +56,9 @@ func (p *Pages) landing(c echo.Context) error {
 	}
 	c.SetCookie(&http.Cookie{Name: visitCookie, Value: v, Path: "/r/", HttpOnly: true, Secure: c.Scheme() == "https",
 		SameSite: http.SameSiteLaxMode, Expires: time.Now().Add(365 * 24 * time.Hour)})
-	return p.render(c, http.StatusOK, "landing", pageData(l))
+	d := pageData(l)
+	d.CSRF = p.formToken(c, landingCookie, "/r/")
+	return p.render(c, http.StatusOK, "landing", d)
 }
 
 // submitReferral records the friend from the landing form, attributed to
@@ -66,6 +73,12 @@ func (p *Pages) submitReferral(c echo.Context) error {
 		return err
 	}
 	f := landingForm{Name: c.FormValue("name"), Phone: c.FormValue("phone"), Email: c.FormValue("email"), Address: c.FormValue("address")}
+	if !formTokenOK(c, landingCookie) {
+		d := pageData(l)
+		d.Form, d.CSRF = f, p.formToken(c, landingCookie, "/r/")
+		d.Errors = map[string]string{"form": "had expired; please send it again"}
+		return p.render(c, http.StatusForbidden, "landing", d)
+	}
 	in := referral.Input{Channel: referral.ChannelLink, ReferrerCode: l.Code,
 		Referee: referral.RefereeInput{Name: f.Name, Phone: f.Phone, Email: f.Email, Address: f.Address}}
 	if ck, err := c.Cookie(visitCookie); err == nil {
@@ -73,7 +86,7 @@ func (p *Pages) submitReferral(c echo.Context) error {
 	}
 	_, _, err = p.referrals.Create(ctx, l.TenantID, "landing page", in)
 	data := pageData(l)
-	data.Form = f
+	data.Form, data.CSRF = f, p.formToken(c, landingCookie, "/r/")
 	if ae, ok := apperror.As(err); ok && ae.Code == apperror.CodeValidation {
 		data.Errors = map[string]string{}
 		for k, m := range ae.Fields {

@@ -77,8 +77,22 @@ func TestTheFriendsLandingPage(t *testing.T) {
 			t.Fatalf("landing page %d:\n%s", page.Code, body)
 		}
 		cookies := page.Result().Cookies()
-		if len(cookies) != 1 || !cookies[0].HttpOnly || cookies[0].SameSite != http.SameSiteLaxMode {
-			t.Fatalf("cookie %+v", cookies)
+		var visit, form *http.Cookie
+		for _, ck := range cookies {
+			switch ck.Name {
+			case "rl_ref":
+				visit = ck
+			case "rl_form":
+				form = ck
+			}
+		}
+		if visit == nil || !visit.HttpOnly || visit.SameSite != http.SameSiteLaxMode || form == nil || !strings.Contains(body, form.Value) {
+			t.Fatalf("cookies %+v", cookies)
+		}
+		// The form's CSRF token goes back with every post.
+		withToken := func(v url.Values) url.Values { v.Set("csrf_token", form.Value); return v }
+		if forged := x.post("/r/"+code, url.Values{"name": {"Mallory"}, "phone": {"503 555 0666"}}, cookies...); forged.Code != 403 {
+			t.Fatalf("a post without the form's token: %d", forged.Code)
 		}
 		var ch string
 		s.DB.Raw(`SELECT channel FROM referral_clicks`).Scan(&ch)
@@ -93,14 +107,14 @@ func TestTheFriendsLandingPage(t *testing.T) {
 		}
 
 		// An empty form is refused and stores nothing.
-		bad := x.post("/r/"+code, url.Values{"name": {""}}, cookies...)
+		bad := x.post("/r/"+code, withToken(url.Values{"name": {""}}), cookies...)
 		if bad.Code != 422 || !strings.Contains(bad.Body.String(), "Please check") {
 			t.Fatalf("empty form: %d", bad.Code)
 		}
 		if n := storetest.Count(t, s.DB, "referrals"); n != 0 {
 			t.Fatalf("%d referrals from a refused form", n)
 		}
-		ok := x.post("/r/"+code, url.Values{"name": {"Ben Ortiz"}, "phone": {"(503) 555-0199"}}, cookies...)
+		ok := x.post("/r/"+code, withToken(url.Values{"name": {"Ben Ortiz"}, "phone": {"(503) 555-0199"}}), cookies...)
 		if ok.Code != 200 || !strings.Contains(ok.Body.String(), "Thank you") {
 			t.Fatalf("form: %d %s", ok.Code, ok.Body.String())
 		}
@@ -117,9 +131,9 @@ func TestTheFriendsLandingPage(t *testing.T) {
 			t.Fatal("a Greenway code made a referral for Rival")
 		}
 		// Another referrer's cookie, or one past the attribution window, attributes no visit.
-		x.post("/r/"+other, url.Values{"name": {"Cleo"}, "phone": {"503 555 0111"}}, cookies...)
+		x.post("/r/"+other, withToken(url.Values{"name": {"Cleo"}, "phone": {"503 555 0111"}}), cookies...)
 		x.clock.Advance(61 * 24 * time.Hour)
-		x.post("/r/"+code, url.Values{"name": {"Dot"}, "phone": {"503 555 0112"}}, cookies...)
+		x.post("/r/"+code, withToken(url.Values{"name": {"Dot"}, "phone": {"503 555 0112"}}), cookies...)
 		if n := storetest.Count(t, s.DB.Where("click_id IS NOT NULL"), "referrals"); n != 1 {
 			t.Fatalf("%d referrals attributed to a visit, want only Ben's", n)
 		}
