@@ -1,10 +1,15 @@
 package main
 
 import (
+	"context"
+
 	"flag"
 	"io"
 	"os"
 	"runtime/debug"
+
+	"github.com/routeloop/routeloop/internal/app"
+	"github.com/routeloop/routeloop/internal/store"
 
 	"github.com/routeloop/routeloop/internal/config"
 )
@@ -95,4 +100,22 @@ func version() string {
 		}
 	}
 	return "dev"
+}
+
+// openStore loads the settings, opens the database and brings its schema
+// up to date: what every command that reads or writes data needs first.
+func (sf *settingFlags) openStore(ctx context.Context) (*store.Store, error) {
+	cfg, err := sf.load()
+	if err != nil {
+		return nil, err
+	}
+	s, err := app.Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := s.Migrate(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	return s, nil
 }

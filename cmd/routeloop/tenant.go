@@ -8,7 +8,6 @@ import (
 	"io"
 	"text/tabwriter"
 
-	"github.com/routeloop/routeloop/internal/app"
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/tenant"
 )
@@ -35,18 +34,11 @@ func cmdTenant(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := sf.fs.Parse(args); err != nil {
 		return err
 	}
-	cfg, err := sf.load()
-	if err != nil {
-		return err
-	}
-	s, err := app.Open(ctx, cfg)
+	s, err := sf.openStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		return err
-	}
 	svc := tenant.NewService(s, clock.System{})
 	switch sub {
 	case "create":

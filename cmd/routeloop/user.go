@@ -8,7 +8,6 @@ import (
 	"io"
 	"text/tabwriter"
 
-	"github.com/routeloop/routeloop/internal/app"
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/user"
 )
@@ -37,18 +36,11 @@ func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if sub != "create" && sub != "list" && sub != "disable" {
 		return fmt.Errorf("user: unknown subcommand %q", sub)
 	}
-	cfg, err := sf.load()
-	if err != nil {
-		return err
-	}
-	s, err := app.Open(ctx, cfg)
+	s, err := sf.openStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		return err
-	}
 	svc := user.NewService(s, clock.System{})
 	switch sub {
 	case "create":

@@ -8,7 +8,6 @@ import (
 	"io"
 	"text/tabwriter"
 
-	"github.com/routeloop/routeloop/internal/app"
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/webhook"
@@ -32,18 +31,11 @@ func cmdWebhookSecret(ctx context.Context, args []string, stdout, stderr io.Writ
 	if *tenantID == "" {
 		return errors.New("tenant webhook-secret: --tenant is required")
 	}
-	cfg, err := sf.load()
-	if err != nil {
-		return err
-	}
-	s, err := app.Open(ctx, cfg)
+	s, err := sf.openStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if _, err := s.Migrate(ctx); err != nil {
-		return err
-	}
 	svc := webhook.NewService(s, clock.System{}, nil, nil)
 	switch sub {
 	case "create":
