@@ -151,7 +151,6 @@ func Wire(cfg config.Config, s *store.Store, c clock.Clock, log *slog.Logger) *A
 	a.Users = user.NewService(s, c)
 	web.New(web.Deps{Referrals: a.Referrals, Users: a.Users, Tenants: a.Tenants, Mirror: a.Mirror, Invoices: a.Invoices,
 		Programs: a.Programs, Neighbors: a.Neighbors, Dispatch: a.Dispatch, Crew: a.Crew, Insights: a.Insights}).Routes(a.HTTP)
-	(&web.InvoicePages{Invoices: a.Invoices, Referrals: a.Referrals, Crew: a.Crew, Mirror: a.Mirror, Tenants: a.Tenants}).Routes(a.HTTP)
 	return a
 }
 

@@ -14,25 +14,18 @@ import (
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/crew"
 	"github.com/routeloop/routeloop/internal/invoice"
-	"github.com/routeloop/routeloop/internal/referral"
-	"github.com/routeloop/routeloop/internal/scheduling"
-	"github.com/routeloop/routeloop/internal/tenant"
 )
 
-// InvoicePages serves the customer's invoice page, /i/{token}: the lines,
-// the same-day discount explained, their referral code and standing, and a
-// rating of the visit. The unguessable token is the only key; nothing about
-// staff or other customers appears on it beyond a neighbour's street.
-type InvoicePages struct {
-	Invoices  *invoice.Service
-	Referrals *referral.Service
-	Crew      *crew.Service
-	Mirror    *scheduling.Service
-	Tenants   *tenant.Service
-}
+// The customer's invoice page, /i/{token}: the lines, the same-day
+// discount explained, their referral code and standing, and a rating of the
+// visit. The unguessable token is the only key; nothing about staff or other
+// customers appears on it beyond a neighbour's street.
 
-// Routes registers the invoice page.
-func (p *InvoicePages) Routes(e *echo.Echo) {
+// invoiceCookie carries the rating form's CSRF token.
+const invoiceCookie = "rl_rate"
+
+// invoiceRoutes registers the invoice page.
+func (p *Pages) invoiceRoutes(e *echo.Echo) {
 	e.GET("/i/:token", p.show)
 	e.POST("/i/:token/rating", p.rate)
 }
@@ -53,6 +46,7 @@ type invoiceData struct {
 	Rated                      int
 	Problem                    string
 	Scores                     []int
+	CSRF                       string
 }
 
 // syncReason reads the stored reason of a same-day discount back into parts.
@@ -80,28 +74,28 @@ func Money(cents int64, currency string) string {
 	return s
 }
 
-func (p *InvoicePages) load(c echo.Context, status, rated int, problem string) error {
+func (p *Pages) load(c echo.Context, status, rated int, problem string) error {
 	ctx := c.Request().Context()
-	tenantID, inv, err := p.Invoices.ByToken(ctx, c.Param("token"))
+	tenantID, inv, err := p.d.Invoices.ByToken(ctx, c.Param("token"))
 	if apperror.HasCode(err, apperror.CodeNotFound) {
 		return renderPage(c, http.StatusNotFound, pages["notfound"], nil)
 	}
 	if err != nil {
 		return err
 	}
-	t, err := p.Tenants.Get(ctx, tenantID)
+	t, err := p.d.Tenants.Get(ctx, tenantID)
 	if err != nil {
 		return err
 	}
-	cust, err := p.Mirror.Customer(ctx, tenantID, inv.CustomerExternalID)
+	cust, err := p.d.Mirror.Customer(ctx, tenantID, inv.CustomerExternalID)
 	if err != nil {
 		return err
 	}
-	st, err := p.Referrals.ReferralStatus(ctx, tenantID, inv.CustomerExternalID)
+	st, err := p.d.Referrals.ReferralStatus(ctx, tenantID, inv.CustomerExternalID)
 	if err != nil {
 		return err
 	}
-	d := invoiceData{Token: c.Param("token"), Company: t.Name, Invoice: inv, Code: cust.ReferralCode, Link: cust.ReferralURL,
+	d := invoiceData{Token: c.Param("token"), CSRF: p.formToken(c, invoiceCookie, "/i/"), Company: t.Name, Invoice: inv, Code: cust.ReferralCode, Link: cust.ReferralURL,
 		Subtotal: Money(inv.SubtotalCents, inv.Currency), Discount: Money(inv.DiscountCents, inv.Currency),
 		Total: Money(inv.TotalCents, inv.Currency), HasDiscount: inv.DiscountCents > 0, Saved: inv.DiscountCents > 0,
 		Rated: rated, Problem: problem, Scores: []int{1, 2, 3, 4, 5}, StatusText: map[string]string{"draft": "not yet issued",
@@ -137,17 +131,20 @@ func (p *InvoicePages) load(c echo.Context, status, rated int, problem string) e
 	return renderPage(c, status, pages["invoice"], d)
 }
 
-func (p *InvoicePages) show(c echo.Context) error { return p.load(c, http.StatusOK, 0, "") }
+func (p *Pages) show(c echo.Context) error { return p.load(c, http.StatusOK, 0, "") }
 
 // rate records the customer's 1–5 rating of the invoice's visit.
-func (p *InvoicePages) rate(c echo.Context) error {
+func (p *Pages) rate(c echo.Context) error {
 	ctx := c.Request().Context()
-	tenantID, inv, err := p.Invoices.ByToken(ctx, c.Param("token"))
+	tenantID, inv, err := p.d.Invoices.ByToken(ctx, c.Param("token"))
 	if apperror.HasCode(err, apperror.CodeNotFound) {
 		return renderPage(c, http.StatusNotFound, pages["notfound"], nil)
 	}
 	if err != nil {
 		return err
+	}
+	if !formTokenOK(c, invoiceCookie) {
+		return p.load(c, http.StatusForbidden, 0, "The form had expired. Please send your rating again.")
 	}
 	score, err := strconv.Atoi(c.FormValue("score"))
 	if err != nil || score < 1 || score > 5 {
@@ -167,7 +164,7 @@ func (p *InvoicePages) rate(c echo.Context) error {
 	if len(comment) > 500 {
 		comment = comment[:500]
 	}
-	if _, _, err := p.Crew.Rate(ctx, tenantID, visit, crew.RatingInput{Score: &score, Comment: comment, Complaint: c.FormValue("complaint") != ""}); err != nil {
+	if _, _, err := p.d.Crew.Rate(ctx, tenantID, visit, crew.RatingInput{Score: &score, Comment: comment, Complaint: c.FormValue("complaint") != ""}); err != nil {
 		return err
 	}
 	return p.load(c, http.StatusOK, score, "")

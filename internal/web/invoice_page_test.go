@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -57,10 +58,23 @@ func TestTheCustomersInvoicePage(t *testing.T) {
 		if nf := x.get("/i/not-a-real-token-at-all"); nf.Code != 404 {
 			t.Fatalf("unknown token: %d", nf.Code)
 		}
-		if bad := x.post("/i/"+token+"/rating", url.Values{"score": {"9"}}); bad.Code != 422 || !strings.Contains(bad.Body.String(), "from 1 to 5") {
+		cookies := page.Result().Cookies()
+		var form *http.Cookie
+		for _, ck := range cookies {
+			if ck.Name == "rl_rate" {
+				form = ck
+			}
+		}
+		if form == nil || !strings.Contains(body, form.Value) {
+			t.Fatalf("no rating form token: %+v", cookies)
+		}
+		if forged := x.post("/i/"+token+"/rating", url.Values{"score": {"1"}}, cookies...); forged.Code != 403 {
+			t.Fatalf("a rating without the form's token: %d", forged.Code)
+		}
+		if bad := x.post("/i/"+token+"/rating", url.Values{"score": {"9"}, "csrf_token": {form.Value}}, cookies...); bad.Code != 422 || !strings.Contains(bad.Body.String(), "from 1 to 5") {
 			t.Fatalf("bad score: %d", bad.Code)
 		}
-		ok := x.post("/i/"+token+"/rating", url.Values{"score": {"5"}, "comment": {"Lovely edges"}})
+		ok := x.post("/i/"+token+"/rating", url.Values{"score": {"5"}, "comment": {"Lovely edges"}, "csrf_token": {form.Value}}, cookies...)
 		if ok.Code != 200 || !strings.Contains(ok.Body.String(), "Thank you for rating this visit 5 out of 5") {
 			t.Fatalf("rating: %d", ok.Code)
 		}

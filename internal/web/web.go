@@ -71,6 +71,7 @@ func (p *Pages) Routes(e *echo.Echo) {
 	e.GET("/login", p.loginPage)
 	e.POST("/login", p.login)
 	e.POST("/logout", p.logout)
+	p.invoiceRoutes(e)
 	p.adminRoutes(e)
 	p.dispatchRoutes(e)
 	p.crewRoutes(e)
