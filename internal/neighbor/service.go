@@ -6,7 +6,6 @@ package neighbor
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -131,8 +130,6 @@ func keys[K comparable, V any](m map[K]V) []K {
 	}
 	return out
 }
-
-var errNoLocation = errors.New("no location")
 
 // now is the clock's time, for timestamps.
 func (s *Service) now() time.Time { return s.clock.Now() }

@@ -127,7 +127,7 @@ func (p *Pages) renderBoard(c echo.Context, status int, problem string) error {
 	d.Date = day.String()
 	d.Crew = c.QueryParam("crew")
 
-	crews, _, err := p.d.Mirror.Crews(ctx, pr.TenantID, store.Page{Limit: store.MaxLimit})
+	crews, err := p.allCrews(ctx, pr.TenantID)
 	if err != nil {
 		return err
 	}

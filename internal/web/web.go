@@ -47,7 +47,7 @@ type Pages struct {
 // not parse is a build mistake caught by the tests.
 var pages = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"landing", "notfound", "login", "staff", "forbidden", "invoice"} {
+	for _, name := range []string{"landing", "notfound", "login", "forbidden", "invoice"} {
 		out[name] = template.Must(template.ParseFS(templates.FS, "layout.html", "staffbar.html", name+".html"))
 	}
 	return out
