@@ -54,7 +54,7 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	}
 	defer a.Close()
 	name := filepath.Base(*file)
-	prog := newProgress(stderr, name)
+	prog := newProgress(stderr, name, "rows")
 	rep, err := a.Webhooks.ImportCSV(ctx, *tenantID, *kind, f, prog.update)
 	prog.finish()
 	if err != nil {
@@ -73,18 +73,20 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	return fmt.Errorf("import %s: %d of %d %s failed (the others were loaded): %s", name, rep.Failed, rep.Objects, rep.Kind, strings.Join(lines, "; "))
 }
 
-// progress shows an import's progress: a bar on a terminal, a plain line
-// every few seconds (and at the end) elsewhere.
+// progress shows a long command's progress (an import's rows, a
+// reconciliation's days): a bar on a terminal, a plain line every few
+// seconds (and at the end) elsewhere.
 type progress struct {
 	w    io.Writer
 	name string
+	unit string
 	bar  *progressbar.ProgressBar
 	last time.Time
 	done int
 }
 
-func newProgress(w io.Writer, name string) *progress {
-	return &progress{w: w, name: name, last: time.Now()}
+func newProgress(w io.Writer, name, unit string) *progress {
+	return &progress{w: w, name: name, unit: unit, last: time.Now()}
 }
 
 func isTerminal(w io.Writer) bool {
@@ -96,7 +98,7 @@ func (p *progress) update(done, total int) {
 	p.done = done
 	if p.bar == nil && isTerminal(p.w) {
 		p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(p.w), progressbar.OptionSetDescription(p.name),
-			progressbar.OptionShowCount(), progressbar.OptionSetItsString("rows"), progressbar.OptionShowIts(),
+			progressbar.OptionShowCount(), progressbar.OptionSetItsString(p.unit), progressbar.OptionShowIts(),
 			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
 	}
 	if p.bar != nil {
@@ -104,7 +106,7 @@ func (p *progress) update(done, total int) {
 		return
 	}
 	if done == total || time.Since(p.last) >= 2*time.Second {
-		fmt.Fprintf(p.w, "%s: %d/%d rows\n", p.name, done, total)
+		fmt.Fprintf(p.w, "%s: %d/%d %s\n", p.name, done, total, p.unit)
 		p.last = time.Now()
 	}
 }

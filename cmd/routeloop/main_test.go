@@ -114,7 +114,7 @@ func TestReconcileCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, err := runCmd(t, "reconcile", "--data-dir", dir, "--date", "2026-05-03")
-	if err != nil || !strings.Contains(out, "2026-05-03: 0 visits, 0 invoices checked") {
+	if err != nil || !strings.Contains(out, "2026-05-03: 0 visits, 0 customers, 0 invoices checked") {
 		t.Fatalf("reconcile: %v %s", err, out)
 	}
 	if _, err := runCmd(t, "reconcile", "--data-dir", dir, "--date", "May 3"); err == nil || !strings.Contains(err.Error(), "--date") {

@@ -18,12 +18,14 @@ import (
 	"github.com/routeloop/routeloop/internal/dispatch"
 
 	"github.com/labstack/echo/v4"
+	"gorm.io/gorm"
 
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/config"
 	"github.com/routeloop/routeloop/internal/httpapi"
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/jobs"
+	"github.com/routeloop/routeloop/internal/ledger"
 	"github.com/routeloop/routeloop/internal/neighbor"
 	"github.com/routeloop/routeloop/internal/outbox"
 	"github.com/routeloop/routeloop/internal/program"
@@ -46,6 +48,7 @@ type App struct {
 	Mirror    *scheduling.Service
 	Invoices  *invoice.Service
 	Programs  *program.Service
+	Ledger    *ledger.Service
 	Neighbors *neighbor.Service
 	Referrals *referral.Service
 	Jobs      *jobs.Runner
@@ -114,24 +117,28 @@ func Wire(cfg config.Config, s *store.Store, c clock.Clock, log *slog.Logger) *A
 	a.Outbox = outbox.New(s, c)
 	a.Endpoints = outbox.NewEndpoints(s, a.Outbox, cfg.WebhooksAllowPrivate)
 	a.Deliverer = outbox.NewWorker(s, c, log, cfg.WebhooksAllowPrivate)
-	a.Invoices = invoice.NewService(s, c, a.Outbox)
+	a.Ledger = ledger.NewService(s, c, a.Outbox)
+	a.Invoices = invoice.NewService(s, c)
+	a.Invoices.UseLedger(a.Ledger)
 	a.Programs = program.NewService(s)
-	a.Neighbors = neighbor.NewService(s, c, a.Invoices, a.Outbox)
-	a.Referrals = referral.NewService(s, c, a.Invoices, a.Neighbors, a.Outbox)
+	a.Neighbors = neighbor.NewService(s, c, a.Ledger, a.Outbox)
+	a.Referrals = referral.NewService(s, c, a.Ledger, a.Neighbors, a.Outbox)
+	a.Invoices.OnStatusChange(a.Referrals.InvoiceChanged)
 	a.Dispatch = dispatch.NewService(s, c, a.Outbox)
+	a.Dispatch.OnVisitBooked(a.Mirror.VisitWritten)
 	a.Crew = crew.NewService(s, c, a.Referrals, a.Outbox)
 	a.Insights = insight.NewService(s, c)
 	a.Mirror.OnVisitChange(a.Neighbors.VisitChanged)
 	a.Mirror.OnVisitChange(a.Referrals.VisitChanged)
 	a.Mirror.OnCustomerChange(a.Neighbors.CustomerChanged)
 	a.Mirror.OnCustomerChange(a.Referrals.CustomerChanged)
-	a.Neighbors.OnProgramChange(func(ctx context.Context, tenantID string) error {
-		_, err := a.Referrals.ReleaseBudget(ctx, tenantID)
+	a.Neighbors.OnProgramChange(func(tx *gorm.DB, tenantID string) error {
+		_, err := a.Referrals.ReleaseBudgetIn(tx, tenantID)
 		return err
 	})
 	a.Webhooks = webhook.NewService(s, c, a.Mirror, a.Invoices)
 	a.Webhooks.CacheSecrets(cfg.AuthCacheTTL)
-	a.Jobs = jobs.New(s, a.Tenants, a.Neighbors, a.Referrals, c, log, cfg.ReconcileHour)
+	a.Jobs = jobs.New(s, a.Tenants, a.Ledger, a.Referrals, c, log, cfg.ReconcileHour)
 	a.Jobs.CleanInboxWith(a.Webhooks)
 	a.HTTP = httpapi.New(httpapi.Deps{
 		Tenants:   a.Tenants,
@@ -139,6 +146,7 @@ func Wire(cfg config.Config, s *store.Store, c clock.Clock, log *slog.Logger) *A
 		Invoices:  a.Invoices,
 		Programs:  a.Programs,
 		Neighbors: a.Neighbors,
+		Ledger:    a.Ledger,
 		Referrals: a.Referrals,
 		Endpoints: a.Endpoints,
 		Webhooks:  a.Webhooks,

@@ -114,7 +114,7 @@ func Seed(ctx context.Context, a *app.App) (Result, error) {
 		Total: Counts{Customers: len(ds.customers), Crews: len(crews), Visits: len(ds.visits), Invoices: len(ds.invoices)},
 	}
 	w := writer{a: a, t: t, res: &res}
-	steps := []func(context.Context, dataset) error{w.crews, w.logins, w.customers, w.visits, w.invoices, w.neighbours, w.referrals}
+	steps := []func(context.Context, dataset) error{w.crews, w.logins, w.customers, w.visits, w.neighbours, w.invoices, w.referrals}
 	for _, step := range steps {
 		if err := step(ctx, ds); err != nil {
 			return res, err
@@ -305,18 +305,23 @@ func (w *writer) invoices(ctx context.Context, ds dataset) error {
 	}
 	return parallel(ctx, writers, len(ds.invoices), func(ctx context.Context, i int) error {
 		inv := ds.invoices[i]
-		if old, ok := stored[inv.id]; ok {
-			if !invoiceNeedsPut(old, inv) {
-				return nil
-			}
-			if old.Status == invoice.StatusDraft && inv.status == invoice.StatusPaid {
-				// A draft is issued before it is paid (a rerun weeks later
-				// finds last week's drafts paid by now).
-				issue := inv.input
-				issue.Status = invoice.StatusIssued
-				if _, _, err := w.a.Invoices.Put(ctx, w.t.ID, w.t.Currency, inv.id, issue); err != nil {
-					return err
-				}
+		old, ok := stored[inv.id]
+		if ok && !invoiceNeedsPut(old, inv) {
+			return nil
+		}
+		// As in a real history, an invoice is a draft first (so it gets its
+		// discounts and rewards), then issued, then paid: the steps from
+		// what is stored up to the last one, which is written below.
+		life := []string{invoice.StatusDraft, invoice.StatusIssued, invoice.StatusPaid}
+		from := 0
+		if ok && old.Status != invoice.StatusDraft {
+			from = slices.Index(life, old.Status) + 1
+		}
+		for _, step := range life[from:max(from, slices.Index(life, inv.status))] {
+			first := inv.input
+			first.Status = step
+			if _, _, err := w.a.Invoices.Put(ctx, w.t.ID, w.t.Currency, inv.id, first); err != nil {
+				return err
 			}
 		}
 		_, up, err := w.a.Invoices.Put(ctx, w.t.ID, w.t.Currency, inv.id, inv.input)

@@ -14,8 +14,9 @@ import (
 const maxDemoLinks = 16
 
 // neighbours links pairs of consenting customers a few houses apart who are
-// served by the same crew on the same weekday, from last week on: their
-// current draft invoices show the same-day discount.
+// served by the same crew on the same weekday, from the first day of the
+// demo's history — before its invoices are written, so the invoices of
+// their synced visits carry the same-day discount.
 func (w *writer) neighbours(ctx context.Context, ds dataset) error {
 	type pair struct {
 		a, b *customerSpec
@@ -44,13 +45,13 @@ func (w *writer) neighbours(ctx context.Context, ds dataset) error {
 		return pairs[i].b.id < pairs[j].b.id
 	})
 	used := map[string]bool{}
-	start := ds.today.AddDays(-6).String()
+	start := ds.from.String()
 	made := 0
 	for _, p := range pairs {
 		if made == maxDemoLinks || used[p.a.id] || used[p.b.id] {
 			continue
 		}
-		_, _, err := w.a.Neighbors.CreateLink(ctx, w.t.ID, neighbor.LinkInput{CustomerA: p.a.id, CustomerB: p.b.id, StartsOn: &start})
+		_, _, err := w.a.Neighbors.CreateLink(ctx, w.t.ID, neighbor.LinkInput{CustomerA: p.a.id, CustomerB: p.b.id, StartsOn: &start, FromRecords: true})
 		if err != nil {
 			return fmt.Errorf("link %s and %s: %w", p.a.id, p.b.id, err)
 		}

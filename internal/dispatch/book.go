@@ -108,6 +108,11 @@ func (s *Service) Book(ctx context.Context, tenantID string, in BookInput) (Book
 			return apperror.Invalid("crew_id", "no crew with id "+in.CrewID)
 		}
 		crew := crews[0]
+		// The booked customer's money (and their neighbours') is locked
+		// first, before the crew's day: the one lock order.
+		if err := scheduling.LockMoney(tx, tenantID, cus[0].ID); err != nil {
+			return err
+		}
 		if s.store.Dialect == store.Postgres {
 			if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtext(?))`, fmt.Sprintf("routeloop.crewday.%s.%d.%s", tenantID, crew.ID, day)).Error; err != nil {
 				return fmt.Errorf("lock crew day: %w", err)
@@ -169,11 +174,19 @@ func (s *Service) Book(ctx context.Context, tenantID string, in BookInput) (Book
 		visitExt = newVisitID()
 		now := s.clock.Now()
 		dur := int(duration)
-		if err := tx.Exec(`INSERT INTO visits (tenant_id, external_id, customer_id, crew_id, service_date, route_position, duration_min,
+		var booked scheduling.Visit
+		if err := tx.Raw(`INSERT INTO visits (tenant_id, external_id, customer_id, crew_id, service_date, route_position, duration_min,
 				status, price_cents, source, saved_metres, saved_minutes, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, 'routeloop', ?, ?, ?, ?)`,
-			tenantID, visitExt, cus[0].ID, crew.ID, day, newPos, dur, in.PriceCents, int(max(saved, 0)), max(savedMin, 0), now, now).Error; err != nil {
+			VALUES (?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, 'routeloop', ?, ?, ?, ?) RETURNING *`,
+			tenantID, visitExt, cus[0].ID, crew.ID, day, newPos, dur, in.PriceCents, int(max(saved, 0)), max(savedMin, 0), now, now).Scan(&booked).Error; err != nil {
 			return fmt.Errorf("book visit: %w", err)
+		}
+		// A booked visit syncs with the neighbours' that day: their money
+		// changes in this transaction too.
+		if s.booked != nil {
+			if err := s.booked(tx, scheduling.VisitChange{TenantID: tenantID, Visit: booked}); err != nil {
+				return err
+			}
 		}
 		return s.events.Emit(tx, tenantID, EventVisitBooked, map[string]any{
 			"visit_id": visitExt, "customer_id": in.CustomerID, "crew_id": in.CrewID, "service_date": day,

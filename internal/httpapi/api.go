@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/routeloop/routeloop/internal/invoice"
+	"github.com/routeloop/routeloop/internal/ledger"
 	"github.com/routeloop/routeloop/internal/neighbor"
 	"github.com/routeloop/routeloop/internal/outbox"
 	"github.com/routeloop/routeloop/internal/program"
@@ -34,6 +35,7 @@ type API struct {
 	invoices  *invoice.Service
 	programs  *program.Service
 	neighbors *neighbor.Service
+	ledger    *ledger.Service
 	referrals *referral.Service
 	endpoints *outbox.Endpoints
 	webhooks  *webhook.Service
@@ -51,6 +53,8 @@ type Deps struct {
 	Invoices  *invoice.Service
 	Programs  *program.Service
 	Neighbors *neighbor.Service
+	// Ledger reads back what customers are owed and reconciles.
+	Ledger    *ledger.Service
 	Referrals *referral.Service
 	Endpoints *outbox.Endpoints
 	// Webhooks takes inbound webhooks and sync batches.
@@ -71,7 +75,7 @@ func New(d Deps) *echo.Echo {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	a := &API{tenants: d.Tenants, mirror: d.Mirror, invoices: d.Invoices, programs: d.Programs,
-		neighbors: d.Neighbors, referrals: d.Referrals, endpoints: d.Endpoints, webhooks: d.Webhooks, dispatch: d.Dispatch, crew: d.Crew, insights: d.Insights, ready: d.Ready, log: d.Log}
+		neighbors: d.Neighbors, ledger: d.Ledger, referrals: d.Referrals, endpoints: d.Endpoints, webhooks: d.Webhooks, dispatch: d.Dispatch, crew: d.Crew, insights: d.Insights, ready: d.Ready, log: d.Log}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

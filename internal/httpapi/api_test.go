@@ -156,6 +156,9 @@ func TestAnotherTenantSeesNothingThroughAnyRoute(t *testing.T) {
 			"GET /api/v1/customers/:external_id/nearby": func(t *testing.T) {
 				expectNotFound(t, h.do("GET", "/api/v1/customers/angie/nearby", rival, nil))
 			},
+			"GET /api/v1/customers/:external_id/ledger": func(t *testing.T) {
+				expectNotFound(t, h.do("GET", "/api/v1/customers/angie/ledger", rival, nil))
+			},
 			"GET /api/v1/customers/:external_id/sync-history": func(t *testing.T) {
 				expectNotFound(t, h.do("GET", "/api/v1/customers/angie/sync-history", rival, nil))
 			},

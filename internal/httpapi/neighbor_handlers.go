@@ -1,12 +1,14 @@
 package httpapi
 
 import (
+	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/ledger"
 	"github.com/routeloop/routeloop/internal/localdate"
 	"github.com/routeloop/routeloop/internal/neighbor"
 	"github.com/routeloop/routeloop/internal/program"
@@ -158,7 +160,7 @@ func (a *API) listAdjustments(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	adjs, next, err := a.neighbors.Adjustments(c.Request().Context(), principal(c).TenantID,
+	adjs, next, err := a.ledger.Adjustments(c.Request().Context(), principal(c).TenantID,
 		c.QueryParam("kind"), c.QueryParam("status"), p)
 	if err != nil {
 		return err
@@ -166,9 +168,48 @@ func (a *API) listAdjustments(c echo.Context) error {
 	return list(c, "sync_adjustments", adjs, next)
 }
 
-// reconcileInput is the body of POST /reconcile.
+func (a *API) customerLedger(c echo.Context) error {
+	l, err := a.ledger.Customer(c.Request().Context(), principal(c).TenantID, c.Param("external_id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, l)
+}
+
+// reconcileInput is the body of POST /reconcile: one day, or a range.
 type reconcileInput struct {
 	Date string `json:"date"`
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+func (in reconcileInput) days() (from, to localdate.Date, err error) {
+	f := apperror.Fields{}
+	parse := func(field, v string) localdate.Date {
+		d, err := localdate.Parse(v)
+		if err != nil {
+			f.Add(field, err.Error())
+		}
+		return d
+	}
+	switch {
+	case in.Date != "" && (in.From != "" || in.To != ""):
+		f.Add("date", "give either date or from and to")
+	case in.Date != "":
+		from = parse("date", in.Date)
+		to = from
+	case in.From == "" && in.To == "":
+		f.Add("date", "is required (or from and to)")
+	default:
+		from, to = parse("from", in.From), parse("to", in.To)
+		if f.Err() == nil && to.Before(from) {
+			f.Add("to", "must not be before from")
+		}
+		if f.Err() == nil && from.AddDays(ledger.MaxRangeDays).Before(to) {
+			f.Add("to", fmt.Sprintf("a range spans at most %d days", ledger.MaxRangeDays))
+		}
+	}
+	return from, to, f.Err()
 }
 
 func (a *API) reconcile(c echo.Context) error {
@@ -176,13 +217,27 @@ func (a *API) reconcile(c echo.Context) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
-	d, err := localdate.Parse(in.Date)
-	if err != nil {
-		return apperror.Invalid("date", err.Error())
-	}
-	res, err := a.neighbors.Reconcile(c.Request().Context(), principal(c).TenantID, d)
+	from, to, err := in.days()
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, res)
+	res, ran, err := a.ledger.ReconcileRange(c.Request().Context(), principal(c).TenantID, from, to, nil)
+	if err != nil {
+		return err
+	}
+	if !ran {
+		return apperror.Conflict("a reconciliation of this company is running (the nightly job or another request); try again shortly")
+	}
+	if in.Date != "" {
+		return c.JSON(http.StatusOK, res[0])
+	}
+	return c.JSON(http.StatusOK, reconcileRange{TenantID: principal(c).TenantID, From: from, To: to, Days: res})
+}
+
+// reconcileRange answers POST /reconcile for a range of days.
+type reconcileRange struct {
+	TenantID string                   `json:"tenant_id"`
+	From     localdate.Date           `json:"from"`
+	To       localdate.Date           `json:"to"`
+	Days     []ledger.ReconcileResult `json:"days"`
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/routeloop/routeloop/internal/dispatch"
 	"github.com/routeloop/routeloop/internal/insight"
 	"github.com/routeloop/routeloop/internal/invoice"
+	"github.com/routeloop/routeloop/internal/ledger"
 	"github.com/routeloop/routeloop/internal/neighbor"
 	"github.com/routeloop/routeloop/internal/outbox"
 	"github.com/routeloop/routeloop/internal/program"
@@ -529,8 +530,13 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"SyncedVisit", neighbor.SyncedVisit{}, false},
 		{"NeighborRef", neighbor.NeighborRef{}, false},
 		{"NeighborLink", neighbor.Link{}, false},
-		{"SyncAdjustment", neighbor.Adjustment{}, false},
-		{"ReconcileResult", neighbor.ReconcileResult{}, false},
+		{"SyncAdjustment", ledger.Adjustment{}, false},
+		{"ReconcileResult", ledger.ReconcileResult{}, false},
+		{"ReconcileError", ledger.ReconcileError{}, false},
+		{"ReconcileRangeResult", reconcileRange{}, false},
+		{"CustomerLedger", ledger.CustomerLedger{}, false},
+		{"LedgerItem", ledger.ItemEntry{}, false},
+		{"LedgerGivenOn", ledger.GivenOn{}, false},
 		// The referral engine, and the program's offers.
 		{"ReferralOffer", program.Offer{}, true},
 		{"OfferReward", program.Reward{}, true},
@@ -798,7 +804,7 @@ func TestOpenAPIFeatureOperationsUseTheirSchemas(t *testing.T) {
 		{"GET /api/v1/neighbor-links/{id}", "", map[string]string{"200": "NeighborLink"}, nil},
 		{"DELETE /api/v1/neighbor-links/{id}", "", map[string]string{"200": "NeighborLink"}, []string{"ends_on", "reason"}},
 		{"GET /api/v1/sync-adjustments", "", map[string]string{"200": "SyncAdjustmentList"}, []string{"limit", "cursor", "kind", "status"}},
-		{"POST /api/v1/reconcile", "ReconcileInput", map[string]string{"200": "ReconcileResult"}, nil},
+		{"POST /api/v1/reconcile", "ReconcileInput", map[string]string{"200": "ReconcileAnswer"}, nil},
 		{"POST /api/v1/referrals", "ReferralInput", map[string]string{"200": "Referral", "201": "Referral"}, nil},
 		{"GET /api/v1/referrals", "", map[string]string{"200": "ReferralList"}, []string{"limit", "cursor", "status", "referrer_id"}},
 		{"GET /api/v1/referrals/{id}", "", map[string]string{"200": "Referral"}, nil},

@@ -45,6 +45,7 @@ func (a *API) routes(e *echo.Echo) {
 	v1.PUT("/program", a.putProgram, a.allow(adminsOnly...))
 	v1.GET("/customers/:external_id/nearby", a.nearby, a.allow(planners...))
 	v1.GET("/customers/:external_id/sync-history", a.syncHistory, a.allow(planners...))
+	v1.GET("/customers/:external_id/ledger", a.customerLedger, a.allow(planners...))
 	v1.POST("/neighbor-links", a.createLink, a.allow(dispatchers...))
 	v1.GET("/neighbor-links", a.listLinks, a.allow(planners...))
 	v1.GET("/neighbor-links/:id", a.getLink, a.allow(planners...))

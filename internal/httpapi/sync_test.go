@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/routeloop/routeloop/internal/localdate"
 	"github.com/routeloop/routeloop/internal/store"
@@ -300,6 +301,9 @@ func TestSameDayIsTheTenantsLocalDay(t *testing.T) {
 		h := newHarness(t, s)
 		h.must(201, "PUT", "/api/v1/crews/north", map[string]any{"name": "North", "depot_lat": 45.5, "depot_lon": -122.66})
 		h.household("angie", "ben")
+		// Linked in February (a link starts today or later), so March's
+		// spring-forward night is covered.
+		h.clock.Set(time.Date(2026, 2, 20, 17, 0, 0, 0, time.UTC))
 		h.must(201, "POST", "/api/v1/neighbor-links", map[string]any{"customer_a": "angie", "customer_b": "ben", "starts_on": "2026-03-01"})
 		cases := []struct{ day, angieStart, benStart string }{
 			{"2026-05-05", "2026-05-05T08:00:00-07:00", "2026-05-05T23:30:00-07:00"}, // 06:30 UTC on the 6th
@@ -364,7 +368,7 @@ func TestReconcileBesideConcurrentInvoiceWrites(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				if _, err := h.app.Neighbors.Reconcile(context.Background(), h.greenway, localdate.Date{Year: 2026, Month: 5, Day: 5}); err != nil {
+				if _, err := h.app.Ledger.ReconcileDay(context.Background(), h.greenway, localdate.Date{Year: 2026, Month: 5, Day: 5}); err != nil {
 					errs <- "reconcile: " + err.Error()
 				}
 			}()

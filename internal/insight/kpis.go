@@ -192,17 +192,13 @@ func (s *Service) KPIs(ctx context.Context, tenantID string, q KPIQuery) (KPIs, 
 	}
 
 	money = nil
-	// Reward lines name their reward in source_key ("reward:7" or
-	// "reward:7:visit:42"); a free add-on line is 0 on the invoice and
-	// costs the add-on's value. source_key matching the reward implies
-	// "reward:…", so no separate LIKE filter.
+	// Reward lines name their ledger item ("reward:7"); a free add-on line
+	// is 0 on the invoice and costs the add-on's value.
 	if err := db.Raw(`SELECT r.`+col+` AS grp,
 			COALESCE(SUM(CASE WHEN l.kind = 'addon' THEN rw.amount_cents ELSE -l.amount_cents END), 0) AS cents
 		FROM invoices i
 		JOIN invoice_lines l ON l.invoice_id = i.id
-		JOIN reward_applications ra ON ra.invoice_id = i.id
-			AND (l.source_key = ('reward:' || ra.reward_id) OR l.source_key LIKE ('reward:' || ra.reward_id || ':%'))
-		JOIN rewards rw ON rw.id = ra.reward_id
+		JOIN rewards rw ON rw.tenant_id = i.tenant_id AND l.item_key = ('reward:' || rw.id)
 		JOIN referrals r ON r.id = rw.referral_id
 		WHERE i.tenant_id = ? AND i.status IN ('issued', 'paid') AND i.issued_at >= ? AND i.issued_at < ?
 			AND l.kind IN ('referral_reward', 'credit', 'addon')
@@ -221,7 +217,7 @@ func (s *Service) KPIs(ctx context.Context, tenantID string, q KPIQuery) (KPIs, 
 	// invoice_lines_kind covers these columns, so once the table is vacuumed
 	// Postgres can read the period's lines by index instead of a full scan.
 	if err := db.Raw(`SELECT
-			COALESCE(SUM(CASE WHEN l.kind = 'sync_discount' OR (l.kind = 'credit' AND l.source_key LIKE 'adjustment:%')
+			COALESCE(SUM(CASE WHEN l.kind = 'sync_discount' OR (l.kind = 'credit' AND l.item_key LIKE 'sync:%')
 				THEN -l.amount_cents ELSE 0 END), 0) AS sync_cents,
 			COUNT(DISTINCT CASE WHEN l.kind = 'service' THEN l.visit_id END) AS invoiced,
 			COUNT(DISTINCT CASE WHEN l.kind = 'sync_discount' THEN l.visit_id END) AS synced

@@ -60,6 +60,9 @@ type Line struct {
 	// SourceKey names what produced a computed line ("visit:42"); nil for
 	// the scheduler's own lines.
 	SourceKey *string `json:"-"`
+	// ItemKey names the ledger item a computed line gives ("sync:42:7",
+	// "reward:3"); see internal/ledger.
+	ItemKey *string `json:"-"`
 }
 
 // TableName is invoice_lines.

@@ -9,32 +9,32 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/routeloop/routeloop/internal/events"
-
 	"gorm.io/gorm"
 
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/clock"
+	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 )
 
 // Service writes and reads invoices.
 type Service struct {
-	store     *store.Store
-	clock     clock.Clock
-	producers []Producer
-	events    events.Emitter
+	store    *store.Store
+	clock    clock.Clock
+	ledger   Ledger
+	onStatus []StatusFunc
 }
 
-// NewService returns the invoice service over s; em receives
-// invoice.discounted (nil: events are dropped).
-func NewService(s *store.Store, c clock.Clock, em events.Emitter) *Service {
-	if em == nil {
-		em = events.Discard{}
-	}
-	return &Service{store: s, clock: c, events: em}
+// NewService returns the invoice service over s. Until UseLedger is called
+// no computed lines are added.
+func NewService(s *store.Store, c clock.Clock) *Service {
+	return &Service{store: s, clock: c, ledger: noLedger{}}
 }
+
+type noLedger struct{}
+
+func (noLedger) Refresh(*gorm.DB, string, ...int64) error { return nil }
 
 // Input is the body of PUT /invoices/{external_id}.
 type Input struct {
@@ -123,11 +123,22 @@ func (s *Service) Put(ctx context.Context, tenantID, currency, externalID string
 		if err != nil {
 			return err
 		}
+		// Customers first, then the invoice (the one lock order): the
+		// customer it is for, and the one it was for if it moves.
+		var was []int64
+		if err := tx.Raw(`SELECT customer_id FROM invoices WHERE tenant_id = ? AND external_id = ?`, tenantID, externalID).Scan(&was).Error; err != nil {
+			return fmt.Errorf("read invoice: %w", err)
+		}
+		customers := append([]int64{customerID}, was...)
+		if err := store.LockCustomers(tx, tenantID, customers...); err != nil {
+			return err
+		}
 		now := s.clock.Now()
 		inv, created, err := lockOrCreate(tx, tenantID, currency, externalID, customerID, in.Status, now)
 		if err != nil {
 			return err
 		}
+		customers = append(customers, inv.CustomerID)
 		up = created
 		if created == store.Updated && in.UpdatedAt != nil && inv.SourceUpdatedAt != nil && in.UpdatedAt.Before(*inv.SourceUpdatedAt) {
 			up = store.Stale
@@ -155,7 +166,7 @@ func (s *Service) Put(ctx context.Context, tenantID, currency, externalID string
 				if err := tx.Exec(`UPDATE invoices SET customer_id = ? WHERE id = ?`, customerID, inv.ID).Error; err != nil {
 					return fmt.Errorf("move draft: %w", err)
 				}
-				if err := tx.Where("invoice_id = ? AND source_key IS NOT NULL", inv.ID).Delete(&Line{}).Error; err != nil {
+				if err := tx.Exec(`DELETE FROM invoice_lines WHERE invoice_id = ? AND source_key IS NOT NULL`, inv.ID).Error; err != nil {
 					return fmt.Errorf("clear computed lines: %w", err)
 				}
 				changed = true
@@ -170,24 +181,43 @@ func (s *Service) Put(ctx context.Context, tenantID, currency, externalID string
 			// an invoice that arrives already issued keeps the scheduler's
 			// lines, and what it missed becomes a credit elsewhere.
 			if created == store.Updated || in.Status == StatusDraft {
-				if err := s.Recompute(tx, tenantID, []int64{inv.ID}); err != nil {
+				if err := s.ledger.Refresh(tx, tenantID, customers...); err != nil {
 					return err
 				}
 			}
 		}
-		if in.Status != StatusDraft && inv.IssuedAt == nil {
+		moved := created == store.Created && in.Status != StatusDraft || created == store.Updated && inv.Status != in.Status
+		if !moved {
+			return nil
+		}
+		if inv.IssuedAt == nil {
 			issued := now
 			if in.IssuedAt != nil {
 				issued = in.IssuedAt.UTC().Truncate(time.Microsecond)
 			}
 			inv.IssuedAt = &issued
 		}
-		if err := tx.Exec(`UPDATE invoices SET status = ?, issued_at = ?, updated_at = ? WHERE id = ?`,
-			in.Status, inv.IssuedAt, now, inv.ID).Error; err != nil {
+		// The terms it leaves draft under stay with it: a later program
+		// change never re-prices it.
+		prog, err := program.Get(tx, tenantID)
+		if err != nil {
+			return err
+		}
+		if err := tx.Exec(`UPDATE invoices SET status = ?, issued_at = ?, updated_at = ?,
+				terms_sync_bps = COALESCE(terms_sync_bps, ?), terms_max_bps = COALESCE(terms_max_bps, ?),
+				terms_same_crew = COALESCE(terms_same_crew, ?)
+			WHERE id = ?`,
+			in.Status, inv.IssuedAt, now, prog.SyncDiscountBps, prog.MaxDiscountBps, prog.SyncRequiresSameCrew, inv.ID).Error; err != nil {
 			return fmt.Errorf("save status: %w", err)
 		}
-		if in.Status != StatusDraft {
-			return s.Settle(tx, tenantID, []int64{inv.ID})
+		if err := s.ledger.Refresh(tx, tenantID, customers...); err != nil {
+			return err
+		}
+		inv.Status, inv.CustomerID = in.Status, customerID
+		for _, fn := range s.onStatus {
+			if err := fn(tx, tenantID, inv); err != nil {
+				return err
+			}
 		}
 		return nil
 	})

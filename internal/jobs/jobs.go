@@ -1,5 +1,6 @@
 // Package jobs runs routeloop's scheduled work with robfig/cron: the nightly
-// reconciliation of sync discounts, the hourly release of rewards held for
+// reconciliation of the money ledger (catching up every day missed or
+// changed since the last run), the hourly release of rewards held for
 // the budget and the clean-up of old inbound webhook ids. Every job is safe on many replicas: a
 // named lock (Postgres advisory lock) lets one of them do each piece.
 package jobs
@@ -14,7 +15,7 @@ import (
 
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/localdate"
-	"github.com/routeloop/routeloop/internal/neighbor"
+	"github.com/routeloop/routeloop/internal/ledger"
 	"github.com/routeloop/routeloop/internal/referral"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -24,7 +25,7 @@ import (
 type Runner struct {
 	store     *store.Store
 	tenants   *tenant.Service
-	neighbors *neighbor.Service
+	ledger    *ledger.Service
 	referrals *referral.Service
 	inbox     InboxCleaner
 	clock     clock.Clock
@@ -36,8 +37,8 @@ type Runner struct {
 
 // New returns a runner that reconciles each tenant's previous day at the
 // given tenant-local hour.
-func New(s *store.Store, t *tenant.Service, n *neighbor.Service, r *referral.Service, c clock.Clock, log *slog.Logger, hour int) *Runner {
-	return &Runner{store: s, tenants: t, neighbors: n, referrals: r, clock: c, log: log, hour: hour}
+func New(s *store.Store, t *tenant.Service, l *ledger.Service, r *referral.Service, c clock.Clock, log *slog.Logger, hour int) *Runner {
+	return &Runner{store: s, tenants: t, ledger: l, referrals: r, clock: c, log: log, hour: hour}
 }
 
 // InboxCleaner forgets inbound webhook ids older than it must keep.
@@ -66,9 +67,10 @@ func (r *Runner) Stop() {
 	}
 }
 
-// Tick reconciles yesterday for every tenant whose local hour is now the
-// reconcile hour, and returns what it did.
-func (r *Runner) Tick(ctx context.Context) []neighbor.ReconcileResult {
+// Tick reconciles, for every tenant whose local hour is now the reconcile
+// hour, every day since its last successful run (and the days changed since
+// then), and returns what it did.
+func (r *Runner) Tick(ctx context.Context) []ledger.ReconcileResult {
 	ts, err := r.tenants.List(ctx)
 	if err != nil {
 		r.log.Error("reconcile: list tenants", "error", err)
@@ -83,7 +85,7 @@ func (r *Runner) Tick(ctx context.Context) []neighbor.ReconcileResult {
 			r.log.Error("clean webhook inbox", "error", err)
 		}
 	}
-	var done []neighbor.ReconcileResult
+	var done []ledger.ReconcileResult
 	for _, t := range ts {
 		// Every hour: rewards held for the budget go out when a new month
 		// (or a raised budget) makes room.
@@ -94,28 +96,21 @@ func (r *Runner) Tick(ctx context.Context) []neighbor.ReconcileResult {
 		if local.Hour() != r.hour {
 			continue
 		}
-		day := localdate.Of(local).AddDays(-1)
-		res, ran, err := Reconcile(ctx, r.store, r.neighbors, t.ID, day)
+		res, ran, err := r.ledger.CatchUp(ctx, t.ID, localdate.Of(local).AddDays(-1))
 		switch {
 		case err != nil:
-			r.log.Error("reconcile failed", "tenant_id", t.ID, "day", day.String(), "error", err)
+			r.log.Error("reconcile failed", "tenant_id", t.ID, "error", err)
 		case ran:
-			r.log.Info("reconciled", "tenant_id", t.ID, "day", day.String(), "visits", res.Visits, "invoices", res.Invoices)
-			done = append(done, res)
+			for _, d := range res {
+				r.log.Info("reconciled", "tenant_id", t.ID, "day", d.Day.String(), "visits", d.Visits, "customers", d.Customers, "errors", len(d.Errors))
+				for _, e := range d.Errors {
+					r.log.Error("reconcile: customer not settled", "tenant_id", t.ID, "day", d.Day.String(), "customer_id", e.CustomerID, "reason", e.Reason)
+				}
+			}
+			done = append(done, res...)
 		}
 	}
 	return done
-}
-
-// Reconcile runs one tenant-day under its lock; ran is false when another
-// process is already doing it.
-func Reconcile(ctx context.Context, s *store.Store, n *neighbor.Service, tenantID string, day localdate.Date) (res neighbor.ReconcileResult, ran bool, err error) {
-	ran, err = s.TryLock(ctx, "routeloop.reconcile."+tenantID+"."+day.String(), func() error {
-		var err error
-		res, err = n.Reconcile(ctx, tenantID, day)
-		return err
-	})
-	return res, ran, err
 }
 
 func (r *Runner) releaseHeld(ctx context.Context, tenantID string) (int, error) {

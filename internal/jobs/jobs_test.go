@@ -10,7 +10,7 @@ import (
 	"github.com/routeloop/routeloop/internal/app"
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/config"
-	"github.com/routeloop/routeloop/internal/jobs"
+	"github.com/routeloop/routeloop/internal/ledger"
 	"github.com/routeloop/routeloop/internal/localdate"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
@@ -74,13 +74,13 @@ func TestReconcileByHandTakesTheLock(t *testing.T) {
 	a := app.Wire(config.Defaults(), s, clock.System{}, slog.New(slog.DiscardHandler))
 	ten, _, _ := a.Tenants.Create(ctx, tenant.NewTenant{Name: "LA", Timezone: "America/Los_Angeles", Currency: "USD"})
 	day := localdate.Date{Year: 2026, Month: 5, Day: 5}
-	_, _ = s.TryLock(ctx, "routeloop.reconcile."+ten.ID+"."+day.String(), func() error {
-		if _, ran, err := jobs.Reconcile(ctx, s, a.Neighbors, ten.ID, day); ran || err != nil {
+	_, _ = s.TryLock(ctx, ledger.LockName(ten.ID), func() error {
+		if _, ran, err := a.Ledger.ReconcileRange(ctx, ten.ID, day, day, nil); ran || err != nil {
 			t.Fatalf("ran beside another holder: %v %v", ran, err)
 		}
 		return nil
 	})
-	if _, ran, err := jobs.Reconcile(ctx, s, a.Neighbors, ten.ID, day); !ran || err != nil {
+	if _, ran, err := a.Ledger.ReconcileRange(ctx, ten.ID, day, day, nil); !ran || err != nil {
 		t.Fatalf("did not run: %v %v", ran, err)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/localdate"
 	"github.com/routeloop/routeloop/internal/program"
-	"github.com/routeloop/routeloop/internal/store"
 )
 
 // maxHistoryDays bounds one sync-history request.
@@ -105,13 +104,20 @@ func (s *Service) SyncHistory(ctx context.Context, tenantID, customerExt string,
 	if err != nil {
 		return nil, fmt.Errorf("read invoice lines: %w", err)
 	}
-	var adjs []struct {
-		VisitID     int64
-		AmountCents int64
-		Status      string
+	// Late credits: the visit's ledger item on an issued invoice, credited
+	// on a later one or still owed.
+	var credits []struct {
+		VisitID      int64
+		PendingCents int64
+		GivenCents   int64
+		Credited     int64
 	}
-	err = db.Raw(`SELECT visit_id, amount_cents, status FROM sync_adjustments
-		WHERE tenant_id = ? AND kind = 'late_discount' AND visit_id IN ?`, tenantID, ids).Scan(&adjs).Error
+	err = db.Raw(`SELECT li.visit_id, li.pending_cents, li.given_cents,
+			(SELECT COALESCE(SUM(-l.amount_cents), 0) FROM invoice_lines l JOIN invoices d ON d.id = l.invoice_id
+			 WHERE l.tenant_id = li.tenant_id AND l.visit_id = li.visit_id AND l.item_key = li.item_key AND l.kind = 'credit'
+			   AND d.status IN ('issued', 'paid')) AS credited
+		FROM ledger_items li
+		WHERE li.tenant_id = ? AND li.kind = 'sync_discount' AND li.visit_id IN ?`, tenantID, ids).Scan(&credits).Error
 	if err != nil {
 		return nil, fmt.Errorf("read credits: %w", err)
 	}
@@ -141,68 +147,18 @@ func (s *Service) SyncHistory(ctx context.Context, tenantID, customerExt string,
 				e.DiscountCents, e.How, e.InvoiceID = -l.AmountCents, "discounted", l.ExternalID
 			}
 		}
-		for _, a := range adjs {
-			if a.VisitID == id && e.How != "discounted" {
-				e.DiscountCents = a.AmountCents
-				e.How = map[string]string{"pending": "credit_owed", "applied": "credited"}[a.Status]
+		for _, c := range credits {
+			if c.VisitID != id || e.How == "discounted" {
+				continue
+			}
+			switch {
+			case c.PendingCents > 0 || c.GivenCents > c.Credited:
+				e.DiscountCents, e.How = c.PendingCents+c.GivenCents, "credit_owed"
+			case c.Credited > 0:
+				e.DiscountCents, e.How = c.Credited, "credited"
 			}
 		}
 		out = append(out, e)
 	}
 	return out, nil
-}
-
-// Adjustment is a late credit or a discount given in error, for the
-// dispatcher and the admin to review.
-type Adjustment struct {
-	ID          int64          `json:"id"`
-	Kind        string         `json:"kind"`
-	CustomerID  string         `json:"customer_id"`
-	VisitID     string         `json:"visit_id"`
-	ServiceDate localdate.Date `json:"service_date"`
-	InvoiceID   string         `json:"invoice_id"`
-	AmountCents int64          `json:"amount_cents"`
-	Reason      string         `json:"reason"`
-	Status      string         `json:"status"`
-	CreditedOn  *string        `json:"credited_on_invoice_id"`
-}
-
-// Adjustments lists late credits and discounts given in error, newest first.
-func (s *Service) Adjustments(ctx context.Context, tenantID, kind, status string, p store.Page) ([]Adjustment, string, error) {
-	switch kind {
-	case "", "late_discount", "given_in_error":
-	default:
-		return nil, "", apperror.Invalid("kind", "must be late_discount or given_in_error")
-	}
-	switch status {
-	case "", "pending", "applied", "recorded":
-	default:
-		return nil, "", apperror.Invalid("status", "must be pending, applied or recorded")
-	}
-	q := s.store.DB.WithContext(ctx).Table("sync_adjustments AS a").
-		Select(`a.id, a.kind, c.external_id AS customer_id, v.external_id AS visit_id, v.service_date,
-			i.external_id AS invoice_id, a.amount_cents, a.reason, a.status, d.external_id AS credited_on`).
-		Joins("JOIN customers c ON c.id = a.customer_id").
-		Joins("JOIN visits v ON v.id = a.visit_id").
-		Joins("JOIN invoices i ON i.id = a.invoice_id").
-		Joins("LEFT JOIN invoices d ON d.id = a.applied_invoice_id").
-		Where("a.tenant_id = ?", tenantID)
-	if kind != "" {
-		q = q.Where("a.kind = ?", kind)
-	}
-	if status != "" {
-		q = q.Where("a.status = ?", status)
-	}
-	if p.After > 0 {
-		q = q.Where("a.id < ?", p.After)
-	}
-	var out []Adjustment
-	if err := q.Order("a.id DESC").Limit(p.Limit).Scan(&out).Error; err != nil {
-		return nil, "", fmt.Errorf("list adjustments: %w", err)
-	}
-	var last int64
-	if len(out) > 0 {
-		last = out[len(out)-1].ID
-	}
-	return out, p.Next(len(out), last), nil
 }

@@ -3,6 +3,7 @@ package neighbor
 import (
 	"time"
 
+	"github.com/routeloop/routeloop/internal/ledger"
 	"github.com/routeloop/routeloop/internal/localdate"
 )
 
@@ -50,6 +51,11 @@ func (l Link) Other(id int64) int64 {
 		return l.CustomerBID
 	}
 	return l.CustomerAID
+}
+
+// span is what matching needs of the link.
+func (l Link) span() ledger.Link {
+	return ledger.Link{ID: l.ID, CustomerAID: l.CustomerAID, CustomerBID: l.CustomerBID, DistanceM: l.DistanceM, StartsOn: l.StartsOn, EndsOn: l.EndsOn}
 }
 
 // pair orders two customer ids as stored (a < b).

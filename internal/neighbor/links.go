@@ -21,6 +21,10 @@ type LinkInput struct {
 	CustomerA string  `json:"customer_a"`
 	CustomerB string  `json:"customer_b"`
 	StartsOn  *string `json:"starts_on"`
+	// FromRecords loads a link from the company's own history (the demo's
+	// past weeks), written before the invoices of those days: it may start
+	// before today. Never set from a request.
+	FromRecords bool `json:"-"`
 }
 
 // CreateLink links two customers on a dispatcher's word. Both must have
@@ -46,6 +50,16 @@ func (s *Service) CreateLink(ctx context.Context, tenantID string, in LinkInput)
 		}
 		startsOn = &d
 	}
+	if f.Err() == nil && startsOn != nil && !in.FromRecords {
+		// A link never re-prices the past: it starts today or later.
+		today, err := s.today(s.store.DB.WithContext(ctx), tenantID)
+		if err != nil {
+			return Link{}, store.Updated, err
+		}
+		if startsOn.Before(today) {
+			f.Add("starts_on", fmt.Sprintf("must be today (%s) or later: a new link never changes invoices already sent", today))
+		}
+	}
 	if err := f.Err(); err != nil {
 		return Link{}, store.Updated, err
 	}
@@ -61,6 +75,16 @@ func (s *Service) CreateLink(ctx context.Context, tenantID string, in LinkInput)
 		b, err := customerByExternalID(tx, tenantID, in.CustomerB)
 		if err != nil {
 			return asField("customer_b", err)
+		}
+		if err := store.LockCustomers(tx, tenantID, a.ID, b.ID); err != nil {
+			return err
+		}
+		// Read again under the lock: consent or location may just have changed.
+		if a, err = customerByExternalID(tx, tenantID, in.CustomerA); err != nil {
+			return err
+		}
+		if b, err = customerByExternalID(tx, tenantID, in.CustomerB); err != nil {
+			return err
 		}
 		prog, err := program.Get(tx, tenantID)
 		if err != nil {
@@ -141,7 +165,7 @@ func (s *Service) link(tx *gorm.DB, tenantID string, x, y int64, distM int, sour
 		return open, store.Updated, nil
 	}
 	l := rows[0]
-	if err := s.refreshCustomers(tx, tenantID, []int64{a, b}, startsOn); err != nil {
+	if err := s.ledger.Refresh(tx, tenantID, a, b); err != nil {
 		return Link{}, store.Updated, err
 	}
 	if err := s.events.Emit(tx, tenantID, events.NeighborLinkCreated, map[string]any{
@@ -205,11 +229,18 @@ func (s *Service) EndLink(ctx context.Context, tenantID string, linkID int64, in
 	}
 	err := s.store.Tx(ctx, func(tx *gorm.DB) error {
 		var ls []Link
-		if err := store.LockRows(store.Tenant(tx, tenantID)).Where("id = ?", linkID).Limit(1).Find(&ls).Error; err != nil {
+		if err := store.Tenant(tx, tenantID).Where("id = ?", linkID).Limit(1).Find(&ls).Error; err != nil {
 			return fmt.Errorf("read link: %w", err)
 		}
 		if len(ls) == 0 {
 			return apperror.NotFound("neighbour link %d not found", linkID)
+		}
+		// Customers first, then the link (the one lock order).
+		if err := store.LockCustomers(tx, tenantID, ls[0].CustomerAID, ls[0].CustomerBID); err != nil {
+			return err
+		}
+		if err := store.LockRows(store.Tenant(tx, tenantID)).Where("id = ?", linkID).Limit(1).Find(&ls).Error; err != nil {
+			return fmt.Errorf("read link: %w", err)
 		}
 		l := ls[0]
 		if l.EndsOn != nil {
@@ -244,71 +275,79 @@ func (s *Service) EndLink(ctx context.Context, tenantID string, linkID int64, in
 }
 
 func (s *Service) end(tx *gorm.DB, tenantID string, l Link, day localdate.Date, reason string) error {
+	if err := s.endOnly(tx, tenantID, l, day, reason); err != nil {
+		return err
+	}
+	return s.ledger.Refresh(tx, tenantID, l.CustomerAID, l.CustomerBID)
+}
+
+// endOnly ends the link without re-working the money (the caller does).
+func (s *Service) endOnly(tx *gorm.DB, tenantID string, l Link, day localdate.Date, reason string) error {
 	err := tx.Exec(`UPDATE neighbor_links SET ends_on = ?, end_reason = ?, updated_at = ? WHERE id = ? AND tenant_id = ?`,
 		day, reason, s.now(), l.ID, tenantID).Error
 	if err != nil {
 		return fmt.Errorf("end link: %w", err)
 	}
-	return s.refreshCustomers(tx, tenantID, []int64{l.CustomerAID, l.CustomerBID}, day)
+	return nil
 }
 
-// CustomerChanged ends the customer's open links that no longer hold: when
-// consent to same-day service is withdrawn, the location is removed, or the
-// customer moved beyond the radius. Links still within it get the new
-// distance.
-func (s *Service) CustomerChanged(ctx context.Context, c scheduling.Customer) error {
+// CustomerChanged ends, inside the customer write's transaction, the
+// customer's open links that no longer hold: consent to same-day service
+// withdrawn, the location removed, or a move beyond the radius. Links still
+// within it get the new distance (the reasons on drafts name it).
+func (s *Service) CustomerChanged(tx *gorm.DB, ch scheduling.CustomerChange) error {
+	c := ch.Customer
+	if ch.Created {
+		return nil // a new customer has no links yet
+	}
 	var open []Link
-	err := store.Tenant(s.store.DB.WithContext(ctx), c.TenantID).
-		Where("(customer_a_id = ? OR customer_b_id = ?) AND ends_on IS NULL", c.ID, c.ID).Find(&open).Error
-	if err != nil {
+	if err := store.Tenant(tx, c.TenantID).Where("(customer_a_id = ? OR customer_b_id = ?) AND ends_on IS NULL", c.ID, c.ID).Find(&open).Error; err != nil {
 		return fmt.Errorf("read links: %w", err)
 	}
 	if len(open) == 0 {
 		return nil
 	}
-	return s.store.Tx(ctx, func(tx *gorm.DB) error {
-		prog, err := program.Get(tx, c.TenantID)
-		if err != nil {
-			return err
-		}
-		today, err := s.today(tx, c.TenantID)
-		if err != nil {
-			return err
-		}
-		others := make([]int64, len(open))
-		for i, l := range open {
-			others[i] = l.Other(c.ID)
-		}
-		cs, err := customersByID(tx, c.TenantID, others)
-		if err != nil {
-			return err
-		}
-		me := customerRow{ID: c.ID, ExternalID: c.ExternalID, Name: c.Name, Address: c.Address, Lat: c.Lat, Lon: c.Lon, ConsentSameDay: c.ConsentSameDay}
-		for _, l := range open {
-			other := cs[l.Other(c.ID)]
-			dist, err := eligible(me, other, prog.NeighborRadiusM)
-			if err == nil {
-				if dist != l.DistanceM {
-					if err := tx.Exec(`UPDATE neighbor_links SET distance_m = ?, updated_at = ? WHERE id = ?`, dist, s.now(), l.ID).Error; err != nil {
-						return fmt.Errorf("update distance: %w", err)
-					}
+	prog, err := program.Get(tx, c.TenantID)
+	if err != nil {
+		return err
+	}
+	today, err := s.today(tx, c.TenantID)
+	if err != nil {
+		return err
+	}
+	others := make([]int64, len(open))
+	for i, l := range open {
+		others[i] = l.Other(c.ID)
+	}
+	cs, err := customersByID(tx, c.TenantID, others)
+	if err != nil {
+		return err
+	}
+	me := customerRow{ID: c.ID, ExternalID: c.ExternalID, Name: c.Name, Address: c.Address, Lat: c.Lat, Lon: c.Lon, ConsentSameDay: c.ConsentSameDay}
+	for _, l := range open {
+		dist, err := eligible(me, cs[l.Other(c.ID)], prog.NeighborRadiusM)
+		if err == nil {
+			if dist != l.DistanceM {
+				if err := tx.Exec(`UPDATE neighbor_links SET distance_m = ?, updated_at = ? WHERE id = ?`, dist, s.now(), l.ID).Error; err != nil {
+					return fmt.Errorf("update distance: %w", err)
 				}
-				continue
 			}
-			ae, ok := apperror.As(err)
-			if !ok {
-				return err
-			}
-			day := today
-			if day.Before(l.StartsOn) {
-				day = l.StartsOn
-			}
-			if err := s.end(tx, c.TenantID, l, day, ae.Message); err != nil {
-				return err
-			}
+			continue
 		}
-		return nil
-	})
+		ae, ok := apperror.As(err)
+		if !ok {
+			return err
+		}
+		day := today
+		if day.Before(l.StartsOn) {
+			day = l.StartsOn
+		}
+		if err := s.endOnly(tx, c.TenantID, l, day, ae.Message); err != nil {
+			return err
+		}
+	}
+	// The street or the distance on reasons may have changed too.
+	return s.ledger.Refresh(tx, c.TenantID, append(others, c.ID)...)
 }
 
 // Link returns one link with its customers' scheduler ids.

@@ -122,7 +122,7 @@ func runNeighbourhood(t *testing.T, s *store.Store, seed uint64) {
 	before := snapshot(t, s, tid)
 	for _, d := range days {
 		day, _ := localdate.Parse(d)
-		if _, err := a.Neighbors.Reconcile(ctx, tid, day); err != nil {
+		if _, err := a.Ledger.ReconcileDay(ctx, tid, day); err != nil {
 			t.Fatal(err)
 		}
 	}

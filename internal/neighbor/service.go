@@ -5,9 +5,7 @@
 package neighbor
 
 import (
-	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -16,7 +14,7 @@ import (
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/events"
-	"github.com/routeloop/routeloop/internal/invoice"
+	"github.com/routeloop/routeloop/internal/ledger"
 	"github.com/routeloop/routeloop/internal/localdate"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -26,20 +24,18 @@ import (
 type Service struct {
 	store     *store.Store
 	clock     clock.Clock
-	invoices  *invoice.Service
+	ledger    *ledger.Service
 	events    events.Emitter
-	onProgram []func(ctx context.Context, tenantID string) error
+	onProgram []func(tx *gorm.DB, tenantID string) error
 }
 
-// NewService returns the neighbour service. It registers itself with the
-// invoice service as the producer of sync discount lines and late credits.
-func NewService(s *store.Store, c clock.Clock, invoices *invoice.Service, em events.Emitter) *Service {
+// NewService returns the neighbour service; what links change in money it
+// leaves to the ledger.
+func NewService(s *store.Store, c clock.Clock, l *ledger.Service, em events.Emitter) *Service {
 	if em == nil {
 		em = events.Discard{}
 	}
-	svc := &Service{store: s, clock: c, invoices: invoices, events: em}
-	invoices.AddProducer(svc)
-	return svc
+	return &Service{store: s, clock: c, ledger: l, events: em}
 }
 
 // customerRow is what this package reads of a customer.
@@ -60,15 +56,9 @@ func (c customerRow) point() (geo.Point, bool) {
 	return geo.Point{Lat: *c.Lat, Lon: *c.Lon}, true
 }
 
-// street is the first part of an address ("14 Maple St" of "14 Maple St,
-// Portland"): what a discount reason names, never the neighbour's name.
-func (c customerRow) street() string {
-	s, _, _ := strings.Cut(c.Address, ",")
-	if s = strings.TrimSpace(s); s == "" {
-		return "your linked neighbour"
-	}
-	return s
-}
+// street is what a discount reason names of the customer: the street, never
+// the name.
+func (c customerRow) street() string { return ledger.Street(c.Address) }
 
 const customerCols = "id, external_id, name, address, lat, lon, consent_same_day"
 

@@ -49,75 +49,85 @@ type Reward struct {
 // TableName is rewards.
 func (Reward) TableName() string { return "rewards" }
 
-// VisitChanged converts the pending referrals of a customer whose visit has
-// just been completed (when the program converts on the first completed
-// visit). A customer who is nobody's referee costs one query.
-func (s *Service) VisitChanged(ctx context.Context, ch scheduling.VisitChange) error {
+// VisitChanged converts, inside the visit write's transaction, the pending
+// referrals of a customer whose visit has just been completed (when the
+// program converts on the first completed visit). A customer who is
+// nobody's referee costs one query.
+func (s *Service) VisitChanged(tx *gorm.DB, ch scheduling.VisitChange) error {
 	if ch.Visit.Status != scheduling.VisitCompleted || (ch.Before != nil && ch.Before.Status == scheduling.VisitCompleted) {
 		return nil
 	}
-	return s.convertReferee(ctx, ch.TenantID, ch.Visit.CustomerID, program.ConvertOnFirstCompletedVisit)
+	return s.convertReferee(tx, ch.TenantID, ch.Visit.CustomerID, program.ConvertOnFirstCompletedVisit)
 }
 
 // CustomerChanged attaches a newly mirrored customer to the open referrals
 // that named them (by e-mail or phone), and converts them if their first
-// visit is already done.
-func (s *Service) CustomerChanged(ctx context.Context, c scheduling.Customer) error {
-	var emailNorm, phoneNorm string
-	if err := s.store.DB.WithContext(ctx).Raw(`SELECT email_norm FROM customers WHERE id = ?`, c.ID).Scan(&emailNorm).Error; err != nil {
+// visit is already done, inside the customer write's transaction.
+func (s *Service) CustomerChanged(tx *gorm.DB, ch scheduling.CustomerChange) error {
+	c := ch.Customer
+	var norm struct {
+		EmailNorm string
+		PhoneNorm string
+	}
+	if err := tx.Raw(`SELECT email_norm, phone_norm FROM customers WHERE id = ?`, c.ID).Scan(&norm).Error; err != nil {
 		return fmt.Errorf("read customer: %w", err)
 	}
-	if err := s.store.DB.WithContext(ctx).Raw(`SELECT phone_norm FROM customers WHERE id = ?`, c.ID).Scan(&phoneNorm).Error; err != nil {
-		return fmt.Errorf("read customer: %w", err)
-	}
-	if emailNorm == "" && phoneNorm == "" {
+	if norm.EmailNorm == "" && norm.PhoneNorm == "" {
 		return nil
 	}
-	res := s.store.DB.WithContext(ctx).Exec(`UPDATE referrals SET referee_customer_id = ?, updated_at = ?
+	res := tx.Exec(`UPDATE referrals SET referee_customer_id = ?, updated_at = ?
 		WHERE tenant_id = ? AND referee_customer_id IS NULL AND status IN ('pending', 'pending_review')
 		  AND ((referee_email_norm <> '' AND referee_email_norm = ?) OR (referee_phone_norm <> '' AND referee_phone_norm = ?))
 		  AND (referrer_id IS NULL OR referrer_id <> ?)`,
-		c.ID, s.clock.Now(), c.TenantID, emailNorm, phoneNorm, c.ID)
+		c.ID, s.clock.Now(), c.TenantID, norm.EmailNorm, norm.PhoneNorm, c.ID)
 	if res.Error != nil {
 		return fmt.Errorf("attach referee: %w", res.Error)
 	}
 	if res.RowsAffected == 0 {
 		return nil
 	}
-	return s.convertReferee(ctx, c.TenantID, c.ID, "")
+	return s.convertReferee(tx, c.TenantID, c.ID, "")
+}
+
+// InvoiceChanged converts, inside the invoice write's transaction, the
+// referrals of a customer whose invoice was just paid, when the program
+// converts on the first paid invoice.
+func (s *Service) InvoiceChanged(tx *gorm.DB, tenantID string, inv invoice.Invoice) error {
+	if inv.Status != invoice.StatusPaid {
+		return nil
+	}
+	return s.convertReferee(tx, tenantID, inv.CustomerID, program.ConvertOnFirstPaidInvoice)
 }
 
 // convertReferee converts the customer's pending referrals if the
 // program's conversion event has happened for them (event names the event
 // that just happened; "" checks both).
-func (s *Service) convertReferee(ctx context.Context, tenantID string, customerID int64, event string) error {
+func (s *Service) convertReferee(tx *gorm.DB, tenantID string, customerID int64, event string) error {
 	var ids []int64
-	if err := s.store.DB.WithContext(ctx).Raw(`SELECT id FROM referrals WHERE tenant_id = ? AND referee_customer_id = ? AND status = 'pending'`,
+	if err := tx.Raw(`SELECT id FROM referrals WHERE tenant_id = ? AND referee_customer_id = ? AND status = 'pending' ORDER BY id`,
 		tenantID, customerID).Scan(&ids).Error; err != nil {
 		return fmt.Errorf("find referrals: %w", err)
 	}
 	if len(ids) == 0 {
 		return nil
 	}
-	return s.store.Tx(ctx, func(tx *gorm.DB) error {
-		prog, err := program.Get(tx, tenantID)
-		if err != nil {
-			return err
-		}
-		if event != "" && event != prog.ConvertOn {
-			return nil
-		}
-		met, err := conversionMet(tx, tenantID, customerID, prog.ConvertOn)
-		if err != nil || !met {
-			return err
-		}
-		for _, id := range ids {
-			if err := s.convert(tx, tenantID, prog, id, "system"); err != nil {
-				return err
-			}
-		}
+	prog, err := program.Get(tx, tenantID)
+	if err != nil {
+		return err
+	}
+	if event != "" && event != prog.ConvertOn {
 		return nil
-	})
+	}
+	met, err := conversionMet(tx, tenantID, customerID, prog.ConvertOn)
+	if err != nil || !met {
+		return err
+	}
+	for _, id := range ids {
+		if err := s.convert(tx, tenantID, prog, id, "system"); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // conversionMet reports whether the referee has done what converts.
@@ -208,7 +218,7 @@ func (s *Service) convert(tx *gorm.DB, tenantID string, prog program.Program, id
 			return err
 		}
 	}
-	return s.recomputeDraftsOf(tx, tenantID, []int64{*r.ReferrerID, *r.RefereeCustomerID})
+	return s.ledger.Refresh(tx, tenantID, *r.ReferrerID, *r.RefereeCustomerID)
 }
 
 // grant adds one side's reward to the ledger, once (idempotency key), as
@@ -281,16 +291,17 @@ func (s *Service) grant(tx *gorm.DB, tenantID string, prog program.Program, r Re
 	return nil
 }
 
-// valueOf is what a reward costs the company, for the budget: a percent
-// reward is valued on the customer's latest visit price (or the program's
-// estimate), an add-on at its value, points at nothing.
+// valueOf is what a reward is worth, fixed when it is granted: what the
+// ledger gives the customer and the budget counts. A percent reward is worth
+// its share of the customer's latest priced visit (or of the program's
+// estimate), points their value as credit, an add-on its worth.
 func (s *Service) valueOf(tx *gorm.DB, tenantID string, prog program.Program, customerID int64, spec program.Reward) (int64, error) {
 	switch spec.Kind {
 	case program.RewardFixedCredit, program.RewardFreeAddon:
 		return spec.AmountCents, nil
 	case program.RewardPercentNextInvoice:
 		var prices []int64
-		if err := tx.Raw(`SELECT price_cents FROM visits WHERE tenant_id = ? AND customer_id = ? AND price_cents > 0 ORDER BY service_date DESC LIMIT 1`,
+		if err := tx.Raw(`SELECT price_cents FROM visits WHERE tenant_id = ? AND customer_id = ? AND price_cents > 0 ORDER BY service_date DESC, id DESC LIMIT 1`,
 			tenantID, customerID).Scan(&prices).Error; err != nil {
 			return 0, fmt.Errorf("read visit price: %w", err)
 		}
@@ -299,6 +310,8 @@ func (s *Service) valueOf(tx *gorm.DB, tenantID string, prog program.Program, cu
 			base = prices[0]
 		}
 		return invoice.PercentOf(base, spec.Bps), nil
+	case program.RewardPoints:
+		return int64(spec.Points) * int64(prog.PointValueCents), nil
 	}
 	return 0, nil
 }
@@ -351,35 +364,30 @@ func (s *Service) releaseBudget(tx *gorm.DB, tenantID string, prog program.Progr
 }
 
 // ReleaseBudget grants the rewards held for the budget that now fit (a new
-// month, or a raised budget) and refreshes those customers' drafts.
+// month, or a raised budget) and re-fills those customers' drafts.
 func (s *Service) ReleaseBudget(ctx context.Context, tenantID string) (int, error) {
 	var n int
 	err := s.store.Tx(ctx, func(tx *gorm.DB) error {
-		prog, err := program.Get(tx, tenantID)
-		if err != nil {
-			return err
-		}
-		loc, err := tenant.LocationOf(tx, tenantID)
-		if err != nil {
-			return err
-		}
-		released, err := s.releaseBudget(tx, tenantID, prog, localdate.In(s.clock.Now(), loc))
-		if err != nil {
-			return err
-		}
-		n = len(released)
-		return s.recomputeDraftsOf(tx, tenantID, released)
+		var err error
+		n, err = s.ReleaseBudgetIn(tx, tenantID)
+		return err
 	})
 	return n, err
 }
 
-func (s *Service) recomputeDraftsOf(tx *gorm.DB, tenantID string, customerIDs []int64) error {
-	if len(customerIDs) == 0 {
-		return nil
+// ReleaseBudgetIn is ReleaseBudget inside the caller's transaction.
+func (s *Service) ReleaseBudgetIn(tx *gorm.DB, tenantID string) (int, error) {
+	prog, err := program.Get(tx, tenantID)
+	if err != nil {
+		return 0, err
 	}
-	var ids []int64
-	if err := tx.Raw(`SELECT id FROM invoices WHERE tenant_id = ? AND customer_id IN ? AND status = 'draft'`, tenantID, customerIDs).Scan(&ids).Error; err != nil {
-		return fmt.Errorf("find drafts: %w", err)
+	loc, err := tenant.LocationOf(tx, tenantID)
+	if err != nil {
+		return 0, err
 	}
-	return s.invoices.Recompute(tx, tenantID, ids)
+	released, err := s.releaseBudget(tx, tenantID, prog, localdate.In(s.clock.Now(), loc))
+	if err != nil {
+		return 0, err
+	}
+	return len(released), s.ledger.Refresh(tx, tenantID, released...)
 }

@@ -112,8 +112,7 @@ func (s *Service) Rewards(ctx context.Context, tenantID, customerExt string) ([]
 	}
 	var rs []Reward
 	err = db.Raw(`SELECT w.*, c.external_id AS customer,
-			COALESCE((SELECT SUM(a.amount_cents) FROM reward_applications a JOIN invoices i ON i.id = a.invoice_id
-			          WHERE a.reward_id = w.id AND i.status <> 'void'), 0) AS applied_cents
+			COALESCE((SELECT li.given_cents FROM ledger_items li WHERE li.tenant_id = w.tenant_id AND li.reward_id = w.id), 0) AS applied_cents
 		FROM rewards w JOIN customers c ON c.id = w.customer_id
 		WHERE w.tenant_id = ? AND w.customer_id = ? ORDER BY w.id DESC`, tenantID, cid).Scan(&rs).Error
 	if err != nil {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/events"
-	"github.com/routeloop/routeloop/internal/invoice"
+	"github.com/routeloop/routeloop/internal/ledger"
 	"github.com/routeloop/routeloop/internal/neighbor"
 	"github.com/routeloop/routeloop/internal/store"
 )
@@ -124,7 +124,7 @@ func (r *Referral) present() {
 type Service struct {
 	store     *store.Store
 	clock     clock.Clock
-	invoices  *invoice.Service
+	ledger    *ledger.Service
 	neighbors *neighbor.Service
 	events    events.Emitter
 	// onConverted runs inside the conversion's transaction (crew points);
@@ -144,15 +144,12 @@ func (s *Service) OnConverted(fn ConvertedFunc) { s.onConverted = append(s.onCon
 // repeat of one already there), inside its transaction.
 func (s *Service) OnCreated(fn ConvertedFunc) { s.onCreated = append(s.onCreated, fn) }
 
-// NewService returns the engine and registers it with the invoice service
-// as the producer of reward lines.
-func NewService(s *store.Store, c clock.Clock, inv *invoice.Service, n *neighbor.Service, em events.Emitter) *Service {
+// NewService returns the engine; rewards reach invoices through the ledger.
+func NewService(s *store.Store, c clock.Clock, l *ledger.Service, n *neighbor.Service, em events.Emitter) *Service {
 	if em == nil {
 		em = events.Discard{}
 	}
-	svc := &Service{store: s, clock: c, invoices: inv, neighbors: n, events: em}
-	inv.AddProducer(svc)
-	return svc
+	return &Service{store: s, clock: c, ledger: l, neighbors: n, events: em}
 }
 
 func mustJSON(v any) string {

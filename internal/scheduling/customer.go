@@ -124,22 +124,45 @@ func (s *Service) PutCustomer(ctx context.Context, tenantID, externalID string, 
 		cell = &c
 	}
 	for attempt := 0; ; attempt++ {
-		c, up, err := store.Upsert[Customer](db, `
+		var (
+			c  Customer
+			up store.Upserted
+		)
+		err := s.store.Tx(ctx, func(tx *gorm.DB) error {
+			var ids []int64
+			if err := tx.Raw(`SELECT id FROM customers WHERE tenant_id = ? AND external_id = ?`, tenantID, externalID).Scan(&ids).Error; err != nil {
+				return fmt.Errorf("read customer: %w", err)
+			}
+			if err := LockMoney(tx, tenantID, ids...); err != nil {
+				return err
+			}
+			var err error
+			c, up, err = store.Upsert[Customer](tx, `
 			INSERT INTO customers (tenant_id, external_id, name, email, phone, address, lat, lon, geo_cell,
 			                       consent_same_day, referral_code, email_norm, phone_norm, street_norm, name_norm,
 			                       source_updated_at, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (tenant_id, external_id) DO NOTHING
 			RETURNING *`,
-			append(append([]any{tenantID, externalID, in.Name, in.Email, in.Phone, in.Address, in.Lat, in.Lon, cell,
-				in.ConsentSameDay, refcode.New()}, norm...), utc(in.UpdatedAt), now, now), `
+				append(append([]any{tenantID, externalID, in.Name, in.Email, in.Phone, in.Address, in.Lat, in.Lon, cell,
+					in.ConsentSameDay, refcode.New()}, norm...), utc(in.UpdatedAt), now, now), `
 			UPDATE customers SET name = ?, email = ?, phone = ?, address = ?, lat = ?, lon = ?, geo_cell = ?,
 			       consent_same_day = ?, email_norm = ?, phone_norm = ?, street_norm = ?, name_norm = ?,
 			       source_updated_at = COALESCE(?, source_updated_at), updated_at = ?
 			WHERE tenant_id = ? AND external_id = ?`+newerOnly(in.UpdatedAt)+`
 			RETURNING *`,
-			append(append(append([]any{in.Name, in.Email, in.Phone, in.Address, in.Lat, in.Lon, cell, in.ConsentSameDay}, norm...),
-				utc(in.UpdatedAt), now, tenantID, externalID), newerArgs(in.UpdatedAt)...))
+				append(append(append([]any{in.Name, in.Email, in.Phone, in.Address, in.Lat, in.Lon, cell, in.ConsentSameDay}, norm...),
+					utc(in.UpdatedAt), now, tenantID, externalID), newerArgs(in.UpdatedAt)...))
+			if err != nil {
+				return err
+			}
+			for _, fn := range s.onCustomer {
+				if err := fn(tx, CustomerChange{Customer: c, Created: up == store.Created}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
 		// A fresh code collided with another customer's: draw again.
 		if store.IsUniqueViolation(err) && attempt < 5 {
 			continue
@@ -150,11 +173,6 @@ func (s *Service) PutCustomer(ctx context.Context, tenantID, externalID string, 
 		}
 		if err != nil {
 			return Customer{}, store.Updated, fmt.Errorf("put customer %s: %w", externalID, err)
-		}
-		for _, fn := range s.onCustomer {
-			if err := fn(ctx, c); err != nil {
-				return Customer{}, store.Updated, fmt.Errorf("put customer %s: %w", externalID, err)
-			}
 		}
 		return s.present(prog, c), up, nil
 	}

@@ -5,12 +5,13 @@
 package scheduling
 
 import (
-	"context"
 	"net/mail"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"gorm.io/gorm"
 
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/clock"
@@ -23,10 +24,18 @@ type Service struct {
 	store   *store.Store
 	clock   clock.Clock
 	baseURL string
-	// Listeners run after a write succeeded; features that derive state from
-	// the mirror (neighbour links, discounts) register here at wiring.
-	onVisit    []func(context.Context, VisitChange) error
-	onCustomer []func(context.Context, Customer) error
+	// Listeners run inside the write's transaction, so a write and what
+	// features derive from it (links ended, discounts, conversions) commit
+	// together; they register here at wiring.
+	onVisit    []func(*gorm.DB, VisitChange) error
+	onCustomer []func(*gorm.DB, CustomerChange) error
+}
+
+// CustomerChange tells listeners what a customer write did.
+type CustomerChange struct {
+	Customer Customer
+	// Created is true when the write created the customer.
+	Created bool
 }
 
 // VisitChange tells listeners what a visit write did.
@@ -45,14 +54,25 @@ type VisitState struct {
 	Status      string
 }
 
-// OnVisitChange registers fn to run after every visit write.
-func (s *Service) OnVisitChange(fn func(context.Context, VisitChange) error) {
+// OnVisitChange registers fn to run inside every visit write.
+func (s *Service) OnVisitChange(fn func(*gorm.DB, VisitChange) error) {
 	s.onVisit = append(s.onVisit, fn)
 }
 
-// OnCustomerChange registers fn to run after every customer write.
-func (s *Service) OnCustomerChange(fn func(context.Context, Customer) error) {
+// OnCustomerChange registers fn to run inside every customer write.
+func (s *Service) OnCustomerChange(fn func(*gorm.DB, CustomerChange) error) {
 	s.onCustomer = append(s.onCustomer, fn)
+}
+
+// VisitWritten runs the visit listeners for a write made elsewhere (a
+// booking), inside its transaction.
+func (s *Service) VisitWritten(tx *gorm.DB, ch VisitChange) error {
+	for _, fn := range s.onVisit {
+		if err := fn(tx, ch); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // NewService returns the mirror over s; baseURL prefixes referral links.

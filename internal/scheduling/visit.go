@@ -134,26 +134,44 @@ func (s *Service) PutVisit(ctx context.Context, tenantID string, loc *time.Locat
 	if err != nil {
 		return Visit{}, store.Updated, err
 	}
-	db := s.store.DB.WithContext(ctx)
-	customerID, crewID, before, err := s.resolveVisitRefs(db, tenantID, externalID, in)
-	if err != nil {
-		return Visit{}, store.Updated, err
-	}
-	now := s.clock.Now()
-	v, up, err := store.Upsert[Visit](db, `
-		INSERT INTO visits (tenant_id, external_id, customer_id, crew_id, service_date, start_at,
-		                    route_position, duration_min, status, price_cents, source, source_updated_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (tenant_id, external_id) DO NOTHING
-		RETURNING *`,
-		[]any{tenantID, externalID, customerID, crewID, vf.date, vf.startAt, in.RoutePosition,
-			in.DurationMin, in.Status, in.PriceCents, SourceScheduler, utc(in.UpdatedAt), now, now}, `
-		UPDATE visits SET customer_id = ?, crew_id = ?, service_date = ?, start_at = ?, route_position = ?,
-		       duration_min = ?, status = ?, price_cents = ?, source_updated_at = COALESCE(?, source_updated_at), updated_at = ?
-		WHERE tenant_id = ? AND external_id = ?`+newerOnly(in.UpdatedAt)+`
-		RETURNING *`,
-		append([]any{customerID, crewID, vf.date, vf.startAt, in.RoutePosition, in.DurationMin, in.Status,
-			in.PriceCents, utc(in.UpdatedAt), now, tenantID, externalID}, newerArgs(in.UpdatedAt)...))
+	var (
+		v  Visit
+		up store.Upserted
+	)
+	err = s.store.Tx(ctx, func(tx *gorm.DB) error {
+		customerID, crewID, before, err := s.resolveVisitRefs(tx, tenantID, externalID, in)
+		if err != nil {
+			return err
+		}
+		customers := []int64{customerID}
+		if before != nil && before.CustomerID != customerID {
+			customers = append(customers, before.CustomerID)
+		}
+		if err := LockMoney(tx, tenantID, customers...); err != nil {
+			return err
+		}
+		now := s.clock.Now()
+		v, up, err = store.Upsert[Visit](tx, `
+			INSERT INTO visits (tenant_id, external_id, customer_id, crew_id, service_date, start_at,
+			                    route_position, duration_min, status, price_cents, source, source_updated_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (tenant_id, external_id) DO NOTHING
+			RETURNING *`,
+			[]any{tenantID, externalID, customerID, crewID, vf.date, vf.startAt, in.RoutePosition,
+				in.DurationMin, in.Status, in.PriceCents, SourceScheduler, utc(in.UpdatedAt), now, now}, `
+			UPDATE visits SET customer_id = ?, crew_id = ?, service_date = ?, start_at = ?, route_position = ?,
+			       duration_min = ?, status = ?, price_cents = ?, source_updated_at = COALESCE(?, source_updated_at), updated_at = ?
+			WHERE tenant_id = ? AND external_id = ?`+newerOnly(in.UpdatedAt)+`
+			RETURNING *`,
+			append([]any{customerID, crewID, vf.date, vf.startAt, in.RoutePosition, in.DurationMin, in.Status,
+				in.PriceCents, utc(in.UpdatedAt), now, tenantID, externalID}, newerArgs(in.UpdatedAt)...))
+		if err != nil {
+			return err
+		}
+		v.CustomerExternalID = in.CustomerID
+		v.CrewExternalID = in.CrewID
+		return s.VisitWritten(tx, VisitChange{TenantID: tenantID, Visit: v, Before: before})
+	})
 	if errors.Is(err, store.ErrStale) {
 		cur, err := s.Visit(ctx, tenantID, externalID)
 		return cur, store.Stale, err
@@ -161,14 +179,48 @@ func (s *Service) PutVisit(ctx context.Context, tenantID string, loc *time.Locat
 	if err != nil {
 		return Visit{}, store.Updated, fmt.Errorf("put visit %s: %w", externalID, err)
 	}
-	v.CustomerExternalID = in.CustomerID
-	v.CrewExternalID = in.CrewID
-	for _, fn := range s.onVisit {
-		if err := fn(ctx, VisitChange{TenantID: tenantID, Visit: v, Before: before}); err != nil {
-			return Visit{}, store.Updated, fmt.Errorf("put visit %s: %w", externalID, err)
+	return v, up, nil
+}
+
+// LockMoney locks, in the one lock order, the customers a mirror write
+// touches and everyone linked to them, whose discounts the write may
+// change. Links are read again under the lock, so one made meanwhile is
+// locked too.
+func LockMoney(tx *gorm.DB, tenantID string, customerIDs ...int64) error {
+	if tx.Dialector.Name() != store.Postgres {
+		return nil // the write transaction holds the database
+	}
+	locked := map[int64]bool{}
+	for {
+		ids, err := linked(tx, tenantID, customerIDs)
+		if err != nil {
+			return err
+		}
+		var more []int64
+		for _, id := range ids {
+			if !locked[id] {
+				more = append(more, id)
+				locked[id] = true
+			}
+		}
+		if len(more) == 0 {
+			return nil
+		}
+		if err := store.LockCustomers(tx, tenantID, more...); err != nil {
+			return err
 		}
 	}
-	return v, up, nil
+}
+
+// linked returns the customers and everyone linked to them (now or ever).
+func linked(tx *gorm.DB, tenantID string, customerIDs []int64) ([]int64, error) {
+	var others []int64
+	if err := tx.Raw(`SELECT customer_a_id FROM neighbor_links WHERE tenant_id = ? AND customer_b_id IN ?
+		UNION SELECT customer_b_id FROM neighbor_links WHERE tenant_id = ? AND customer_a_id IN ?`,
+		tenantID, customerIDs, tenantID, customerIDs).Scan(&others).Error; err != nil {
+		return nil, fmt.Errorf("read links: %w", err)
+	}
+	return append(append([]int64(nil), customerIDs...), others...), nil
 }
 
 // resolveVisitRefs maps the scheduler's customer and crew ids to internal

@@ -2,6 +2,8 @@ package store
 
 import (
 	"encoding/base64"
+	"fmt"
+	"sort"
 	"strconv"
 
 	"gorm.io/gorm"
@@ -61,4 +63,21 @@ func LockRows(tx *gorm.DB) *gorm.DB {
 		return tx.Clauses(clause.Locking{Strength: "UPDATE"})
 	}
 	return tx
+}
+
+// LockCustomers takes the lock of the customers' money for the transaction,
+// in ascending id order: the one lock order of every money write is
+// customers first, then their invoices (README "The money ledger"). On
+// SQLite a write transaction already holds the database.
+func LockCustomers(tx *gorm.DB, tenantID string, customerIDs ...int64) error {
+	if tx.Dialector.Name() != Postgres || len(customerIDs) == 0 {
+		return nil
+	}
+	ids := append([]int64(nil), customerIDs...)
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	var got []int64
+	if err := tx.Raw(`SELECT id FROM customers WHERE tenant_id = ? AND id IN ? ORDER BY id FOR UPDATE`, tenantID, ids).Scan(&got).Error; err != nil {
+		return fmt.Errorf("lock customers: %w", err)
+	}
+	return nil
 }

@@ -9,12 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/glebarez/sqlite"
+	"github.com/jackc/pgx/v5/pgconn"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -125,9 +127,30 @@ func (s *Store) Close() error {
 }
 
 // Tx runs fn in one transaction: committed when fn returns nil, rolled back
-// otherwise (and on panic).
+// otherwise (and on panic). A transaction PostgreSQL chose as a deadlock
+// victim, or could not serialise, is run again (fn must only assign what
+// it returns), a few times with a short random pause.
 func (s *Store) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return s.DB.WithContext(ctx).Transaction(fn)
+	for attempt := 1; ; attempt++ {
+		err := s.DB.WithContext(ctx).Transaction(fn)
+		if err == nil || attempt == maxTxAttempts || !retryable(err) || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(time.Duration(attempt) * time.Duration(1+rand.IntN(10)) * time.Millisecond)
+	}
+}
+
+// maxTxAttempts bounds the runs of one transaction.
+const maxTxAttempts = 5
+
+// retryable reports a deadlock or a serialisation failure (SQLSTATE 40P01,
+// 40001): the transaction changed nothing and may simply run again.
+func retryable(err error) bool {
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "40P01" || pg.Code == "40001"
+	}
+	return false
 }
 
 // Tenant scopes a query to one tenant's rows. Every feature query starts here

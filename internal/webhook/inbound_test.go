@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"gorm.io/gorm"
 	"strconv"
 	"strings"
 	"sync"
@@ -109,7 +110,7 @@ func TestTwentyConcurrentDeliveriesOfOneIDMakeOneChange(t *testing.T) {
 		f := newFixture(t, s)
 		f.seed()
 		var changes atomic.Int64
-		f.app.Mirror.OnVisitChange(func(context.Context, scheduling.VisitChange) error {
+		f.app.Mirror.OnVisitChange(func(*gorm.DB, scheduling.VisitChange) error {
 			changes.Add(1)
 			return nil
 		})

@@ -1,4 +1,4 @@
-package neighbor
+package ledger
 
 import (
 	"sort"
@@ -26,6 +26,33 @@ type Match struct {
 	NeighborVisitID int64
 	DistanceM       int
 	ServiceDate     localdate.Date
+}
+
+// Link is what matching needs of a neighbour link: active from StartsOn
+// until the day before EndsOn (open-ended when EndsOn is nil).
+type Link struct {
+	ID          int64
+	CustomerAID int64
+	CustomerBID int64
+	DistanceM   int
+	StartsOn    localdate.Date
+	EndsOn      *localdate.Date
+}
+
+// ActiveOn reports whether the link holds on day d.
+func (l Link) ActiveOn(d localdate.Date) bool {
+	if d.Before(l.StartsOn) {
+		return false
+	}
+	return l.EndsOn == nil || d.Before(*l.EndsOn)
+}
+
+// Other returns the customer at the other end from id.
+func (l Link) Other(id int64) int64 {
+	if l.CustomerAID == id {
+		return l.CustomerBID
+	}
+	return l.CustomerAID
 }
 
 type customerDay struct {

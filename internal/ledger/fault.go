@@ -1,0 +1,32 @@
+package ledger
+
+import "sync/atomic"
+
+// faultHook, when set, is called at named points of a money write — after
+// the fact is stored and before its consequences are worked out — and an
+// error it returns aborts the write there, as a crash would. It exists so a
+// test can prove that such an abort loses nothing and half-saves nothing.
+var faultHook atomic.Pointer[func(point string) error]
+
+// Fault points.
+const (
+	// PointRefresh is the start of re-filling a customer's drafts, inside
+	// the transaction of the write that made it necessary.
+	PointRefresh = "refresh"
+)
+
+// SetFaultHook installs fn (nil removes it). For tests.
+func SetFaultHook(fn func(point string) error) {
+	if fn == nil {
+		faultHook.Store(nil)
+		return
+	}
+	faultHook.Store(&fn)
+}
+
+func fault(point string) error {
+	if fn := faultHook.Load(); fn != nil {
+		return (*fn)(point)
+	}
+	return nil
+}

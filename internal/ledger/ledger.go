@@ -1,0 +1,322 @@
+// Package ledger decides, in one place, what every customer is owed — the
+// same-day neighbour discount for each visit on each invoice billing it, and
+// each granted reward — records what was given (the computed lines of
+// invoices that are not void), and puts the difference on the customer's
+// drafts. A write that can change what is owed calls Refresh for the
+// customers it touches inside its own transaction, so a write and its
+// consequences commit together or not at all (README "The money ledger").
+package ledger
+
+import (
+	"fmt"
+	"sort"
+	"time"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/routeloop/routeloop/internal/clock"
+	"github.com/routeloop/routeloop/internal/events"
+	"github.com/routeloop/routeloop/internal/invoice"
+	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/program"
+	"github.com/routeloop/routeloop/internal/store"
+)
+
+// Service keeps the ledger.
+type Service struct {
+	store  *store.Store
+	clock  clock.Clock
+	events events.Emitter
+}
+
+// NewService returns the ledger; em receives invoice.discounted.
+func NewService(s *store.Store, c clock.Clock, em events.Emitter) *Service {
+	if em == nil {
+		em = events.Discard{}
+	}
+	return &Service{store: s, clock: c, events: em}
+}
+
+// Lock takes the lock of each customer's money for the transaction, in
+// ascending id order — the one lock order of every money write: customers
+// first, then their invoices. On SQLite a write transaction already holds
+// the database.
+func Lock(tx *gorm.DB, tenantID string, customerIDs ...int64) error {
+	if tx.Dialector.Name() != store.Postgres || len(customerIDs) == 0 {
+		return nil
+	}
+	ids := uniqueSorted(customerIDs)
+	var got []int64
+	if err := tx.Raw(`SELECT id FROM customers WHERE tenant_id = ? AND id IN ? ORDER BY id FOR UPDATE`, tenantID, ids).Scan(&got).Error; err != nil {
+		return fmt.Errorf("lock customers: %w", err)
+	}
+	return nil
+}
+
+// Neighbours returns the customers linked (now or ever) to any of the
+// given ones, the given ones included, sorted.
+func Neighbours(tx *gorm.DB, tenantID string, customerIDs ...int64) ([]int64, error) {
+	links, err := linksOf(tx, tenantID, customerIDs)
+	if err != nil {
+		return nil, err
+	}
+	all := append([]int64(nil), customerIDs...)
+	for _, l := range links {
+		all = append(all, l.CustomerAID, l.CustomerBID)
+	}
+	return uniqueSorted(all), nil
+}
+
+// LockWithNeighbours locks the customers and everyone linked to them, in
+// the one lock order, and returns who was locked. Links are read again
+// under the lock, so a link made meanwhile is seen.
+func LockWithNeighbours(tx *gorm.DB, tenantID string, customerIDs ...int64) ([]int64, error) {
+	ids, err := Neighbours(tx, tenantID, customerIDs...)
+	if err != nil {
+		return nil, err
+	}
+	for {
+		if err := Lock(tx, tenantID, ids...); err != nil {
+			return nil, err
+		}
+		again, err := Neighbours(tx, tenantID, customerIDs...)
+		if err != nil {
+			return nil, err
+		}
+		if len(again) == len(ids) {
+			return ids, nil
+		}
+		ids = again
+	}
+}
+
+func uniqueSorted(ids []int64) []int64 {
+	seen := map[int64]bool{}
+	out := make([]int64, 0, len(ids))
+	for _, id := range ids {
+		if id != 0 && !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// Refresh works out again what the customers are owed and re-fills their
+// drafts, inside the caller's transaction. Running it again changes
+// nothing.
+func (s *Service) Refresh(tx *gorm.DB, tenantID string, customerIDs ...int64) error {
+	ids := uniqueSorted(customerIDs)
+	if len(ids) == 0 {
+		return nil
+	}
+	if err := fault(PointRefresh); err != nil {
+		return err
+	}
+	if err := Lock(tx, tenantID, ids...); err != nil {
+		return err
+	}
+	prog, err := program.Get(tx, tenantID)
+	if err != nil {
+		return err
+	}
+	facts, w, err := load(tx, tenantID, prog, ids)
+	if err != nil {
+		return err
+	}
+	stored, err := storedItems(tx, tenantID, ids)
+	if err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	var items []*Item
+	for _, id := range ids {
+		c := facts[id]
+		p := w.work(c)
+		if err := s.fillDrafts(tx, tenantID, c, p, now); err != nil {
+			return err
+		}
+		items = append(items, p.items...)
+	}
+	return saveItems(tx, tenantID, stored, items, now)
+}
+
+// fillDrafts writes the drafts' computed lines where they changed, and
+// their totals.
+func (s *Service) fillDrafts(tx *gorm.DB, tenantID string, c *customerFacts, p plan, now time.Time) error {
+	for _, x := range c.Invoices {
+		if !x.draft() {
+			continue
+		}
+		want := p.lines[x.ID]
+		sched := x.schedulerLines()
+		next := 1
+		for _, l := range sched {
+			next = max(next, l.Position+1)
+		}
+		for i := range want {
+			want[i].TenantID, want[i].InvoiceID, want[i].Position = tenantID, x.ID, next+i
+		}
+		all := append(append([]invoice.Line(nil), sched...), want...)
+		sub, disc, total := invoice.Totals(all)
+		linesChanged := !sameLines(x.computedLines(), want)
+		if linesChanged {
+			if err := tx.Exec(`DELETE FROM invoice_lines WHERE invoice_id = ? AND (source_key IS NOT NULL OR item_key IS NOT NULL)`, x.ID).Error; err != nil {
+				return fmt.Errorf("clear computed lines: %w", err)
+			}
+			if len(want) > 0 {
+				if err := tx.Omit("ID", "VisitExternalID").CreateInBatches(&want, 500).Error; err != nil {
+					return fmt.Errorf("insert computed lines: %w", err)
+				}
+			}
+		}
+		if linesChanged || sub != x.Subtotal || disc != x.Discount || total != x.Total {
+			if err := tx.Exec(`UPDATE invoices SET subtotal_cents = ?, discount_cents = ?, total_cents = ?, updated_at = ? WHERE id = ?`,
+				sub, disc, total, now, x.ID).Error; err != nil {
+				return fmt.Errorf("save totals: %w", err)
+			}
+		}
+		if linesChanged && disc > 0 {
+			if err := s.announce(tx, tenantID, x.ExternalID, all); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// announce emits invoice.discounted for a draft whose discounts changed.
+func (s *Service) announce(tx *gorm.DB, tenantID, externalID string, lines []invoice.Line) error {
+	sub, disc, total := invoice.Totals(lines)
+	var given []map[string]any
+	for _, l := range lines {
+		if l.ItemKey != nil {
+			given = append(given, map[string]any{"kind": l.Kind, "amount_cents": l.AmountCents, "reason": l.Reason})
+		}
+	}
+	return s.events.Emit(tx, tenantID, events.InvoiceDiscounted, map[string]any{
+		"invoice_id": externalID, "subtotal_cents": sub, "discount_cents": disc, "total_cents": total, "discounts": given,
+	})
+}
+
+// sameLines reports whether stored computed lines equal the wanted ones, in
+// order.
+func sameLines(have, want []invoice.Line) bool {
+	if len(have) != len(want) {
+		return false
+	}
+	sort.Slice(have, func(i, j int) bool { return have[i].Position < have[j].Position })
+	for i := range want {
+		a, b := have[i], want[i]
+		if a.Kind != b.Kind || !sameStr(a.SourceKey, b.SourceKey) || !sameStr(a.ItemKey, b.ItemKey) || a.AmountCents != b.AmountCents ||
+			a.Description != b.Description || a.Reason != b.Reason || !sameID(a.VisitID, b.VisitID) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameStr(a, b *string) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+func sameID(a, b *int64) bool {
+	if a == nil || b == nil {
+		return a == b
+	}
+	return *a == *b
+}
+
+// itemRow is a row of ledger_items.
+type itemRow struct {
+	ID           int64
+	TenantID     string
+	CustomerID   int64
+	ItemKey      string
+	Kind         string
+	VisitID      *int64
+	InvoiceID    *int64
+	RewardID     *int64
+	ServiceDate  *localdate.Date
+	OwedCents    int64
+	GivenCents   int64
+	FrozenCents  int64
+	PendingCents int64
+	InErrorCents int64
+	Status       string
+	Reason       string
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// TableName is ledger_items.
+func (itemRow) TableName() string { return "ledger_items" }
+
+func storedItems(tx *gorm.DB, tenantID string, customerIDs []int64) (map[string]itemRow, error) {
+	out := map[string]itemRow{}
+	for _, chunk := range chunks(customerIDs) {
+		var rows []itemRow
+		if err := tx.Where("tenant_id = ? AND customer_id IN ?", tenantID, chunk).Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("read ledger: %w", err)
+		}
+		for _, r := range rows {
+			out[r.ItemKey] = r
+		}
+	}
+	return out, nil
+}
+
+func (r itemRow) same(it *Item) bool {
+	return r.CustomerID == it.CustomerID && r.OwedCents == it.Owed && r.GivenCents == it.Given && r.FrozenCents == it.Frozen &&
+		r.PendingCents == it.Pending && r.InErrorCents == it.InError && r.Status == it.Status && r.Reason == it.Reason
+}
+
+// saveItems makes the customers' ledger rows exactly items.
+func saveItems(tx *gorm.DB, tenantID string, stored map[string]itemRow, items []*Item, now time.Time) error {
+	var inserts []itemRow
+	for _, it := range items {
+		r, ok := stored[it.Key]
+		delete(stored, it.Key)
+		if ok && r.same(it) {
+			continue
+		}
+		if ok {
+			if err := tx.Exec(`UPDATE ledger_items SET customer_id = ?, owed_cents = ?, given_cents = ?, frozen_cents = ?, pending_cents = ?,
+				in_error_cents = ?, status = ?, reason = ?, updated_at = ? WHERE id = ?`,
+				it.CustomerID, it.Owed, it.Given, it.Frozen, it.Pending, it.InError, it.Status, it.Reason, now, r.ID).Error; err != nil {
+				return fmt.Errorf("update ledger: %w", err)
+			}
+			continue
+		}
+		inserts = append(inserts, itemRow{TenantID: tenantID, CustomerID: it.CustomerID, ItemKey: it.Key, Kind: it.Kind,
+			VisitID: it.VisitID, InvoiceID: it.InvoiceID, RewardID: it.RewardID, ServiceDate: it.ServiceDate,
+			OwedCents: it.Owed, GivenCents: it.Given, FrozenCents: it.Frozen, PendingCents: it.Pending, InErrorCents: it.InError,
+			Status: it.Status, Reason: it.Reason, CreatedAt: now, UpdatedAt: now})
+	}
+	var gone []int64
+	for _, r := range stored {
+		gone = append(gone, r.ID)
+	}
+	for _, chunk := range chunks(gone) {
+		if err := tx.Exec(`DELETE FROM ledger_items WHERE id IN ?`, chunk).Error; err != nil {
+			return fmt.Errorf("clear ledger: %w", err)
+		}
+	}
+	if len(inserts) > 0 {
+		// A draft that moved to another customer takes its items along.
+		err := tx.Omit("ID").Clauses(clause.OnConflict{
+			Columns: []clause.Column{{Name: "tenant_id"}, {Name: "item_key"}},
+			DoUpdates: clause.AssignmentColumns([]string{"customer_id", "owed_cents", "given_cents", "frozen_cents",
+				"pending_cents", "in_error_cents", "status", "reason", "updated_at"}),
+		}).CreateInBatches(&inserts, 500).Error
+		if err != nil {
+			return fmt.Errorf("write ledger: %w", err)
+		}
+	}
+	return nil
+}

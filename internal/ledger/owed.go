@@ -1,0 +1,447 @@
+package ledger
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/routeloop/routeloop/internal/invoice"
+	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/program"
+)
+
+// Item kinds.
+const (
+	KindSyncDiscount = "sync_discount"
+	KindReward       = "reward"
+)
+
+// Item statuses.
+const (
+	StatusGiven        = "given"          // all of it on issued or paid invoices
+	StatusOnDraft      = "on_draft"       // all placed, some of it on a draft
+	StatusPending      = "pending"        // part of it waits for a draft with room
+	StatusGivenInError = "given_in_error" // an issued invoice gave more than is owed now
+)
+
+// Terms are the program settings an invoice is priced under: the current
+// ones while it is a draft, those in force when it left draft afterwards.
+type Terms struct {
+	SyncBps  int
+	MaxBps   int
+	SameCrew bool
+}
+
+// TermsOf are the terms a program sets now.
+func TermsOf(p program.Program) Terms {
+	return Terms{SyncBps: p.SyncDiscountBps, MaxBps: p.MaxDiscountBps, SameCrew: p.SyncRequiresSameCrew}
+}
+
+// Item is one thing a customer is owed: the same-day discount for one visit
+// on one invoice billing it, or one granted reward.
+type Item struct {
+	Key         string
+	Kind        string
+	CustomerID  int64
+	VisitID     *int64
+	InvoiceID   *int64
+	RewardID    *int64
+	ServiceDate *localdate.Date
+	// Owed is what the facts say the customer is owed now; Frozen the part
+	// given on issued or paid invoices; Given all that invoices not void
+	// give (Frozen and drafts); Pending what is owed and not placed yet;
+	// InError what issued invoices gave beyond what is owed.
+	Owed, Given, Frozen, Pending, InError int64
+	Status                                string
+	Reason                                string
+}
+
+// Keys of items, as computed lines name them.
+func syncKey(visitID, invoiceID int64) string { return fmt.Sprintf("sync:%d:%d", visitID, invoiceID) }
+func rewardKey(rewardID int64) string         { return fmt.Sprintf("reward:%d", rewardID) }
+
+// parseKey reads an item key back.
+func parseKey(key string) (kind string, a, b int64, ok bool) {
+	switch {
+	case strings.HasPrefix(key, "sync:"):
+		_, err := fmt.Sscanf(key, "sync:%d:%d", &a, &b)
+		return KindSyncDiscount, a, b, err == nil
+	case strings.HasPrefix(key, "reward:"):
+		_, err := fmt.Sscanf(key, "reward:%d", &a)
+		return KindReward, a, 0, err == nil
+	}
+	return "", 0, 0, false
+}
+
+// invoiceFacts is one of a customer's invoices that is not void.
+type invoiceFacts struct {
+	ID         int64
+	ExternalID string
+	Status     string
+	Terms      Terms // for issued and paid invoices
+	Lines      []invoice.Line
+	Subtotal   int64
+	Discount   int64
+	Total      int64
+}
+
+func (x *invoiceFacts) draft() bool { return x.Status == invoice.StatusDraft }
+
+// billedVisit is what an invoice charges for one visit.
+type billedVisit struct {
+	VisitID int64
+	Amount  int64
+}
+
+// billed lists the visits the scheduler's lines charge, in line order,
+// with the amount charged for each.
+func (x *invoiceFacts) billed() []billedVisit {
+	var out []billedVisit
+	at := map[int64]int{}
+	for _, l := range x.Lines {
+		if l.ItemKey != nil || l.SourceKey != nil || !l.Charges() || l.VisitID == nil {
+			continue
+		}
+		if i, ok := at[*l.VisitID]; ok {
+			out[i].Amount += l.AmountCents
+			continue
+		}
+		at[*l.VisitID] = len(out)
+		out = append(out, billedVisit{VisitID: *l.VisitID, Amount: l.AmountCents})
+	}
+	return out
+}
+
+// schedulerLines are the lines the scheduler sent.
+func (x *invoiceFacts) schedulerLines() []invoice.Line {
+	var out []invoice.Line
+	for _, l := range x.Lines {
+		if l.ItemKey == nil && l.SourceKey == nil {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// computedLines are the lines routeloop added.
+func (x *invoiceFacts) computedLines() []invoice.Line {
+	var out []invoice.Line
+	for _, l := range x.Lines {
+		if l.ItemKey != nil || l.SourceKey != nil {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// rewardFacts is a granted reward.
+type rewardFacts struct {
+	ID        int64
+	Kind      string
+	Bps       int
+	Value     int64
+	Points    int
+	AddonName string
+	Reason    string
+}
+
+// customerFacts is what one customer's money depends on of their own.
+type customerFacts struct {
+	ID       int64
+	Invoices []*invoiceFacts // not void, by id
+	Rewards  []rewardFacts   // granted, by id
+}
+
+// world is what several customers' money depends on together: the visits
+// their invoices bill, who was serviced the same day, the program.
+type world struct {
+	terms   Terms // the program's, for drafts
+	visits  map[int64]VisitRef
+	matches map[bool]map[int64]Match // by the same-crew rule
+	streets map[int64]string         // neighbours' streets, for reasons
+}
+
+// plan is what a customer should have: the computed lines of each draft
+// and every item of the ledger.
+type plan struct {
+	lines map[int64][]invoice.Line // draft id → computed lines
+	items []*Item
+}
+
+func (w *world) syncReason(m Match) string {
+	return fmt.Sprintf("serviced the same day as %s, %d m away, on %s", w.streets[m.NeighborID], m.DistanceM, m.ServiceDate)
+}
+
+// syncOwed is the same-day discount owed for a visit billed at amount on an
+// invoice of customerID under terms t, and why (rule 13: the one place this
+// is decided).
+func (w *world) syncOwed(customerID int64, b billedVisit, t Terms) (int64, string) {
+	v, ok := w.visits[b.VisitID]
+	if !ok || v.CustomerID != customerID || t.SyncBps == 0 {
+		return 0, ""
+	}
+	m, ok := w.matches[t.SameCrew][b.VisitID]
+	if !ok {
+		return 0, ""
+	}
+	return min(invoice.PercentOf(b.Amount, t.SyncBps), invoice.PercentOf(b.Amount, t.MaxBps)), w.syncReason(m)
+}
+
+// lineRoom is how much more percent discount a draft's visit line takes.
+type lineRoom struct {
+	visitID int64
+	amount  int64
+	room    int64
+}
+
+// work decides what customer c is owed and how it lands on their drafts
+// (README "The money ledger"): sync discounts on the drafts' visit lines,
+// then late credits for issued invoices oldest first, then rewards in
+// order, each within the per-line cap and the drafts' credit room;
+// whatever does not fit stays pending.
+func (w *world) work(c *customerFacts) plan {
+	items := map[string]*Item{}
+	item := func(key string) *Item {
+		it, ok := items[key]
+		if !ok {
+			it = &Item{Key: key, CustomerID: c.ID}
+			kind, a, b, _ := parseKey(key)
+			it.Kind = kind
+			switch kind {
+			case KindSyncDiscount:
+				it.VisitID, it.InvoiceID = &a, &b
+				if v, ok := w.visits[a]; ok {
+					d := v.ServiceDate
+					it.ServiceDate = &d
+				}
+			case KindReward:
+				it.RewardID = &a
+			}
+			items[key] = it
+		}
+		return it
+	}
+	rewards := map[int64]rewardFacts{}
+	for _, r := range c.Rewards {
+		rewards[r.ID] = r
+	}
+	var drafts, frozen []*invoiceFacts
+	for _, x := range c.Invoices {
+		if x.draft() {
+			drafts = append(drafts, x)
+		} else {
+			frozen = append(frozen, x)
+		}
+	}
+	// What issued and paid invoices gave, per item; and what they billed.
+	external := map[int64]string{}
+	for _, x := range c.Invoices {
+		external[x.ID] = x.ExternalID
+	}
+	for _, x := range frozen {
+		for _, l := range x.Lines {
+			if l.ItemKey == nil {
+				continue
+			}
+			it := item(*l.ItemKey)
+			given := -l.AmountCents
+			if l.Kind == invoice.KindAddon && it.RewardID != nil {
+				given = rewards[*it.RewardID].Value
+			}
+			it.Frozen += given
+		}
+	}
+	// Owed: the sync discount of every visit each invoice bills.
+	for _, x := range c.Invoices {
+		t := w.terms
+		if !x.draft() {
+			t = x.Terms
+		}
+		rewardPct := map[int64]int64{}
+		for _, l := range x.Lines {
+			if l.Kind == invoice.KindReferralReward && l.VisitID != nil {
+				rewardPct[*l.VisitID] -= l.AmountCents
+			}
+		}
+		for _, b := range x.billed() {
+			it := item(syncKey(b.VisitID, x.ID))
+			owed, reason := w.syncOwed(c.ID, b, t)
+			if !x.draft() && owed > 0 {
+				owed = max(0, min(owed, invoice.PercentOf(b.Amount, t.MaxBps)-rewardPct[b.VisitID]))
+			}
+			it.Owed, it.Reason = owed, reason
+		}
+	}
+	out := plan{lines: map[int64][]invoice.Line{}}
+	placed := map[string]int64{}
+	put := func(x *invoiceFacts, it *Item, l invoice.Line, given int64) {
+		key := it.Key
+		l.ItemKey = &key
+		out.lines[x.ID] = append(out.lines[x.ID], l)
+		placed[key] += given
+	}
+	// 1. The drafts' own sync discounts, line by line.
+	rooms := map[int64][]*lineRoom{}
+	creditRoom := map[int64]int64{}
+	desc := fmt.Sprintf("Same-day neighbour discount (%s)", Percent(w.terms.SyncBps))
+	for _, x := range drafts {
+		var subtotal, capped int64
+		for _, l := range x.schedulerLines() {
+			if l.Charges() {
+				subtotal += l.AmountCents
+			}
+		}
+		for _, b := range x.billed() {
+			lr := &lineRoom{visitID: b.VisitID, amount: b.Amount, room: invoice.PercentOf(b.Amount, w.terms.MaxBps)}
+			capped += lr.room
+			it := item(syncKey(b.VisitID, x.ID))
+			if it.Owed > 0 {
+				v := b.VisitID
+				put(x, it, invoice.Line{Kind: invoice.KindSyncDiscount, VisitID: &v, Description: desc,
+					AmountCents: -it.Owed, Reason: it.Reason, SourceKey: ptr(it.Key)}, it.Owed)
+				lr.room -= it.Owed
+			}
+			rooms[x.ID] = append(rooms[x.ID], lr)
+		}
+		creditRoom[x.ID] = subtotal - capped
+	}
+	// 2. Late credits for issued invoices, invoice by invoice, visit by
+	// visit, each whole on the first draft with room.
+	for _, x := range frozen {
+		bs := x.billed()
+		sort.Slice(bs, func(i, j int) bool { return bs[i].VisitID < bs[j].VisitID })
+		for _, b := range bs {
+			it := item(syncKey(b.VisitID, x.ID))
+			rest := it.Owed - it.Frozen
+			if rest <= 0 {
+				continue
+			}
+			for _, d := range drafts {
+				if creditRoom[d.ID] < rest {
+					continue
+				}
+				v := b.VisitID
+				put(d, it, invoice.Line{Kind: invoice.KindCredit, VisitID: &v, AmountCents: -rest,
+					Description: "Credit: same-day neighbour discount missed on invoice " + x.ExternalID,
+					Reason:      fmt.Sprintf("%s; not on invoice %s when it was issued", it.Reason, x.ExternalID),
+					SourceKey:   ptr(it.Key)}, rest)
+				creditRoom[d.ID] -= rest
+				break
+			}
+		}
+	}
+	// 3. Rewards, oldest first, as far as caps and room allow.
+	for _, r := range c.Rewards {
+		it := item(rewardKey(r.ID))
+		it.Owed, it.Reason = r.Value, r.Reason
+		rest := r.Value - it.Frozen
+		if rest <= 0 {
+			continue
+		}
+		switch r.Kind {
+		case program.RewardPercentNextInvoice:
+			for _, d := range drafts {
+				for _, lr := range rooms[d.ID] {
+					amount := min(invoice.PercentOf(lr.amount, r.Bps), lr.room, rest)
+					if amount <= 0 {
+						continue
+					}
+					v := lr.visitID
+					put(d, it, invoice.Line{Kind: invoice.KindReferralReward, VisitID: &v, AmountCents: -amount,
+						Description: fmt.Sprintf("Referral reward (%s)", Percent(r.Bps)), Reason: r.Reason,
+						SourceKey: ptr(fmt.Sprintf("%s:visit:%d", it.Key, v))}, amount)
+					lr.room -= amount
+					rest -= amount
+				}
+			}
+		case program.RewardFixedCredit, program.RewardPoints:
+			description := "Referral credit"
+			if r.Kind == program.RewardPoints {
+				description = fmt.Sprintf("Referral points (%d points)", r.Points)
+			}
+			for _, d := range drafts {
+				amount := min(rest, creditRoom[d.ID])
+				if amount <= 0 {
+					continue
+				}
+				put(d, it, invoice.Line{Kind: invoice.KindCredit, AmountCents: -amount, Description: description,
+					Reason: r.Reason, SourceKey: ptr(it.Key)}, amount)
+				creditRoom[d.ID] -= amount
+				rest -= amount
+			}
+		case program.RewardFreeAddon:
+			if len(drafts) > 0 {
+				put(drafts[0], it, invoice.Line{Kind: invoice.KindAddon, AmountCents: 0,
+					Description: fmt.Sprintf("Free %s (worth %s) — referral reward", r.AddonName, Cents(r.Value)),
+					Reason:      r.Reason, SourceKey: ptr(it.Key)}, rest)
+			}
+		}
+	}
+	for _, it := range items {
+		it.Given = it.Frozen + placed[it.Key]
+		it.Pending = max(0, it.Owed-it.Given)
+		it.InError = max(0, it.Frozen-it.Owed)
+		switch {
+		case it.InError > 0:
+			it.Status = StatusGivenInError
+			it.Reason = w.errorReason(it, external)
+		case it.Pending > 0:
+			it.Status = StatusPending
+		case placed[it.Key] > 0:
+			it.Status = StatusOnDraft
+		default:
+			it.Status = StatusGiven
+		}
+		if it.Owed == 0 && it.Given == 0 {
+			continue
+		}
+		out.items = append(out.items, it)
+	}
+	sort.Slice(out.items, func(i, j int) bool { return out.items[i].Key < out.items[j].Key })
+	return out
+}
+
+// errorReason explains a discount that an issued invoice gave and that no
+// longer holds; it is recorded for review, never clawed back.
+func (w *world) errorReason(it *Item, external map[int64]string) string {
+	if it.Kind == KindReward {
+		return fmt.Sprintf("%s; invoices gave %s of a reward worth %s", it.Reason, Cents(it.Frozen), Cents(it.Owed))
+	}
+	inv, ok := external[*it.InvoiceID]
+	why := "no linked neighbour was serviced that day any more (cancelled, moved or unlinked)"
+	switch {
+	case !ok:
+		inv, why = fmt.Sprintf("#%d", *it.InvoiceID), "that invoice was voided"
+	case it.Owed > 0:
+		why = "less is owed now"
+	default:
+		if v, ok := w.visits[*it.VisitID]; ok && v.CustomerID != it.CustomerID {
+			why = "the visit was moved to another customer"
+		}
+	}
+	day := ""
+	if it.ServiceDate != nil {
+		day = " of " + it.ServiceDate.String()
+	}
+	return fmt.Sprintf("a same-day discount of %s was given for the visit%s on invoice %s, but %s; it was not clawed back",
+		Cents(it.Frozen-it.Owed), day, inv, why)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// Percent writes basis points as a percentage: 1000 → "10%", 1250 → "12.50%".
+func Percent(bps int) string {
+	if bps%100 == 0 {
+		return fmt.Sprintf("%d%%", bps/100)
+	}
+	return fmt.Sprintf("%.2f%%", float64(bps)/100)
+}
+
+// Cents writes an amount of minor units with two decimals: 1500 → "15.00".
+func Cents(c int64) string {
+	sign := ""
+	if c < 0 {
+		sign, c = "-", -c
+	}
+	return fmt.Sprintf("%s%d.%02d", sign, c/100, c%100)
+}
