@@ -32,7 +32,7 @@ type ItemEntry struct {
 	InErrorCents int64           `json:"given_in_error_cents"`
 	Status       string          `json:"status"`
 	Reason       string          `json:"reason"`
-	GivenOn      []GivenOn       `json:"given_on"`
+	GivenOn      []GivenOn       `json:"given_on" gorm:"-"`
 	key          string
 }
 
