@@ -38,22 +38,6 @@ func NewService(s *store.Store, c clock.Clock, em events.Emitter) *Service {
 	return &Service{store: s, clock: c, events: em}
 }
 
-// Lock takes the lock of each customer's money for the transaction, in
-// ascending id order — the one lock order of every money write: customers
-// first, then their invoices. On SQLite a write transaction already holds
-// the database.
-func Lock(tx *gorm.DB, tenantID string, customerIDs ...int64) error {
-	if tx.Dialector.Name() != store.Postgres || len(customerIDs) == 0 {
-		return nil
-	}
-	ids := uniqueSorted(customerIDs)
-	var got []int64
-	if err := tx.Raw(`SELECT id FROM customers WHERE tenant_id = ? AND id IN ? ORDER BY id FOR UPDATE`, tenantID, ids).Scan(&got).Error; err != nil {
-		return fmt.Errorf("lock customers: %w", err)
-	}
-	return nil
-}
-
 // Neighbours returns the customers linked (now or ever) to any of the
 // given ones, the given ones included, sorted.
 func Neighbours(tx *gorm.DB, tenantID string, customerIDs ...int64) ([]int64, error) {
@@ -66,29 +50,6 @@ func Neighbours(tx *gorm.DB, tenantID string, customerIDs ...int64) ([]int64, er
 		all = append(all, l.CustomerAID, l.CustomerBID)
 	}
 	return uniqueSorted(all), nil
-}
-
-// LockWithNeighbours locks the customers and everyone linked to them, in
-// the one lock order, and returns who was locked. Links are read again
-// under the lock, so a link made meanwhile is seen.
-func LockWithNeighbours(tx *gorm.DB, tenantID string, customerIDs ...int64) ([]int64, error) {
-	ids, err := Neighbours(tx, tenantID, customerIDs...)
-	if err != nil {
-		return nil, err
-	}
-	for {
-		if err := Lock(tx, tenantID, ids...); err != nil {
-			return nil, err
-		}
-		again, err := Neighbours(tx, tenantID, customerIDs...)
-		if err != nil {
-			return nil, err
-		}
-		if len(again) == len(ids) {
-			return ids, nil
-		}
-		ids = again
-	}
 }
 
 func uniqueSorted(ids []int64) []int64 {
@@ -115,8 +76,19 @@ func (s *Service) Refresh(tx *gorm.DB, tenantID string, customerIDs ...int64) er
 	if err := fault(PointRefresh); err != nil {
 		return err
 	}
-	if err := Lock(tx, tenantID, ids...); err != nil {
+	if err := store.LockCustomers(tx, tenantID, ids...); err != nil {
 		return err
+	}
+	// Nothing billed, nothing owed: nothing to work out (most visit writes).
+	var any bool
+	if err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM invoices WHERE tenant_id = ? AND customer_id IN ? AND status <> 'void')
+		OR EXISTS (SELECT 1 FROM ledger_items WHERE tenant_id = ? AND customer_id IN ?)
+		OR EXISTS (SELECT 1 FROM rewards WHERE tenant_id = ? AND customer_id IN ? AND status = 'granted')`,
+		tenantID, ids, tenantID, ids, tenantID, ids).Scan(&any).Error; err != nil {
+		return fmt.Errorf("look for money: %w", err)
+	}
+	if !any {
+		return nil
 	}
 	prog, err := program.Get(tx, tenantID)
 	if err != nil {

@@ -14,7 +14,6 @@ func day(s string) localdate.Date {
 	return d
 }
 
-
 // Angie (1) and Ben (2) live 120 m apart and are linked from 1 May; Cleo (3)
 // is linked to Angie too, 300 m away; Dan (4) lives nearby but is not linked.
 var (

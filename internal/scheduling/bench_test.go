@@ -3,35 +3,48 @@ package scheduling_test
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/routeloop/routeloop/internal/app"
 	"github.com/routeloop/routeloop/internal/clock"
+	"github.com/routeloop/routeloop/internal/config"
+	"github.com/routeloop/routeloop/internal/neighbor"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
 )
 
-// BenchmarkUpsertVisit writes visits as the scheduler does: each PUT names a
-// customer and crew by external id; a quarter of the writes update a visit
-// written before. Run: go test ./internal/scheduling -run x -bench UpsertVisit
+// BenchmarkUpsertVisit writes visits as the scheduler does, through the
+// wired service (its listeners — neighbour links, conversions — included):
+// each PUT names a customer and crew by external id; a quarter of the
+// writes update a visit written before; a tenth of the customers have a
+// linked neighbour. Run: go test ./internal/scheduling -run x -bench UpsertVisit
 func BenchmarkUpsertVisit(b *testing.B) {
 	for _, d := range storetest.Dialects {
 		b.Run(d, func(b *testing.B) {
 			s := storetest.Open(b, d)
 			ctx := context.Background()
-			ten, _, err := tenant.NewService(s, clock.System{}).Create(ctx, tenant.NewTenant{Name: "Bench", Timezone: "America/Los_Angeles", Currency: "USD"})
+			a := app.Wire(config.Defaults(), s, clock.System{}, slog.New(slog.DiscardHandler))
+			ten, _, err := a.Tenants.Create(ctx, tenant.NewTenant{Name: "Bench", Timezone: "America/Los_Angeles", Currency: "USD"})
 			if err != nil {
 				b.Fatal(err)
 			}
-			svc := scheduling.NewService(s, clock.System{}, "http://localhost")
-			lat, lon := 45.5, -122.6
+			svc := a.Mirror
 			for i := 0; i < 100; i++ {
-				if _, _, err := svc.PutCustomer(ctx, ten.ID, fmt.Sprintf("c%d", i), scheduling.CustomerInput{Name: "C", Lat: &lat, Lon: &lon}); err != nil {
+				lat, lon := 45.5+float64(i/2)*0.01, -122.6+float64(i%2)*0.001
+				if _, _, err := svc.PutCustomer(ctx, ten.ID, fmt.Sprintf("c%d", i), scheduling.CustomerInput{Name: "C", Lat: &lat, Lon: &lon, ConsentSameDay: true}); err != nil {
 					b.Fatal(err)
 				}
 			}
+			for i := 0; i < 100; i += 20 {
+				if _, _, err := a.Neighbors.CreateLink(ctx, ten.ID, neighbor.LinkInput{CustomerA: fmt.Sprintf("c%d", i), CustomerB: fmt.Sprintf("c%d", i+1)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			lat, lon := 45.5, -122.6
 			if _, _, err := svc.PutCrew(ctx, ten.ID, "north", scheduling.CrewInput{Name: "North", DepotLat: &lat, DepotLon: &lon}); err != nil {
 				b.Fatal(err)
 			}

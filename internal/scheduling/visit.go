@@ -138,8 +138,8 @@ func (s *Service) PutVisit(ctx context.Context, tenantID string, loc *time.Locat
 		v  Visit
 		up store.Upserted
 	)
-	err = s.store.Tx(ctx, func(tx *gorm.DB) error {
-		customerID, crewID, before, err := s.resolveVisitRefs(tx, tenantID, externalID, in)
+	write := func(tx *gorm.DB) error {
+		customerID, crewID, before, hasLinks, err := s.resolveVisitRefs(tx, tenantID, externalID, in)
 		if err != nil {
 			return err
 		}
@@ -147,31 +147,59 @@ func (s *Service) PutVisit(ctx context.Context, tenantID string, loc *time.Locat
 		if before != nil && before.CustomerID != customerID {
 			customers = append(customers, before.CustomerID)
 		}
-		if err := LockMoney(tx, tenantID, customers...); err != nil {
+		if hasLinks {
+			err = LockMoney(tx, tenantID, customers...)
+		} else {
+			err = store.LockCustomers(tx, tenantID, customers...)
+		}
+		if err != nil {
 			return err
 		}
 		now := s.clock.Now()
-		v, up, err = store.Upsert[Visit](tx, `
+		updateSQL := `
+			UPDATE visits SET customer_id = ?, crew_id = ?, service_date = ?, start_at = ?, route_position = ?,
+			       duration_min = ?, status = ?, price_cents = ?, source_updated_at = COALESCE(?, source_updated_at), updated_at = ?
+			WHERE tenant_id = ? AND external_id = ?` + newerOnly(in.UpdatedAt) + `
+			RETURNING *`
+		updateArgs := append([]any{customerID, crewID, vf.date, vf.startAt, in.RoutePosition, in.DurationMin, in.Status,
+			in.PriceCents, utc(in.UpdatedAt), now, tenantID, externalID}, newerArgs(in.UpdatedAt)...)
+		if before != nil { // it exists: no insert to try
+			// Only from the customer it was read with: a write that moved it
+			// meanwhile makes this one start again, knowing whom it leaves.
+			v, up, err = store.Update[Visit](tx, strings.Replace(updateSQL, "RETURNING", "AND customer_id = ? RETURNING", 1),
+				append(append([]any(nil), updateArgs...), before.CustomerID))
+			if errors.Is(err, store.ErrStale) {
+				var now []int64
+				if rerr := tx.Raw(`SELECT customer_id FROM visits WHERE tenant_id = ? AND external_id = ?`, tenantID, externalID).Scan(&now).Error; rerr != nil {
+					return fmt.Errorf("read visit: %w", rerr)
+				}
+				if len(now) == 1 && now[0] != before.CustomerID {
+					return errMovedMeanwhile
+				}
+			}
+		} else {
+			v, up, err = store.Upsert[Visit](tx, `
 			INSERT INTO visits (tenant_id, external_id, customer_id, crew_id, service_date, start_at,
 			                    route_position, duration_min, status, price_cents, source, source_updated_at, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (tenant_id, external_id) DO NOTHING
 			RETURNING *`,
-			[]any{tenantID, externalID, customerID, crewID, vf.date, vf.startAt, in.RoutePosition,
-				in.DurationMin, in.Status, in.PriceCents, SourceScheduler, utc(in.UpdatedAt), now, now}, `
-			UPDATE visits SET customer_id = ?, crew_id = ?, service_date = ?, start_at = ?, route_position = ?,
-			       duration_min = ?, status = ?, price_cents = ?, source_updated_at = COALESCE(?, source_updated_at), updated_at = ?
-			WHERE tenant_id = ? AND external_id = ?`+newerOnly(in.UpdatedAt)+`
-			RETURNING *`,
-			append([]any{customerID, crewID, vf.date, vf.startAt, in.RoutePosition, in.DurationMin, in.Status,
-				in.PriceCents, utc(in.UpdatedAt), now, tenantID, externalID}, newerArgs(in.UpdatedAt)...))
+				[]any{tenantID, externalID, customerID, crewID, vf.date, vf.startAt, in.RoutePosition,
+					in.DurationMin, in.Status, in.PriceCents, SourceScheduler, utc(in.UpdatedAt), now, now}, updateSQL, updateArgs)
+		}
 		if err != nil {
 			return err
 		}
 		v.CustomerExternalID = in.CustomerID
 		v.CrewExternalID = in.CrewID
 		return s.VisitWritten(tx, VisitChange{TenantID: tenantID, Visit: v, Before: before})
-	})
+	}
+	for attempt := 0; ; attempt++ {
+		err = s.store.Tx(ctx, write)
+		if !errors.Is(err, errMovedMeanwhile) || attempt == 5 {
+			break
+		}
+	}
 	if errors.Is(err, store.ErrStale) {
 		cur, err := s.Visit(ctx, tenantID, externalID)
 		return cur, store.Stale, err
@@ -182,34 +210,23 @@ func (s *Service) PutVisit(ctx context.Context, tenantID string, loc *time.Locat
 	return v, up, nil
 }
 
+// errMovedMeanwhile: another write moved the visit to another customer
+// between reading it and writing it.
+var errMovedMeanwhile = errors.New("the visit was moved by another write meanwhile")
+
 // LockMoney locks, in the one lock order, the customers a mirror write
 // touches and everyone linked to them, whose discounts the write may
-// change. Links are read again under the lock, so one made meanwhile is
-// locked too.
+// change. A link made after this read is seen by the listeners, which read
+// the links again once the customer is locked.
 func LockMoney(tx *gorm.DB, tenantID string, customerIDs ...int64) error {
-	if tx.Dialector.Name() != store.Postgres {
+	if tx.Dialector.Name() != store.Postgres || len(customerIDs) == 0 {
 		return nil // the write transaction holds the database
 	}
-	locked := map[int64]bool{}
-	for {
-		ids, err := linked(tx, tenantID, customerIDs)
-		if err != nil {
-			return err
-		}
-		var more []int64
-		for _, id := range ids {
-			if !locked[id] {
-				more = append(more, id)
-				locked[id] = true
-			}
-		}
-		if len(more) == 0 {
-			return nil
-		}
-		if err := store.LockCustomers(tx, tenantID, more...); err != nil {
-			return err
-		}
+	ids, err := linked(tx, tenantID, customerIDs)
+	if err != nil {
+		return err
 	}
+	return store.LockCustomers(tx, tenantID, ids...)
 }
 
 // linked returns the customers and everyone linked to them (now or ever).
@@ -225,7 +242,7 @@ func linked(tx *gorm.DB, tenantID string, customerIDs []int64) ([]int64, error) 
 
 // resolveVisitRefs maps the scheduler's customer and crew ids to internal
 // ids, and reads what the visit was before this write, in one round trip.
-func (s *Service) resolveVisitRefs(db *gorm.DB, tenantID, externalID string, in VisitInput) (int64, *int64, *VisitState, error) {
+func (s *Service) resolveVisitRefs(db *gorm.DB, tenantID, externalID string, in VisitInput) (int64, *int64, *VisitState, bool, error) {
 	crewExt := ""
 	if in.CrewID != nil {
 		crewExt = *in.CrewID
@@ -237,17 +254,20 @@ func (s *Service) resolveVisitRefs(db *gorm.DB, tenantID, externalID string, in 
 		OldCrewID      *int64
 		OldServiceDate *localdate.Date
 		OldStatus      *string
+		Links          int
 	}
 	err := db.Raw(`SELECT
 		(SELECT id FROM customers WHERE tenant_id = ? AND external_id = ?) AS customer_id,
 		(SELECT id FROM crews WHERE tenant_id = ? AND external_id = ?) AS crew_id,
 		old.customer_id AS old_customer_id, old.crew_id AS old_crew_id,
-		old.service_date AS old_service_date, old.status AS old_status
+		old.service_date AS old_service_date, old.status AS old_status,
+		(SELECT COUNT(*) FROM neighbor_links nl JOIN customers c ON c.id IN (nl.customer_a_id, nl.customer_b_id)
+		 WHERE nl.tenant_id = ? AND c.tenant_id = ? AND (c.external_id = ? OR c.id = old.customer_id)) AS links
 		FROM (SELECT 1 AS one) AS q
 		LEFT JOIN visits old ON old.tenant_id = ? AND old.external_id = ?`,
-		tenantID, in.CustomerID, tenantID, crewExt, tenantID, externalID).Scan(&ref).Error
+		tenantID, in.CustomerID, tenantID, crewExt, tenantID, tenantID, in.CustomerID, tenantID, externalID).Scan(&ref).Error
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("resolve customer and crew: %w", err)
+		return 0, nil, nil, false, fmt.Errorf("resolve customer and crew: %w", err)
 	}
 	f := apperror.Fields{}
 	if ref.CustomerID == nil {
@@ -257,7 +277,7 @@ func (s *Service) resolveVisitRefs(db *gorm.DB, tenantID, externalID string, in 
 		f.Add("crew_id", "no crew with id "+*in.CrewID+"; send the crew first")
 	}
 	if err := f.Err(); err != nil {
-		return 0, nil, nil, err
+		return 0, nil, nil, false, err
 	}
 	if in.CrewID == nil {
 		ref.CrewID = nil
@@ -266,7 +286,7 @@ func (s *Service) resolveVisitRefs(db *gorm.DB, tenantID, externalID string, in 
 	if ref.OldCustomerID != nil {
 		before = &VisitState{CustomerID: *ref.OldCustomerID, CrewID: ref.OldCrewID, ServiceDate: *ref.OldServiceDate, Status: *ref.OldStatus}
 	}
-	return *ref.CustomerID, ref.CrewID, before, nil
+	return *ref.CustomerID, ref.CrewID, before, ref.Links > 0, nil
 }
 
 // visitQuery selects visits with their customer's and crew's scheduler ids.

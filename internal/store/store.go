@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/glebarez/sqlite"
@@ -45,6 +46,9 @@ type Options struct {
 type Store struct {
 	DB      *gorm.DB
 	Dialect string
+	// writer queues SQLite's write transactions in the process (the file
+	// has one writer at a time) instead of in its busy-wait loop.
+	writer sync.Mutex
 }
 
 // Open connects to the database the options name. It does not migrate.
@@ -131,6 +135,10 @@ func (s *Store) Close() error {
 // victim, or could not serialise, is run again (fn must only assign what
 // it returns), a few times with a short random pause.
 func (s *Store) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if s.Dialect == SQLite {
+		s.writer.Lock()
+		defer s.writer.Unlock()
+	}
 	for attempt := 1; ; attempt++ {
 		err := s.DB.WithContext(ctx).Transaction(fn)
 		if err == nil || attempt == maxTxAttempts || !retryable(err) || ctx.Err() != nil {

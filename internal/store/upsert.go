@@ -43,3 +43,18 @@ func Upsert[T any](db *gorm.DB, insertSQL string, insertArgs []any, updateSQL st
 	}
 	return rows[0], Updated, nil
 }
+
+// Update runs an UPDATE ... RETURNING * of a row known to exist: Stale
+// (ErrStale) when it matched nothing because the stored row is newer.
+func Update[T any](db *gorm.DB, updateSQL string, updateArgs []any) (T, Upserted, error) {
+	var rows []T
+	if err := db.Raw(updateSQL, updateArgs...).Scan(&rows).Error; err != nil {
+		var zero T
+		return zero, Updated, err
+	}
+	if len(rows) != 1 {
+		var zero T
+		return zero, Stale, ErrStale
+	}
+	return rows[0], Updated, nil
+}
