@@ -123,4 +123,19 @@ func TestReconcileCommand(t *testing.T) {
 	if _, err := runCmd(t, "reconcile", "--data-dir", dir, "--date", "2026-05-03", "--tenant", "nope"); err == nil {
 		t.Fatal("unknown tenant accepted")
 	}
+	// A range, day by day.
+	out, err = runCmd(t, "reconcile", "--data-dir", dir, "--from", "2026-05-01", "--to", "2026-05-03")
+	if err != nil || strings.Count(out, "0 visits") != 3 || !strings.Contains(out, "2026-05-02: 0 visits") {
+		t.Fatalf("range: %v %s", err, out)
+	}
+	for _, bad := range [][]string{
+		{"--from", "2026-05-03", "--to", "2026-05-01"},
+		{"--date", "2026-05-03", "--from", "2026-05-01"},
+		{"--from", "2024-01-01", "--to", "2026-05-01"},
+		{},
+	} {
+		if _, err := runCmd(t, append([]string{"reconcile", "--data-dir", dir}, bad...)...); err == nil {
+			t.Errorf("reconcile %v accepted", bad)
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -397,6 +398,45 @@ func TestPointsRewardsBecomeCredit(t *testing.T) {
 		c := h.lines("i-angie-2026-05-05", "credit")
 		if len(c) != 1 || c[0]["amount_cents"] != -1500.0 || c[0]["description"] != "Referral points (150 points)" {
 			t.Fatalf("points credit: %v", c)
+		}
+	})
+}
+
+// POST /reconcile takes the nightly job's lock (409 while it runs), takes
+// one day or a range, and refuses bad ranges naming the field.
+func TestReconcileByAPIRangesAndTheJobsLock(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		h := newHarness(t, s)
+		r := h.must(200, "POST", "/api/v1/reconcile", map[string]any{"from": "2026-05-01", "to": "2026-05-03"})
+		if days := r.Body["days"].([]any); len(days) != 3 || days[2].(map[string]any)["day"] != "2026-05-03" {
+			t.Fatalf("range: %s", r.Raw)
+		}
+		for _, bad := range []struct {
+			body  map[string]any
+			field string
+		}{
+			{map[string]any{"from": "2026-05-03", "to": "2026-05-01"}, "to"},
+			{map[string]any{"date": "2026-05-03", "from": "2026-05-01"}, "date"},
+			{map[string]any{"from": "2024-01-01", "to": "2026-05-01"}, "to"},
+			{map[string]any{}, "date"},
+			{map[string]any{"date": "May 3"}, "date"},
+		} {
+			if r := h.do("POST", "/api/v1/reconcile", h.keys[tenant.RoleAdmin], bad.body); r.Status != 422 || r.field(bad.field) == "" {
+				t.Errorf("%v: %d %s", bad.body, r.Status, r.Raw)
+			}
+		}
+		held, release := make(chan struct{}), make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_, _ = s.TryLock(context.Background(), ledger.LockName(h.greenway), func() error { close(held); <-release; return nil })
+		}()
+		<-held
+		r = h.do("POST", "/api/v1/reconcile", h.keys[tenant.RoleAdmin], map[string]any{"date": "2026-05-03"})
+		close(release)
+		<-done
+		if r.Status != 409 {
+			t.Fatalf("beside the nightly job: %d %s", r.Status, r.Raw)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package jobs_test
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/routeloop/routeloop/internal/config"
 	"github.com/routeloop/routeloop/internal/ledger"
 	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -83,4 +85,51 @@ func TestReconcileByHandTakesTheLock(t *testing.T) {
 	if _, ran, err := a.Ledger.ReconcileRange(ctx, ten.ID, day, day, nil); !ran || err != nil {
 		t.Fatalf("did not run: %v %v", ran, err)
 	}
+}
+
+// The nightly job catches up: two nights missed (the process was down), the
+// next run reconciles all three days, records the last one, and a visit of
+// an older day written since the last run brings that day back too.
+func TestTheNightlyJobCatchesUpEveryDayMissedOrChanged(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := clock.NewFixed(time.Date(2026, 5, 6, 10, 5, 0, 0, time.UTC)) // 03:05 on the 6th in Los Angeles
+		a := app.Wire(config.Defaults(), s, c, slog.New(slog.DiscardHandler))
+		la, _, err := a.Tenants.Create(ctx, tenant.NewTenant{Name: "LA", Timezone: "America/Los_Angeles", Currency: "USD"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		days := func(rs []ledger.ReconcileResult) []string {
+			var out []string
+			for _, r := range rs {
+				out = append(out, r.Day.String())
+			}
+			return out
+		}
+		if got := days(a.Jobs.Tick(ctx)); len(got) != 1 || got[0] != "2026-05-05" {
+			t.Fatalf("first night: %v", got)
+		}
+		c.Advance(3 * 24 * time.Hour) // the 7th and 8th nights were missed: 03:05 on the 9th
+		got := days(a.Jobs.Tick(ctx))
+		if strings.Join(got, ",") != "2026-05-06,2026-05-07,2026-05-08" {
+			t.Fatalf("catch-up: %v", got)
+		}
+		st, err := a.Ledger.ReadState(ctx, la.ID)
+		if err != nil || st.LastDay.String() != "2026-05-08" {
+			t.Fatalf("state: %+v %v", st, err)
+		}
+		// A visit of the 2nd written during the day is reconciled next night.
+		c.Advance(12 * time.Hour)
+		lat, lon := 45.5, -122.6
+		if _, _, err := a.Mirror.PutCustomer(ctx, la.ID, "angie", scheduling.CustomerInput{Name: "Angie", Lat: &lat, Lon: &lon}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := a.Mirror.PutVisit(ctx, la.ID, la.Location(), "v1", scheduling.VisitInput{CustomerID: "angie", ServiceDate: "2026-05-02", PriceCents: 4500}); err != nil {
+			t.Fatal(err)
+		}
+		c.Advance(12 * time.Hour)
+		if got := days(a.Jobs.Tick(ctx)); strings.Join(got, ",") != "2026-05-02,2026-05-09" {
+			t.Fatalf("changed day: %v", got)
+		}
+	})
 }

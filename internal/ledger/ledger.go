@@ -10,6 +10,7 @@ package ledger
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -94,7 +95,7 @@ func (s *Service) Refresh(tx *gorm.DB, tenantID string, customerIDs ...int64) er
 	if err != nil {
 		return err
 	}
-	facts, w, err := load(tx, tenantID, prog, ids)
+	facts, w0, err := load(tx, tenantID, prog, ids)
 	if err != nil {
 		return err
 	}
@@ -104,20 +105,35 @@ func (s *Service) Refresh(tx *gorm.DB, tenantID string, customerIDs ...int64) er
 	}
 	now := s.clock.Now()
 	var items []*Item
+	var w draftWrites
 	for _, id := range ids {
 		c := facts[id]
-		p := w.work(c)
-		if err := s.fillDrafts(tx, tenantID, c, p, now); err != nil {
-			return err
-		}
+		p := w0.work(c)
+		w.add(tenantID, c, p)
 		items = append(items, p.items...)
+	}
+	if err := s.flush(tx, tenantID, w, now); err != nil {
+		return err
 	}
 	return saveItems(tx, tenantID, stored, items, now)
 }
 
-// fillDrafts writes the drafts' computed lines where they changed, and
-// their totals.
-func (s *Service) fillDrafts(tx *gorm.DB, tenantID string, c *customerFacts, p plan, now time.Time) error {
+// draftWrites are the changes to drafts one refresh makes, written
+// together: a busy day's reconciliation touches tens of thousands.
+type draftWrites struct {
+	cleared  []int64        // drafts whose computed lines are replaced
+	inserts  []invoice.Line // their new computed lines
+	totals   map[int64][3]int64
+	announce []announcement
+}
+
+type announcement struct {
+	externalID string
+	lines      []invoice.Line
+}
+
+// add works out what changes on a customer's drafts.
+func (w *draftWrites) add(tenantID string, c *customerFacts, p plan) {
 	for _, x := range c.Invoices {
 		if !x.draft() {
 			continue
@@ -133,27 +149,58 @@ func (s *Service) fillDrafts(tx *gorm.DB, tenantID string, c *customerFacts, p p
 		}
 		all := append(append([]invoice.Line(nil), sched...), want...)
 		sub, disc, total := invoice.Totals(all)
-		linesChanged := !sameLines(x.computedLines(), want)
-		if linesChanged {
-			if err := tx.Exec(`DELETE FROM invoice_lines WHERE invoice_id = ? AND (source_key IS NOT NULL OR item_key IS NOT NULL)`, x.ID).Error; err != nil {
-				return fmt.Errorf("clear computed lines: %w", err)
-			}
-			if len(want) > 0 {
-				if err := tx.Omit("ID", "VisitExternalID").CreateInBatches(&want, 500).Error; err != nil {
-					return fmt.Errorf("insert computed lines: %w", err)
-				}
+		changed := !sameLines(x.computedLines(), want)
+		if changed {
+			w.cleared = append(w.cleared, x.ID)
+			w.inserts = append(w.inserts, want...)
+			if disc > 0 {
+				w.announce = append(w.announce, announcement{externalID: x.ExternalID, lines: all})
 			}
 		}
-		if linesChanged || sub != x.Subtotal || disc != x.Discount || total != x.Total {
-			if err := tx.Exec(`UPDATE invoices SET subtotal_cents = ?, discount_cents = ?, total_cents = ?, updated_at = ? WHERE id = ?`,
-				sub, disc, total, now, x.ID).Error; err != nil {
-				return fmt.Errorf("save totals: %w", err)
+		if changed || sub != x.Subtotal || disc != x.Discount || total != x.Total {
+			if w.totals == nil {
+				w.totals = map[int64][3]int64{}
 			}
+			w.totals[x.ID] = [3]int64{sub, disc, total}
 		}
-		if linesChanged && disc > 0 {
-			if err := s.announce(tx, tenantID, x.ExternalID, all); err != nil {
-				return err
+	}
+}
+
+// flush writes the drafts' changes in a few statements.
+func (s *Service) flush(tx *gorm.DB, tenantID string, w draftWrites, now time.Time) error {
+	for _, chunk := range chunks(w.cleared) {
+		if err := tx.Exec(`DELETE FROM invoice_lines WHERE invoice_id IN ? AND (source_key IS NOT NULL OR item_key IS NOT NULL)`, chunk).Error; err != nil {
+			return fmt.Errorf("clear computed lines: %w", err)
+		}
+	}
+	if len(w.inserts) > 0 {
+		if err := tx.Omit("ID", "VisitExternalID").CreateInBatches(&w.inserts, 500).Error; err != nil {
+			return fmt.Errorf("insert computed lines: %w", err)
+		}
+	}
+	ids := keys(w.totals)
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	for _, chunk := range chunks(ids) {
+		var sql strings.Builder
+		var args []any
+		sql.WriteString("UPDATE invoices SET ")
+		for k, col := range []string{"subtotal_cents", "discount_cents", "total_cents"} {
+			sql.WriteString(col + " = CASE id")
+			for _, id := range chunk {
+				sql.WriteString(" WHEN ? THEN CAST(? AS BIGINT)")
+				args = append(args, id, w.totals[id][k])
 			}
+			sql.WriteString(" END, ")
+		}
+		sql.WriteString("updated_at = ? WHERE id IN ?")
+		args = append(args, now, chunk)
+		if err := tx.Exec(sql.String(), args...).Error; err != nil {
+			return fmt.Errorf("save totals: %w", err)
+		}
+	}
+	for _, a := range w.announce {
+		if err := s.announce(tx, tenantID, a.externalID, a.lines); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -250,25 +297,21 @@ func (r itemRow) same(it *Item) bool {
 
 // saveItems makes the customers' ledger rows exactly items.
 func saveItems(tx *gorm.DB, tenantID string, stored map[string]itemRow, items []*Item, now time.Time) error {
-	var inserts []itemRow
+	var upserts []itemRow
 	for _, it := range items {
 		r, ok := stored[it.Key]
 		delete(stored, it.Key)
 		if ok && r.same(it) {
 			continue
 		}
+		created := now
 		if ok {
-			if err := tx.Exec(`UPDATE ledger_items SET customer_id = ?, owed_cents = ?, given_cents = ?, frozen_cents = ?, pending_cents = ?,
-				in_error_cents = ?, status = ?, reason = ?, updated_at = ? WHERE id = ?`,
-				it.CustomerID, it.Owed, it.Given, it.Frozen, it.Pending, it.InError, it.Status, it.Reason, now, r.ID).Error; err != nil {
-				return fmt.Errorf("update ledger: %w", err)
-			}
-			continue
+			created = r.CreatedAt
 		}
-		inserts = append(inserts, itemRow{TenantID: tenantID, CustomerID: it.CustomerID, ItemKey: it.Key, Kind: it.Kind,
+		upserts = append(upserts, itemRow{TenantID: tenantID, CustomerID: it.CustomerID, ItemKey: it.Key, Kind: it.Kind,
 			VisitID: it.VisitID, InvoiceID: it.InvoiceID, RewardID: it.RewardID, ServiceDate: it.ServiceDate,
 			OwedCents: it.Owed, GivenCents: it.Given, FrozenCents: it.Frozen, PendingCents: it.Pending, InErrorCents: it.InError,
-			Status: it.Status, Reason: it.Reason, CreatedAt: now, UpdatedAt: now})
+			Status: it.Status, Reason: it.Reason, CreatedAt: created, UpdatedAt: now})
 	}
 	var gone []int64
 	for _, r := range stored {
@@ -279,13 +322,14 @@ func saveItems(tx *gorm.DB, tenantID string, stored map[string]itemRow, items []
 			return fmt.Errorf("clear ledger: %w", err)
 		}
 	}
-	if len(inserts) > 0 {
-		// A draft that moved to another customer takes its items along.
+	if len(upserts) > 0 {
+		// Changed items are written over, new ones added; a draft that
+		// moved to another customer takes its items along.
 		err := tx.Omit("ID").Clauses(clause.OnConflict{
 			Columns: []clause.Column{{Name: "tenant_id"}, {Name: "item_key"}},
 			DoUpdates: clause.AssignmentColumns([]string{"customer_id", "owed_cents", "given_cents", "frozen_cents",
 				"pending_cents", "in_error_cents", "status", "reason", "updated_at"}),
-		}).CreateInBatches(&inserts, 500).Error
+		}).CreateInBatches(&upserts, 500).Error
 		if err != nil {
 			return fmt.Errorf("write ledger: %w", err)
 		}
