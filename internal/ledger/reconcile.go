@@ -9,6 +9,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/store"
 )
 
 // ReconcileResult says what reconciling one tenant-local day looked at.
@@ -66,6 +67,11 @@ func (s *Service) ReconcileDay(ctx context.Context, tenantID string, day localda
 	for start := 0; start < len(customers); start += reconcileBatch {
 		batch := customers[start:min(start+reconcileBatch, len(customers))]
 		err := s.store.Tx(ctx, func(tx *gorm.DB) error { return s.Refresh(tx, tenantID, batch...) })
+		if start == 0 && len(customers) > reconcileBatch {
+			// A ledger that was empty has no statistics yet: without them
+			// PostgreSQL reads it whole for every batch that follows.
+			s.analyze(ctx)
+		}
 		if err == nil {
 			continue
 		}
@@ -222,4 +228,12 @@ func (s *Service) SaveState(ctx context.Context, tenantID string, lastDay locald
 		return fmt.Errorf("save reconcile state: %w", err)
 	}
 	return nil
+}
+
+// analyze refreshes PostgreSQL's statistics of the ledger's items, so the
+// statements that follow read them by index.
+func (s *Service) analyze(ctx context.Context) {
+	if s.store.Dialect == store.Postgres {
+		_ = s.store.DB.WithContext(ctx).Exec(`ANALYZE ledger_items`).Error
+	}
 }

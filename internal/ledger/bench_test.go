@@ -1,0 +1,139 @@
+package ledger_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/routeloop/routeloop/internal/app"
+	"github.com/routeloop/routeloop/internal/clock"
+	"github.com/routeloop/routeloop/internal/config"
+	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/store"
+	"github.com/routeloop/routeloop/internal/store/storetest"
+	"github.com/routeloop/routeloop/internal/tenant"
+)
+
+// reconcileBench builds, on Postgres, a tenant with 100,000 customers, one
+// visit each on a day of May 2026 picked by dayOf(customer number), 20,000
+// links between customers 2k and 2k+1 (whose visits share a day), and every
+// visit billed on its own draft.
+func reconcileBench(b *testing.B, dayOf string) (*app.App, *store.Store, string) {
+	s := storetest.Open(b, store.Postgres)
+	ctx := context.Background()
+	a := app.Wire(config.Defaults(), s, clock.System{}, slog.New(slog.DiscardHandler))
+	ten, _, err := a.Tenants.Create(ctx, tenant.NewTenant{Name: "Big", Timezone: "America/Los_Angeles", Currency: "USD"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	tid := ten.ID
+	storetest.BulkCustomers(b, s, tid, benchVisits, rand.New(rand.NewPCG(9, 9)))
+	steps := []string{
+		`INSERT INTO visits (tenant_id, external_id, customer_id, service_date, status, price_cents, created_at, updated_at)
+		 SELECT tenant_id, 'v' || id, id, ` + dayOf + `, 'scheduled', 4500, now(), now() FROM customers WHERE tenant_id = ?`,
+		`INSERT INTO neighbor_links (tenant_id, customer_a_id, customer_b_id, distance_m, source, starts_on, created_at, updated_at)
+		 SELECT c1.tenant_id, c1.id, c2.id, 120, 'dispatcher', DATE '2026-05-01', now(), now()
+		 FROM customers c1 JOIN customers c2 ON c2.tenant_id = c1.tenant_id AND c2.external_id = 'c' || (substr(c1.external_id, 2)::int + 1)
+		 WHERE c1.tenant_id = ? AND substr(c1.external_id, 2)::int % 2 = 0 AND substr(c1.external_id, 2)::int < ` + fmt.Sprint(2*benchLinks),
+		`INSERT INTO invoices (tenant_id, external_id, customer_id, status, currency, subtotal_cents, discount_cents, total_cents, public_token, created_at, updated_at)
+		 SELECT tenant_id, 'i' || id, customer_id, 'draft', 'USD', 4500, 0, 4500, md5(random()::text || id), now(), now() FROM visits WHERE tenant_id = ?`,
+		`INSERT INTO invoice_lines (tenant_id, invoice_id, position, kind, visit_id, description, amount_cents)
+		 SELECT i.tenant_id, i.id, 1, 'service', v.id, 'Mow', 4500 FROM invoices i JOIN visits v ON v.external_id = 'v' || substr(i.external_id, 2)::bigint AND v.tenant_id = i.tenant_id
+		 WHERE i.tenant_id = ?`,
+		`ANALYZE`,
+	}
+	for _, q := range steps {
+		args := []any{tid}
+		if q == "ANALYZE" {
+			args = nil
+		}
+		if err := s.DB.Exec(q, args...).Error; err != nil {
+			b.Fatal(err)
+		}
+	}
+	return a, s, tid
+}
+
+const benchVisits, benchLinks = 100_000, 20_000
+
+// forget removes what reconciling wrote, so the next run starts from
+// drafts without any discount.
+func forget(s *store.Store, tid string) {
+	s.DB.Exec(`DELETE FROM invoice_lines WHERE tenant_id = ? AND source_key IS NOT NULL`, tid)
+	s.DB.Exec(`DELETE FROM ledger_items WHERE tenant_id = ?`, tid)
+	s.DB.Exec(`UPDATE invoices SET discount_cents = 0, total_cents = subtotal_cents WHERE tenant_id = ?`, tid)
+}
+
+func countDiscounts(b *testing.B, s *store.Store, tid string) {
+	var n int64
+	s.DB.Raw(`SELECT COUNT(*) FROM invoice_lines WHERE tenant_id = ? AND kind = 'sync_discount'`, tid).Scan(&n)
+	if n != 2*benchLinks {
+		b.Fatalf("%d discount lines, want %d", n, 2*benchLinks)
+	}
+}
+
+// BenchmarkReconcileDay reconciles one day with 100,000 visits and 20,000
+// links (40,000 synced visits), each visit billed on a draft. "first"
+// starts with no discount lines (40,000 to write, 40,000 ledger items);
+// "again" runs on a reconciled day (nothing to change).
+//
+//	go test ./internal/ledger -run x -bench ReconcileDay -benchtime 1x
+func BenchmarkReconcileDay(b *testing.B) {
+	a, s, tid := reconcileBench(b, `DATE '2026-05-05'`)
+	ctx := context.Background()
+	day := localdate.Date{Year: 2026, Month: 5, Day: 5}
+	b.Run("first", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			forget(s, tid)
+			b.StartTimer()
+			res, err := a.Ledger.ReconcileDay(ctx, tid, day)
+			if err != nil || res.Visits != benchVisits || len(res.Errors) != 0 {
+				b.Fatal(err, res.Visits, res.Errors)
+			}
+		}
+		b.StopTimer()
+		countDiscounts(b, s, tid)
+	})
+	b.Run("again", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			if _, err := a.Ledger.ReconcileDay(ctx, tid, day); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkReconcileMonth reconciles the 31 days of May for the same
+// tenant with its 100,000 visits spread over the month (a linked pair on
+// one day), as `routeloop reconcile --from 2026-05-01 --to 2026-05-31` does.
+//
+//	go test ./internal/ledger -run x -bench ReconcileMonth -benchtime 1x
+func BenchmarkReconcileMonth(b *testing.B) {
+	a, s, tid := reconcileBench(b, `DATE '2026-05-01' + ((substr(external_id, 2)::int / 2) % 31)`)
+	ctx := context.Background()
+	from, to := localdate.Date{Year: 2026, Month: 5, Day: 1}, localdate.Date{Year: 2026, Month: 5, Day: 31}
+	run := func(b *testing.B) {
+		res, ran, err := a.Ledger.ReconcileRange(ctx, tid, from, to, nil)
+		if err != nil || !ran || len(res) != 31 {
+			b.Fatal(err, ran, len(res))
+		}
+	}
+	b.Run("first", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			b.StopTimer()
+			forget(s, tid)
+			b.StartTimer()
+			run(b)
+		}
+		b.StopTimer()
+		countDiscounts(b, s, tid)
+	})
+	b.Run("again", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			run(b)
+		}
+	})
+}
