@@ -32,7 +32,7 @@ Usage:
   routeloop user list --tenant ID [--json]
   routeloop user disable --tenant ID --email E
   routeloop import --tenant ID --file customers.csv|crews.csv|visits.csv|invoices.csv [--type KIND]
-  routeloop reconcile --date YYYY-MM-DD [--tenant ID]
+  routeloop reconcile --date YYYY-MM-DD | --from YYYY-MM-DD --to YYYY-MM-DD [--tenant ID]
   routeloop healthcheck [--addr HOST:PORT]
   routeloop version
 

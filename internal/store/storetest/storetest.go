@@ -69,6 +69,22 @@ func PostgresURL() string {
 }
 
 func openPostgres(t testing.TB) *store.Store {
+	u := FreshPostgresURL(t)
+	s, err := store.Open(context.Background(), store.Options{DatabaseURL: u, MaxOpenConns: 30})
+	if err != nil {
+		t.Fatalf("open postgres schema: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	migrate(t, s)
+	return s
+}
+
+// FreshPostgresURL makes an empty schema in the test server and returns a
+// URL whose search_path is that schema (for a routeloop process of the
+// test's own); the schema is dropped when the test ends. An unreachable
+// server skips the test, or fails it with CI=true.
+func FreshPostgresURL(t testing.TB) string {
+	t.Helper()
 	base := PostgresURL()
 	admin, err := store.Open(context.Background(), store.Options{DatabaseURL: base, MaxOpenConns: 2})
 	if err != nil {
@@ -95,13 +111,7 @@ func openPostgres(t testing.TB) *store.Store {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	s, err := store.Open(context.Background(), store.Options{DatabaseURL: u.String(), MaxOpenConns: 30})
-	if err != nil {
-		t.Fatalf("open postgres schema: %v", err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	migrate(t, s)
-	return s
+	return u.String()
 }
 
 func migrate(t testing.TB, s *store.Store) {
