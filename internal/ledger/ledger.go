@@ -9,6 +9,8 @@ package ledger
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -42,7 +44,7 @@ func NewService(s *store.Store, c clock.Clock, em events.Emitter) *Service {
 // Neighbours returns the customers linked (now or ever) to any of the
 // given ones, the given ones included, sorted.
 func Neighbours(tx *gorm.DB, tenantID string, customerIDs ...int64) ([]int64, error) {
-	links, err := linksOf(tx, tenantID, customerIDs)
+	links, err := LinksOf(tx, tenantID, customerIDs)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +170,7 @@ func (w *draftWrites) add(tenantID string, c *customerFacts, p plan) {
 
 // flush writes the drafts' changes in a few statements.
 func (s *Service) flush(tx *gorm.DB, tenantID string, w draftWrites, now time.Time) error {
-	for _, chunk := range chunks(w.cleared) {
+	for chunk := range slices.Chunk(w.cleared, store.MaxInList) {
 		if err := tx.Exec(`DELETE FROM invoice_lines WHERE invoice_id IN ? AND (source_key IS NOT NULL OR item_key IS NOT NULL)`, chunk).Error; err != nil {
 			return fmt.Errorf("clear computed lines: %w", err)
 		}
@@ -178,9 +180,9 @@ func (s *Service) flush(tx *gorm.DB, tenantID string, w draftWrites, now time.Ti
 			return fmt.Errorf("insert computed lines: %w", err)
 		}
 	}
-	ids := keys(w.totals)
+	ids := slices.Collect(maps.Keys(w.totals))
 	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	for _, chunk := range chunks(ids) {
+	for chunk := range slices.Chunk(ids, store.MaxInList) {
 		var sql strings.Builder
 		var args []any
 		sql.WriteString("UPDATE invoices SET ")
@@ -278,7 +280,7 @@ func (itemRow) TableName() string { return "ledger_items" }
 
 func storedItems(tx *gorm.DB, tenantID string, customerIDs []int64) (map[string]itemRow, error) {
 	out := map[string]itemRow{}
-	for _, chunk := range chunks(customerIDs) {
+	for chunk := range slices.Chunk(customerIDs, store.MaxInList) {
 		var rows []itemRow
 		if err := tx.Where("tenant_id = ? AND customer_id IN ?", tenantID, chunk).Find(&rows).Error; err != nil {
 			return nil, fmt.Errorf("read ledger: %w", err)
@@ -317,7 +319,7 @@ func saveItems(tx *gorm.DB, tenantID string, stored map[string]itemRow, items []
 	for _, r := range stored {
 		gone = append(gone, r.ID)
 	}
-	for _, chunk := range chunks(gone) {
+	for chunk := range slices.Chunk(gone, store.MaxInList) {
 		if err := tx.Exec(`DELETE FROM ledger_items WHERE id IN ?`, chunk).Error; err != nil {
 			return fmt.Errorf("clear ledger: %w", err)
 		}

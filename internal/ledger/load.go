@@ -2,6 +2,8 @@ package ledger
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -10,30 +12,8 @@ import (
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/localdate"
 	"github.com/routeloop/routeloop/internal/program"
+	"github.com/routeloop/routeloop/internal/store"
 )
-
-// chunkSize bounds the ids in one IN (...) list.
-const chunkSize = 500
-
-func chunks[T any](xs []T) [][]T {
-	var out [][]T
-	for len(xs) > chunkSize {
-		out = append(out, xs[:chunkSize])
-		xs = xs[chunkSize:]
-	}
-	if len(xs) > 0 {
-		out = append(out, xs)
-	}
-	return out
-}
-
-func keys[K comparable, V any](m map[K]V) []K {
-	out := make([]K, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
-}
 
 // invoiceLineRow is an invoice joined with one of its lines.
 type invoiceLineRow struct {
@@ -76,7 +56,7 @@ func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int6
 		facts[id] = &customerFacts{ID: id}
 	}
 	billedIDs := map[int64]bool{}
-	for _, chunk := range chunks(customerIDs) {
+	for chunk := range slices.Chunk(customerIDs, store.MaxInList) {
 		var rows []invoiceLineRow
 		if err := tx.Raw(invoicesOf, tenantID, chunk).Scan(&rows).Error; err != nil {
 			return nil, nil, fmt.Errorf("read invoices: %w", err)
@@ -103,7 +83,7 @@ func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int6
 		}
 	}
 	w := &world{terms: cur, visits: map[int64]VisitRef{}, matches: map[bool]map[int64]Match{}, streets: map[int64]string{}}
-	for _, chunk := range chunks(keys(billedIDs)) {
+	for chunk := range slices.Chunk(slices.Collect(maps.Keys(billedIDs)), store.MaxInList) {
 		var vs []VisitRef
 		if err := tx.Raw(`SELECT id, customer_id, crew_id, service_date, status FROM visits WHERE tenant_id = ? AND id IN ?`,
 			tenantID, chunk).Scan(&vs).Error; err != nil {
@@ -123,7 +103,7 @@ func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int6
 		}
 	}
 	sort.Slice(own, func(i, j int) bool { return own[i].ID < own[j].ID })
-	links, err := linksOf(tx, tenantID, customerIDs)
+	links, err := LinksOf(tx, tenantID, customerIDs)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -145,8 +125,8 @@ func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int6
 			others[l.CustomerAID], others[l.CustomerBID] = true, true
 		}
 		var theirs []VisitRef
-		dayList := keys(days)
-		for _, chunk := range chunks(keys(others)) {
+		dayList := slices.Collect(maps.Keys(days))
+		for chunk := range slices.Chunk(slices.Collect(maps.Keys(others)), store.MaxInList) {
 			var vs []VisitRef
 			if err := tx.Raw(`SELECT id, customer_id, crew_id, service_date, status FROM visits
 				WHERE tenant_id = ? AND customer_id IN ? AND service_date IN ? AND status <> 'cancelled'`,
@@ -164,7 +144,7 @@ func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int6
 				neighbours[m.NeighborID] = true
 			}
 		}
-		for _, chunk := range chunks(keys(neighbours)) {
+		for chunk := range slices.Chunk(slices.Collect(maps.Keys(neighbours)), store.MaxInList) {
 			var rows []struct {
 				ID      int64
 				Address string
@@ -177,7 +157,7 @@ func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int6
 			}
 		}
 	}
-	for _, chunk := range chunks(customerIDs) {
+	for chunk := range slices.Chunk(customerIDs, store.MaxInList) {
 		var rs []struct {
 			ID         int64
 			CustomerID int64
@@ -200,11 +180,11 @@ func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int6
 	return facts, w, nil
 }
 
-// linksOf returns every link (open or ended) of the given customers.
-func linksOf(tx *gorm.DB, tenantID string, customerIDs []int64) ([]Link, error) {
+// LinksOf returns every link (open or ended) of the given customers, by id.
+func LinksOf(tx *gorm.DB, tenantID string, customerIDs []int64) ([]Link, error) {
 	seen := map[int64]bool{}
 	var out []Link
-	for _, chunk := range chunks(customerIDs) {
+	for chunk := range slices.Chunk(customerIDs, store.MaxInList) {
 		var ls []Link
 		err := tx.Raw(`SELECT id, customer_a_id, customer_b_id, distance_m, starts_on, ends_on FROM neighbor_links
 			WHERE tenant_id = ? AND (customer_a_id IN ? OR customer_b_id IN ?)`, tenantID, chunk, chunk).Scan(&ls).Error

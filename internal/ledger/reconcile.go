@@ -3,6 +3,8 @@ package ledger
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -213,7 +215,7 @@ func (s *Service) DaysToCatchUp(ctx context.Context, tenantID string, st State, 
 			}
 		}
 	}
-	days := keys(want)
+	days := slices.Collect(maps.Keys(want))
 	sort.Slice(days, func(i, j int) bool { return days[i].Before(days[j]) })
 	return days, nil
 }

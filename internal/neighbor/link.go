@@ -37,21 +37,8 @@ type Link struct {
 // TableName is neighbor_links.
 func (Link) TableName() string { return "neighbor_links" }
 
-// ActiveOn reports whether the link holds on day d.
-func (l Link) ActiveOn(d localdate.Date) bool {
-	if d.Before(l.StartsOn) {
-		return false
-	}
-	return l.EndsOn == nil || d.Before(*l.EndsOn)
-}
-
 // Other returns the customer at the other end from id.
-func (l Link) Other(id int64) int64 {
-	if l.CustomerAID == id {
-		return l.CustomerBID
-	}
-	return l.CustomerAID
-}
+func (l Link) Other(id int64) int64 { return l.span().Other(id) }
 
 // span is what matching needs of the link.
 func (l Link) span() ledger.Link {

@@ -3,6 +3,7 @@ package neighbor
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"gorm.io/gorm"
 
@@ -43,7 +44,7 @@ func (s *Service) UpdateProgram(ctx context.Context, tenantID string, in program
 		if err := store.LockCustomers(tx, tenantID, customers...); err != nil {
 			return err
 		}
-		for _, batch := range chunks(customers) {
+		for batch := range slices.Chunk(customers, store.MaxInList) {
 			if err := s.ledger.Refresh(tx, tenantID, batch...); err != nil {
 				return err
 			}

@@ -6,6 +6,7 @@ package neighbor
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"gorm.io/gorm"
@@ -76,7 +77,7 @@ func customerByExternalID(db *gorm.DB, tenantID, externalID string) (customerRow
 
 func customersByID(db *gorm.DB, tenantID string, ids []int64) (map[int64]customerRow, error) {
 	out := map[int64]customerRow{}
-	for _, chunk := range chunks(ids) {
+	for chunk := range slices.Chunk(ids, store.MaxInList) {
 		var rows []customerRow
 		err := db.Raw(`SELECT `+customerCols+` FROM customers WHERE tenant_id = ? AND id IN ?`, tenantID, chunk).Scan(&rows).Error
 		if err != nil {
@@ -96,29 +97,6 @@ func (s *Service) today(db *gorm.DB, tenantID string) (localdate.Date, error) {
 		return localdate.Date{}, err
 	}
 	return localdate.In(s.clock.Now(), loc), nil
-}
-
-// chunkSize bounds the ids in one IN (...) list.
-const chunkSize = 500
-
-func chunks[T any](xs []T) [][]T {
-	var out [][]T
-	for len(xs) > chunkSize {
-		out = append(out, xs[:chunkSize])
-		xs = xs[chunkSize:]
-	}
-	if len(xs) > 0 {
-		out = append(out, xs)
-	}
-	return out
-}
-
-func keys[K comparable, V any](m map[K]V) []K {
-	out := make([]K, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
 }
 
 // now is the clock's time, for timestamps.

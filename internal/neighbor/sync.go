@@ -2,11 +2,14 @@ package neighbor
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 
 	"gorm.io/gorm"
 
 	"github.com/routeloop/routeloop/internal/ledger"
 	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/store"
 )
 
 // syncSet is what matching found for a set of visits.
@@ -24,7 +27,7 @@ const visitCols = "id, customer_id, crew_id, service_date, status"
 func matchVisits(tx *gorm.DB, tenantID string, visitIDs []int64, sameCrew bool) (syncSet, error) {
 	set := syncSet{visits: map[int64]ledger.VisitRef{}, matches: map[int64]ledger.Match{}, neighbors: map[int64]customerRow{}}
 	var visits []ledger.VisitRef
-	for _, chunk := range chunks(visitIDs) {
+	for chunk := range slices.Chunk(visitIDs, store.MaxInList) {
 		var vs []ledger.VisitRef
 		if err := tx.Raw(`SELECT `+visitCols+` FROM visits WHERE tenant_id = ? AND id IN ?`, tenantID, chunk).Scan(&vs).Error; err != nil {
 			return set, fmt.Errorf("read visits: %w", err)
@@ -38,19 +41,17 @@ func matchVisits(tx *gorm.DB, tenantID string, visitIDs []int64, sameCrew bool) 
 		customers[v.CustomerID] = true
 		days[v.ServiceDate] = true
 	}
-	links, err := linksOf(tx, tenantID, keys(customers))
+	links, err := ledger.LinksOf(tx, tenantID, slices.Collect(maps.Keys(customers)))
 	if err != nil || len(links) == 0 {
 		return set, err
 	}
-	spans := make([]ledger.Link, len(links))
 	others := map[int64]bool{}
-	for i, l := range links {
-		spans[i] = l.span()
+	for _, l := range links {
 		others[l.CustomerAID], others[l.CustomerBID] = true, true
 	}
-	dayList := keys(days)
+	dayList := slices.Collect(maps.Keys(days))
 	var theirs []ledger.VisitRef
-	for _, chunk := range chunks(keys(others)) {
+	for chunk := range slices.Chunk(slices.Collect(maps.Keys(others)), store.MaxInList) {
 		var vs []ledger.VisitRef
 		err := tx.Raw(`SELECT `+visitCols+` FROM visits
 			WHERE tenant_id = ? AND customer_id IN ? AND service_date IN ? AND status <> 'cancelled'`,
@@ -60,33 +61,13 @@ func matchVisits(tx *gorm.DB, tenantID string, visitIDs []int64, sameCrew bool) 
 		}
 		theirs = append(theirs, vs...)
 	}
-	set.matches = ledger.MatchSynced(visits, spans, theirs, sameCrew)
+	set.matches = ledger.MatchSynced(visits, links, theirs, sameCrew)
 	nb := map[int64]bool{}
 	for _, m := range set.matches {
 		nb[m.NeighborID] = true
 	}
-	set.neighbors, err = customersByID(tx, tenantID, keys(nb))
+	set.neighbors, err = customersByID(tx, tenantID, slices.Collect(maps.Keys(nb)))
 	return set, err
-}
-
-// linksOf returns every link (open or ended) of the given customers.
-func linksOf(tx *gorm.DB, tenantID string, customerIDs []int64) ([]Link, error) {
-	seen := map[int64]bool{}
-	var out []Link
-	for _, chunk := range chunks(customerIDs) {
-		var ls []Link
-		err := tx.Where("tenant_id = ? AND (customer_a_id IN ? OR customer_b_id IN ?)", tenantID, chunk, chunk).Find(&ls).Error
-		if err != nil {
-			return nil, fmt.Errorf("read links: %w", err)
-		}
-		for _, l := range ls {
-			if !seen[l.ID] {
-				seen[l.ID] = true
-				out = append(out, l)
-			}
-		}
-	}
-	return out, nil
 }
 
 // reason explains a match in the words of rule 7.

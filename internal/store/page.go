@@ -56,6 +56,9 @@ func (p Page) Next(got int, lastID int64) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(strconv.FormatInt(lastID, 10)))
 }
 
+// MaxInList bounds the ids one IN (...) list carries.
+const MaxInList = 500
+
 // LockRows makes a SELECT lock the rows it reads on Postgres. SQLite needs
 // no row lock: its immediate transactions already hold the one write lock.
 func LockRows(tx *gorm.DB) *gorm.DB {

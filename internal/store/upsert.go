@@ -33,15 +33,7 @@ func Upsert[T any](db *gorm.DB, insertSQL string, insertArgs []any, updateSQL st
 	if len(rows) == 1 {
 		return rows[0], Created, nil
 	}
-	if err := db.Raw(updateSQL, updateArgs...).Scan(&rows).Error; err != nil {
-		var zero T
-		return zero, Updated, err
-	}
-	if len(rows) != 1 {
-		var zero T
-		return zero, Stale, ErrStale
-	}
-	return rows[0], Updated, nil
+	return Update[T](db, updateSQL, updateArgs)
 }
 
 // Update runs an UPDATE ... RETURNING * of a row known to exist: Stale
