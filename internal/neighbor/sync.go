@@ -80,6 +80,9 @@ func (set syncSet) reason(m ledger.Match) string {
 // it was moved from) and their linked neighbours. A visit of a customer
 // without links that stayed with its customer changes nobody's money.
 func (s *Service) VisitChanged(tx *gorm.DB, ch scheduling.VisitChange) error {
+	if ch.Linked != nil && !*ch.Linked {
+		return nil
+	}
 	customers := []int64{ch.Visit.CustomerID}
 	if b := ch.Before; b != nil && b.CustomerID != ch.Visit.CustomerID {
 		customers = append(customers, b.CustomerID)

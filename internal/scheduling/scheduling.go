@@ -44,6 +44,10 @@ type VisitChange struct {
 	Visit    Visit
 	// Before is the visit as it was; nil when the write created it.
 	Before *VisitState
+	// Linked says whether the customers the write touched (the visit's, and
+	// the one it left) have any neighbour link, read under their lock; nil
+	// when the writer does not know.
+	Linked *bool
 }
 
 // VisitState is what of a visit decides whether it is synced.

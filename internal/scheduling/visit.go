@@ -134,68 +134,24 @@ func (s *Service) PutVisit(ctx context.Context, tenantID string, loc *time.Locat
 	if err != nil {
 		return Visit{}, store.Updated, err
 	}
+	db := s.store.DB.WithContext(ctx)
 	var (
 		v  Visit
 		up store.Upserted
 	)
-	write := func(tx *gorm.DB) error {
-		customerID, crewID, before, hasLinks, err := s.resolveVisitRefs(tx, tenantID, externalID, in)
-		if err != nil {
-			return err
-		}
-		customers := []int64{customerID}
-		if before != nil && before.CustomerID != customerID {
-			customers = append(customers, before.CustomerID)
-		}
-		if hasLinks {
-			err = LockMoney(tx, tenantID, customers...)
-		} else {
-			err = store.LockCustomers(tx, tenantID, customers...)
-		}
-		if err != nil {
-			return err
-		}
-		now := s.clock.Now()
-		updateSQL := `
-			UPDATE visits SET customer_id = ?, crew_id = ?, service_date = ?, start_at = ?, route_position = ?,
-			       duration_min = ?, status = ?, price_cents = ?, source_updated_at = COALESCE(?, source_updated_at), updated_at = ?
-			WHERE tenant_id = ? AND external_id = ?` + newerOnly(in.UpdatedAt) + `
-			RETURNING *`
-		updateArgs := append([]any{customerID, crewID, vf.date, vf.startAt, in.RoutePosition, in.DurationMin, in.Status,
-			in.PriceCents, utc(in.UpdatedAt), now, tenantID, externalID}, newerArgs(in.UpdatedAt)...)
-		if before != nil { // it exists: no insert to try
-			// Only from the customer it was read with: a write that moved it
-			// meanwhile makes this one start again, knowing whom it leaves.
-			v, up, err = store.Update[Visit](tx, strings.Replace(updateSQL, "RETURNING", "AND customer_id = ? RETURNING", 1),
-				append(append([]any(nil), updateArgs...), before.CustomerID))
-			if errors.Is(err, store.ErrStale) {
-				var now []int64
-				if rerr := tx.Raw(`SELECT customer_id FROM visits WHERE tenant_id = ? AND external_id = ?`, tenantID, externalID).Scan(&now).Error; rerr != nil {
-					return fmt.Errorf("read visit: %w", rerr)
-				}
-				if len(now) == 1 && now[0] != before.CustomerID {
-					return errMovedMeanwhile
-				}
-			}
-		} else {
-			v, up, err = store.Upsert[Visit](tx, `
-			INSERT INTO visits (tenant_id, external_id, customer_id, crew_id, service_date, start_at,
-			                    route_position, duration_min, status, price_cents, source, source_updated_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (tenant_id, external_id) DO NOTHING
-			RETURNING *`,
-				[]any{tenantID, externalID, customerID, crewID, vf.date, vf.startAt, in.RoutePosition,
-					in.DurationMin, in.Status, in.PriceCents, SourceScheduler, utc(in.UpdatedAt), now, now}, updateSQL, updateArgs)
-		}
-		if err != nil {
-			return err
-		}
-		v.CustomerExternalID = in.CustomerID
-		v.CrewExternalID = in.CrewID
-		return s.VisitWritten(tx, VisitChange{TenantID: tenantID, Visit: v, Before: before})
-	}
 	for attempt := 0; ; attempt++ {
-		err = s.store.Tx(ctx, write)
+		// Read before the transaction (SQLite's writer waits less): the write
+		// itself checks what the visit was, and starts over if another write
+		// moved it to another customer meanwhile.
+		var ref visitRefs
+		if ref, err = s.resolveVisitRefs(db, tenantID, externalID, in); err != nil {
+			return Visit{}, store.Updated, err
+		}
+		err = s.store.Tx(ctx, func(tx *gorm.DB) error {
+			var err error
+			v, up, err = s.writeVisit(tx, tenantID, externalID, in, vf, ref)
+			return err
+		})
 		if !errors.Is(err, errMovedMeanwhile) || attempt == 5 {
 			break
 		}
@@ -208,6 +164,91 @@ func (s *Service) PutVisit(ctx context.Context, tenantID string, loc *time.Locat
 		return Visit{}, store.Updated, fmt.Errorf("put visit %s: %w", externalID, err)
 	}
 	return v, up, nil
+}
+
+// visitRefs is what a visit write names, resolved: its customer and crew,
+// what the visit was, and whether the customers have links.
+type visitRefs struct {
+	customerID int64
+	crewID     *int64
+	before     *VisitState
+	hasLinks   bool
+}
+
+// writeVisit writes the visit and its consequences inside tx: the
+// customers' money locked first, then the visit, then the listeners.
+func (s *Service) writeVisit(tx *gorm.DB, tenantID, externalID string, in VisitInput, vf visitFields, ref visitRefs) (Visit, store.Upserted, error) {
+	customers := []int64{ref.customerID}
+	if ref.before != nil && ref.before.CustomerID != ref.customerID {
+		customers = append(customers, ref.before.CustomerID)
+	}
+	lock := store.LockCustomers
+	if ref.hasLinks {
+		lock = LockMoney
+	}
+	if err := lock(tx, tenantID, customers...); err != nil {
+		return Visit{}, store.Updated, err
+	}
+	now := s.clock.Now()
+	// The answer also counts the customers' links, read under their lock,
+	// so the listeners know whether anyone else's money can change.
+	returning := ` RETURNING *, (SELECT COUNT(*) FROM neighbor_links nl WHERE nl.tenant_id = ?
+		AND (nl.customer_a_id IN ? OR nl.customer_b_id IN ?)) AS links`
+	linkArgs := []any{tenantID, customers, customers}
+	updateSQL := `
+		UPDATE visits SET customer_id = ?, crew_id = ?, service_date = ?, start_at = ?, route_position = ?,
+		       duration_min = ?, status = ?, price_cents = ?, source_updated_at = COALESCE(?, source_updated_at), updated_at = ?
+		WHERE tenant_id = ? AND external_id = ?` + newerOnly(in.UpdatedAt)
+	updateArgs := append([]any{ref.customerID, ref.crewID, vf.date, vf.startAt, in.RoutePosition, in.DurationMin, in.Status,
+		in.PriceCents, utc(in.UpdatedAt), now, tenantID, externalID}, newerArgs(in.UpdatedAt)...)
+	var (
+		row visitRow
+		up  store.Upserted
+		err error
+	)
+	if b := ref.before; b != nil {
+		// It exists: no insert to try, and only from the customer it was
+		// read with.
+		row, up, err = store.Update[visitRow](tx, updateSQL+" AND customer_id = ?"+returning,
+			append(append(append([]any(nil), updateArgs...), b.CustomerID), linkArgs...))
+		if errors.Is(err, store.ErrStale) {
+			var now []int64
+			if err := tx.Raw(`SELECT customer_id FROM visits WHERE tenant_id = ? AND external_id = ?`, tenantID, externalID).Scan(&now).Error; err != nil {
+				return Visit{}, store.Updated, fmt.Errorf("read visit: %w", err)
+			}
+			if len(now) == 1 && now[0] != b.CustomerID {
+				return Visit{}, store.Updated, errMovedMeanwhile
+			}
+		}
+	} else {
+		row, up, err = store.Upsert[visitRow](tx, `
+			INSERT INTO visits (tenant_id, external_id, customer_id, crew_id, service_date, start_at,
+			                    route_position, duration_min, status, price_cents, source, source_updated_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (tenant_id, external_id) DO NOTHING`+returning,
+			append([]any{tenantID, externalID, ref.customerID, ref.crewID, vf.date, vf.startAt, in.RoutePosition,
+				in.DurationMin, in.Status, in.PriceCents, SourceScheduler, utc(in.UpdatedAt), now, now}, linkArgs...),
+			updateSQL+returning, append(append([]any(nil), updateArgs...), linkArgs...))
+		if err == nil && up == store.Updated {
+			// Created by another write meanwhile: start over to learn what it was.
+			return Visit{}, store.Updated, errMovedMeanwhile
+		}
+	}
+	if err != nil {
+		return Visit{}, store.Updated, err
+	}
+	v := row.Visit
+	v.CustomerExternalID = in.CustomerID
+	v.CrewExternalID = in.CrewID
+	linked := row.Links > 0
+	return v, up, s.VisitWritten(tx, VisitChange{TenantID: tenantID, Visit: v, Before: ref.before, Linked: &linked})
+}
+
+// visitRow is a visit as a write answers it, with how many links its
+// customers have.
+type visitRow struct {
+	Visit
+	Links int
 }
 
 // errMovedMeanwhile: another write moved the visit to another customer
@@ -242,7 +283,7 @@ func linked(tx *gorm.DB, tenantID string, customerIDs []int64) ([]int64, error) 
 
 // resolveVisitRefs maps the scheduler's customer and crew ids to internal
 // ids, and reads what the visit was before this write, in one round trip.
-func (s *Service) resolveVisitRefs(db *gorm.DB, tenantID, externalID string, in VisitInput) (int64, *int64, *VisitState, bool, error) {
+func (s *Service) resolveVisitRefs(db *gorm.DB, tenantID, externalID string, in VisitInput) (visitRefs, error) {
 	crewExt := ""
 	if in.CrewID != nil {
 		crewExt = *in.CrewID
@@ -256,18 +297,25 @@ func (s *Service) resolveVisitRefs(db *gorm.DB, tenantID, externalID string, in 
 		OldStatus      *string
 		Links          int
 	}
+	// On PostgreSQL the customers' links are counted too: with none, only
+	// the customers need locking (SQLite's write transaction locks all).
+	links, linkArgs := "0", []any{}
+	if db.Dialector.Name() == store.Postgres {
+		links = `(SELECT COUNT(*) FROM neighbor_links nl JOIN customers c ON c.id IN (nl.customer_a_id, nl.customer_b_id)
+		 WHERE nl.tenant_id = ? AND c.tenant_id = ? AND (c.external_id = ? OR c.id = old.customer_id))`
+		linkArgs = []any{tenantID, tenantID, in.CustomerID}
+	}
 	err := db.Raw(`SELECT
 		(SELECT id FROM customers WHERE tenant_id = ? AND external_id = ?) AS customer_id,
 		(SELECT id FROM crews WHERE tenant_id = ? AND external_id = ?) AS crew_id,
 		old.customer_id AS old_customer_id, old.crew_id AS old_crew_id,
 		old.service_date AS old_service_date, old.status AS old_status,
-		(SELECT COUNT(*) FROM neighbor_links nl JOIN customers c ON c.id IN (nl.customer_a_id, nl.customer_b_id)
-		 WHERE nl.tenant_id = ? AND c.tenant_id = ? AND (c.external_id = ? OR c.id = old.customer_id)) AS links
+		`+links+` AS links
 		FROM (SELECT 1 AS one) AS q
 		LEFT JOIN visits old ON old.tenant_id = ? AND old.external_id = ?`,
-		tenantID, in.CustomerID, tenantID, crewExt, tenantID, tenantID, in.CustomerID, tenantID, externalID).Scan(&ref).Error
+		append(append([]any{tenantID, in.CustomerID, tenantID, crewExt}, linkArgs...), tenantID, externalID)...).Scan(&ref).Error
 	if err != nil {
-		return 0, nil, nil, false, fmt.Errorf("resolve customer and crew: %w", err)
+		return visitRefs{}, fmt.Errorf("resolve customer and crew: %w", err)
 	}
 	f := apperror.Fields{}
 	if ref.CustomerID == nil {
@@ -277,7 +325,7 @@ func (s *Service) resolveVisitRefs(db *gorm.DB, tenantID, externalID string, in 
 		f.Add("crew_id", "no crew with id "+*in.CrewID+"; send the crew first")
 	}
 	if err := f.Err(); err != nil {
-		return 0, nil, nil, false, err
+		return visitRefs{}, err
 	}
 	if in.CrewID == nil {
 		ref.CrewID = nil
@@ -286,7 +334,7 @@ func (s *Service) resolveVisitRefs(db *gorm.DB, tenantID, externalID string, in 
 	if ref.OldCustomerID != nil {
 		before = &VisitState{CustomerID: *ref.OldCustomerID, CrewID: ref.OldCrewID, ServiceDate: *ref.OldServiceDate, Status: *ref.OldStatus}
 	}
-	return *ref.CustomerID, ref.CrewID, before, ref.Links > 0, nil
+	return visitRefs{customerID: *ref.CustomerID, crewID: ref.CrewID, before: before, hasLinks: ref.Links > 0}, nil
 }
 
 // visitQuery selects visits with their customer's and crew's scheduler ids.
