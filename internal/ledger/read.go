@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/localdate"
 	"github.com/routeloop/routeloop/internal/store"
 )
@@ -87,9 +88,14 @@ func (s *Service) Customer(ctx context.Context, tenantID, customerExt string) (C
 		e := r.ItemEntry
 		e.key, e.GivenOn = r.ItemKey, []GivenOn{}
 		for _, l := range lines {
-			if l.ItemKey == e.key {
-				e.GivenOn = append(e.GivenOn, GivenOn{InvoiceID: l.InvoiceID, InvoiceStatus: l.InvoiceStatus, Kind: l.Kind, AmountCents: -l.AmountCents})
+			if l.ItemKey != e.key {
+				continue
 			}
+			given := -l.AmountCents
+			if l.Kind == invoice.KindAddon {
+				given = e.OwedCents // a free add-on line is 0 on the bill and gives its worth
+			}
+			e.GivenOn = append(e.GivenOn, GivenOn{InvoiceID: l.InvoiceID, InvoiceStatus: l.InvoiceStatus, Kind: l.Kind, AmountCents: given})
 		}
 		out.OwedCents += e.OwedCents
 		out.GivenCents += e.GivenCents
