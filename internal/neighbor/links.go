@@ -165,6 +165,9 @@ func (s *Service) link(tx *gorm.DB, tenantID string, x, y int64, distM int, sour
 		return open, store.Updated, nil
 	}
 	l := rows[0]
+	if err := tx.Exec(`UPDATE customers SET link_count = link_count + 1 WHERE tenant_id = ? AND id IN (?, ?)`, tenantID, a, b).Error; err != nil {
+		return Link{}, store.Updated, fmt.Errorf("count link: %w", err)
+	}
 	if err := s.ledger.Refresh(tx, tenantID, a, b); err != nil {
 		return Link{}, store.Updated, err
 	}

@@ -182,25 +182,43 @@ func (s *Service) writeVisit(tx *gorm.DB, tenantID, externalID string, in VisitI
 	if ref.before != nil && ref.before.CustomerID != ref.customerID {
 		customers = append(customers, ref.before.CustomerID)
 	}
-	lock := store.LockCustomers
-	if ref.hasLinks {
-		lock = LockMoney
+	// The customers' money is locked before the visit row, always (on
+	// PostgreSQL; SQLite's write transaction holds the database): with their
+	// neighbours when they have links, by the update itself otherwise, or
+	// just before a new visit is inserted. The write answers how many links
+	// the customers have had, read under the lock: a link made meanwhile is
+	// seen, so the listeners know whether anyone else's money changes.
+	with, returning := "", ` RETURNING *, (SELECT COALESCE(SUM(link_count), 0) FROM customers WHERE tenant_id = ? AND id IN ?) AS links`
+	lockNow := ref.hasLinks || ref.before == nil
+	if lockNow {
+		lock := store.LockCustomers
+		if ref.hasLinks {
+			lock = LockMoney
+		}
+		if err := lock(tx, tenantID, customers...); err != nil {
+			return Visit{}, store.Updated, err
+		}
+	} else if tx.Dialector.Name() == store.Postgres {
+		with = `WITH money AS (SELECT id, link_count FROM customers WHERE tenant_id = ? AND id IN ? ORDER BY id FOR UPDATE) `
+		returning = ` RETURNING visits.*, (SELECT COALESCE(SUM(link_count), 0) FROM money) AS links`
 	}
-	if err := lock(tx, tenantID, customers...); err != nil {
-		return Visit{}, store.Updated, err
+	withArgs, returnArgs := []any{tenantID, customers}, []any(nil)
+	if with == "" {
+		withArgs, returnArgs = nil, []any{tenantID, customers}
 	}
 	now := s.clock.Now()
-	// The answer also counts the customers' links, read under their lock,
-	// so the listeners know whether anyone else's money can change.
-	returning := ` RETURNING *, (SELECT COUNT(*) FROM neighbor_links nl WHERE nl.tenant_id = ?
-		AND (nl.customer_a_id IN ? OR nl.customer_b_id IN ?)) AS links`
-	linkArgs := []any{tenantID, customers, customers}
-	updateSQL := `
-		UPDATE visits SET customer_id = ?, crew_id = ?, service_date = ?, start_at = ?, route_position = ?,
+	set := `UPDATE visits SET customer_id = ?, crew_id = ?, service_date = ?, start_at = ?, route_position = ?,
 		       duration_min = ?, status = ?, price_cents = ?, source_updated_at = COALESCE(?, source_updated_at), updated_at = ?
 		WHERE tenant_id = ? AND external_id = ?` + newerOnly(in.UpdatedAt)
-	updateArgs := append([]any{ref.customerID, ref.crewID, vf.date, vf.startAt, in.RoutePosition, in.DurationMin, in.Status,
+	setArgs := append([]any{ref.customerID, ref.crewID, vf.date, vf.startAt, in.RoutePosition, in.DurationMin, in.Status,
 		in.PriceCents, utc(in.UpdatedAt), now, tenantID, externalID}, newerArgs(in.UpdatedAt)...)
+	join := func(parts ...[]any) []any {
+		var out []any
+		for _, p := range parts {
+			out = append(out, p...)
+		}
+		return out
+	}
 	var (
 		row visitRow
 		up  store.Upserted
@@ -208,9 +226,13 @@ func (s *Service) writeVisit(tx *gorm.DB, tenantID, externalID string, in VisitI
 	)
 	if b := ref.before; b != nil {
 		// It exists: no insert to try, and only from the customer it was
-		// read with.
-		row, up, err = store.Update[visitRow](tx, updateSQL+" AND customer_id = ?"+returning,
-			append(append(append([]any(nil), updateArgs...), b.CustomerID), linkArgs...))
+		// read with (the lock is taken before the row is changed).
+		lockFirst := ""
+		if with != "" {
+			lockFirst = " AND (SELECT COUNT(*) FROM money) > 0"
+		}
+		row, up, err = store.Update[visitRow](tx, with+set+" AND customer_id = ?"+lockFirst+returning,
+			join(withArgs, setArgs, []any{b.CustomerID}, returnArgs))
 		if errors.Is(err, store.ErrStale) {
 			var now []int64
 			if err := tx.Raw(`SELECT customer_id FROM visits WHERE tenant_id = ? AND external_id = ?`, tenantID, externalID).Scan(&now).Error; err != nil {
@@ -221,14 +243,14 @@ func (s *Service) writeVisit(tx *gorm.DB, tenantID, externalID string, in VisitI
 			}
 		}
 	} else {
-		row, up, err = store.Upsert[visitRow](tx, `
+		row, up, err = store.Upsert[visitRow](tx, with+`
 			INSERT INTO visits (tenant_id, external_id, customer_id, crew_id, service_date, start_at,
 			                    route_position, duration_min, status, price_cents, source, source_updated_at, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (tenant_id, external_id) DO NOTHING`+returning,
-			append([]any{tenantID, externalID, ref.customerID, ref.crewID, vf.date, vf.startAt, in.RoutePosition,
-				in.DurationMin, in.Status, in.PriceCents, SourceScheduler, utc(in.UpdatedAt), now, now}, linkArgs...),
-			updateSQL+returning, append(append([]any(nil), updateArgs...), linkArgs...))
+			join(withArgs, []any{tenantID, externalID, ref.customerID, ref.crewID, vf.date, vf.startAt, in.RoutePosition,
+				in.DurationMin, in.Status, in.PriceCents, SourceScheduler, utc(in.UpdatedAt), now, now}, returnArgs),
+			with+set+returning, join(withArgs, setArgs, returnArgs))
 		if err == nil && up == store.Updated {
 			// Created by another write meanwhile: start over to learn what it was.
 			return Visit{}, store.Updated, errMovedMeanwhile
@@ -297,20 +319,20 @@ func (s *Service) resolveVisitRefs(db *gorm.DB, tenantID, externalID string, in 
 		OldStatus      *string
 		Links          int
 	}
-	// On PostgreSQL the customers' links are counted too: with none, only
-	// the customers need locking (SQLite's write transaction locks all).
-	links, linkArgs := "0", []any{}
+	// On PostgreSQL, whether the customers have links too: then their
+	// neighbours are locked before the write (SQLite's write transaction
+	// holds the whole database anyway).
+	links, linkArgs := "0", []any(nil)
 	if db.Dialector.Name() == store.Postgres {
-		links = `(SELECT COUNT(*) FROM neighbor_links nl JOIN customers c ON c.id IN (nl.customer_a_id, nl.customer_b_id)
-		 WHERE nl.tenant_id = ? AND c.tenant_id = ? AND (c.external_id = ? OR c.id = old.customer_id))`
-		linkArgs = []any{tenantID, tenantID, in.CustomerID}
+		links = `COALESCE((SELECT link_count FROM customers WHERE tenant_id = ? AND external_id = ?), 0)
+		  + COALESCE((SELECT link_count FROM customers WHERE id = old.customer_id), 0)`
+		linkArgs = []any{tenantID, in.CustomerID}
 	}
 	err := db.Raw(`SELECT
 		(SELECT id FROM customers WHERE tenant_id = ? AND external_id = ?) AS customer_id,
 		(SELECT id FROM crews WHERE tenant_id = ? AND external_id = ?) AS crew_id,
 		old.customer_id AS old_customer_id, old.crew_id AS old_crew_id,
-		old.service_date AS old_service_date, old.status AS old_status,
-		`+links+` AS links
+		old.service_date AS old_service_date, old.status AS old_status, `+links+` AS links
 		FROM (SELECT 1 AS one) AS q
 		LEFT JOIN visits old ON old.tenant_id = ? AND old.external_id = ?`,
 		append(append([]any{tenantID, in.CustomerID, tenantID, crewExt}, linkArgs...), tenantID, externalID)...).Scan(&ref).Error

@@ -69,3 +69,11 @@ CREATE TABLE reconcile_errors (
     created_at  DATETIME NOT NULL
 );
 CREATE INDEX reconcile_errors_tenant ON reconcile_errors (tenant_id, id);
+
+-- How many neighbour links (open or ended) a customer has had: a visit
+-- write reads it under the customer's lock to know whether anyone else's
+-- discounts can change.
+ALTER TABLE customers ADD COLUMN link_count INTEGER NOT NULL DEFAULT 0;
+UPDATE customers SET link_count = (SELECT COUNT(*) FROM neighbor_links l
+    WHERE l.customer_a_id = customers.id OR l.customer_b_id = customers.id)
+    WHERE id IN (SELECT customer_a_id FROM neighbor_links UNION SELECT customer_b_id FROM neighbor_links);
