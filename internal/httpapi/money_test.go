@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -225,7 +226,8 @@ func TestALateCreditForAVoidedInvoiceIsWithdrawn(t *testing.T) {
 		h2.visitAndInvoice("angie", "2026-05-12", "issued")
 		h2.must(200, "PUT", "/api/v1/invoices/i-angie-2026-05-05", void)
 		adj := h2.must(200, "GET", "/api/v1/sync-adjustments?kind=given_in_error", nil).Body["sync_adjustments"].([]any)
-		if len(adj) != 1 || adj[0].(map[string]any)["amount_cents"] != 450.0 || adj[0].(map[string]any)["status"] != "recorded" {
+		if len(adj) != 1 || adj[0].(map[string]any)["amount_cents"] != 450.0 || adj[0].(map[string]any)["status"] != "recorded" ||
+			!strings.Contains(adj[0].(map[string]any)["reason"].(string), "on invoice i-angie-2026-05-05, but that invoice was voided") {
 			t.Fatalf("given in error: %v", adj)
 		}
 		if c := h2.lines("i-angie-2026-05-12", "credit"); len(c) != 1 {

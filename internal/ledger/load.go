@@ -82,7 +82,42 @@ func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int6
 			}
 		}
 	}
-	w := &world{terms: cur, visits: map[int64]VisitRef{}, matches: map[bool]map[int64]Match{}, streets: map[int64]string{}}
+	w := &world{terms: cur, visits: map[int64]VisitRef{}, matches: map[bool]map[int64]Match{}, streets: map[int64]string{},
+		invoiceIDs: map[int64]string{}}
+	// Invoices that items name but that are not the customers' any more
+	// (voided): their scheduler ids, for reasons.
+	named := map[int64]bool{}
+	for _, c := range facts {
+		for _, x := range c.Invoices {
+			w.invoiceIDs[x.ID] = x.ExternalID
+		}
+	}
+	for _, c := range facts {
+		for _, x := range c.Invoices {
+			for _, l := range x.Lines {
+				if l.ItemKey == nil {
+					continue
+				}
+				if kind, _, inv, ok := parseKey(*l.ItemKey); ok && kind == KindSyncDiscount {
+					if _, known := w.invoiceIDs[inv]; !known {
+						named[inv] = true
+					}
+				}
+			}
+		}
+	}
+	for chunk := range slices.Chunk(slices.Collect(maps.Keys(named)), store.MaxInList) {
+		var rows []struct {
+			ID         int64
+			ExternalID string
+		}
+		if err := tx.Raw(`SELECT id, external_id FROM invoices WHERE tenant_id = ? AND id IN ?`, tenantID, chunk).Scan(&rows).Error; err != nil {
+			return nil, nil, fmt.Errorf("read invoices: %w", err)
+		}
+		for _, r := range rows {
+			w.invoiceIDs[r.ID] = r.ExternalID
+		}
+	}
 	for chunk := range slices.Chunk(slices.Collect(maps.Keys(billedIDs)), store.MaxInList) {
 		var vs []VisitRef
 		if err := tx.Raw(`SELECT id, customer_id, crew_id, service_date, status FROM visits WHERE tenant_id = ? AND id IN ?`,

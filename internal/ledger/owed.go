@@ -159,6 +159,8 @@ type world struct {
 	visits  map[int64]VisitRef
 	matches map[bool]map[int64]Match // by the same-crew rule
 	streets map[int64]string         // neighbours' streets, for reasons
+	// invoiceIDs are the scheduler's ids of the invoices items name.
+	invoiceIDs map[int64]string
 }
 
 // plan is what a customer should have: the computed lines of each draft
@@ -233,10 +235,10 @@ func (w *world) work(c *customerFacts) plan {
 			frozen = append(frozen, x)
 		}
 	}
-	// What issued and paid invoices gave, per item; and what they billed.
-	external := map[int64]string{}
+	// What issued and paid invoices gave, per item.
+	current := map[int64]bool{}
 	for _, x := range c.Invoices {
-		external[x.ID] = x.ExternalID
+		current[x.ID] = true
 	}
 	for _, x := range frozen {
 		for _, l := range x.Lines {
@@ -384,7 +386,7 @@ func (w *world) work(c *customerFacts) plan {
 		switch {
 		case it.InError > 0:
 			it.Status = StatusGivenInError
-			it.Reason = w.errorReason(it, external)
+			it.Reason = w.errorReason(it, current)
 		case it.Pending > 0:
 			it.Status = StatusPending
 		case placed[it.Key] > 0:
@@ -403,15 +405,15 @@ func (w *world) work(c *customerFacts) plan {
 
 // errorReason explains a discount that an issued invoice gave and that no
 // longer holds; it is recorded for review, never clawed back.
-func (w *world) errorReason(it *Item, external map[int64]string) string {
+func (w *world) errorReason(it *Item, current map[int64]bool) string {
 	if it.Kind == KindReward {
 		return fmt.Sprintf("%s; invoices gave %s of a reward worth %s", it.Reason, Cents(it.Frozen), Cents(it.Owed))
 	}
-	inv, ok := external[*it.InvoiceID]
+	inv := w.invoiceIDs[*it.InvoiceID]
 	why := "no linked neighbour was serviced that day any more (cancelled, moved or unlinked)"
 	switch {
-	case !ok:
-		inv, why = fmt.Sprintf("#%d", *it.InvoiceID), "that invoice was voided"
+	case !current[*it.InvoiceID]:
+		why = "that invoice was voided"
 	case it.Owed > 0:
 		why = "less is owed now"
 	default:
