@@ -184,18 +184,13 @@ func (s *Service) writeVisit(tx *gorm.DB, tenantID, externalID string, in VisitI
 	}
 	// The customers' money is locked before the visit row, always (on
 	// PostgreSQL; SQLite's write transaction holds the database): with their
-	// neighbours when they have links, by the update itself otherwise, or
-	// just before a new visit is inserted. The write answers how many links
+	// neighbours when they have links, otherwise by the write itself (a
+	// CTE it must read before writing the row). The write answers how many links
 	// the customers have had, read under the lock: a link made meanwhile is
 	// seen, so the listeners know whether anyone else's money changes.
 	with, returning := "", ` RETURNING *, (SELECT COALESCE(SUM(link_count), 0) FROM customers WHERE tenant_id = ? AND id IN ?) AS links`
-	lockNow := ref.hasLinks || ref.before == nil
-	if lockNow {
-		lock := store.LockCustomers
-		if ref.hasLinks {
-			lock = LockMoney
-		}
-		if err := lock(tx, tenantID, customers...); err != nil {
+	if ref.hasLinks {
+		if err := LockMoney(tx, tenantID, customers...); err != nil {
 			return Visit{}, store.Updated, err
 		}
 	} else if tx.Dialector.Name() == store.Postgres {
@@ -219,6 +214,10 @@ func (s *Service) writeVisit(tx *gorm.DB, tenantID, externalID string, in VisitI
 		}
 		return out
 	}
+	lockFirst := "" // an update reads the lock before it changes the row
+	if with != "" {
+		lockFirst = " AND (SELECT COUNT(*) FROM money) > 0"
+	}
 	var (
 		row visitRow
 		up  store.Upserted
@@ -227,10 +226,6 @@ func (s *Service) writeVisit(tx *gorm.DB, tenantID, externalID string, in VisitI
 	if b := ref.before; b != nil {
 		// It exists: no insert to try, and only from the customer it was
 		// read with (the lock is taken before the row is changed).
-		lockFirst := ""
-		if with != "" {
-			lockFirst = " AND (SELECT COUNT(*) FROM money) > 0"
-		}
 		row, up, err = store.Update[visitRow](tx, with+set+" AND customer_id = ?"+lockFirst+returning,
 			join(withArgs, setArgs, []any{b.CustomerID}, returnArgs))
 		if errors.Is(err, store.ErrStale) {
@@ -243,14 +238,19 @@ func (s *Service) writeVisit(tx *gorm.DB, tenantID, externalID string, in VisitI
 			}
 		}
 	} else {
+		// created_at goes through the lock, so it is taken before the insert.
+		createdAt := "?"
+		if with != "" {
+			createdAt = "(SELECT CAST(? AS TIMESTAMPTZ) FROM money LIMIT 1)"
+		}
 		row, up, err = store.Upsert[visitRow](tx, with+`
 			INSERT INTO visits (tenant_id, external_id, customer_id, crew_id, service_date, start_at,
 			                    route_position, duration_min, status, price_cents, source, source_updated_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, `+createdAt+`, ?)
 			ON CONFLICT (tenant_id, external_id) DO NOTHING`+returning,
 			join(withArgs, []any{tenantID, externalID, ref.customerID, ref.crewID, vf.date, vf.startAt, in.RoutePosition,
 				in.DurationMin, in.Status, in.PriceCents, SourceScheduler, utc(in.UpdatedAt), now, now}, returnArgs),
-			with+set+returning, join(withArgs, setArgs, returnArgs))
+			with+set+lockFirst+returning, join(withArgs, setArgs, returnArgs))
 		if err == nil && up == store.Updated {
 			// Created by another write meanwhile: start over to learn what it was.
 			return Visit{}, store.Updated, errMovedMeanwhile
