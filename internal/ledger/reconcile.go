@@ -148,7 +148,7 @@ func (s *Service) CatchUp(ctx context.Context, tenantID string, yesterday locald
 		if err != nil {
 			return err
 		}
-		days, err := s.DaysToCatchUp(ctx, tenantID, st, yesterday)
+		days, err := s.daysToCatchUp(ctx, tenantID, st, yesterday)
 		if err != nil {
 			return err
 		}
@@ -159,7 +159,7 @@ func (s *Service) CatchUp(ctx context.Context, tenantID string, yesterday locald
 			}
 			out = append(out, r)
 		}
-		return s.SaveState(ctx, tenantID, yesterday, startedAt)
+		return s.saveState(ctx, tenantID, yesterday, startedAt)
 	})
 	return out, ran, err
 }
@@ -189,11 +189,11 @@ func (s *Service) ReadState(ctx context.Context, tenantID string) (State, error)
 	return State{LastDay: rows[0].LastDay, LastRunAt: rows[0].LastRunAt, Known: true}, nil
 }
 
-// DaysToCatchUp are the days the nightly job reconciles for a tenant whose
+// daysToCatchUp are the days the nightly job reconciles for a tenant whose
 // yesterday is yesterday: every day after the last one done up to
 // yesterday, and every day whose visits or invoices changed since the last
 // run; yesterday alone the first time.
-func (s *Service) DaysToCatchUp(ctx context.Context, tenantID string, st State, yesterday localdate.Date) ([]localdate.Date, error) {
+func (s *Service) daysToCatchUp(ctx context.Context, tenantID string, st State, yesterday localdate.Date) ([]localdate.Date, error) {
 	want := map[localdate.Date]bool{yesterday: true}
 	if st.Known {
 		from := st.LastDay.AddDays(1)
@@ -220,9 +220,9 @@ func (s *Service) DaysToCatchUp(ctx context.Context, tenantID string, st State, 
 	return days, nil
 }
 
-// SaveState records that the tenant is reconciled up to lastDay by a run
+// saveState records that the tenant is reconciled up to lastDay by a run
 // that started at startedAt.
-func (s *Service) SaveState(ctx context.Context, tenantID string, lastDay localdate.Date, startedAt time.Time) error {
+func (s *Service) saveState(ctx context.Context, tenantID string, lastDay localdate.Date, startedAt time.Time) error {
 	err := s.store.DB.WithContext(ctx).Exec(`INSERT INTO reconcile_state (tenant_id, last_day, last_run_at) VALUES (?, ?, ?)
 		ON CONFLICT (tenant_id) DO UPDATE SET last_day = excluded.last_day, last_run_at = excluded.last_run_at`,
 		tenantID, lastDay, startedAt).Error

@@ -8,6 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/routeloop/routeloop/internal/invoice"
+	"github.com/routeloop/routeloop/internal/ledger"
 	"github.com/routeloop/routeloop/internal/localdate"
 	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/scheduling"
@@ -269,7 +270,7 @@ func (s *Service) grant(tx *gorm.DB, tenantID string, prog program.Program, r Re
 		}
 		if waiting > 0 || used+value > prog.MonthlyBudgetCents {
 			status, month = RewardPendingBudget, ""
-			reason += fmt.Sprintf("; held: this month's reward budget of %s is used up — it is released in order when budget frees up", cents(prog.MonthlyBudgetCents))
+			reason += fmt.Sprintf("; held: this month's reward budget of %s is used up — it is released in order when budget frees up", ledger.Cents(prog.MonthlyBudgetCents))
 		}
 	}
 	if status != RewardGranted {
@@ -317,8 +318,6 @@ func (s *Service) valueOf(tx *gorm.DB, tenantID string, prog program.Program, cu
 }
 
 func monthOf(d localdate.Date) string { return fmt.Sprintf("%04d-%02d", d.Year, d.Month) }
-
-func cents(c int64) string { return fmt.Sprintf("%d.%02d", c/100, c%100) }
 
 // budgetUse is the value granted in a month and how many rewards wait.
 func budgetUse(tx *gorm.DB, tenantID, month string) (used int64, waiting int64, err error) {
