@@ -58,7 +58,12 @@ type VisitState struct {
 	Status      string
 }
 
-// OnVisitChange registers fn to run inside every visit write.
+// OnVisitChange registers fn to run inside every visit write that can
+// change something a feature derives: a write of a customer with neighbour
+// links (or of a visit leaving one), and any write that creates or leaves
+// a visit completed or cancelled. A scheduled visit written as scheduled,
+// of customers without links, changes nobody's money or referrals and runs
+// no listener (writeAlone).
 func (s *Service) OnVisitChange(fn func(*gorm.DB, VisitChange) error) {
 	s.onVisit = append(s.onVisit, fn)
 }
@@ -148,11 +153,18 @@ func checkEmail(f apperror.Fields, field, v string) {
 
 // newerOnly is the WHERE clause that keeps a stored row when the write's
 // change time is older; empty when the write carries none.
-func newerOnly(t *time.Time) string {
+func newerOnly(t *time.Time) string { return newerOnlyIn("", t) }
+
+// newerOnlyIn is newerOnly for a statement that names table's columns
+// with the table's name.
+func newerOnlyIn(table string, t *time.Time) string {
 	if t == nil {
 		return ""
 	}
-	return " AND (source_updated_at IS NULL OR source_updated_at <= ?)"
+	if table != "" {
+		table += "."
+	}
+	return " AND (" + table + "source_updated_at IS NULL OR " + table + "source_updated_at <= ?)"
 }
 
 func newerArgs(t *time.Time) []any {

@@ -134,6 +134,12 @@ func (s *Service) PutVisit(ctx context.Context, tenantID string, loc *time.Locat
 	if err != nil {
 		return Visit{}, store.Updated, err
 	}
+	pg := s.store.Dialect == store.Postgres
+	if pg {
+		if v, up, ok, err := s.writeAlone(ctx, tenantID, externalID, in, vf); ok || err != nil {
+			return s.answer(ctx, tenantID, externalID, v, up, err)
+		}
+	}
 	db := s.store.DB.WithContext(ctx)
 	var (
 		v  Visit
@@ -147,6 +153,11 @@ func (s *Service) PutVisit(ctx context.Context, tenantID string, loc *time.Locat
 		if ref, err = s.resolveVisitRefs(db, tenantID, externalID, in); err != nil {
 			return Visit{}, store.Updated, err
 		}
+		if !pg && ref.alone(in) {
+			if v, up, ok, err := s.writeAloneSQLite(ctx, tenantID, externalID, in, vf, ref); ok || err != nil {
+				return s.answer(ctx, tenantID, externalID, v, up, err)
+			}
+		}
 		err = s.store.Tx(ctx, func(tx *gorm.DB) error {
 			var err error
 			v, up, err = s.writeVisit(tx, tenantID, externalID, in, vf, ref)
@@ -156,6 +167,11 @@ func (s *Service) PutVisit(ctx context.Context, tenantID string, loc *time.Locat
 			break
 		}
 	}
+	return s.answer(ctx, tenantID, externalID, v, up, err)
+}
+
+// answer is what PutVisit answers for a write's outcome.
+func (s *Service) answer(ctx context.Context, tenantID, externalID string, v Visit, up store.Upserted, err error) (Visit, store.Upserted, error) {
 	if errors.Is(err, store.ErrStale) {
 		cur, err := s.Visit(ctx, tenantID, externalID)
 		return cur, store.Stale, err
@@ -173,6 +189,12 @@ type visitRefs struct {
 	crewID     *int64
 	before     *VisitState
 	hasLinks   bool
+}
+
+// alone reports whether writing in changes nothing outside the visit, by
+// what was read: see writeAlone.
+func (r visitRefs) alone(in VisitInput) bool {
+	return in.Status == VisitScheduled && !r.hasLinks && (r.before == nil || r.before.Status == VisitScheduled)
 }
 
 // writeVisit writes the visit and its consequences inside tx: the
@@ -285,22 +307,14 @@ func LockMoney(tx *gorm.DB, tenantID string, customerIDs ...int64) error {
 	if tx.Dialector.Name() != store.Postgres || len(customerIDs) == 0 {
 		return nil // the write transaction holds the database
 	}
-	ids, err := linked(tx, tenantID, customerIDs)
-	if err != nil {
-		return err
+	var got []int64
+	if err := tx.Raw(`SELECT id FROM customers WHERE tenant_id = ? AND (id IN ?
+		    OR id IN (SELECT customer_a_id FROM neighbor_links WHERE tenant_id = ? AND customer_b_id IN ?)
+		    OR id IN (SELECT customer_b_id FROM neighbor_links WHERE tenant_id = ? AND customer_a_id IN ?))
+		ORDER BY id FOR UPDATE`, tenantID, customerIDs, tenantID, customerIDs, tenantID, customerIDs).Scan(&got).Error; err != nil {
+		return fmt.Errorf("lock customers and their neighbours: %w", err)
 	}
-	return store.LockCustomers(tx, tenantID, ids...)
-}
-
-// linked returns the customers and everyone linked to them (now or ever).
-func linked(tx *gorm.DB, tenantID string, customerIDs []int64) ([]int64, error) {
-	var others []int64
-	if err := tx.Raw(`SELECT customer_a_id FROM neighbor_links WHERE tenant_id = ? AND customer_b_id IN ?
-		UNION SELECT customer_b_id FROM neighbor_links WHERE tenant_id = ? AND customer_a_id IN ?`,
-		tenantID, customerIDs, tenantID, customerIDs).Scan(&others).Error; err != nil {
-		return nil, fmt.Errorf("read links: %w", err)
-	}
-	return append(append([]int64(nil), customerIDs...), others...), nil
+	return nil
 }
 
 // resolveVisitRefs maps the scheduler's customer and crew ids to internal
@@ -319,15 +333,12 @@ func (s *Service) resolveVisitRefs(db *gorm.DB, tenantID, externalID string, in 
 		OldStatus      *string
 		Links          int
 	}
-	// On PostgreSQL, whether the customers have links too: then their
-	// neighbours are locked before the write (SQLite's write transaction
-	// holds the whole database anyway).
-	links, linkArgs := "0", []any(nil)
-	if db.Dialector.Name() == store.Postgres {
-		links = `COALESCE((SELECT link_count FROM customers WHERE tenant_id = ? AND external_id = ?), 0)
+	// Whether the customers have links too: then their neighbours are
+	// locked before the write (on PostgreSQL), and the write is not one of
+	// those that concern nobody else.
+	links := `COALESCE((SELECT link_count FROM customers WHERE tenant_id = ? AND external_id = ?), 0)
 		  + COALESCE((SELECT link_count FROM customers WHERE id = old.customer_id), 0)`
-		linkArgs = []any{tenantID, in.CustomerID}
-	}
+	linkArgs := []any{tenantID, in.CustomerID}
 	err := db.Raw(`SELECT
 		(SELECT id FROM customers WHERE tenant_id = ? AND external_id = ?) AS customer_id,
 		(SELECT id FROM crews WHERE tenant_id = ? AND external_id = ?) AS crew_id,
@@ -442,4 +453,92 @@ func (s *Service) Visits(ctx context.Context, tenantID string, f VisitFilter, p 
 		last = vs[len(vs)-1].ID
 	}
 	return vs, p.Next(len(vs), last), nil
+}
+
+// writeAlone writes a scheduled visit that stays scheduled, of customers
+// without neighbour links, with no transaction around it: such a write
+// changes nobody's money and nothing the listeners watch (a link, a
+// completion, a cancellation), so it has no consequences to commit with it.
+// On PostgreSQL it is one statement, with nothing read before: it locks the
+// customers (the visit's, and the one it may leave; a link made meanwhile
+// waits for it, or is seen) and checks under the lock that they still have
+// no link and that the visit is still scheduled and theirs. ok is false
+// when any of that fails (or a name is unknown, or the stored row is
+// newer), and the caller writes it the long way.
+func (s *Service) writeAlone(ctx context.Context, tenantID, externalID string, in VisitInput, vf visitFields) (v Visit, up store.Upserted, ok bool, err error) {
+	if in.Status != VisitScheduled {
+		return Visit{}, store.Updated, false, nil
+	}
+	crewJoin, crewID, crewArgs := "", "NULL", []any(nil)
+	if in.CrewID != nil {
+		crewJoin, crewID, crewArgs = " JOIN crews cr ON cr.tenant_id = ? AND cr.external_id = ?", "cr.id", []any{tenantID, *in.CrewID}
+	}
+	now := s.clock.Now()
+	args := []any{tenantID, in.CustomerID, tenantID, externalID, tenantID, externalID, vf.date, vf.startAt, in.RoutePosition,
+		in.DurationMin, in.PriceCents, SourceScheduler, utc(in.UpdatedAt), now, now}
+	args = append(append(append(args, crewArgs...), in.CustomerID), newerArgs(in.UpdatedAt)...)
+	var rows []struct {
+		Visit
+		Created bool
+	}
+	err = s.store.DB.WithContext(ctx).Raw(`WITH money AS (SELECT id, external_id, link_count FROM customers WHERE tenant_id = ?
+		    AND (external_id = ? OR id = (SELECT customer_id FROM visits WHERE tenant_id = ? AND external_id = ?))
+		    ORDER BY id FOR UPDATE)
+		INSERT INTO visits (tenant_id, external_id, service_date, start_at, route_position, duration_min,
+		    price_cents, source, source_updated_at, created_at, updated_at, status, customer_id, crew_id)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', c.id, `+crewID+`
+		FROM money c`+crewJoin+` WHERE c.external_id = ? AND NOT EXISTS (SELECT 1 FROM money WHERE link_count > 0)
+		ON CONFLICT (tenant_id, external_id) DO UPDATE SET customer_id = EXCLUDED.customer_id, crew_id = EXCLUDED.crew_id,
+		    service_date = EXCLUDED.service_date, start_at = EXCLUDED.start_at, route_position = EXCLUDED.route_position,
+		    duration_min = EXCLUDED.duration_min, price_cents = EXCLUDED.price_cents,
+		    source_updated_at = COALESCE(EXCLUDED.source_updated_at, visits.source_updated_at), updated_at = EXCLUDED.updated_at
+		WHERE visits.status = 'scheduled' AND visits.customer_id IN (SELECT id FROM money)`+newerOnlyIn("visits", in.UpdatedAt)+`
+		RETURNING visits.*, xmax = 0 AS created`, args...).Scan(&rows).Error
+	if err != nil || len(rows) != 1 {
+		return Visit{}, store.Updated, false, err
+	}
+	v, up = rows[0].Visit, store.Updated
+	if rows[0].Created {
+		up = store.Created
+	}
+	v.CustomerExternalID = in.CustomerID
+	v.CrewExternalID = in.CrewID
+	return v, up, true, nil
+}
+
+// writeAloneSQLite is writeAlone on SQLite, for a write ref says concerns
+// nobody else: the plain insert or update, guarded by what ref was read
+// with (still no links, still scheduled and the same customer's); SQLite
+// runs one writing statement at a time. Short statements: SQLite parses
+// each one again on every write.
+func (s *Service) writeAloneSQLite(ctx context.Context, tenantID, externalID string, in VisitInput, vf visitFields, ref visitRefs) (v Visit, up store.Upserted, ok bool, err error) {
+	now := s.clock.Now()
+	var rows []Visit
+	db := s.store.DB.WithContext(ctx)
+	if ref.before == nil {
+		up = store.Created
+		err = db.Raw(`INSERT INTO visits (tenant_id, external_id, customer_id, crew_id, service_date, start_at,
+				    route_position, duration_min, status, price_cents, source, source_updated_at, created_at, updated_at)
+				SELECT ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, ?, ?, ?, ?
+				WHERE (SELECT link_count FROM customers WHERE id = ?) = 0
+				ON CONFLICT (tenant_id, external_id) DO NOTHING RETURNING *`,
+			tenantID, externalID, ref.customerID, ref.crewID, vf.date, vf.startAt, in.RoutePosition, in.DurationMin,
+			in.PriceCents, SourceScheduler, utc(in.UpdatedAt), now, now, ref.customerID).Scan(&rows).Error
+	} else {
+		up = store.Updated
+		err = db.Raw(`UPDATE visits SET customer_id = ?, crew_id = ?, service_date = ?, start_at = ?, route_position = ?,
+			    duration_min = ?, price_cents = ?, source_updated_at = COALESCE(?, source_updated_at), updated_at = ?
+			WHERE tenant_id = ? AND external_id = ? AND customer_id = ? AND status = 'scheduled'
+			  AND (SELECT SUM(link_count) FROM customers WHERE id IN (?, ?)) = 0`+newerOnly(in.UpdatedAt)+`
+			RETURNING *`, append([]any{ref.customerID, ref.crewID, vf.date, vf.startAt, in.RoutePosition, in.DurationMin,
+			in.PriceCents, utc(in.UpdatedAt), now, tenantID, externalID, ref.before.CustomerID, ref.customerID, ref.before.CustomerID},
+			newerArgs(in.UpdatedAt)...)...).Scan(&rows).Error
+	}
+	if err != nil || len(rows) != 1 {
+		return Visit{}, store.Updated, false, err
+	}
+	v = rows[0]
+	v.CustomerExternalID = in.CustomerID
+	v.CrewExternalID = in.CrewID
+	return v, up, true, nil
 }
