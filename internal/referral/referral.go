@@ -34,6 +34,12 @@ const (
 	StatusPendingReview = "pending_review"
 	StatusConverted     = "converted"
 	StatusRejected      = "rejected"
+	// StatusDuplicate: the friend was already credited to an earlier
+	// referral (the first valid one wins); no reward.
+	StatusDuplicate = "duplicate"
+	// StatusExpired: the friend's qualifying event came after the
+	// attribution window; no reward.
+	StatusExpired = "expired"
 )
 
 // Event kinds announced through the events seam.
@@ -131,6 +137,26 @@ type Service struct {
 	// onCreated inside the transaction that records a new referral.
 	onConverted []ConvertedFunc
 	onCreated   []ConvertedFunc
+	onClosed    []ClosedFunc
+}
+
+// ClosedFunc learns, inside the transaction, of a referral that will never
+// earn anything: rejected, a duplicate of an earlier referral of the same
+// friend, or expired. status is the referral's new status; reason says why.
+type ClosedFunc func(tx *gorm.DB, tenantID string, referralID int64, status, reason string) error
+
+// OnClosed registers fn to run whenever a referral is closed without a
+// reward (crew points earned for it are reversed there).
+func (s *Service) OnClosed(fn ClosedFunc) { s.onClosed = append(s.onClosed, fn) }
+
+// closed runs the OnClosed listeners.
+func (s *Service) closed(tx *gorm.DB, tenantID string, referralID int64, status, reason string) error {
+	for _, fn := range s.onClosed {
+		if err := fn(tx, tenantID, referralID, status, reason); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ConvertedFunc learns of a referral that has just converted, inside the

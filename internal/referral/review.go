@@ -98,7 +98,10 @@ func (s *Service) Reject(ctx context.Context, tenantID string, id int64, actor s
 			"rejected: "+d.Reason, s.clock.Now(), id).Error; err != nil {
 			return fmt.Errorf("reject: %w", err)
 		}
-		return s.decide(tx, tenantID, id, "rejected", actor, d.Reason)
+		if err := s.decide(tx, tenantID, id, "rejected", actor, d.Reason); err != nil {
+			return err
+		}
+		return s.closed(tx, tenantID, id, StatusRejected, "rejected: "+d.Reason)
 	})
 	if err != nil {
 		return Referral{}, err
