@@ -49,6 +49,14 @@ func cmdReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	var failed error
 	for _, t := range ts {
+		// Conversions an outage kept from happening come first: their
+		// rewards land on the drafts the days' reconciliation re-fills.
+		n, err := a.Referrals.Sweep(ctx, t.ID)
+		if err != nil {
+			failed = errors.Join(failed, fmt.Errorf("tenant %s: %w", t.ID, err))
+		} else if n > 0 {
+			fmt.Fprintf(stdout, "%s: %d pending referrals settled\n", t.ID, n)
+		}
 		bar := newProgress(stderr, "reconcile "+t.Name, "days")
 		res, ran, err := a.Ledger.ReconcileRange(ctx, t.ID, from, to, bar.update)
 		bar.finish()

@@ -1150,7 +1150,7 @@ func TestOpenAPIEnumsMatchGoConstants(t *testing.T) {
 		{"WebhookDelivery", "status", deliveryStatuses},
 		{"WebhookDelivery", "event_type", outbox.EventTypes},
 		{"ReferralCreatedData", "channel", channels},
-		{"RewardEarnedData", "kind", kinds},
+		{"RewardData", "kind", kinds},
 		{"NeighborLinkCreatedData", "source", linkSources},
 		{"PitchInput", "outcome", outcomes},
 		{"Pitch", "outcome", outcomes},

@@ -96,6 +96,13 @@ func (r *Runner) Tick(ctx context.Context) []ledger.ReconcileResult {
 		if local.Hour() != r.hour {
 			continue
 		}
+		// Conversions an outage kept from happening, before the days are
+		// reconciled (their rewards land on the drafts refreshed below).
+		if n, err := r.referrals.Sweep(ctx, t.ID); err != nil {
+			r.log.Error("settle pending referrals", "tenant_id", t.ID, "error", err)
+		} else if n > 0 {
+			r.log.Info("settled pending referrals", "tenant_id", t.ID, "referrals", n)
+		}
 		res, ran, err := r.ledger.CatchUp(ctx, t.ID, localdate.Of(local).AddDays(-1))
 		switch {
 		case err != nil:

@@ -44,7 +44,7 @@ func benchDeliver(b *testing.B, endpoints int) {
 	for start := 0; start < b.N; start += 1000 {
 		err := s.Tx(ctx, func(tx *gorm.DB) error {
 			for i := start; i < min(start+1000, b.N); i++ {
-				if err := f.box.Emit(tx, f.tenant, "reward.earned", map[string]any{"n": i}); err != nil {
+				if err := f.box.Emit(tx, f.tenant, "reward.granted", map[string]any{"n": i}); err != nil {
 					return err
 				}
 			}

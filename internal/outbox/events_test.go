@@ -70,7 +70,7 @@ func TestAReferralsLifeReachesTheScheduler(t *testing.T) {
 	for _, k := range r.types {
 		got[k]++
 	}
-	want := map[string]int{"referral.created": 1, "referral.converted": 1, "reward.earned": 2, "neighbor_link.created": 1, "invoice.discounted": 1}
+	want := map[string]int{"referral.created": 1, "referral.converted": 1, "reward.granted": 2, "neighbor_link.created": 1, "invoice.discounted": 1}
 	for k, n := range want {
 		if got[k] != n {
 			keys := make([]string, 0, len(got))

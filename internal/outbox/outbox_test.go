@@ -138,7 +138,7 @@ func TestARolledBackChangeSendsNothing(t *testing.T) {
 			t.Fatal("a rolled-back change left an event")
 		}
 		f.emit(t, 1, "referral.converted")
-		f.emit(t, 1, "reward.earned") // not subscribed
+		f.emit(t, 1, "reward.granted") // not subscribed
 		if n := storetest.Count(t, s.DB, "webhook_deliveries"); n != 1 {
 			t.Fatalf("%d deliveries, want 1", n)
 		}
@@ -158,7 +158,7 @@ func TestKilledWorkerLosesNothing(t *testing.T) {
 		f := newFixture(t, s)
 		r := newReceiver(t)
 		f.endpoint(t, r)
-		f.emit(t, 30, "reward.earned")
+		f.emit(t, 30, "reward.granted")
 		ctx, cancel := context.WithCancel(context.Background())
 		stuck := make(chan struct{})
 		var once sync.Once
@@ -276,7 +276,7 @@ func TestTwoWorkersNeverSendTwice(t *testing.T) {
 	f := newFixture(t, s)
 	r := newReceiver(t)
 	f.endpoint(t, r)
-	f.emit(t, 300, "reward.earned")
+	f.emit(t, 300, "reward.granted")
 	other := outbox.NewWorker(s, f.clock, slog.New(slog.DiscardHandler), true)
 	f.worker.Batch, other.Batch = 20, 20
 	var wg sync.WaitGroup
@@ -330,7 +330,7 @@ func TestEndpointsRefuseWhatTheyShouldNotReach(t *testing.T) {
 	r := newReceiver(t)
 	f.endpoint(t, r) // registered while private addresses were allowed
 	guarded := outbox.NewWorker(s, f.clock, slog.New(slog.DiscardHandler), false)
-	f.emit(t, 1, "reward.earned")
+	f.emit(t, 1, "reward.granted")
 	guarded.RunOnce(ctx)
 	var lastErr string
 	s.DB.Raw(`SELECT last_error FROM webhook_deliveries`).Scan(&lastErr)

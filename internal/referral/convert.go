@@ -62,8 +62,10 @@ func (s *Service) VisitChanged(tx *gorm.DB, ch scheduling.VisitChange) error {
 }
 
 // CustomerChanged attaches a newly mirrored customer to the open referrals
-// that named them (by e-mail or phone), and converts them if their first
-// visit is already done, inside the customer write's transaction.
+// that named them (by e-mail or phone), runs the fraud checks again on
+// every open referral of theirs (the record brings an address, a location
+// and a history), and converts them if their first visit is already done,
+// inside the customer write's transaction.
 func (s *Service) CustomerChanged(tx *gorm.DB, ch scheduling.CustomerChange) error {
 	c := ch.Customer
 	var norm struct {
@@ -73,19 +75,26 @@ func (s *Service) CustomerChanged(tx *gorm.DB, ch scheduling.CustomerChange) err
 	if err := tx.Raw(`SELECT email_norm, phone_norm FROM customers WHERE id = ?`, c.ID).Scan(&norm).Error; err != nil {
 		return fmt.Errorf("read customer: %w", err)
 	}
-	if norm.EmailNorm == "" && norm.PhoneNorm == "" {
+	if norm.EmailNorm != "" || norm.PhoneNorm != "" {
+		if err := tx.Exec(`UPDATE referrals SET referee_customer_id = ?, updated_at = ?
+			WHERE tenant_id = ? AND referee_customer_id IS NULL AND status IN ('pending', 'pending_review')
+			  AND ((referee_email_norm <> '' AND referee_email_norm = ?) OR (referee_phone_norm <> '' AND referee_phone_norm = ?))`,
+			c.ID, s.clock.Now(), c.TenantID, norm.EmailNorm, norm.PhoneNorm).Error; err != nil {
+			return fmt.Errorf("attach referee: %w", err)
+		}
+	}
+	var open []int64
+	if err := tx.Raw(`SELECT id FROM referrals WHERE tenant_id = ? AND referee_customer_id = ? AND status IN ('pending', 'pending_review') ORDER BY id`,
+		c.TenantID, c.ID).Scan(&open).Error; err != nil {
+		return fmt.Errorf("find the friend's referrals: %w", err)
+	}
+	if len(open) == 0 {
 		return nil
 	}
-	res := tx.Exec(`UPDATE referrals SET referee_customer_id = ?, updated_at = ?
-		WHERE tenant_id = ? AND referee_customer_id IS NULL AND status IN ('pending', 'pending_review')
-		  AND ((referee_email_norm <> '' AND referee_email_norm = ?) OR (referee_phone_norm <> '' AND referee_phone_norm = ?))
-		  AND (referrer_id IS NULL OR referrer_id <> ?)`,
-		c.ID, s.clock.Now(), c.TenantID, norm.EmailNorm, norm.PhoneNorm, c.ID)
-	if res.Error != nil {
-		return fmt.Errorf("attach referee: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return nil
+	for _, id := range open {
+		if _, err := s.recheck(tx, c.TenantID, id, "when the friend's customer record arrived or changed"); err != nil {
+			return err
+		}
 	}
 	return s.convertReferee(tx, c.TenantID, c.ID, "")
 }
@@ -144,10 +153,94 @@ func conversionMet(tx *gorm.DB, tenantID string, customerID int64, on string) (b
 	return n > 0, nil
 }
 
-// convert marks a pending referral converted — exactly once however many
-// callers race — grants both rewards, links the neighbours if they qualify
-// and refreshes both customers' draft invoices.
+// convert converts a pending referral whose friend has qualified, unless
+// a rule says otherwise: the checks run again first (a new flag sends it
+// to review), an earlier referral of the same friend wins (this one is a
+// duplicate, or waits while the earlier one is in review), and a friend
+// who qualified after the attribution window expires it.
 func (s *Service) convert(tx *gorm.DB, tenantID string, prog program.Program, id int64, actor string) error {
+	r, err := lockReferral(tx, tenantID, id)
+	if err != nil {
+		return err
+	}
+	if r.Status != StatusPending || r.ReferrerID == nil || r.RefereeCustomerID == nil {
+		return nil
+	}
+	fr := friend{emailNorm: r.RefereeEmailNorm, phoneNorm: r.RefereePhoneNorm, customerID: r.RefereeCustomerID}
+	if err := lockFriend(tx, tenantID, fr); err != nil {
+		return err
+	}
+	if flagged, err := s.recheck(tx, tenantID, id, "before conversion"); err != nil || flagged {
+		return err
+	}
+	if *r.ReferrerID == *r.RefereeCustomerID {
+		return nil // a self-referral is flagged by the checks above and waits for review
+	}
+	first, err := firstOf(tx, tenantID, fr, id)
+	if err != nil {
+		return err
+	}
+	if first != nil && (first.Status == StatusConverted || first.ID < id) {
+		if first.Status == StatusConverted {
+			return s.markDuplicate(tx, tenantID, id, first)
+		}
+		return nil // the earlier referral goes first
+	}
+	loc, err := tenant.LocationOf(tx, tenantID)
+	if err != nil {
+		return err
+	}
+	day, met, err := qualifiedOn(tx, tenantID, *r.RefereeCustomerID, prog.ConvertOn, loc)
+	if err != nil || !met {
+		return err
+	}
+	if why := outsideWindow(prog, r.CreatedAt, loc, day); why != "" {
+		return s.expire(tx, tenantID, id, why)
+	}
+	if err := s.grantConversion(tx, tenantID, prog, id, actor); err != nil {
+		return err
+	}
+	// Whoever else referred this friend earns nothing.
+	var others []int64
+	if err := tx.Raw(`SELECT id FROM referrals WHERE tenant_id = ? AND id <> ? AND status IN ('pending', 'pending_review')
+		  AND ((? <> '' AND referee_email_norm = ?) OR (? <> '' AND referee_phone_norm = ?) OR referee_customer_id = ?)`,
+		tenantID, id, fr.emailNorm, fr.emailNorm, fr.phoneNorm, fr.phoneNorm, *fr.customerID).Scan(&others).Error; err != nil {
+		return fmt.Errorf("find other referrals of the friend: %w", err)
+	}
+	winner := &earlier{ID: id, ReferrerID: r.ReferrerID, Status: StatusConverted}
+	var ext []string
+	tx.Raw(`SELECT external_id FROM customers WHERE id = ?`, *r.ReferrerID).Scan(&ext)
+	if len(ext) == 1 {
+		winner.Referrer = &ext[0]
+	}
+	for _, o := range others {
+		if err := s.markDuplicate(tx, tenantID, o, winner); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// expire closes a pending referral whose friend qualified too late.
+func (s *Service) expire(tx *gorm.DB, tenantID string, id int64, why string) error {
+	res := tx.Exec(`UPDATE referrals SET status = 'expired', note = ?, updated_at = ? WHERE id = ? AND tenant_id = ? AND status = 'pending'`,
+		why, s.clock.Now(), id, tenantID)
+	if res.Error != nil {
+		return fmt.Errorf("expire referral: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil
+	}
+	if err := s.decide(tx, tenantID, id, "expired", "system", why); err != nil {
+		return err
+	}
+	return s.closed(tx, tenantID, id, StatusExpired, why)
+}
+
+// grantConversion marks a pending referral converted — exactly once however
+// many callers race — grants both rewards, links the neighbours if they
+// qualify and refreshes both customers' draft invoices.
+func (s *Service) grantConversion(tx *gorm.DB, tenantID string, prog program.Program, id int64, actor string) error {
 	now := s.clock.Now()
 	res := tx.Exec(`UPDATE referrals SET status = 'converted', converted_at = ?, updated_at = ? WHERE id = ? AND tenant_id = ? AND status = 'pending'`,
 		now, now, id, tenantID)
@@ -211,7 +304,7 @@ func (s *Service) convert(tx *gorm.DB, tenantID string, prog program.Program, id
 	if err := s.decide(tx, tenantID, r.ID, "converted", actor, note); err != nil {
 		return err
 	}
-	if err := s.events.Emit(tx, tenantID, EventConverted, map[string]any{"referral_id": r.ID, "variant": r.Variant}); err != nil {
+	if err := s.announce(tx, tenantID, EventConverted, r.ID); err != nil {
 		return err
 	}
 	for _, fn := range s.onConverted {
@@ -261,6 +354,10 @@ func (s *Service) grant(tx *gorm.DB, tenantID string, prog program.Program, r Re
 	}
 	month := monthOf(today)
 	if status == RewardGranted && prog.MonthlyBudgetCents > 0 && value > 0 {
+		// The month's budget is a ceiling however many conversions race.
+		if err := store.LockNames(tx, budgetLock(tenantID, month)); err != nil {
+			return err
+		}
 		if _, err := s.releaseBudget(tx, tenantID, prog, today); err != nil {
 			return err
 		}
@@ -286,8 +383,11 @@ func (s *Service) grant(tx *gorm.DB, tenantID string, prog program.Program, r Re
 		return fmt.Errorf("record reward: %w", res.Error)
 	}
 	if res.RowsAffected == 1 && status != RewardCapped {
-		return s.events.Emit(tx, tenantID, EventReward, map[string]any{"referral_id": r.ID, "role": role, "kind": spec.Kind,
-			"status": status, "value_cents": value, "reason": reason})
+		kind := EventRewardGranted
+		if status == RewardPendingBudget {
+			kind = EventRewardHeld
+		}
+		return s.announceReward(tx, tenantID, kind, fmt.Sprintf("referral:%d:%s", r.ID, role))
 	}
 	return nil
 }
@@ -317,6 +417,9 @@ func (s *Service) valueOf(tx *gorm.DB, tenantID string, prog program.Program, cu
 	return 0, nil
 }
 
+// budgetLock names the lock of a tenant's month of reward budget.
+func budgetLock(tenantID, month string) string { return "budget:" + tenantID + ":" + month }
+
 func monthOf(d localdate.Date) string { return fmt.Sprintf("%04d-%02d", d.Year, d.Month) }
 
 // budgetUse is the value granted in a month and how many rewards wait.
@@ -343,6 +446,9 @@ func (s *Service) releaseBudget(tx *gorm.DB, tenantID string, prog program.Progr
 		return nil, nil
 	}
 	month := monthOf(today)
+	if err := store.LockNames(tx, budgetLock(tenantID, month)); err != nil {
+		return nil, err
+	}
 	used, _, err := budgetUse(tx, tenantID, month)
 	if err != nil {
 		return nil, err
@@ -356,6 +462,9 @@ func (s *Service) releaseBudget(tx *gorm.DB, tenantID string, prog program.Progr
 		if err := tx.Exec(`UPDATE rewards SET status = 'granted', budget_month = ?, released_at = ? WHERE id = ? AND status = 'pending_budget'`,
 			month, s.clock.Now(), r.ID).Error; err != nil {
 			return nil, fmt.Errorf("release reward: %w", err)
+		}
+		if err := s.announceReward(tx, tenantID, EventRewardReleased, r.IdempotencyKey); err != nil {
+			return nil, err
 		}
 		released = append(released, r.CustomerID)
 	}
@@ -389,4 +498,58 @@ func (s *Service) ReleaseBudgetIn(tx *gorm.DB, tenantID string) (int, error) {
 		return 0, err
 	}
 	return len(released), s.ledger.Refresh(tx, tenantID, released...)
+}
+
+// announceReward emits a reward event with what a messaging tool needs:
+// the customer's scheduler id, their role, the reward's kind, value,
+// status and reason.
+func (s *Service) announceReward(tx *gorm.DB, tenantID, kind, key string) error {
+	var rs []Reward
+	if err := tx.Raw(`SELECT w.*, c.external_id AS customer FROM rewards w JOIN customers c ON c.id = w.customer_id
+		WHERE w.tenant_id = ? AND w.idempotency_key = ?`, tenantID, key).Scan(&rs).Error; err != nil {
+		return fmt.Errorf("read reward: %w", err)
+	}
+	if len(rs) == 0 {
+		return fmt.Errorf("announce reward %s: not found", key)
+	}
+	w := rs[0]
+	return s.events.Emit(tx, tenantID, kind, map[string]any{"reward_id": w.ID, "referral_id": w.ReferralID,
+		"customer_id": w.Customer, "role": w.Role, "kind": w.Kind, "value_cents": w.ValueCents, "status": w.Status,
+		"reason": w.Reason})
+}
+
+// Sweep settles every pending referral whose friend has qualified — a
+// conversion an outage kept from happening with its write — one friend per
+// transaction: converted, or a duplicate, expired, or back in review as the
+// rules say. It runs with reconciliation (nightly and `routeloop
+// reconcile`) and answers how many referrals it settled.
+func (s *Service) Sweep(ctx context.Context, tenantID string) (int, error) {
+	var friends []int64
+	db := s.store.DB.WithContext(ctx)
+	if err := db.Raw(`SELECT DISTINCT referee_customer_id FROM referrals
+		WHERE tenant_id = ? AND status = 'pending' AND referee_customer_id IS NOT NULL AND referrer_id IS NOT NULL
+		ORDER BY referee_customer_id`, tenantID).Scan(&friends).Error; err != nil {
+		return 0, fmt.Errorf("find pending referrals: %w", err)
+	}
+	pending := func() (int64, error) {
+		var n int64
+		err := db.Raw(`SELECT COUNT(*) FROM referrals WHERE tenant_id = ? AND status = 'pending'`, tenantID).Scan(&n).Error
+		return n, err
+	}
+	before, err := pending()
+	if err != nil {
+		return 0, fmt.Errorf("count pending referrals: %w", err)
+	}
+	for _, c := range friends {
+		if err := s.store.Tx(ctx, func(tx *gorm.DB) error {
+			return s.convertReferee(tx, tenantID, c, "")
+		}); err != nil {
+			return 0, fmt.Errorf("settle the referrals of customer %d: %w", c, err)
+		}
+	}
+	after, err := pending()
+	if err != nil {
+		return 0, fmt.Errorf("count pending referrals: %w", err)
+	}
+	return int(before - after), nil
 }

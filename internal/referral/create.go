@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 	"time"
 
@@ -203,9 +202,30 @@ func (s *Service) create(tx *gorm.DB, tenantID, actor string, in Input) (int64, 
 		}
 		crewMemberID = &ids[0]
 	}
+	variant := ""
+	if referrer != nil {
+		variant = prog.AssignOffer(referrer.ID).Name
+	}
+	if in.Variant != "" {
+		if _, ok := prog.Offer(in.Variant); !ok {
+			return 0, store.Updated, apperror.Invalid("variant", "the program has no offer named "+in.Variant)
+		}
+		variant = in.Variant
+	}
 	r := in.Referee
 	emailNorm, phoneNorm := contact.Email(r.Email), contact.Phone(r.Phone, prog.Country)
 	key := refereeKey(emailNorm, phoneNorm, r)
+	referee, err := s.matchReferee(tx, tenantID, r.ExternalID, emailNorm, phoneNorm)
+	if err != nil {
+		return 0, store.Updated, err
+	}
+	fr := friend{emailNorm: emailNorm, phoneNorm: phoneNorm}
+	if referee != nil {
+		fr.customerID = &referee.ID
+	}
+	if err := lockFriend(tx, tenantID, fr); err != nil {
+		return 0, store.Updated, err
+	}
 	var referrerID *int64
 	dup := `SELECT id FROM referrals WHERE tenant_id = ? AND referrer_id IS NULL AND referee_key = ?`
 	dupArgs := []any{tenantID, key}
@@ -214,14 +234,28 @@ func (s *Service) create(tx *gorm.DB, tenantID, actor string, in Input) (int64, 
 		dup = `SELECT id FROM referrals WHERE tenant_id = ? AND referrer_id = ? AND referee_key = ?`
 		dupArgs = []any{tenantID, referrer.ID, key}
 	}
+	// The same referrer naming the same friend again, by any contact, is
+	// the referral already recorded.
+	own, ownArgs := dup, dupArgs
+	if referrer != nil {
+		var customer int64 = -1
+		if fr.customerID != nil {
+			customer = *fr.customerID
+		}
+		own = `SELECT id FROM referrals WHERE tenant_id = ? AND referrer_id = ? AND (referee_key = ?
+			OR (? <> '' AND referee_email_norm = ?) OR (? <> '' AND referee_phone_norm = ?) OR referee_customer_id = ?) ORDER BY id LIMIT 1`
+		ownArgs = []any{tenantID, referrer.ID, key, emailNorm, emailNorm, phoneNorm, phoneNorm, customer}
+	}
 	var existing []int64
-	if err := tx.Raw(dup, dupArgs...).Scan(&existing).Error; err != nil {
+	if err := tx.Raw(own, ownArgs...).Scan(&existing).Error; err != nil {
 		return 0, store.Updated, fmt.Errorf("find duplicate: %w", err)
 	}
 	if len(existing) > 0 {
 		return existing[0], store.Updated, nil
 	}
-	referee, err := s.matchReferee(tx, tenantID, r.ExternalID, emailNorm, phoneNorm)
+	// One friend, one referrer: anyone else's referral of a friend already
+	// credited is kept as a duplicate.
+	first, err := firstOf(tx, tenantID, fr, 0)
 	if err != nil {
 		return 0, store.Updated, err
 	}
@@ -233,55 +267,20 @@ func (s *Service) create(tx *gorm.DB, tenantID, actor string, in Input) (int64, 
 			refPoint = &p
 		}
 	}
-	var distance *int
-	within := false
-	if referrer != nil {
-		flags = append(flags, selfReferral(*referrer, referee, emailNorm, phoneNorm, contact.Street(r.Address), refPoint)...)
-		if p, ok := referrer.point(); ok && refPoint != nil {
-			d := int(math.Round(geo.DistanceM(p, *refPoint)))
-			distance, within = &d, d <= prog.NeighborRadiusM
-		}
-		var recent int64
-		since := now.Add(-time.Duration(prog.BurstHours) * time.Hour)
-		if err := tx.Raw(`SELECT COUNT(*) FROM referrals WHERE tenant_id = ? AND referrer_id = ? AND created_at >= ?`,
-			tenantID, referrer.ID, since).Scan(&recent).Error; err != nil {
-			return 0, store.Updated, fmt.Errorf("count recent referrals: %w", err)
-		}
-		if int(recent) >= prog.BurstMax {
-			flags = append(flags, Flag{FlagBurst, fmt.Sprintf("%s was named as referrer %d times in the last %d hours (more than %d)",
-				referrer.ExternalID, recent+1, prog.BurstHours, prog.BurstMax)})
-		}
+	checked, distance, within, err := checks(tx, tenantID, prog, checkFacts{referrer: referrer, referee: referee,
+		emailNorm: emailNorm, phoneNorm: phoneNorm, street: contact.Street(r.Address), point: refPoint, created: now})
+	if err != nil {
+		return 0, store.Updated, err
 	}
-	if referee != nil && (referrer == nil || referee.ID != referrer.ID) {
-		var completed int64
-		if err := tx.Raw(`SELECT COUNT(*) FROM visits WHERE tenant_id = ? AND customer_id = ? AND status = 'completed'`,
-			tenantID, referee.ID).Scan(&completed).Error; err != nil {
-			return 0, store.Updated, fmt.Errorf("check referee visits: %w", err)
-		}
-		if completed > 0 {
-			visits := "visits"
-			if completed == 1 {
-				visits = "visit"
-			}
-			flags = append(flags, Flag{FlagAlreadyCustomer, fmt.Sprintf("%s was already a customer (%d completed %s) before the referral", referee.ExternalID, completed, visits)})
-		}
-	}
-	if prog.OutsideServiceArea(refPoint) {
-		flags = append(flags, Flag{FlagOutsideArea, "the friend lives outside every service area"})
-	}
-	variant := ""
-	if referrer != nil {
-		variant = prog.AssignOffer(referrer.ID).Name
-	}
-	if in.Variant != "" {
-		if _, ok := prog.Offer(in.Variant); !ok {
-			return 0, store.Updated, apperror.Invalid("variant", "the program has no offer named "+in.Variant)
-		}
-		variant = in.Variant
-	}
+	flags = append(flags, checked...)
 	status := StatusPending
 	if len(flags) > 0 {
 		status = StatusPendingReview
+	}
+	var duplicateOf *int64
+	note := ""
+	if first != nil {
+		status, duplicateOf, note = StatusDuplicate, &first.ID, duplicateReason(first)
 	}
 	var refereeID *int64
 	if referee != nil {
@@ -293,13 +292,14 @@ func (s *Service) create(tx *gorm.DB, tenantID, actor string, in Input) (int64, 
 	var rows []Referral
 	err = tx.Raw(`INSERT INTO referrals (tenant_id, referrer_id, referee_customer_id, referee_key, referee_name, referee_email,
 			referee_phone, referee_address, referee_lat, referee_lon, referee_email_norm, referee_phone_norm, channel,
-			crew_member_id, click_id, variant, status, flags, candidates, within_radius, distance_m, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			crew_member_id, click_id, variant, status, flags, candidates, within_radius, distance_m, duplicate_of, note,
+			created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (tenant_id, referrer_id, referee_key) DO NOTHING
 		RETURNING *`,
 		tenantID, referrerID, refereeID, key, r.Name, r.Email, r.Phone, r.Address, r.Lat, r.Lon, emailNorm, phoneNorm,
 		in.Channel, crewMemberID, in.ClickID, variant, status, mustJSON(flags), mustJSON(candidates), within, distance,
-		now, now).Scan(&rows).Error
+		duplicateOf, note, now, now).Scan(&rows).Error
 	if err != nil {
 		return 0, store.Updated, fmt.Errorf("insert referral: %w", err)
 	}
@@ -315,15 +315,22 @@ func (s *Service) create(tx *gorm.DB, tenantID, actor string, in Input) (int64, 
 	for _, fl := range flags {
 		why += "; flagged: " + fl.Reason
 	}
+	if note != "" {
+		why += "; " + note
+	}
 	if err := s.decide(tx, tenantID, ref.ID, "created", actor, why); err != nil {
 		return 0, store.Updated, err
 	}
-	if err := s.events.Emit(tx, tenantID, EventCreated, map[string]any{"referral_id": ref.ID, "status": ref.Status,
-		"channel": ref.Channel, "flags": flags}); err != nil {
+	if err := s.announce(tx, tenantID, EventCreated, ref.ID); err != nil {
 		return 0, store.Updated, err
 	}
 	for _, fn := range s.onCreated {
 		if err := fn(tx, tenantID, ref.ID, crewMemberID); err != nil {
+			return 0, store.Updated, err
+		}
+	}
+	if status == StatusDuplicate {
+		if err := s.closed(tx, tenantID, ref.ID, StatusDuplicate, note); err != nil {
 			return 0, store.Updated, err
 		}
 	}

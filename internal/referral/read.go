@@ -179,3 +179,21 @@ func (s *Service) ReferralStatus(ctx context.Context, tenantID, customerExt stri
 	}
 	return st, nil
 }
+
+// announce emits a referral event with what a messaging tool needs: who
+// referred whom (the scheduler's ids, when known), the friend's contact,
+// the channel, status and flags.
+func (s *Service) announce(tx *gorm.DB, tenantID, kind string, id int64) error {
+	var rs []Referral
+	if err := referralQuery(tx, tenantID).Where("r.id = ?", id).Scan(&rs).Error; err != nil {
+		return fmt.Errorf("read referral: %w", err)
+	}
+	if len(rs) == 0 {
+		return fmt.Errorf("announce referral %d: not found", id)
+	}
+	r := rs[0]
+	r.present()
+	return s.events.Emit(tx, tenantID, kind, map[string]any{"referral_id": r.ID, "status": r.Status, "channel": r.Channel,
+		"variant": r.Variant, "flags": r.Flags, "referrer_id": r.Referrer, "friend_customer_id": r.RefereeCustExternal,
+		"friend": map[string]any{"name": r.RefereeName, "email": r.RefereeEmail, "phone": r.RefereePhone}})
+}

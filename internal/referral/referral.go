@@ -46,7 +46,11 @@ const (
 const (
 	EventCreated   = "referral.created"
 	EventConverted = "referral.converted"
-	EventReward    = "reward.earned"
+	// A reward granted (on the ledger, counted against the budget), held
+	// (waiting for the month's budget), or released from that wait.
+	EventRewardGranted  = "reward.granted"
+	EventRewardHeld     = "reward.held"
+	EventRewardReleased = "reward.released"
 )
 
 // Flag is a reason a referral waits for review.

@@ -57,6 +57,9 @@ func (s *Service) Approve(ctx context.Context, tenantID string, id int64, actor 
 		if r.ReferrerID == nil {
 			return apperror.Unprocessable("referral %d has no referrer yet: attribute it to a customer first", id)
 		}
+		if r.RefereeCustomerID != nil && *r.RefereeCustomerID == *r.ReferrerID {
+			return apperror.Unprocessable("referral %d names the referrer as their own friend: reject it instead", id)
+		}
 		if err := tx.Exec(`UPDATE referrals SET status = 'pending', updated_at = ? WHERE id = ?`, s.clock.Now(), id).Error; err != nil {
 			return fmt.Errorf("approve: %w", err)
 		}
@@ -148,7 +151,12 @@ func (s *Service) Attribute(ctx context.Context, tenantID string, id int64, acto
 		if res.Error != nil {
 			return fmt.Errorf("attribute: %w", res.Error)
 		}
-		return s.decide(tx, tenantID, id, "attributed", actor, fmt.Sprintf("referrer set to %s. %s", d.ReferrerID, d.Reason))
+		if err := s.decide(tx, tenantID, id, "attributed", actor, fmt.Sprintf("referrer set to %s. %s", d.ReferrerID, d.Reason)); err != nil {
+			return err
+		}
+		// With its referrer known, the checks that need one run now.
+		_, err = s.recheck(tx, tenantID, id, "when the referrer was named")
+		return err
 	})
 	if err != nil {
 		return Referral{}, err

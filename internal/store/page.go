@@ -84,3 +84,24 @@ func LockCustomers(tx *gorm.DB, tenantID string, customerIDs ...int64) error {
 	}
 	return nil
 }
+
+// LockNames takes named locks for the transaction, in sorted order, across
+// every replica on PostgreSQL (SQLite's write transaction already holds the
+// database): for a rule over rows that do not exist yet, such as one friend
+// credited to one referrer, or one month's reward budget.
+func LockNames(tx *gorm.DB, names ...string) error {
+	if tx.Dialector.Name() != Postgres || len(names) == 0 {
+		return nil
+	}
+	sorted := append([]string(nil), names...)
+	sort.Strings(sorted)
+	for i, n := range sorted {
+		if i > 0 && n == sorted[i-1] {
+			continue
+		}
+		if err := tx.Exec(`SELECT pg_advisory_xact_lock(hashtext(?))`, n).Error; err != nil {
+			return fmt.Errorf("lock %s: %w", n, err)
+		}
+	}
+	return nil
+}

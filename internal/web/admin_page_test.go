@@ -18,7 +18,7 @@ import (
 )
 
 // adminFixture: a referrer, two self-referrals waiting for review (one with
-// a hostile name), one clean referral, a hostile offer name and milestone.
+// a hostile name, approvable), one clean referral, a hostile offer name and milestone.
 func adminFixture(t *testing.T, x *staffSite) (flagged, other int64) {
 	t.Helper()
 	ctx := context.Background()
@@ -40,7 +40,9 @@ func adminFixture(t *testing.T, x *staffSite) (flagged, other int64) {
 		}
 		return ref
 	}
-	a := mk(referral.ChannelCode, referral.RefereeInput{Name: "<script>alert(1)</script>", Phone: "+1 503 555 0100"})
+	// Flagged by a shared address (a person may approve it), and by being
+	// Angie's own record (which no one may approve).
+	a := mk(referral.ChannelCode, referral.RefereeInput{Name: "<script>alert(1)</script>", Phone: "+1 503 555 0101", Address: "14 SE Maple St, Portland"})
 	b := mk(referral.ChannelLink, referral.RefereeInput{Name: "Ben", Email: "angie@example.com"})
 	c := mk(referral.ChannelLink, referral.RefereeInput{Name: "Cleo", Phone: "+1 503 555 0199"})
 	if a.Status != referral.StatusPendingReview || b.Status != referral.StatusPendingReview || c.Status != referral.StatusPending {

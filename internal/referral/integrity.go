@@ -1,0 +1,314 @@
+package referral
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+	"strconv"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/routeloop/routeloop/geo"
+	"github.com/routeloop/routeloop/internal/contact"
+	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/program"
+	"github.com/routeloop/routeloop/internal/store"
+	"github.com/routeloop/routeloop/internal/tenant"
+)
+
+// The rules that keep a referral honest, whenever its facts arrive:
+//
+//   - one friend, one referrer: the first valid referral of a friend
+//     (matched by normalised e-mail, phone or customer record) wins; later
+//     ones are kept as duplicates and earn nothing;
+//   - fraud checks (self-referral, an existing customer, outside the
+//     service area, bursts) run at creation and again when the friend's
+//     record is attached or changes, at attribution and approval, and just
+//     before conversion; a new flag sends the referral back to review;
+//   - the attribution window holds at conversion.
+
+// friend is who a referral names, as far as it is known.
+type friend struct {
+	emailNorm, phoneNorm string
+	customerID           *int64
+}
+
+// lockFriend takes the locks under which "is this friend already
+// credited?" is answered: one per way of recognising them.
+func lockFriend(tx *gorm.DB, tenantID string, f friend) error {
+	var names []string
+	if f.emailNorm != "" {
+		names = append(names, "friend:"+tenantID+":email:"+f.emailNorm)
+	}
+	if f.phoneNorm != "" {
+		names = append(names, "friend:"+tenantID+":phone:"+f.phoneNorm)
+	}
+	if f.customerID != nil {
+		names = append(names, "friend:"+tenantID+":customer:"+strconv.FormatInt(*f.customerID, 10))
+	}
+	return store.LockNames(tx, names...)
+}
+
+// earlier is a referral of the same friend made before another one.
+type earlier struct {
+	ID         int64
+	ReferrerID *int64
+	Referrer   *string
+	Status     string
+}
+
+// firstOf returns the earliest referral of the friend that still counts
+// (pending, in review or converted), other than except; nil when none.
+func firstOf(tx *gorm.DB, tenantID string, f friend, except int64) (*earlier, error) {
+	if f.emailNorm == "" && f.phoneNorm == "" && f.customerID == nil {
+		return nil, nil
+	}
+	var customer int64 = -1
+	if f.customerID != nil {
+		customer = *f.customerID
+	}
+	var es []earlier
+	err := tx.Raw(`SELECT r.id, r.referrer_id, c.external_id AS referrer, r.status
+		FROM referrals r LEFT JOIN customers c ON c.id = r.referrer_id
+		WHERE r.tenant_id = ? AND r.id <> ? AND r.status IN ('pending', 'pending_review', 'converted')
+		  AND ((? <> '' AND r.referee_email_norm = ?) OR (? <> '' AND r.referee_phone_norm = ?) OR r.referee_customer_id = ?)
+		ORDER BY (r.status = 'converted') DESC, r.id LIMIT 1`,
+		tenantID, except, f.emailNorm, f.emailNorm, f.phoneNorm, f.phoneNorm, customer).Scan(&es).Error
+	if err != nil {
+		return nil, fmt.Errorf("find earlier referral of the friend: %w", err)
+	}
+	if len(es) == 0 {
+		return nil, nil
+	}
+	return &es[0], nil
+}
+
+// duplicateReason says why a referral earns nothing.
+func duplicateReason(e *earlier) string {
+	by := "another customer"
+	if e.Referrer != nil {
+		by = *e.Referrer
+	}
+	return fmt.Sprintf("duplicate: this friend was already referred by %s (referral #%d); the first referral wins", by, e.ID)
+}
+
+// markDuplicate closes an open referral as a duplicate of e.
+func (s *Service) markDuplicate(tx *gorm.DB, tenantID string, id int64, e *earlier) error {
+	why := duplicateReason(e)
+	res := tx.Exec(`UPDATE referrals SET status = 'duplicate', duplicate_of = ?, note = ?, updated_at = ?
+		WHERE id = ? AND tenant_id = ? AND status IN ('pending', 'pending_review')`, e.ID, why, s.clock.Now(), id, tenantID)
+	if res.Error != nil {
+		return fmt.Errorf("mark duplicate: %w", res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return nil
+	}
+	if err := s.decide(tx, tenantID, id, "duplicate", "system", why); err != nil {
+		return err
+	}
+	return s.closed(tx, tenantID, id, StatusDuplicate, why)
+}
+
+// checkFacts is what the fraud checks read of one referral.
+type checkFacts struct {
+	referralID int64 // 0 before it is stored
+	referrer   *person
+	referee    *person // the friend's customer record, when known
+	emailNorm  string  // as the referral gave them
+	phoneNorm  string
+	street     string
+	point      *geo.Point // where the friend lives, as best known
+	created    time.Time
+}
+
+// checks runs every fraud check on the facts, and measures the distance
+// between the two homes.
+func checks(tx *gorm.DB, tenantID string, prog program.Program, f checkFacts) (flags []Flag, distance *int, within bool, err error) {
+	if r := f.referrer; r != nil {
+		flags = append(flags, selfReferral(*r, f.referee, f.emailNorm, f.phoneNorm, f.street, f.point)...)
+		if len(flags) == 0 && f.referee != nil { // the record's own contact, once attached
+			ref := f.referee
+			var p *geo.Point
+			if pt, ok := ref.point(); ok {
+				p = &pt
+			}
+			flags = append(flags, selfReferral(*r, nil, ref.EmailNorm, ref.PhoneNorm, ref.StreetNorm, p)...)
+		}
+		if p, ok := r.point(); ok && f.point != nil {
+			d := int(math.Round(geo.DistanceM(p, *f.point)))
+			distance, within = &d, d <= prog.NeighborRadiusM
+		}
+		var recent int64
+		since := f.created.Add(-time.Duration(prog.BurstHours) * time.Hour)
+		if err := tx.Raw(`SELECT COUNT(*) FROM referrals WHERE tenant_id = ? AND referrer_id = ? AND created_at >= ? AND created_at <= ? AND id <> ?`,
+			tenantID, r.ID, since, f.created, f.referralID).Scan(&recent).Error; err != nil {
+			return nil, nil, false, fmt.Errorf("count recent referrals: %w", err)
+		}
+		if int(recent) >= prog.BurstMax {
+			flags = append(flags, Flag{FlagBurst, fmt.Sprintf("%s was named as referrer %d times in the last %d hours (more than %d)",
+				r.ExternalID, recent+1, prog.BurstHours, prog.BurstMax)})
+		}
+	}
+	if e := f.referee; e != nil && (f.referrer == nil || e.ID != f.referrer.ID) {
+		why, err := existingCustomer(tx, tenantID, *e, f.created)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		if why != "" {
+			flags = append(flags, Flag{FlagAlreadyCustomer, why})
+		}
+	}
+	if prog.OutsideServiceArea(f.point) {
+		flags = append(flags, Flag{FlagOutsideArea, "the friend lives outside every service area"})
+	}
+	return flags, distance, within, nil
+}
+
+// existingCustomer explains why the friend was a customer before the
+// referral ("" when not): a visit booked or serviced before it (scheduled
+// ones count: they had already booked), or an invoice.
+func existingCustomer(tx *gorm.DB, tenantID string, friend person, before time.Time) (string, error) {
+	loc, err := tenant.LocationOf(tx, tenantID)
+	if err != nil {
+		return "", err
+	}
+	day := localdate.In(before, loc)
+	var got struct {
+		Visits   int64
+		First    *localdate.Date
+		Invoices int64
+	}
+	if err := tx.Raw(`SELECT
+		(SELECT COUNT(*) FROM visits WHERE tenant_id = ? AND customer_id = ? AND status <> 'cancelled' AND (created_at < ? OR service_date < ?)) AS visits,
+		(SELECT MIN(service_date) FROM visits WHERE tenant_id = ? AND customer_id = ? AND status <> 'cancelled' AND (created_at < ? OR service_date < ?)) AS first,
+		(SELECT COUNT(*) FROM invoices WHERE tenant_id = ? AND customer_id = ? AND created_at < ?) AS invoices`,
+		tenantID, friend.ID, before, day, tenantID, friend.ID, before, day, tenantID, friend.ID, before).Scan(&got).Error; err != nil {
+		return "", fmt.Errorf("check the friend's history: %w", err)
+	}
+	switch {
+	case got.Visits > 0:
+		visits := "visits"
+		if got.Visits == 1 {
+			visits = "visit"
+		}
+		return fmt.Sprintf("%s was already a customer before the referral (%d %s, the first on %s)", friend.ExternalID, got.Visits, visits, got.First), nil
+	case got.Invoices > 0:
+		return fmt.Sprintf("%s was already a customer before the referral (already invoiced)", friend.ExternalID), nil
+	}
+	return "", nil
+}
+
+// recheck runs the fraud checks again on a stored referral, with what is
+// known now. A flag it had not raised before sends an open referral back
+// to review, with the reason (flags a person already saw and approved do
+// not). flagged reports whether it did.
+func (s *Service) recheck(tx *gorm.DB, tenantID string, id int64, trigger string) (flagged bool, err error) {
+	r, err := lockReferral(tx, tenantID, id)
+	if err != nil {
+		return false, err
+	}
+	if r.Status != StatusPending && r.Status != StatusPendingReview {
+		return false, nil
+	}
+	prog, err := program.Get(tx, tenantID)
+	if err != nil {
+		return false, err
+	}
+	f := checkFacts{referralID: r.ID, emailNorm: r.RefereeEmailNorm, phoneNorm: r.RefereePhoneNorm,
+		street: contact.Street(r.RefereeAddress), created: r.CreatedAt}
+	if r.ReferrerID != nil {
+		ps, err := findPeople(tx, tenantID, "id = ?", *r.ReferrerID)
+		if err != nil {
+			return false, err
+		}
+		if len(ps) == 1 {
+			f.referrer = &ps[0]
+		}
+	}
+	if r.RefereeCustomerID != nil {
+		ps, err := findPeople(tx, tenantID, "id = ?", *r.RefereeCustomerID)
+		if err != nil {
+			return false, err
+		}
+		if len(ps) == 1 {
+			f.referee = &ps[0]
+			if p, ok := ps[0].point(); ok {
+				f.point = &p
+			}
+		}
+	}
+	if f.point == nil && r.RefereeLat != nil && r.RefereeLon != nil {
+		f.point = &geo.Point{Lat: *r.RefereeLat, Lon: *r.RefereeLon}
+	}
+	flags, distance, within, err := checks(tx, tenantID, prog, f)
+	if err != nil {
+		return false, err
+	}
+	var had []Flag
+	_ = json.Unmarshal([]byte(r.FlagsJSON), &had)
+	seen := map[string]bool{}
+	for _, fl := range had {
+		seen[fl.Code] = true
+	}
+	var fresh []Flag
+	for _, fl := range flags {
+		if !seen[fl.Code] {
+			fresh = append(fresh, fl)
+			seen[fl.Code] = true
+		}
+	}
+	if err := tx.Exec(`UPDATE referrals SET distance_m = COALESCE(?, distance_m), within_radius = ? WHERE id = ?`,
+		distance, within, r.ID).Error; err != nil {
+		return false, fmt.Errorf("record distance: %w", err)
+	}
+	if len(fresh) == 0 {
+		return false, nil
+	}
+	all := append(had, fresh...)
+	if err := tx.Exec(`UPDATE referrals SET status = 'pending_review', flags = ?, updated_at = ? WHERE id = ?`,
+		mustJSON(all), s.clock.Now(), r.ID).Error; err != nil {
+		return false, fmt.Errorf("flag referral: %w", err)
+	}
+	why := "flagged " + trigger
+	for _, fl := range fresh {
+		why += "; " + fl.Reason
+	}
+	return true, s.decide(tx, tenantID, r.ID, "flagged", "system", why)
+}
+
+// outsideWindow explains why a referral expired at conversion ("" when it
+// did not): its qualifying event came more than attribution_days after it.
+func outsideWindow(prog program.Program, created time.Time, loc *time.Location, qualified localdate.Date) string {
+	last := localdate.In(created, loc).AddDays(prog.AttributionDays)
+	if !qualified.After(last) {
+		return ""
+	}
+	return fmt.Sprintf("expired: the friend qualified on %s, more than %d days after the referral (%s); the window closed on %s",
+		qualified, prog.AttributionDays, localdate.In(created, loc), last)
+}
+
+// qualifiedOn is the tenant-local day the friend first did what converts:
+// their first completed visit, or their first paid invoice.
+func qualifiedOn(tx *gorm.DB, tenantID string, customerID int64, on string, loc *time.Location) (localdate.Date, bool, error) {
+	if on == program.ConvertOnFirstPaidInvoice {
+		var at []time.Time
+		if err := tx.Raw(`SELECT updated_at FROM invoices WHERE tenant_id = ? AND customer_id = ? AND status = 'paid' ORDER BY updated_at LIMIT 1`,
+			tenantID, customerID).Scan(&at).Error; err != nil {
+			return localdate.Date{}, false, fmt.Errorf("check conversion: %w", err)
+		}
+		if len(at) == 0 {
+			return localdate.Date{}, false, nil
+		}
+		return localdate.In(at[0], loc), true, nil
+	}
+	var days []localdate.Date
+	if err := tx.Raw(`SELECT service_date FROM visits WHERE tenant_id = ? AND customer_id = ? AND status = 'completed' ORDER BY service_date LIMIT 1`,
+		tenantID, customerID).Scan(&days).Error; err != nil {
+		return localdate.Date{}, false, fmt.Errorf("check conversion: %w", err)
+	}
+	if len(days) == 0 {
+		return localdate.Date{}, false, nil
+	}
+	return days[0], true, nil
+}
