@@ -27,6 +27,9 @@ func NewService(s *store.Store, c clock.Clock, r *referral.Service, em events.Em
 	svc := &Service{store: s, clock: c, referrals: r, events: em}
 	if r != nil {
 		r.OnConverted(svc.converted)
+		// Points earned for a referral that is rejected, a duplicate or
+		// expired are taken back by a ledger entry.
+		r.OnClosed(svc.closed)
 		// A crew-attributed referral can reach a "referrals" milestone even
 		// when it is recorded through the API rather than a pitch.
 		r.OnCreated(func(tx *gorm.DB, tenantID string, _ int64, crewMemberID *int64) error {

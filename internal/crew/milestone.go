@@ -20,7 +20,7 @@ const EventMilestoneReached = "crew.milestone_reached"
 // What a milestone counts, team-wide, in its period.
 const (
 	MetricConversions = "conversions" // crew-pitched referrals converted
-	MetricReferrals   = "referrals"   // referrals recorded with a crew member
+	MetricReferrals   = "referrals"   // referrals recorded with a crew member that still count
 	MetricPitches     = "pitches"     // pitches logged
 	MetricPoints      = "points"      // crew points earned
 )
@@ -158,9 +158,10 @@ func measure(db *gorm.DB, tenantID, metric string, p Period) (int64, error) {
 	q := map[string]string{
 		MetricConversions: `SELECT COUNT(*) FROM referrals WHERE tenant_id = ? AND crew_member_id IS NOT NULL AND status = 'converted'
 			AND converted_at >= ? AND converted_at < ?`,
-		MetricReferrals: `SELECT COUNT(*) FROM referrals WHERE tenant_id = ? AND crew_member_id IS NOT NULL AND created_at >= ? AND created_at < ?`,
-		MetricPitches:   `SELECT COUNT(*) FROM pitches WHERE tenant_id = ? AND created_at >= ? AND created_at < ?`,
-		MetricPoints:    `SELECT COALESCE(SUM(points), 0) FROM crew_points WHERE tenant_id = ? AND created_at >= ? AND created_at < ?`,
+		MetricReferrals: `SELECT COUNT(*) FROM referrals WHERE tenant_id = ? AND crew_member_id IS NOT NULL AND ` + validReferrals + `
+			AND created_at >= ? AND created_at < ?`,
+		MetricPitches: `SELECT COUNT(*) FROM pitches WHERE tenant_id = ? AND created_at >= ? AND created_at < ?`,
+		MetricPoints:  `SELECT COALESCE(SUM(points), 0) FROM crew_points WHERE tenant_id = ? AND created_at >= ? AND created_at < ?`,
 	}[metric]
 	var n int64
 	if err := db.Raw(q, tenantID, p.start, p.end).Scan(&n).Error; err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -13,6 +14,7 @@ import (
 	"github.com/routeloop/routeloop/internal/referral"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
+	"github.com/routeloop/routeloop/internal/tenant"
 )
 
 // Pitch outcomes.
@@ -42,6 +44,9 @@ type Pitch struct {
 	ReferralID   *int64    `json:"referral_id"`
 	CreatedAt    time.Time `json:"created_at"`
 	// Filled for answers.
+	// SkipReason is why the pitch earns no points: the rule said skip
+	// this stop (null when it said pitch). The pitch is kept either way.
+	SkipReason *string       `json:"skip_reason"`
 	Visit      string        `json:"visit_id" gorm:"->"`
 	Customer   string        `json:"customer_id" gorm:"->"`
 	CrewMember string        `json:"crew_member_id" gorm:"->"`
@@ -74,7 +79,8 @@ type PitchInput struct {
 	Referee      *referral.RefereeInput `json:"referee"`
 }
 
-func (in *PitchInput) validate() error {
+// check collects what is wrong with the body's own fields.
+func (in *PitchInput) check() apperror.Fields {
 	f := apperror.Fields{}
 	if err := scheduling.CheckExternalID(in.VisitID); err != nil {
 		f.Add("visit_id", err.Error())
@@ -94,7 +100,7 @@ func (in *PitchInput) validate() error {
 	default:
 		f.Add("outcome", "must be pitched, declined or referral_given")
 	}
-	return f.Err()
+	return f
 }
 
 type memberRow struct {
@@ -102,11 +108,12 @@ type memberRow struct {
 	ExternalID string
 	Name       string
 	CrewID     int64
+	Active     bool
 }
 
 func findMember(db *gorm.DB, tenantID, externalID string) (*memberRow, error) {
 	var ms []memberRow
-	if err := db.Raw(`SELECT id, external_id, name, crew_id FROM crew_members WHERE tenant_id = ? AND external_id = ?`,
+	if err := db.Raw(`SELECT id, external_id, name, crew_id, active FROM crew_members WHERE tenant_id = ? AND external_id = ?`,
 		tenantID, externalID).Scan(&ms).Error; err != nil {
 		return nil, fmt.Errorf("find crew member: %w", err)
 	}
@@ -127,12 +134,22 @@ func customerName(db *gorm.DB, id int64) (ext, name string, err error) {
 	return rows[0].ExternalID, rows[0].Name, nil
 }
 
-// LogPitch records a crew member's pitch at a visit and awards its points.
-// A friend given on site is recorded through the referral engine (channel
-// crew_pitch, the member attributed). The same pitch again (same visit and
-// member) returns the one stored; created is false then.
+// LogPitch records a crew member's pitch at a visit and awards its points
+// when the pitch rule (Decide) said pitch there; where it said skip, the
+// pitch is recorded all the same (it happened) and earns 0 points, the
+// reason in the ledger. Only an active member of the visit's crew pitches,
+// and only at a visit of today or earlier. A friend given on site is
+// recorded through the referral engine (channel crew_pitch, the member
+// attributed). The same pitch again (same visit and member) returns the one
+// stored; created is false then. Every field is checked before that.
 func (s *Service) LogPitch(ctx context.Context, tenantID, actor string, in PitchInput) (Pitch, bool, error) {
-	if err := in.validate(); err != nil {
+	f := in.check()
+	if in.Referee != nil {
+		if err := s.checkReferee(ctx, tenantID, *in.Referee, f); err != nil {
+			return Pitch{}, false, err
+		}
+	}
+	if err := f.Err(); err != nil {
 		return Pitch{}, false, err
 	}
 	db := s.store.DB.WithContext(ctx)
@@ -144,14 +161,25 @@ func (s *Service) LogPitch(ctx context.Context, tenantID, actor string, in Pitch
 	if err != nil {
 		return Pitch{}, false, err
 	}
-	f := apperror.Fields{}
-	if v == nil {
-		f.Add("visit_id", "no visit with id "+in.VisitID)
-	} else if v.Status == scheduling.VisitCancelled {
-		f.Add("visit_id", "visit "+in.VisitID+" was cancelled")
+	today, _, err := s.today(db, tenantID)
+	if err != nil {
+		return Pitch{}, false, err
 	}
-	if m == nil {
+	switch {
+	case v == nil:
+		f.Add("visit_id", "no visit with id "+in.VisitID)
+	case v.Status == scheduling.VisitCancelled:
+		f.Add("visit_id", "visit "+in.VisitID+" was cancelled")
+	case v.ServiceDate.After(today):
+		f.Add("visit_id", fmt.Sprintf("visit %s is on %s, after today (%s): log the pitch on the day of the visit", in.VisitID, v.ServiceDate, today))
+	case v.CrewID == nil:
+		f.Add("visit_id", "visit "+in.VisitID+" has no crew: only a member of the visit's crew logs a pitch there")
+	}
+	switch {
+	case m == nil:
 		f.Add("crew_member_id", "no crew member with id "+in.CrewMemberID)
+	case v != nil && v.CrewID != nil && (m.CrewID != *v.CrewID || !m.Active):
+		f.Add("crew_member_id", fmt.Sprintf("%s is not a member of the crew of visit %s: only that crew's members pitch there", in.CrewMemberID, in.VisitID))
 	}
 	if err := f.Err(); err != nil {
 		return Pitch{}, false, err
@@ -177,6 +205,12 @@ func (s *Service) LogPitch(ctx context.Context, tenantID, actor string, in Pitch
 	var id int64
 	created := false
 	err = s.store.Tx(ctx, func(tx *gorm.DB) error {
+		id, created = 0, false
+		// The customer's lock: of two members pitching there at once, one
+		// sees the other's pitch.
+		if err := store.LockCustomers(tx, tenantID, v.CustomerID); err != nil {
+			return err
+		}
 		prog, err := program.Get(tx, tenantID)
 		if err != nil {
 			return err
@@ -185,15 +219,22 @@ func (s *Service) LogPitch(ctx context.Context, tenantID, actor string, in Pitch
 		if err != nil {
 			return err
 		}
+		skip, err := s.gate(tx, tenantID, prog, v)
+		if err != nil {
+			return err
+		}
 		var refID *int64
 		if ref != nil {
 			refID = &ref.ID
 		}
-		now := s.clock.Now()
+		var skipReason *string
+		if skip != "" {
+			skipReason = &skip
+		}
 		var rows []Pitch
-		if err := tx.Raw(`INSERT INTO pitches (tenant_id, visit_id, customer_id, crew_member_id, script, outcome, referral_id, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, visit_id, crew_member_id) DO NOTHING RETURNING *`,
-			tenantID, v.ID, v.CustomerID, m.ID, AssignScript(tenantID, m.ID, scripts).Name, in.Outcome, refID, now).Scan(&rows).Error; err != nil {
+		if err := tx.Raw(`INSERT INTO pitches (tenant_id, visit_id, customer_id, crew_member_id, script, outcome, referral_id, skip_reason, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, visit_id, crew_member_id) DO NOTHING RETURNING *`,
+			tenantID, v.ID, v.CustomerID, m.ID, AssignScript(tenantID, m.ID, scripts).Name, in.Outcome, refID, skipReason, s.clock.Now()).Scan(&rows).Error; err != nil {
 			return fmt.Errorf("log pitch: %w", err)
 		}
 		if len(rows) == 0 { // a concurrent twin won
@@ -203,12 +244,25 @@ func (s *Service) LogPitch(ctx context.Context, tenantID, actor string, in Pitch
 		how := map[string]string{OutcomePitched: "pitched the referral program to", OutcomeDeclined: "pitched (declined) the referral program to",
 			OutcomeReferralGiven: "pitched the referral program to"}[in.Outcome]
 		if err := s.award(tx, tenantID, m.ID, PointsPitch, prog.PointsPerPitch, fmt.Sprintf("pitch:%d", id),
-			fmt.Sprintf("%s %s at visit %s on %s", how, custName, v.ExternalID, v.ServiceDate)); err != nil {
+			fmt.Sprintf("%s %s at visit %s on %s", how, custName, v.ExternalID, v.ServiceDate), skip); err != nil {
 			return err
 		}
 		if ref != nil {
+			refSkip := skip
+			if refSkip == "" {
+				// A referral closed before its points are written earns none
+				// (its reversal, in the engine's transaction, found nothing to
+				// take back); the row lock orders this with a closing.
+				status, err := lockedReferralStatus(tx, tenantID, ref.ID)
+				if err != nil {
+					return err
+				}
+				if closedStatus(status) {
+					refSkip = fmt.Sprintf("referral #%d is %s", ref.ID, status)
+				}
+			}
 			if err := s.award(tx, tenantID, m.ID, PointsReferralGiven, prog.PointsPerReferral, fmt.Sprintf("referral_given:%d", ref.ID),
-				fmt.Sprintf("%s referred %s on site at visit %s (referral #%d)", custName, ref.Referee.Name, v.ExternalID, ref.ID)); err != nil {
+				fmt.Sprintf("%s referred %s on site at visit %s (referral #%d)", custName, ref.Referee.Name, v.ExternalID, ref.ID), refSkip); err != nil {
 				return err
 			}
 		}
@@ -226,6 +280,84 @@ func (s *Service) LogPitch(ctx context.Context, tenantID, actor string, in Pitch
 	}
 	p, err := s.pitch(db, tenantID, "p.id = ?", id)
 	return p, true, err
+}
+
+// gate applies the pitch rule to a pitch about to be logged at visit v:
+// "" when it earns its points, else why it earns none. One pitch per visit
+// earns: another member's pitch there already took it. Otherwise the rule
+// is the crew's today page's (Decide) on the visit's day, over the
+// customer's ratings and pitches so far.
+func (s *Service) gate(tx *gorm.DB, tenantID string, prog program.Program, v *visitRow) (string, error) {
+	var first []struct{ Name string }
+	if err := tx.Raw(`SELECT m.name FROM pitches p JOIN crew_members m ON m.id = p.crew_member_id
+		WHERE p.tenant_id = ? AND p.visit_id = ? ORDER BY p.id LIMIT 1`, tenantID, v.ID).Scan(&first).Error; err != nil {
+		return "", fmt.Errorf("read pitches of visit: %w", err)
+	}
+	if len(first) > 0 {
+		return fmt.Sprintf("%s already pitched at visit %s: one pitch per visit earns points", first[0].Name, v.ExternalID), nil
+	}
+	loc, err := tenant.LocationOf(tx, tenantID)
+	if err != nil {
+		return "", err
+	}
+	ratings, err := ratingStatuses(tx, tenantID, []int64{v.CustomerID}, loc)
+	if err != nil {
+		return "", err
+	}
+	pitched, err := lastPitches(tx, tenantID, []int64{v.CustomerID}, loc)
+	if err != nil {
+		return "", err
+	}
+	if dec := Decide(ratings[v.CustomerID], pitched[v.CustomerID], v.ServiceDate, prog.RepitchDays); !dec.Pitch {
+		return dec.Reason, nil
+	}
+	return "", nil
+}
+
+// closedStatus reports a referral that will never count.
+func closedStatus(status string) bool {
+	return status == referral.StatusRejected || status == referral.StatusDuplicate || status == referral.StatusExpired
+}
+
+// validReferrals is the SQL condition of referrals that still count.
+const validReferrals = `status NOT IN ('` + referral.StatusRejected + `', '` + referral.StatusDuplicate + `', '` + referral.StatusExpired + `')`
+
+func lockedReferralStatus(tx *gorm.DB, tenantID string, id int64) (string, error) {
+	var rs []struct{ Status string }
+	if err := store.LockRows(store.Tenant(tx.Table("referrals"), tenantID)).Select("status").Where("id = ?", id).Find(&rs).Error; err != nil {
+		return "", fmt.Errorf("read referral: %w", err)
+	}
+	if len(rs) == 0 {
+		return "", fmt.Errorf("referral %d not found", id)
+	}
+	return rs[0].Status, nil
+}
+
+// checkReferee adds to f what the referral engine would refuse of the
+// friend, recording nothing: Create checks its input before anything else,
+// and on a context that is already cancelled it cannot begin the
+// transaction that would record the referral. Only the friend's fields are
+// taken from the answer (the referrer and member are the pitch's own).
+func (s *Service) checkReferee(ctx context.Context, tenantID string, r referral.RefereeInput, f apperror.Fields) error {
+	dry, cancel := context.WithCancel(ctx)
+	cancel()
+	_, _, err := s.referrals.Create(dry, tenantID, "", referral.Input{Channel: referral.ChannelCrewPitch,
+		ReferrerID: "pitch", CrewMemberID: "pitch", Referee: r})
+	if ae, ok := apperror.As(err); ok && ae.Code == apperror.CodeValidation {
+		for field, msg := range ae.Fields {
+			if strings.HasPrefix(field, "referee.") {
+				f.Add(field, msg)
+			}
+		}
+		return nil
+	}
+	switch {
+	case errors.Is(err, context.Canceled):
+		return nil // valid: the engine went on to its transaction
+	case err == nil:
+		return errors.New("check referee: the referral engine wrote on a cancelled context")
+	}
+	return fmt.Errorf("check referee: %w", err)
 }
 
 // replay answers a pitch logged again: the stored one, unless the outcome
@@ -253,7 +385,9 @@ func (s *Service) pitch(db *gorm.DB, tenantID, where string, args ...any) (Pitch
 	p := ps[0]
 	keys := []string{fmt.Sprintf("pitch:%d", p.ID)}
 	if p.ReferralID != nil {
-		keys = append(keys, fmt.Sprintf("referral_given:%d", *p.ReferralID), fmt.Sprintf("conversion:%d", *p.ReferralID))
+		for _, k := range referralKeys(*p.ReferralID) {
+			keys = append(keys, k, reversalPrefix+k)
+		}
 	}
 	p.Points = []PointsEntry{}
 	if err := store.Tenant(db, tenantID).Where("crew_member_id = ? AND idempotency_key IN ?", p.CrewMemberID, keys).
@@ -263,12 +397,19 @@ func (s *Service) pitch(db *gorm.DB, tenantID, where string, args ...any) (Pitch
 	return p, nil
 }
 
-// award adds a ledger entry once per key; a zero-point setting records
-// nothing.
-func (s *Service) award(tx *gorm.DB, tenantID string, memberID int64, kind string, points int, key, reason string) error {
-	if points == 0 {
+// award adds a ledger entry once per key. skip, when set, is why the entry
+// earns 0 points (recorded with the reason); otherwise a zero-point
+// setting records nothing.
+func (s *Service) award(tx *gorm.DB, tenantID string, memberID int64, kind string, points int, key, reason, skip string) error {
+	if skip != "" {
+		points, reason = 0, reason+"; no points: "+skip
+	} else if points == 0 {
 		return nil
 	}
+	return s.entry(tx, tenantID, memberID, kind, points, key, reason)
+}
+
+func (s *Service) entry(tx *gorm.DB, tenantID string, memberID int64, kind string, points int, key, reason string) error {
 	err := tx.Exec(`INSERT INTO crew_points (tenant_id, crew_member_id, kind, points, reason, idempotency_key, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`,
 		tenantID, memberID, kind, points, reason, key, s.clock.Now()).Error
@@ -278,8 +419,18 @@ func (s *Service) award(tx *gorm.DB, tenantID string, memberID int64, kind strin
 	return nil
 }
 
+// referralKeys are the ledger keys of the points a referral earns.
+func referralKeys(referralID int64) []string {
+	return []string{fmt.Sprintf("referral_given:%d", referralID), fmt.Sprintf("conversion:%d", referralID)}
+}
+
+// reversalPrefix keys the entry that takes back the entry of the rest of
+// the key.
+const reversalPrefix = "reversal:"
+
 // converted awards the conversion points of a referral a crew member
-// brought in; it runs inside the referral engine's conversion.
+// brought in; it runs inside the referral engine's conversion. A referral
+// given at a pitch the rule said to skip earns 0, with the reason.
 func (s *Service) converted(tx *gorm.DB, tenantID string, referralID int64, crewMemberID *int64) error {
 	if crewMemberID == nil {
 		return nil
@@ -296,9 +447,41 @@ func (s *Service) converted(tx *gorm.DB, tenantID string, referralID int64, crew
 	if len(rows) == 0 {
 		return errors.New("converted referral not found")
 	}
+	var pitches []struct{ SkipReason *string }
+	if err := tx.Raw(`SELECT skip_reason FROM pitches WHERE tenant_id = ? AND referral_id = ? ORDER BY id LIMIT 1`,
+		tenantID, referralID).Scan(&pitches).Error; err != nil {
+		return fmt.Errorf("read pitch of referral: %w", err)
+	}
+	skip := ""
+	if len(pitches) > 0 && pitches[0].SkipReason != nil {
+		skip = "the pitch that brought it was at a stop to skip (" + *pitches[0].SkipReason + ")"
+	}
 	reason := fmt.Sprintf("%s, whom %s referred after your pitch, became a customer (referral #%d)", rows[0].RefereeName, rows[0].ReferrerName, referralID)
-	if err := s.award(tx, tenantID, *crewMemberID, PointsConversion, prog.PointsPerConversion, fmt.Sprintf("conversion:%d", referralID), reason); err != nil {
+	if err := s.award(tx, tenantID, *crewMemberID, PointsConversion, prog.PointsPerConversion, fmt.Sprintf("conversion:%d", referralID), reason, skip); err != nil {
 		return err
 	}
 	return s.checkMilestones(tx, tenantID)
+}
+
+// closed takes back, inside the referral engine's transaction, the points
+// earned for a referral that will never count (rejected, a duplicate,
+// expired): one negative entry per entry earned, with the reason, each once
+// (its key is the earned entry's, prefixed).
+func (s *Service) closed(tx *gorm.DB, tenantID string, referralID int64, status, reason string) error {
+	var earned []PointsEntry
+	if err := store.Tenant(tx, tenantID).Where("idempotency_key IN ? AND points <> 0", referralKeys(referralID)).
+		Order("id").Find(&earned).Error; err != nil {
+		return fmt.Errorf("read points of referral: %w", err)
+	}
+	why := reason
+	if !strings.HasPrefix(why, status) {
+		why = status + ": " + reason
+	}
+	for _, e := range earned {
+		if err := s.entry(tx, tenantID, e.CrewMemberID, e.Kind, -e.Points, reversalPrefix+e.IdempotencyKey,
+			fmt.Sprintf("taken back: referral #%d no longer counts (%s)", referralID, why)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -22,9 +22,13 @@ type Standing struct {
 	Name         string `json:"name"`
 	CrewID       string `json:"crew_id"`
 	Points       int64  `json:"points"`
-	Pitches      int64  `json:"pitches"`
-	Referrals    int64  `json:"referrals"`
-	Conversions  int64  `json:"conversions"`
+	// Counts of what happened in the period, not of ledger entries:
+	// pitches logged (points or not), crew-attributed referrals recorded
+	// that still count (not rejected, duplicate or expired), and those
+	// converted.
+	Pitches     int64 `json:"pitches"`
+	Referrals   int64 `json:"referrals"`
+	Conversions int64 `json:"conversions"`
 	// The year-end bonus tally: points in the calendar year holding the
 	// date, times the program's point value.
 	YearPoints     int64 `json:"year_points"`
@@ -88,52 +92,57 @@ func (s *Service) Leaderboard(ctx context.Context, tenantID, kind, day string) (
 		Crew       string
 	}
 	if err := db.Raw(`SELECT m.id, m.external_id, m.name, c.external_id AS crew FROM crew_members m JOIN crews c ON c.id = m.crew_id
-		WHERE m.tenant_id = ? AND (m.active OR EXISTS (SELECT 1 FROM crew_points p WHERE p.crew_member_id = m.id))`, tenantID).Scan(&rows).Error; err != nil {
+		WHERE m.tenant_id = ? AND (m.active OR EXISTS (SELECT 1 FROM crew_points p WHERE p.crew_member_id = m.id)
+		   OR EXISTS (SELECT 1 FROM pitches p WHERE p.crew_member_id = m.id))`, tenantID).Scan(&rows).Error; err != nil {
 		return Leaderboard{}, fmt.Errorf("list crew members: %w", err)
 	}
-	type sums struct {
-		CrewMemberID int64
-		Kind         string
-		Points, N    int64
-	}
-	read := func(p Period) (map[int64][]sums, error) {
-		var ss []sums
-		if err := db.Raw(`SELECT crew_member_id, kind, COALESCE(SUM(points), 0) AS points, COUNT(*) AS n FROM crew_points
-			WHERE tenant_id = ? AND created_at >= ? AND created_at < ? GROUP BY crew_member_id, kind`,
+	sumPoints := func(p Period) (map[int64]int64, error) {
+		var ss []struct {
+			CrewMemberID int64
+			Points       int64
+		}
+		if err := db.Raw(`SELECT crew_member_id, COALESCE(SUM(points), 0) AS points FROM crew_points
+			WHERE tenant_id = ? AND created_at >= ? AND created_at < ? GROUP BY crew_member_id`,
 			tenantID, p.start, p.end).Scan(&ss).Error; err != nil {
 			return nil, fmt.Errorf("sum points: %w", err)
 		}
-		out := map[int64][]sums{}
+		out := map[int64]int64{}
 		for _, x := range ss {
-			out[x.CrewMemberID] = append(out[x.CrewMemberID], x)
+			out[x.CrewMemberID] = x.Points
 		}
 		return out, nil
 	}
-	inPeriod, err := read(per)
+	inPeriod, err := sumPoints(per)
 	if err != nil {
 		return Leaderboard{}, err
 	}
-	inYear, err := read(year)
+	inYear, err := sumPoints(year)
 	if err != nil {
 		return Leaderboard{}, err
+	}
+	counts := map[string]map[int64]int64{}
+	for name, q := range map[string]string{
+		"pitches": `SELECT crew_member_id AS id, COUNT(*) AS n FROM pitches WHERE tenant_id = ? AND created_at >= ? AND created_at < ?
+			GROUP BY crew_member_id`,
+		"referrals": `SELECT crew_member_id AS id, COUNT(*) AS n FROM referrals WHERE tenant_id = ? AND crew_member_id IS NOT NULL
+			AND ` + validReferrals + ` AND created_at >= ? AND created_at < ? GROUP BY crew_member_id`,
+		"conversions": `SELECT crew_member_id AS id, COUNT(*) AS n FROM referrals WHERE tenant_id = ? AND crew_member_id IS NOT NULL
+			AND status = 'converted' AND converted_at >= ? AND converted_at < ? GROUP BY crew_member_id`,
+	} {
+		var ns []struct{ ID, N int64 }
+		if err := db.Raw(q, tenantID, per.start, per.end).Scan(&ns).Error; err != nil {
+			return Leaderboard{}, fmt.Errorf("count %s: %w", name, err)
+		}
+		counts[name] = map[int64]int64{}
+		for _, x := range ns {
+			counts[name][x.ID] = x.N
+		}
 	}
 	out := Leaderboard{Period: per, Year: year.Key, PointValueCents: prog.PointValueCents, Members: []Standing{}}
 	for _, r := range rows {
-		st := Standing{CrewMemberID: r.ExternalID, Name: r.Name, CrewID: r.Crew}
-		for _, x := range inPeriod[r.ID] {
-			st.Points += x.Points
-			switch x.Kind {
-			case PointsPitch:
-				st.Pitches = x.N
-			case PointsReferralGiven:
-				st.Referrals = x.N
-			case PointsConversion:
-				st.Conversions = x.N
-			}
-		}
-		for _, x := range inYear[r.ID] {
-			st.YearPoints += x.Points
-		}
+		st := Standing{CrewMemberID: r.ExternalID, Name: r.Name, CrewID: r.Crew, Points: inPeriod[r.ID],
+			Pitches: counts["pitches"][r.ID], Referrals: counts["referrals"][r.ID], Conversions: counts["conversions"][r.ID],
+			YearPoints: inYear[r.ID]}
 		st.YearBonusCents = st.YearPoints * int64(prog.PointValueCents)
 		out.Members = append(out.Members, st)
 	}

@@ -14,18 +14,21 @@ import (
 	"github.com/routeloop/routeloop/internal/store"
 )
 
-// Rating is a customer's 1–5 rating of a visit; one per visit, a new one
-// replaces it. A complaint stays open until resolved.
+// Rating is one 1–5 rating of a visit by its customer. Every rating is
+// kept: a later one is a new row beside it, never a replacement. A
+// complaint stays open until a dispatcher resolves it with a note.
 type Rating struct {
-	ID         int64      `json:"-"`
-	TenantID   string     `json:"-"`
-	CustomerID int64      `json:"-"`
-	VisitID    int64      `json:"-"`
-	Score      int        `json:"score"`
-	Comment    string     `json:"comment"`
-	Complaint  bool       `json:"complaint"`
-	ResolvedAt *time.Time `json:"resolved_at"`
-	CreatedAt  time.Time  `json:"created_at"`
+	ID             int64      `json:"id"`
+	TenantID       string     `json:"-"`
+	CustomerID     int64      `json:"-"`
+	VisitID        int64      `json:"-"`
+	Score          int        `json:"score"`
+	Comment        string     `json:"comment"`
+	Complaint      bool       `json:"complaint"`
+	ResolvedAt     *time.Time `json:"resolved_at"`
+	ResolutionNote string     `json:"resolution_note"`
+	ResolvedBy     string     `json:"resolved_by"`
+	CreatedAt      time.Time  `json:"created_at"`
 	// The scheduler's ids, filled for answers.
 	Visit    string `json:"visit_id" gorm:"->"`
 	Customer string `json:"customer_id" gorm:"->"`
@@ -34,6 +37,16 @@ type Rating struct {
 // TableName is ratings.
 func (Rating) TableName() string { return "ratings" }
 
+// VisitRatings is what a visit's ratings say: the latest, whether a
+// complaint is open, and every rating, newest first.
+type VisitRatings struct {
+	VisitID       string   `json:"visit_id"`
+	CustomerID    string   `json:"customer_id"`
+	Latest        Rating   `json:"latest"`
+	OpenComplaint bool     `json:"open_complaint"`
+	History       []Rating `json:"history"`
+}
+
 // RatingInput is the body of POST /visits/{external_id}/rating.
 type RatingInput struct {
 	Score     *int   `json:"score"`
@@ -41,7 +54,7 @@ type RatingInput struct {
 	Complaint bool   `json:"complaint"`
 }
 
-// MaxCommentLen bounds a rating's comment.
+// MaxCommentLen bounds a rating's comment and a resolution's note.
 const MaxCommentLen = 2000
 
 func (in *RatingInput) validate() error {
@@ -57,6 +70,22 @@ func (in *RatingInput) validate() error {
 		f.Add("comment", fmt.Sprintf("must be valid text of at most %d characters", MaxCommentLen))
 	}
 	return f.Err()
+}
+
+// ResolveInput is the body of POST /visits/{external_id}/rating/resolve.
+type ResolveInput struct {
+	Note string `json:"note"`
+}
+
+func (in *ResolveInput) validate() error {
+	in.Note = strings.TrimSpace(in.Note)
+	switch {
+	case in.Note == "":
+		return apperror.Invalid("note", "is required: say how the complaint was resolved")
+	case !utf8.ValidString(in.Note) || utf8.RuneCountInString(in.Note) > MaxCommentLen:
+		return apperror.Invalid("note", fmt.Sprintf("must be valid text of at most %d characters", MaxCommentLen))
+	}
+	return nil
 }
 
 type visitRow struct {
@@ -80,15 +109,19 @@ func findVisit(db *gorm.DB, tenantID, externalID string) (*visitRow, error) {
 	return &vs[0], nil
 }
 
-// Rate records the customer's rating of a visit, replacing an earlier one
-// (and reopening nothing: a replaced complaint is judged anew).
-func (s *Service) Rate(ctx context.Context, tenantID, visitExt string, in RatingInput) (Rating, store.Upserted, error) {
+// Rate records a rating of a visit as a new row; earlier ratings and their
+// complaints stay as they are (a later 5 closes no complaint). The same
+// rating as the visit's latest again (a retried request: same score,
+// comment and complaint, and that complaint still open) records nothing
+// and answers Updated. The body is checked first, whatever is stored.
+func (s *Service) Rate(ctx context.Context, tenantID, visitExt string, in RatingInput) (VisitRatings, store.Upserted, error) {
 	if err := in.validate(); err != nil {
-		return Rating{}, store.Updated, err
+		return VisitRatings{}, store.Updated, err
 	}
 	now := s.clock.Now()
-	var up store.Upserted
+	up := store.Updated
 	err := s.store.Tx(ctx, func(tx *gorm.DB) error {
+		up = store.Updated
 		v, err := findVisit(tx, tenantID, visitExt)
 		if err != nil {
 			return err
@@ -96,53 +129,93 @@ func (s *Service) Rate(ctx context.Context, tenantID, visitExt string, in Rating
 		if v == nil {
 			return apperror.NotFound("visit %s not found", visitExt)
 		}
-		_, up, err = store.Upsert[Rating](tx, `
-			INSERT INTO ratings (tenant_id, customer_id, visit_id, score, comment, complaint, created_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, visit_id) DO NOTHING RETURNING *`,
-			[]any{tenantID, v.CustomerID, v.ID, *in.Score, in.Comment, in.Complaint, now}, `
-			UPDATE ratings SET customer_id = ?, score = ?, comment = ?, complaint = ?, resolved_at = NULL, created_at = ?
-			WHERE tenant_id = ? AND visit_id = ? RETURNING *`,
-			[]any{v.CustomerID, *in.Score, in.Comment, in.Complaint, now, tenantID, v.ID})
-		if err != nil {
+		// The customer's lock orders two copies of one rating sent at once.
+		if err := store.LockCustomers(tx, tenantID, v.CustomerID); err != nil {
+			return err
+		}
+		var last []Rating
+		if err := store.Tenant(tx, tenantID).Where("visit_id = ?", v.ID).Order("created_at DESC, id DESC").Limit(1).Find(&last).Error; err != nil {
+			return fmt.Errorf("read rating: %w", err)
+		}
+		if len(last) == 1 && sameRating(last[0], in) {
+			return nil
+		}
+		if err := tx.Exec(`INSERT INTO ratings (tenant_id, customer_id, visit_id, score, comment, complaint, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			tenantID, v.CustomerID, v.ID, *in.Score, in.Comment, in.Complaint, now).Error; err != nil {
 			return fmt.Errorf("save rating: %w", err)
 		}
+		up = store.Created
 		return nil
 	})
 	if err != nil {
-		return Rating{}, store.Updated, err
+		return VisitRatings{}, store.Updated, err
 	}
-	r, err := s.rating(s.store.DB.WithContext(ctx), tenantID, visitExt)
+	r, err := s.VisitRatings(ctx, tenantID, visitExt)
 	return r, up, err
 }
 
-// ResolveComplaint closes the complaint of a visit's rating; resolving a
-// resolved one changes nothing.
-func (s *Service) ResolveComplaint(ctx context.Context, tenantID, visitExt string) (Rating, error) {
-	db := s.store.DB.WithContext(ctx)
-	r, err := s.rating(db, tenantID, visitExt)
+// sameRating reports whether in repeats the stored rating r (a resolved
+// complaint sent again is a new complaint).
+func sameRating(r Rating, in RatingInput) bool {
+	return r.Score == *in.Score && r.Comment == in.Comment && r.Complaint == in.Complaint && (!r.Complaint || r.ResolvedAt == nil)
+}
+
+// ResolveComplaint closes every open complaint of a visit, with the
+// dispatcher's note and who resolved it. A note is required, checked
+// first. A visit whose complaints are all resolved already answers as it
+// is (a retry changes nothing); one that never had a complaint is refused.
+func (s *Service) ResolveComplaint(ctx context.Context, tenantID, visitExt, actor string, in ResolveInput) (VisitRatings, error) {
+	if err := in.validate(); err != nil {
+		return VisitRatings{}, err
+	}
+	r, err := s.VisitRatings(ctx, tenantID, visitExt)
 	if err != nil {
 		return r, err
 	}
-	if !r.Complaint {
-		return r, apperror.Unprocessable("the rating of visit %s is not a complaint", visitExt)
+	complained := false
+	for _, h := range r.History {
+		complained = complained || h.Complaint
 	}
-	if err := db.Exec(`UPDATE ratings SET resolved_at = ? WHERE id = ? AND tenant_id = ? AND resolved_at IS NULL`,
-		s.clock.Now(), r.ID, tenantID).Error; err != nil {
+	if !complained {
+		return r, apperror.Unprocessable("visit %s has no complaint to resolve", visitExt)
+	}
+	if !r.OpenComplaint {
+		return r, nil
+	}
+	if err := s.store.DB.WithContext(ctx).Exec(`UPDATE ratings SET resolved_at = ?, resolution_note = ?, resolved_by = ?
+		WHERE tenant_id = ? AND visit_id = (SELECT id FROM visits WHERE tenant_id = ? AND external_id = ?) AND complaint AND resolved_at IS NULL`,
+		s.clock.Now(), in.Note, actor, tenantID, tenantID, visitExt).Error; err != nil {
 		return r, fmt.Errorf("resolve complaint: %w", err)
 	}
-	return s.rating(db, tenantID, visitExt)
+	return s.VisitRatings(ctx, tenantID, visitExt)
 }
 
-func (s *Service) rating(db *gorm.DB, tenantID, visitExt string) (Rating, error) {
+// VisitRatings reads a visit's ratings: the latest, every one newest
+// first, and whether a complaint is open. A visit without ratings is not
+// found.
+func (s *Service) VisitRatings(ctx context.Context, tenantID, visitExt string) (VisitRatings, error) {
+	db := s.store.DB.WithContext(ctx)
 	var rs []Rating
 	err := db.Table("ratings AS r").Select("r.*, v.external_id AS visit, c.external_id AS customer").
 		Joins("JOIN visits v ON v.id = r.visit_id").Joins("JOIN customers c ON c.id = r.customer_id").
-		Where("r.tenant_id = ? AND v.external_id = ?", tenantID, visitExt).Scan(&rs).Error
+		Where("r.tenant_id = ? AND v.tenant_id = ? AND v.external_id = ?", tenantID, tenantID, visitExt).
+		Order("r.created_at DESC, r.id DESC").Scan(&rs).Error
 	if err != nil {
-		return Rating{}, fmt.Errorf("read rating: %w", err)
+		return VisitRatings{}, fmt.Errorf("read ratings: %w", err)
 	}
 	if len(rs) == 0 {
-		return Rating{}, apperror.NotFound("visit %s has no rating", visitExt)
+		v, err := findVisit(db, tenantID, visitExt)
+		if err != nil {
+			return VisitRatings{}, err
+		}
+		if v == nil {
+			return VisitRatings{}, apperror.NotFound("visit %s not found", visitExt)
+		}
+		return VisitRatings{}, apperror.NotFound("visit %s has no rating", visitExt)
 	}
-	return rs[0], nil
+	out := VisitRatings{VisitID: rs[0].Visit, CustomerID: rs[0].Customer, Latest: rs[0], History: rs}
+	for _, r := range rs {
+		out.OpenComplaint = out.OpenComplaint || (r.Complaint && r.ResolvedAt == nil)
+	}
+	return out, nil
 }

@@ -65,6 +65,26 @@ type RatingStatus struct {
 	LastScore     *int       `json:"last_score"`
 	LastRatedAt   *time.Time `json:"last_rated_at"`
 	OpenComplaint bool       `json:"open_complaint"`
+	// OpenComplaints are the complaints not resolved yet, newest first,
+	// with what the customer wrote: the crew sees why they skip.
+	OpenComplaints []Complaint `json:"open_complaints"`
+}
+
+// Complaint is an open complaint as the crew sees it.
+type Complaint struct {
+	VisitID string         `json:"visit_id"`
+	Score   int            `json:"score"`
+	Comment string         `json:"comment"`
+	RatedOn localdate.Date `json:"rated_on"`
+}
+
+// String is the complaint in a sentence for the crew.
+func (c Complaint) String() string {
+	said := "no details given"
+	if c.Comment != "" {
+		said = fmt.Sprintf("%q", c.Comment)
+	}
+	return fmt.Sprintf("%s (rated %d of 5 on %s, visit %s)", said, c.Score, c.RatedOn, c.VisitID)
 }
 
 // PitchDecision says whether to pitch a customer today, and why.
@@ -80,7 +100,14 @@ type PitchDecision struct {
 func Decide(r RatingStatus, lastPitch *localdate.Date, day localdate.Date, repitchDays int) PitchDecision {
 	switch {
 	case r.OpenComplaint:
-		return PitchDecision{false, "open complaint: resolve it before asking for referrals"}
+		what := "open complaint"
+		if len(r.OpenComplaints) > 0 {
+			what += ": " + r.OpenComplaints[0].String()
+		}
+		if n := len(r.OpenComplaints); n > 1 {
+			what += fmt.Sprintf(", and %d more", n-1)
+		}
+		return PitchDecision{false, what + "; a dispatcher resolves it before anyone asks for referrals"}
 	case r.LastScore != nil && *r.LastScore < 4:
 		return PitchDecision{false, fmt.Sprintf("last rating was %d of 5: pitch only customers who rate 4 or 5", *r.LastScore)}
 	}
@@ -179,7 +206,7 @@ func (s *Service) Today(ctx context.Context, tenantID, crewExt, day, memberExt s
 	for _, r := range rows {
 		ids = append(ids, r.CustomerID)
 	}
-	ratings, err := ratingStatuses(db, tenantID, ids)
+	ratings, err := ratingStatuses(db, tenantID, ids, loc)
 	if err != nil {
 		return Day{}, err
 	}
@@ -192,7 +219,11 @@ func (s *Service) Today(ctx context.Context, tenantID, crewExt, day, memberExt s
 		if err != nil {
 			return Day{}, err
 		}
-		dec := Decide(ratings[r.CustomerID], pitched[r.CustomerID], d, prog.RepitchDays)
+		rating := ratings[r.CustomerID]
+		if rating.OpenComplaints == nil {
+			rating.OpenComplaints = []Complaint{}
+		}
+		dec := Decide(rating, pitched[r.CustomerID], d, prog.RepitchDays)
 		neighbor, err := neighborOffer(db, tenantID, prog, r)
 		if err != nil {
 			return Day{}, err
@@ -210,7 +241,7 @@ func (s *Service) Today(ctx context.Context, tenantID, crewExt, day, memberExt s
 		}
 		out.Stops = append(out.Stops, Stop{VisitID: r.ExternalID, RoutePosition: r.RoutePosition, StartAt: r.StartAt, Status: r.Status,
 			Customer: StopCustomer{ExternalID: r.CustomerExt, Name: r.Name, Address: r.Address, ReferralCode: c.ReferralCode, ReferralURL: c.ReferralURL},
-			Rating:   ratings[r.CustomerID], Pitch: dec.Pitch, Action: action, Reason: dec.Reason,
+			Rating:   rating, Pitch: dec.Pitch, Action: action, Reason: dec.Reason,
 			LastPitchedOn: pitched[r.CustomerID], Script: text})
 	}
 	return out, nil
@@ -221,17 +252,21 @@ func firstName(name string) string {
 	return first
 }
 
-// ratingStatuses reads each customer's last score and open complaints.
-func ratingStatuses(db *gorm.DB, tenantID string, customerIDs []int64) (map[int64]RatingStatus, error) {
+// ratingStatuses reads each customer's last score and open complaints
+// (every rating is kept, so a later good score leaves a complaint open).
+func ratingStatuses(db *gorm.DB, tenantID string, customerIDs []int64, loc *time.Location) (map[int64]RatingStatus, error) {
 	var rs []struct {
 		CustomerID int64
+		Visit      string
 		Score      int
+		Comment    string
 		Complaint  bool
 		ResolvedAt *time.Time
 		CreatedAt  time.Time
 	}
-	if err := db.Raw(`SELECT customer_id, score, complaint, resolved_at, created_at FROM ratings
-		WHERE tenant_id = ? AND customer_id IN ? ORDER BY created_at DESC, id DESC`, tenantID, customerIDs).Scan(&rs).Error; err != nil {
+	if err := db.Raw(`SELECT r.customer_id, v.external_id AS visit, r.score, r.comment, r.complaint, r.resolved_at, r.created_at
+		FROM ratings r JOIN visits v ON v.id = r.visit_id
+		WHERE r.tenant_id = ? AND r.customer_id IN ? ORDER BY r.created_at DESC, r.id DESC`, tenantID, customerIDs).Scan(&rs).Error; err != nil {
 		return nil, fmt.Errorf("read ratings: %w", err)
 	}
 	out := map[int64]RatingStatus{}
@@ -243,6 +278,8 @@ func ratingStatuses(db *gorm.DB, tenantID string, customerIDs []int64) (map[int6
 		}
 		if r.Complaint && r.ResolvedAt == nil {
 			st.OpenComplaint = true
+			st.OpenComplaints = append(st.OpenComplaints, Complaint{VisitID: r.Visit, Score: r.Score, Comment: r.Comment,
+				RatedOn: localdate.In(r.CreatedAt, loc)})
 		}
 		out[r.CustomerID] = st
 	}

@@ -323,9 +323,13 @@ func TestAnotherTenantSeesNothingThroughAnyRoute(t *testing.T) {
 			"POST /api/v1/visits/:external_id/rating": func(t *testing.T) {
 				expectNotFound(t, h.do("POST", "/api/v1/visits/v1/rating", rival, map[string]any{"score": 1, "complaint": true}))
 			},
+			"GET /api/v1/visits/:external_id/rating": func(t *testing.T) {
+				h.must(-1, "POST", "/api/v1/visits/v1/rating", map[string]any{"score": 4})
+				expectNotFound(t, h.do("GET", "/api/v1/visits/v1/rating", rival, nil))
+			},
 			"POST /api/v1/visits/:external_id/rating/resolve": func(t *testing.T) {
 				h.must(-1, "POST", "/api/v1/visits/v1/rating", map[string]any{"score": 2, "complaint": true})
-				expectNotFound(t, h.do("POST", "/api/v1/visits/v1/rating/resolve", rival, nil))
+				expectNotFound(t, h.do("POST", "/api/v1/visits/v1/rating/resolve", rival, map[string]any{"note": "Rival says it is fine"}))
 				var open int64
 				s.DB.Raw(`SELECT COUNT(*) FROM ratings WHERE complaint AND resolved_at IS NULL`).Scan(&open)
 				if open != 1 {

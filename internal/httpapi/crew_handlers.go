@@ -14,6 +14,7 @@ func (a *API) crewRoutes(v1 *echo.Group) {
 	v1.GET("/scripts", a.listScripts, a.allow(referrers...))
 	v1.POST("/scripts", a.createScript, a.allow(adminsOnly...))
 	v1.PUT("/scripts/:name", a.putScript, a.allow(adminsOnly...))
+	v1.GET("/visits/:external_id/rating", a.visitRatings, a.allow(referrers...))
 	v1.POST("/visits/:external_id/rating", a.rateVisit, a.allow(referrers...))
 	v1.POST("/visits/:external_id/rating/resolve", a.resolveComplaint, a.allow(dispatchers...))
 	v1.GET("/crews/:external_id/today", a.crewToday, a.allow(referrers...))
@@ -67,8 +68,20 @@ func (a *API) rateVisit(c echo.Context) error {
 	return upserted(c, up, r)
 }
 
+func (a *API) visitRatings(c echo.Context) error {
+	r, err := a.crew.VisitRatings(c.Request().Context(), principal(c).TenantID, c.Param("external_id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r)
+}
+
 func (a *API) resolveComplaint(c echo.Context) error {
-	r, err := a.crew.ResolveComplaint(c.Request().Context(), principal(c).TenantID, c.Param("external_id"))
+	var in crew.ResolveInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	r, err := a.crew.ResolveComplaint(c.Request().Context(), principal(c).TenantID, c.Param("external_id"), actor(c), in)
 	if err != nil {
 		return err
 	}

@@ -102,17 +102,21 @@ func TestCrewDayPitchesOnlyHappyCustomers(t *testing.T) {
 		}
 		// Angie and Ben linked: her nearest unlinked neighbour is Cleo, round the corner.
 		h.link("angie", "ben")
-		// Cleo's complaint resolved; Ben rates the next visit 5 (a new rating of the same visit replaces it).
-		if r := h.do("POST", "/api/v1/visits/v-cleo-2026-04-25/rating/resolve", crewKey, nil); r.Status != 403 {
+		// A dispatcher resolves Cleo's complaint; Ben rates the visit again, 5
+		// (kept beside his 3, the latest now).
+		note := map[string]any{"note": "gate latch replaced"}
+		if r := h.do("POST", "/api/v1/visits/v-cleo-2026-04-25/rating/resolve", crewKey, note); r.Status != 403 {
 			t.Fatalf("a crew key resolved a complaint: %d", r.Status)
 		}
-		if r := h.do("POST", "/api/v1/visits/v-cleo-2026-04-25/rating/resolve", h.keys[tenant.RoleDispatcher], nil); r.Status != 200 || r.Body["resolved_at"] == nil {
+		if r := h.do("POST", "/api/v1/visits/v-cleo-2026-04-25/rating/resolve", h.keys[tenant.RoleDispatcher], note); r.Status != 200 ||
+			r.Body["open_complaint"] != false || r.Body["latest"].(map[string]any)["resolved_at"] == nil {
 			t.Fatalf("resolve: %d %s", r.Status, r.Raw)
 		}
-		if r := h.do("POST", "/api/v1/visits/v-ben-2026-04-25/rating", h.keys[tenant.RoleIntegration], map[string]any{"score": 5}); r.Status != 200 || r.Body["score"] != 5.0 {
+		if r := h.do("POST", "/api/v1/visits/v-ben-2026-04-25/rating", h.keys[tenant.RoleIntegration], map[string]any{"score": 5}); r.Status != 201 ||
+			r.Body["latest"].(map[string]any)["score"] != 5.0 || len(r.Body["history"].([]any)) != 2 {
 			t.Fatalf("re-rate: %d %s", r.Status, r.Raw)
 		}
-		if n := storetest.Count(t, s.DB, "ratings"); n != 3 {
+		if n := storetest.Count(t, s.DB, "ratings"); n != 4 {
 			t.Fatalf("%d ratings", n)
 		}
 		day = h.do("GET", "/api/v1/crews/north/today?date=2026-05-05", crewKey, nil)
@@ -177,6 +181,7 @@ func TestScriptVariantsAndWhoMayWriteThem(t *testing.T) {
 		if day.Body["script_variant"] != "short" || stopOf(t, day, "dan")["script"] != "Thanks Dan! Your friends get 10% off their first visit." {
 			t.Fatalf("the only active variant: %s", day.Raw)
 		}
+		h.clock.Set(time.Date(2026, 5, 5, 17, 0, 0, 0, time.UTC)) // the day of Dan's visit
 		r := h.do("POST", "/api/v1/pitches", crewKey, map[string]any{"visit_id": "v-dan-2026-05-05", "crew_member_id": "sam", "outcome": "declined"})
 		if r.Status != 201 || r.Body["script_variant"] != "short" || r.Body["outcome"] != "declined" {
 			t.Fatalf("crew pitch: %d %s", r.Status, r.Raw)
@@ -194,6 +199,7 @@ func TestPitchPointsAreIdempotentAndExplained(t *testing.T) {
 		h.household("angie", "dan")
 		h.stopVisit("dan", "2026-05-05", 1)
 		h.stopVisit("angie", "2026-05-05", 2)
+		h.clock.Set(time.Date(2026, 5, 5, 17, 0, 0, 0, time.UTC)) // the day of the visits
 		crewKey := h.keys[tenant.RoleCrew]
 		pitch := map[string]any{"visit_id": "v-dan-2026-05-05", "crew_member_id": "sam", "outcome": "pitched"}
 		var wg sync.WaitGroup

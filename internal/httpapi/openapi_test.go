@@ -267,8 +267,6 @@ var specBodyless = map[string]bool{
 	"POST /api/v1/webhook-endpoints/{id}/enable":      true,
 	"POST /api/v1/webhook-deliveries/{id}/redeliver":  true,
 	"POST /api/v1/crews/{external_id}/route/optimize": true,
-	// resolveComplaint reads only the visit's id.
-	"POST /api/v1/visits/{external_id}/rating/resolve": true,
 }
 
 func TestOpenAPISecurityAndResponses(t *testing.T) {
@@ -348,8 +346,9 @@ func TestOpenAPISecurityAndResponses(t *testing.T) {
 // POST /referrals (the same friend referred again by the same referrer
 // returns the referral already recorded), and the crew program's PUT
 // /scripts/{name} (replaces the script of that name), POST
-// /visits/{external_id}/rating (a new rating of a visit replaces it) and
-// POST /pitches (the same visit and member again returns the pitch logged).
+// /visits/{external_id}/rating (the same rating as the visit's latest again
+// records nothing) and POST /pitches (the same visit and member again
+// returns the pitch logged).
 // PUT /program changes the settings and always answers 200 without it.
 func specUpsert(o specOperation) bool {
 	return (o.method == "put" && strings.Contains(o.path, "{external_id}")) ||
@@ -595,6 +594,9 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"Script", crew.Script{}, false},
 		{"RatingInput", crew.RatingInput{}, true},
 		{"Rating", crew.Rating{}, false},
+		{"VisitRatings", crew.VisitRatings{}, false},
+		{"ResolveInput", crew.ResolveInput{}, true},
+		{"OpenComplaint", crew.Complaint{}, false},
 		{"CrewDay", crew.Day{}, false},
 		{"CrewDayMember", crew.MemberRef{}, false},
 		{"CrewDayStop", crew.Stop{}, false},
@@ -835,8 +837,9 @@ func TestOpenAPIFeatureOperationsUseTheirSchemas(t *testing.T) {
 		{"GET /api/v1/scripts", "", map[string]string{"200": "ScriptList"}, nil},
 		{"POST /api/v1/scripts", "ScriptInput", map[string]string{"201": "Script"}, nil},
 		{"PUT /api/v1/scripts/{name}", "ScriptInput", map[string]string{"200": "Script", "201": "Script"}, nil},
-		{"POST /api/v1/visits/{external_id}/rating", "RatingInput", map[string]string{"200": "Rating", "201": "Rating"}, nil},
-		{"POST /api/v1/visits/{external_id}/rating/resolve", "", map[string]string{"200": "Rating"}, nil},
+		{"GET /api/v1/visits/{external_id}/rating", "", map[string]string{"200": "VisitRatings"}, nil},
+		{"POST /api/v1/visits/{external_id}/rating", "RatingInput", map[string]string{"200": "VisitRatings", "201": "VisitRatings"}, nil},
+		{"POST /api/v1/visits/{external_id}/rating/resolve", "ResolveInput", map[string]string{"200": "VisitRatings"}, nil},
 		{"GET /api/v1/crews/{external_id}/today", "", map[string]string{"200": "CrewDay"}, []string{"date", "member_id"}},
 		{"POST /api/v1/pitches", "PitchInput", map[string]string{"200": "Pitch", "201": "Pitch"}, nil},
 		{"GET /api/v1/crew/leaderboard", "", map[string]string{"200": "Leaderboard"}, []string{"period", "date"}},

@@ -117,6 +117,8 @@ var crewNotices = map[string]string{
 	"pitched":  "Pitch logged. Nice work!",
 	"declined": "Logged: not interested this time.",
 	"referral": "Referral saved. Thank you!",
+	// A pitch logged where the rule said skip: kept, but no points.
+	"no_points": "Logged. No points for this one: the rule said skip this stop.",
 }
 
 func (p *Pages) crewToday(c echo.Context) error {
@@ -295,7 +297,7 @@ func (p *Pages) logPitch(c echo.Context, in crew.PitchInput, done string) error 
 		return p.showCrewToday(c, http.StatusUnprocessableEntity, problem)
 	}
 	in.CrewMemberID = member
-	_, _, err = p.d.Crew.LogPitch(c.Request().Context(), pr.TenantID, "web "+pr.Role+" "+pr.Email, in)
+	logged, _, err := p.d.Crew.LogPitch(c.Request().Context(), pr.TenantID, "web "+pr.Role+" "+pr.Email, in)
 	if ae, ok := apperror.As(err); ok {
 		st := http.StatusUnprocessableEntity
 		if ae.Code == apperror.CodeConflict {
@@ -305,6 +307,9 @@ func (p *Pages) logPitch(c echo.Context, in crew.PitchInput, done string) error 
 	}
 	if err != nil {
 		return err
+	}
+	if logged.SkipReason != nil {
+		done = "no_points"
 	}
 	return c.Redirect(http.StatusSeeOther, backToToday(c, pr, done))
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/routeloop/routeloop/internal/crew"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
@@ -202,6 +203,42 @@ func TestReferralCardsPage(t *testing.T) {
 		rec = x.get("/cards?customers="+strings.Join(ids, ","), ck)
 		if n := strings.Count(rec.Body.String(), `<section class="sheet`); n != 2 {
 			t.Fatalf("%d sheets for 9 cards", n)
+		}
+	})
+}
+
+// Ben complained and then rated the visit 5: his stop still says skip,
+// quoting the complaint, and a pitch logged there anyway is kept with a
+// word that it earns no points.
+func TestCrewTodayPageShowsAnOpenComplaintAndANoPointsPitch(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		x := newStaffSite(t, s)
+		x.route()
+		ctx := context.Background()
+		one, five := 1, 5
+		for _, in := range []crew.RatingInput{{Score: &one, Comment: "they broke my fence", Complaint: true}, {Score: &five}} {
+			if _, _, err := x.a.Crew.Rate(ctx, x.green.ID, "v-ben", in); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ck := x.session("marisol@greenway.example")
+		page := x.get("/crew/today", ck)
+		body := page.Body.String()
+		ben := body[strings.Index(body, `id="stop-v-ben"`):]
+		for _, want := range []string{"Skip", "open complaint: &#34;they broke my fence&#34;", "earns no points"} {
+			if !strings.Contains(ben, want) {
+				t.Errorf("Ben's stop lacks %q", want)
+			}
+		}
+		rec := x.post("/crew/today/pitch", url.Values{"visit": {"v-ben"}, "outcome": {"pitched"}, "csrf_token": {formToken(t, page)}}, ck)
+		if rec.Code != http.StatusSeeOther || !strings.Contains(rec.Header().Get("Location"), "done=no_points") {
+			t.Fatalf("pitch at Ben's: %d %q", rec.Code, rec.Header().Get("Location"))
+		}
+		if n := storetest.Count(t, s.DB, "pitches"); n != 1 {
+			t.Fatalf("%d pitches", n)
+		}
+		if after := x.get(rec.Header().Get("Location"), ck).Body.String(); !strings.Contains(after, "No points for this one") {
+			t.Errorf("no word that the pitch earns nothing")
 		}
 	})
 }
