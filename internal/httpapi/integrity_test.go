@@ -2,12 +2,14 @@ package httpapi_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/routeloop/routeloop/internal/ledger"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -332,6 +334,182 @@ func TestReferralAndRewardEventsNameThePeople(t *testing.T) {
 					t.Errorf("%s lacks %s: %s", kind, w, seen[kind])
 				}
 			}
+		}
+	})
+}
+
+// rewardStatuses lists a customer's rewards' statuses, newest first.
+func (h *harness) rewardStatuses(customer string) []string {
+	h.t.Helper()
+	var out []string
+	for _, w := range h.must(200, "GET", "/api/v1/rewards?customer_id="+customer, nil).Body["rewards"].([]any) {
+		out = append(out, w.(map[string]any)["status"].(string))
+	}
+	return out
+}
+
+// releaseHolds runs what the hourly job runs for holds.
+func (h *harness) releaseHolds() int {
+	h.t.Helper()
+	n, err := h.app.Referrals.ReleaseHoldsNow(context.Background(), h.greenway)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return n
+}
+
+// With a hold, a conversion's rewards wait: nothing on the drafts until the
+// hold has passed, then granted (the budget and caps applied then); a
+// qualifying visit cancelled during the hold voids them, and the friend's
+// next completed visit converts the referral again.
+func TestRewardsWaitOutTheHoldAndAreVoidedWhenTheVisitIsUndone(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		h := newHarness(t, s)
+		if r := h.do("PUT", "/api/v1/program", h.keys[tenant.RoleAdmin], map[string]any{"reward_hold_days": 366}); r.Status != 422 || r.field("reward_hold_days") == "" {
+			t.Fatalf("a hold of 366 days: %d %s", r.Status, r.Raw)
+		}
+		h.must(200, "PUT", "/api/v1/program", map[string]any{"reward_hold_days": 14})
+		h.crewWithSam()
+		h.household("angie", "ben", "cleo", "dan")
+		ref := h.refer(201, "angie", map[string]any{"name": "Ben Ortiz", "customer_id": "ben"})
+		h.visitAndInvoice("ben", "2026-05-04", "draft")
+		h.completeFirstVisit("ben", "2026-05-04")
+		if st := h.referral(ref.Body["id"])["status"]; st != "converted" {
+			t.Fatalf("referral: %v", st)
+		}
+		if got := h.rewardStatuses("ben"); len(got) != 1 || got[0] != "held" {
+			t.Fatalf("Ben's rewards during the hold: %v", got)
+		}
+		if n := len(h.lines("i-ben-2026-05-04", "referral_reward")); n != 0 {
+			t.Fatal("a held reward reached the draft")
+		}
+		// The hold ends on 2026-05-15 (tenant-local): the day before, nothing.
+		h.clock.Set(time.Date(2026, 5, 15, 6, 0, 0, 0, time.UTC)) // 2026-05-14 23:00 in Portland
+		if n := h.releaseHolds(); n != 0 {
+			t.Fatalf("released %d a day early", n)
+		}
+		h.clock.Set(time.Date(2026, 5, 15, 8, 0, 0, 0, time.UTC))
+		if n := h.releaseHolds(); n != 2 {
+			t.Fatalf("released %d when the hold passed, want both sides", n)
+		}
+		if got := h.rewardStatuses("ben"); len(got) != 1 || got[0] != "granted" {
+			t.Fatalf("Ben's rewards after the hold: %v", got)
+		}
+		if n := len(h.lines("i-ben-2026-05-04", "referral_reward")); n != 1 {
+			t.Fatal("the granted reward did not reach Ben's draft")
+		}
+		// Cleo's friend Dan: his visit is cancelled during the hold.
+		ref2 := h.refer(201, "cleo", map[string]any{"name": "Dan Wu", "customer_id": "dan"})
+		h.completeFirstVisit("dan", "2026-05-16")
+		if got := h.rewardStatuses("dan"); len(got) != 1 || got[0] != "held" {
+			t.Fatalf("Dan's rewards: %v", got)
+		}
+		h.must(200, "PUT", "/api/v1/visits/v-dan-2026-05-16", map[string]any{"customer_id": "dan", "service_date": "2026-05-16",
+			"status": "cancelled", "price_cents": 4500})
+		if got := h.rewardStatuses("dan"); len(got) != 1 || got[0] != "voided" {
+			t.Fatalf("Dan's rewards after the cancellation: %v", got)
+		}
+		if r := h.referral(ref2.Body["id"]); r["status"] != "pending" || !strings.Contains(r["note"].(string), "voided during the hold") {
+			t.Fatalf("the referral after the cancellation: %v", r)
+		}
+		h.clock.Set(time.Date(2026, 6, 10, 8, 0, 0, 0, time.UTC))
+		h.releaseHolds()
+		if n, _ := h.rewardsOf("cleo"); n != 0 {
+			t.Fatal("a voided reward was granted")
+		}
+		// Dan's next visit is done: the referral converts again, held again.
+		h.completeFirstVisit("dan", "2026-06-12")
+		if st := h.referral(ref2.Body["id"])["status"]; st != "converted" {
+			t.Fatalf("after Dan's next visit: %v", st)
+		}
+		if got := h.rewardStatuses("dan"); len(got) != 2 || got[0] != "held" || got[1] != "voided" { // newest first
+			t.Fatalf("Dan's rewards after converting again: %v", got)
+		}
+		var events []string
+		s.DB.Raw(`SELECT kind FROM outbox_events WHERE tenant_id = ? AND kind LIKE 'reward.%' ORDER BY id`, h.greenway).Scan(&events)
+		joined := strings.Join(events, " ")
+		for _, want := range []string{"reward.held", "reward.granted", "reward.voided"} {
+			if !strings.Contains(joined, want) {
+				t.Errorf("no %s event: %v", want, events)
+			}
+		}
+	})
+}
+
+// A repeated referral is validated before it is recognised as the one
+// already recorded: an invalid field is a 422 naming it, never a 200.
+func TestARepeatedReferralWithABadFieldIsRefused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		h := newHarness(t, s)
+		h.crewWithSam()
+		h.household("angie")
+		body := map[string]any{"channel": "code", "referrer_id": "angie", "referee": map[string]any{"name": "Ben", "email": "ben@example.com"}}
+		first := h.refer(201, "angie", body["referee"].(map[string]any))
+		for field, change := range map[string]func(map[string]any){
+			"variant":        func(b map[string]any) { b["variant"] = "no-such-offer" },
+			"crew_member_id": func(b map[string]any) { b["channel"], b["crew_member_id"] = "crew_pitch", "nobody" },
+			"referee.email":  func(b map[string]any) { b["referee"] = map[string]any{"name": "Ben", "email": "ben@"} },
+			"channel":        func(b map[string]any) { b["channel"] = "fax" },
+		} {
+			b := map[string]any{}
+			for k, v := range body {
+				b[k] = v
+			}
+			change(b)
+			r := h.do("POST", "/api/v1/referrals", h.keys[tenant.RoleDispatcher], b)
+			if r.Status != 422 || r.field(field) == "" {
+				t.Errorf("the same referral with a bad %s: %d %s", field, r.Status, r.Raw)
+			}
+		}
+		if got := h.referral(first.Body["id"]); got["status"] != "pending" || got["variant"] != first.Body["variant"] {
+			t.Fatalf("a refused repeat changed the referral: %v", got)
+		}
+		for path, b := range map[string]map[string]any{
+			"approve":   {"reason": strings.Repeat("x", 501)},
+			"reject":    {"reason": " "},
+			"attribute": {"referrer_id": ""},
+		} {
+			r := h.do("POST", fmt.Sprintf("/api/v1/referrals/%.0f/%s", first.Body["id"], path), h.keys[tenant.RoleAdmin], b)
+			if r.Status != 422 {
+				t.Errorf("%s with %v: %d %s", path, b, r.Status, r.Raw)
+			}
+		}
+	})
+}
+
+// A crash between the friend's completed visit and its consequences (the
+// rewards on the drafts) loses both or neither: the write is undone whole,
+// and the scheduler's retry converts the referral.
+func TestACrashBeforeTheConversionsConsequencesLosesNothing(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		h := newHarness(t, s)
+		h.household("angie", "ben")
+		ref := h.refer(201, "angie", map[string]any{"name": "Ben Ortiz", "customer_id": "ben"})
+		crashed := false
+		ledger.SetFaultHook(func(string) error {
+			if !crashed {
+				crashed = true
+				return errors.New("the process died here")
+			}
+			return nil
+		})
+		defer ledger.SetFaultHook(nil)
+		body := map[string]any{"customer_id": "ben", "service_date": "2026-05-04", "status": "completed", "price_cents": 4500}
+		if r := h.do("PUT", "/api/v1/visits/v-ben-1", h.keys[tenant.RoleIntegration], body); r.Status < 500 || !crashed {
+			t.Fatalf("the crashed write answered %d %s", r.Status, r.Raw)
+		}
+		if r := h.do("GET", "/api/v1/visits/v-ben-1", h.keys[tenant.RoleAdmin], nil); r.Status != 404 {
+			t.Fatalf("the visit of a crashed write is stored: %d %s", r.Status, r.Raw)
+		}
+		if st := h.referral(ref.Body["id"])["status"]; st != "pending" {
+			t.Fatalf("after the crash the referral is %v", st)
+		}
+		h.must(201, "PUT", "/api/v1/visits/v-ben-1", body) // the scheduler retries
+		if st := h.referral(ref.Body["id"])["status"]; st != "converted" {
+			t.Fatalf("after the retry the referral is %v", st)
+		}
+		if n, _ := h.rewardsOf("angie"); n != 1 {
+			t.Fatalf("Angie has %d rewards", n)
 		}
 	})
 }

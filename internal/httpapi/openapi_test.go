@@ -1108,11 +1108,12 @@ func specMemberRef(m specObject) string {
 func TestOpenAPIEnumsMatchGoConstants(t *testing.T) {
 	doc := loadOpenAPISpec(t)
 	channels := []string{referral.ChannelLink, referral.ChannelCode, referral.ChannelCard, referral.ChannelCrewPitch, referral.ChannelNameOnly}
-	statuses := []string{referral.StatusPending, referral.StatusPendingReview, referral.StatusConverted, referral.StatusRejected}
+	statuses := []string{referral.StatusPending, referral.StatusPendingReview, referral.StatusConverted, referral.StatusRejected,
+		referral.StatusDuplicate, referral.StatusExpired}
 	flags := []string{referral.FlagSelfReferral, referral.FlagAlreadyCustomer, referral.FlagBurst, referral.FlagOutsideArea,
 		referral.FlagNoMatch, referral.FlagAmbiguous}
 	kinds := []string{program.RewardPercentNextInvoice, program.RewardFixedCredit, program.RewardFreeAddon, program.RewardPoints}
-	rewardStatuses := []string{referral.RewardGranted, referral.RewardPendingBudget, referral.RewardCapped}
+	rewardStatuses := []string{referral.RewardGranted, referral.RewardPendingBudget, referral.RewardCapped, referral.RewardHeld, referral.RewardVoided}
 	convertOn := []string{program.ConvertOnFirstCompletedVisit, program.ConvertOnFirstPaidInvoice}
 	upserted := []string{string(store.Created), string(store.Updated), string(store.Stale)}
 	batchStatuses := []string{string(store.Created), string(store.Updated), string(store.Stale), webhook.StatusError}

@@ -87,8 +87,9 @@ func (r *Runner) Tick(ctx context.Context) []ledger.ReconcileResult {
 	}
 	var done []ledger.ReconcileResult
 	for _, t := range ts {
-		// Every hour: rewards held for the budget go out when a new month
-		// (or a raised budget) makes room.
+		// Every hour: rewards whose hold has passed are admitted, and
+		// rewards held for the budget go out when a new month (or a raised
+		// budget) makes room.
 		if _, err := r.releaseHeld(ctx, t.ID); err != nil {
 			r.log.Error("release held rewards", "tenant_id", t.ID, "error", err)
 		}
@@ -123,8 +124,14 @@ func (r *Runner) Tick(ctx context.Context) []ledger.ReconcileResult {
 func (r *Runner) releaseHeld(ctx context.Context, tenantID string) (int, error) {
 	ran := 0
 	_, err := r.store.TryLock(ctx, "routeloop.budget."+tenantID, func() error {
+		// Rewards whose hold has passed are admitted (or voided) first:
+		// those admitted may then wait for the budget like any other.
+		h, err := r.referrals.ReleaseHoldsNow(ctx, tenantID)
+		if err != nil {
+			return err
+		}
 		n, err := r.referrals.ReleaseBudget(ctx, tenantID)
-		ran = n
+		ran = h + n
 		return err
 	})
 	return ran, err

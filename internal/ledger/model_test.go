@@ -1211,13 +1211,20 @@ func visitBody(v *oVisit) map[string]any {
 func (r *run) genVisitCreate(signedUp []*oReferral) *step {
 	v := &oVisit{id: fmt.Sprintf("v%03d", r.next("visit")), price: r.price()}
 	v.seq = len(r.o.visits)
+	var friendOf *oReferral
 	if len(signedUp) > 0 && r.rng.IntN(3) > 0 {
-		v.customer, v.status = signedUp[r.rng.IntN(len(signedUp))].friend, vCompleted // the friend's first visit: the referral converts
+		friendOf = signedUp[r.rng.IntN(len(signedUp))]
+		v.customer, v.status = friendOf.friend, vCompleted // the friend's first visit: the referral converts
 	} else {
 		v.customer = r.linkedCustomer().id
 		v.status = []string{vScheduled, vScheduled, vScheduled, vScheduled, vScheduled, vScheduled, vScheduled, vCompleted, vCompleted, vCancelled}[r.rng.IntN(10)]
 	}
 	v.date = r.date(v.customer)
+	if friendOf != nil && v.date < friendOf.made {
+		// Serviced before they were referred, they were a customer
+		// already (the engine flags that): the model's friends are new.
+		v.date = friendOf.made + day(r.rng.IntN(8))
+	}
 	v.crew = r.crewOn(v.date)
 	return &step{desc: fmt.Sprintf("new visit %s of %s on %s (%s, %s)", v.id, v.customer, v.date, v.crew, v.status),
 		req: &request{"PUT", "/api/v1/visits/" + v.id, visitBody(v)}, expect: expectOK, money: true, days: []day{v.date},
@@ -1322,9 +1329,26 @@ func (r *run) afterVisit(v *oVisit, was string) {
 	}
 	for _, ref := range r.o.referrals {
 		if ref.friend == v.customer && ref.state == "pending" {
+			if r.servicedBefore(ref) {
+				// Serviced before they were referred: an existing customer,
+				// flagged for a person to decide (internal/referral).
+				ref.state = "pending_review"
+				continue
+			}
 			r.convert(ref)
 		}
 	}
+}
+
+// servicedBefore reports whether the friend has a visit completed on a day
+// before the referral was made.
+func (r *run) servicedBefore(ref *oReferral) bool {
+	for _, v := range r.o.visits {
+		if v.customer == ref.friend && v.status == vCompleted && v.date < ref.made {
+			return true
+		}
+	}
+	return false
 }
 
 // convert is what a conversion does (internal/referral/convert.go): both
@@ -1784,7 +1808,8 @@ func (r *run) genReferral() *step {
 			if err := a.decode(&got); err != nil || a.status != 201 || got.Status != "pending" {
 				r.fail("the referral should be a new pending one: %d %s", a.status, short(a.raw))
 			}
-			r.o.referrals = append(r.o.referrals, &oReferral{id: got.ID, referrer: referrer.id, email: email, variant: of.name, state: "pending"})
+			r.o.referrals = append(r.o.referrals, &oReferral{id: got.ID, referrer: referrer.id, email: email, variant: of.name, state: "pending",
+				made: r.o.today})
 		}}
 }
 

@@ -190,6 +190,7 @@ type oReward struct {
 type oReferral struct {
 	id                                      int64
 	referrer, email, friend, variant, state string // state: pending, converted
+	made                                    day    // the day it was recorded
 }
 
 // itemKey names a ledger item: a reward, or a (visit, invoice) sync item.

@@ -18,7 +18,7 @@ import (
 
 // EventTypes tenants can subscribe to.
 var EventTypes = []string{
-	"referral.created", "referral.converted", "reward.granted", "reward.held", "reward.released",
+	"referral.created", "referral.converted", "reward.granted", "reward.held", "reward.released", "reward.voided",
 	"invoice.discounted", "visit.booked", "neighbor_link.created", "crew.milestone_reached",
 }
 

@@ -47,7 +47,12 @@ type Program struct {
 	YearlyCap int `json:"yearly_cap"`
 	// MonthlyBudgetCents bounds reward spending per tenant-local month (0: no limit).
 	MonthlyBudgetCents int64 `json:"monthly_budget_cents"`
-	// AttributionDays is how long a link click attributes a later sign-up.
+	// RewardHoldDays is how long a conversion's rewards wait before they
+	// count (0: granted at once). A qualifying visit cancelled or invoice
+	// voided during the hold voids them.
+	RewardHoldDays int `json:"reward_hold_days"`
+	// AttributionDays is how long a link click attributes a later sign-up,
+	// and how long after a referral the friend may qualify for it.
 	AttributionDays int `json:"attribution_days"`
 	// ConvertOn is the event that converts a referral.
 	ConvertOn string `json:"convert_on"`
@@ -258,6 +263,9 @@ func (p Program) Validate() error {
 	if p.MonthlyBudgetCents < 0 {
 		f.Add("monthly_budget_cents", "must not be negative (0 means no limit)")
 	}
+	if p.RewardHoldDays < 0 || p.RewardHoldDays > 365 {
+		f.Add("reward_hold_days", "must be between 0 (no hold) and 365")
+	}
 	if p.AttributionDays < 1 || p.AttributionDays > 365 {
 		f.Add("attribution_days", "must be between 1 and 365")
 	}
@@ -347,6 +355,7 @@ type Input struct {
 	YearlyCap            *int       `json:"yearly_cap"`
 	MonthlyBudgetCents   *int64     `json:"monthly_budget_cents"`
 	AttributionDays      *int       `json:"attribution_days"`
+	RewardHoldDays       *int       `json:"reward_hold_days"`
 	ConvertOn            *string    `json:"convert_on"`
 	BurstMax             *int       `json:"burst_max"`
 	BurstHours           *int       `json:"burst_hours"`
@@ -393,6 +402,7 @@ func (p Program) Apply(in Input) (Program, error) {
 	set(&p.YearlyCap, in.YearlyCap)
 	set(&p.MonthlyBudgetCents, in.MonthlyBudgetCents)
 	set(&p.AttributionDays, in.AttributionDays)
+	set(&p.RewardHoldDays, in.RewardHoldDays)
 	set(&p.ConvertOn, in.ConvertOn)
 	set(&p.BurstMax, in.BurstMax)
 	set(&p.BurstHours, in.BurstHours)

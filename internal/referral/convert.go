@@ -8,7 +8,6 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/routeloop/routeloop/internal/invoice"
-	"github.com/routeloop/routeloop/internal/ledger"
 	"github.com/routeloop/routeloop/internal/localdate"
 	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/scheduling"
@@ -38,6 +37,7 @@ type Reward struct {
 	ValueCents     int64      `json:"value_cents"`
 	Status         string     `json:"status"`
 	BudgetMonth    string     `json:"budget_month,omitempty"`
+	HoldUntil      string     `json:"hold_until,omitempty"`
 	Reason         string     `json:"reason"`
 	IdempotencyKey string     `json:"-"`
 	CreatedAt      time.Time  `json:"created_at"`
@@ -55,7 +55,13 @@ func (Reward) TableName() string { return "rewards" }
 // program converts on the first completed visit). A customer who is
 // nobody's referee costs one query.
 func (s *Service) VisitChanged(tx *gorm.DB, ch scheduling.VisitChange) error {
-	if ch.Visit.Status != scheduling.VisitCompleted || (ch.Before != nil && ch.Before.Status == scheduling.VisitCompleted) {
+	if visitUndone(ch) {
+		if err := s.undoneDuringHold(tx, ch.TenantID, "qualified_visit_id", ch.Visit.ID); err != nil {
+			return err
+		}
+	}
+	if ch.Visit.Status != scheduling.VisitCompleted || (ch.Before != nil && ch.Before.Status == scheduling.VisitCompleted &&
+		ch.Before.CustomerID == ch.Visit.CustomerID) {
 		return nil
 	}
 	return s.convertReferee(tx, ch.TenantID, ch.Visit.CustomerID, program.ConvertOnFirstCompletedVisit)
@@ -103,6 +109,9 @@ func (s *Service) CustomerChanged(tx *gorm.DB, ch scheduling.CustomerChange) err
 // referrals of a customer whose invoice was just paid, when the program
 // converts on the first paid invoice.
 func (s *Service) InvoiceChanged(tx *gorm.DB, tenantID string, inv invoice.Invoice) error {
+	if inv.Status == invoice.StatusVoid {
+		return s.undoneDuringHold(tx, tenantID, "qualified_invoice_id", inv.ID)
+	}
 	if inv.Status != invoice.StatusPaid {
 		return nil
 	}
@@ -198,6 +207,9 @@ func (s *Service) convert(tx *gorm.DB, tenantID string, prog program.Program, id
 		return s.expire(tx, tenantID, id, why)
 	}
 	if err := s.grantConversion(tx, tenantID, prog, id, actor); err != nil {
+		return err
+	}
+	if err := recordQualifier(tx, tenantID, id, *r.RefereeCustomerID, prog.ConvertOn); err != nil {
 		return err
 	}
 	// Whoever else referred this friend earns nothing.
@@ -313,83 +325,6 @@ func (s *Service) grantConversion(tx *gorm.DB, tenantID string, prog program.Pro
 		}
 	}
 	return s.ledger.Refresh(tx, tenantID, *r.ReferrerID, *r.RefereeCustomerID)
-}
-
-// grant adds one side's reward to the ledger, once (idempotency key), as
-// granted, held for the budget, or capped — each with its reason.
-func (s *Service) grant(tx *gorm.DB, tenantID string, prog program.Program, r Referral, role string, customerID int64,
-	spec program.Reward, today localdate.Date, reason string) error {
-	// One referrer's conversions are counted one at a time.
-	if err := store.LockRows(tx.Table("customers")).Where("id = ?", customerID).Select("id").Scan(&struct{ ID int64 }{}).Error; err != nil {
-		return fmt.Errorf("lock customer: %w", err)
-	}
-	status := RewardGranted
-	if role == "referrer" {
-		var total, thisYear int64
-		if err := tx.Raw(`SELECT COUNT(*) FROM rewards WHERE tenant_id = ? AND customer_id = ? AND role = 'referrer' AND status <> 'capped'`,
-			tenantID, customerID).Scan(&total).Error; err != nil {
-			return fmt.Errorf("count rewards: %w", err)
-		}
-		loc, err := tenant.LocationOf(tx, tenantID)
-		if err != nil {
-			return err
-		}
-		yearStart := localdate.Date{Year: today.Year, Month: 1, Day: 1}.Start(loc)
-		if err := tx.Raw(`SELECT COUNT(*) FROM rewards WHERE tenant_id = ? AND customer_id = ? AND role = 'referrer' AND status <> 'capped' AND created_at >= ?`,
-			tenantID, customerID, yearStart.UTC()).Scan(&thisYear).Error; err != nil {
-			return fmt.Errorf("count rewards: %w", err)
-		}
-		switch {
-		case int(total) >= prog.ReferrerCap:
-			status = RewardCapped
-			reason = fmt.Sprintf("no reward: you have reached the program's cap of %d rewarded referrals (%s)", prog.ReferrerCap, reason)
-		case prog.YearlyCap > 0 && int(thisYear) >= prog.YearlyCap:
-			status = RewardCapped
-			reason = fmt.Sprintf("no reward: you have reached this year's cap of %d rewarded referrals (%s)", prog.YearlyCap, reason)
-		}
-	}
-	value, err := s.valueOf(tx, tenantID, prog, customerID, spec)
-	if err != nil {
-		return err
-	}
-	month := monthOf(today)
-	if status == RewardGranted && prog.MonthlyBudgetCents > 0 && value > 0 {
-		// The month's budget is a ceiling however many conversions race.
-		if err := store.LockNames(tx, budgetLock(tenantID, month)); err != nil {
-			return err
-		}
-		if _, err := s.releaseBudget(tx, tenantID, prog, today); err != nil {
-			return err
-		}
-		used, waiting, err := budgetUse(tx, tenantID, month)
-		if err != nil {
-			return err
-		}
-		if waiting > 0 || used+value > prog.MonthlyBudgetCents {
-			status, month = RewardPendingBudget, ""
-			reason += fmt.Sprintf("; held: this month's reward budget of %s is used up — it is released in order when budget frees up", ledger.Cents(prog.MonthlyBudgetCents))
-		}
-	}
-	if status != RewardGranted {
-		month = ""
-	}
-	res := tx.Exec(`INSERT INTO rewards (tenant_id, customer_id, referral_id, role, kind, bps, amount_cents, points, addon_name,
-			value_cents, status, budget_month, reason, idempotency_key, created_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (tenant_id, idempotency_key) DO NOTHING`,
-		tenantID, customerID, r.ID, role, spec.Kind, spec.Bps, spec.AmountCents, spec.Points, spec.AddonName,
-		value, status, month, reason, fmt.Sprintf("referral:%d:%s", r.ID, role), s.clock.Now())
-	if res.Error != nil {
-		return fmt.Errorf("record reward: %w", res.Error)
-	}
-	if res.RowsAffected == 1 && status != RewardCapped {
-		kind := EventRewardGranted
-		if status == RewardPendingBudget {
-			kind = EventRewardHeld
-		}
-		return s.announceReward(tx, tenantID, kind, fmt.Sprintf("referral:%d:%s", r.ID, role))
-	}
-	return nil
 }
 
 // valueOf is what a reward is worth, fixed when it is granted: what the

@@ -166,8 +166,9 @@ func checks(tx *gorm.DB, tenantID string, prog program.Program, f checkFacts) (f
 }
 
 // existingCustomer explains why the friend was a customer before the
-// referral ("" when not): a visit booked or serviced before it (scheduled
-// ones count: they had already booked), or an invoice.
+// referral ("" when not): a visit booked before it (a scheduled one counts:
+// they had already booked), a visit completed on a day before it, or an
+// invoice made before it.
 func existingCustomer(tx *gorm.DB, tenantID string, friend person, before time.Time) (string, error) {
 	loc, err := tenant.LocationOf(tx, tenantID)
 	if err != nil {
@@ -180,8 +181,10 @@ func existingCustomer(tx *gorm.DB, tenantID string, friend person, before time.T
 		Invoices int64
 	}
 	if err := tx.Raw(`SELECT
-		(SELECT COUNT(*) FROM visits WHERE tenant_id = ? AND customer_id = ? AND status <> 'cancelled' AND (created_at < ? OR service_date < ?)) AS visits,
-		(SELECT MIN(service_date) FROM visits WHERE tenant_id = ? AND customer_id = ? AND status <> 'cancelled' AND (created_at < ? OR service_date < ?)) AS first,
+		(SELECT COUNT(*) FROM visits WHERE tenant_id = ? AND customer_id = ? AND status <> 'cancelled'
+		    AND (created_at < ? OR (status = 'completed' AND service_date < ?))) AS visits,
+		(SELECT MIN(service_date) FROM visits WHERE tenant_id = ? AND customer_id = ? AND status <> 'cancelled'
+		    AND (created_at < ? OR (status = 'completed' AND service_date < ?))) AS first,
 		(SELECT COUNT(*) FROM invoices WHERE tenant_id = ? AND customer_id = ? AND created_at < ?) AS invoices`,
 		tenantID, friend.ID, before, day, tenantID, friend.ID, before, day, tenantID, friend.ID, before).Scan(&got).Error; err != nil {
 		return "", fmt.Errorf("check the friend's history: %w", err)

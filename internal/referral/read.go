@@ -43,9 +43,9 @@ type Filter struct {
 // List returns referrals, newest first.
 func (s *Service) List(ctx context.Context, tenantID string, f Filter, p store.Page) ([]Referral, string, error) {
 	switch f.Status {
-	case "", StatusPending, StatusPendingReview, StatusConverted, StatusRejected:
+	case "", StatusPending, StatusPendingReview, StatusConverted, StatusRejected, StatusDuplicate, StatusExpired:
 	default:
-		return nil, "", apperror.Invalid("status", "must be pending, pending_review, converted or rejected")
+		return nil, "", apperror.Invalid("status", "must be pending, pending_review, converted, rejected, duplicate or expired")
 	}
 	q := referralQuery(s.store.DB.WithContext(ctx), tenantID)
 	if f.Status != "" {
