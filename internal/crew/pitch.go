@@ -145,9 +145,7 @@ func customerName(db *gorm.DB, id int64) (ext, name string, err error) {
 func (s *Service) LogPitch(ctx context.Context, tenantID, actor string, in PitchInput) (Pitch, bool, error) {
 	f := in.check()
 	if in.Referee != nil {
-		if err := s.checkReferee(ctx, tenantID, *in.Referee, f); err != nil {
-			return Pitch{}, false, err
-		}
+		checkReferee(*in.Referee, f)
 	}
 	if err := f.Err(); err != nil {
 		return Pitch{}, false, err
@@ -334,30 +332,13 @@ func lockedReferralStatus(tx *gorm.DB, tenantID string, id int64) (string, error
 }
 
 // checkReferee adds to f what the referral engine would refuse of the
-// friend, recording nothing: Create checks its input before anything else,
-// and on a context that is already cancelled it cannot begin the
-// transaction that would record the referral. Only the friend's fields are
-// taken from the answer (the referrer and member are the pitch's own).
-func (s *Service) checkReferee(ctx context.Context, tenantID string, r referral.RefereeInput, f apperror.Fields) error {
-	dry, cancel := context.WithCancel(ctx)
-	cancel()
-	_, _, err := s.referrals.Create(dry, tenantID, "", referral.Input{Channel: referral.ChannelCrewPitch,
-		ReferrerID: "pitch", CrewMemberID: "pitch", Referee: r})
-	if ae, ok := apperror.As(err); ok && ae.Code == apperror.CodeValidation {
+// friend, before anything is recorded.
+func checkReferee(r referral.RefereeInput, f apperror.Fields) {
+	if ae, ok := apperror.As(r.Validate()); ok {
 		for field, msg := range ae.Fields {
-			if strings.HasPrefix(field, "referee.") {
-				f.Add(field, msg)
-			}
+			f.Add(field, msg)
 		}
-		return nil
 	}
-	switch {
-	case errors.Is(err, context.Canceled):
-		return nil // valid: the engine went on to its transaction
-	case err == nil:
-		return errors.New("check referee: the referral engine wrote on a cancelled context")
-	}
-	return fmt.Errorf("check referee: %w", err)
 }
 
 // replay answers a pitch logged again: the stored one, unless the outcome

@@ -77,7 +77,24 @@ func (in *Input) validate() error {
 	if in.Channel == ChannelCrewPitch && in.CrewMemberID == "" {
 		f.Add("crew_member_id", "a crew_pitch referral names the crew member who pitched")
 	}
-	r := &in.Referee
+	in.Referee.check(f)
+	if len(in.Variant) > 40 {
+		f.Add("variant", "must be an offer name of the program")
+	}
+	return f.Err()
+}
+
+// Validate checks the friend as a referral gives them (fields named
+// referee.*), so a caller recording a referral later — a crew pitch — can
+// refuse a bad friend before anything is stored.
+func (r RefereeInput) Validate() error {
+	f := apperror.Fields{}
+	r.check(f)
+	return f.Err()
+}
+
+// check adds to f what is wrong with the friend; it trims the fields.
+func (r *RefereeInput) check(f apperror.Fields) {
 	r.Name, r.Email, r.Phone, r.Address = strings.TrimSpace(r.Name), strings.TrimSpace(r.Email), strings.TrimSpace(r.Phone), strings.TrimSpace(r.Address)
 	if r.Name == "" {
 		f.Add("referee.name", "must not be empty")
@@ -106,10 +123,6 @@ func (in *Input) validate() error {
 			f.Add("referee.lon", err.Error())
 		}
 	}
-	if len(in.Variant) > 40 {
-		f.Add("variant", "must be an offer name of the program")
-	}
-	return f.Err()
 }
 
 // person is what fraud checks and matching read of a customer.
