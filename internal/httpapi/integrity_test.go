@@ -513,3 +513,46 @@ func TestACrashBeforeTheConversionsConsequencesLosesNothing(t *testing.T) {
 		}
 	})
 }
+
+// A hold is voided when the invoice billing the qualifying visit is voided
+// during it — unless the visit is billed again (a void and reissue).
+func TestAVoidedInvoiceDuringTheHoldVoidsTheRewards(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		h := newHarness(t, s)
+		h.must(200, "PUT", "/api/v1/program", map[string]any{"reward_hold_days": 14})
+		h.crewWithSam()
+		h.household("angie", "ben", "cleo", "dan")
+		bill := func(inv, visit, status string) {
+			h.must(-1, "PUT", "/api/v1/invoices/"+inv, map[string]any{"customer_id": strings.Split(visit, "-")[1], "status": status,
+				"lines": []any{map[string]any{"visit_id": visit, "description": "Weekly mow", "amount_cents": 4500}}})
+		}
+		// Ben's visit: its invoice is voided and reissued: the hold stands.
+		refBen := h.refer(201, "angie", map[string]any{"name": "Ben Ortiz", "customer_id": "ben"})
+		h.completeFirstVisit("ben", "2026-05-04")
+		bill("i-ben-1", "v-ben-2026-05-04", "issued")
+		bill("i-ben-2", "v-ben-2026-05-04", "draft")
+		bill("i-ben-1", "v-ben-2026-05-04", "void")
+		if got := h.rewardStatuses("ben"); len(got) != 1 || got[0] != "held" {
+			t.Fatalf("Ben's rewards after a void and reissue: %v", got)
+		}
+		// Dan's visit: its only invoice is voided: the hold is voided.
+		refDan := h.refer(201, "cleo", map[string]any{"name": "Dan Wu", "customer_id": "dan"})
+		h.completeFirstVisit("dan", "2026-05-04")
+		bill("i-dan-1", "v-dan-2026-05-04", "issued")
+		bill("i-dan-1", "v-dan-2026-05-04", "void")
+		if got := h.rewardStatuses("dan"); len(got) != 1 || got[0] != "voided" {
+			t.Fatalf("Dan's rewards after the void: %v", got)
+		}
+		if st := h.referral(refDan.Body["id"])["status"]; st != "pending" {
+			t.Fatalf("Dan's referral after the void: %v", st)
+		}
+		h.clock.Set(time.Date(2026, 5, 16, 8, 0, 0, 0, time.UTC))
+		h.releaseHolds()
+		if got := h.rewardStatuses("ben"); len(got) != 1 || got[0] != "granted" {
+			t.Fatalf("Ben's rewards after the hold: %v", got)
+		}
+		if st := h.referral(refBen.Body["id"])["status"]; st != "converted" {
+			t.Fatalf("Ben's referral: %v", st)
+		}
+	})
+}

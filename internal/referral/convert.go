@@ -110,6 +110,17 @@ func (s *Service) CustomerChanged(tx *gorm.DB, ch scheduling.CustomerChange) err
 // converts on the first paid invoice.
 func (s *Service) InvoiceChanged(tx *gorm.DB, tenantID string, inv invoice.Invoice) error {
 	if inv.Status == invoice.StatusVoid {
+		// The held rewards of a conversion this invoice's visits made.
+		var visits []int64
+		if err := tx.Raw(`SELECT DISTINCT visit_id FROM invoice_lines WHERE tenant_id = ? AND invoice_id = ? AND visit_id IS NOT NULL`,
+			tenantID, inv.ID).Scan(&visits).Error; err != nil {
+			return fmt.Errorf("read the invoice's visits: %w", err)
+		}
+		for _, v := range visits {
+			if err := s.undoneDuringHold(tx, tenantID, "qualified_visit_id", v); err != nil {
+				return err
+			}
+		}
 		return s.undoneDuringHold(tx, tenantID, "qualified_invoice_id", inv.ID)
 	}
 	if inv.Status != invoice.StatusPaid {

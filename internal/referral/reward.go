@@ -18,9 +18,10 @@ import (
 // (reward_hold_days) — held until the hold passes and then admitted. To be
 // admitted is to pass the referrer caps (capped: never paid, with why) and
 // fit the month's budget (pending_budget: waits, released oldest first).
-// A hold whose qualifying visit is cancelled (or moved away) or whose
-// qualifying invoice is voided voids the conversion's rewards, and the
-// referral waits for the friend to qualify again.
+// A hold whose qualifying visit is cancelled (or moved away), or whose
+// invoice billing it is voided (and not billed again), voids the
+// conversion's rewards, and the referral waits for the friend to qualify
+// again.
 
 // More reward statuses.
 const (
@@ -141,7 +142,9 @@ func recordQualifier(tx *gorm.DB, tenantID string, id, customerID int64, on stri
 }
 
 // heldReward is a held reward with what qualified its referral, and
-// whether that still stands.
+// whether that still stands: the visit still completed and the friend's,
+// and not billed only on void invoices (a void and reissue keeps it); or
+// the paid invoice not void.
 type heldReward struct {
 	Reward
 	Stands bool
@@ -153,7 +156,10 @@ func held(tx *gorm.DB, tenantID string, where string, args ...any) ([]heldReward
 	var hs []heldReward
 	err := tx.Raw(`SELECT w.*, (CASE
 			WHEN r.qualified_visit_id IS NOT NULL THEN EXISTS (SELECT 1 FROM visits v WHERE v.id = r.qualified_visit_id
-			    AND v.status = 'completed' AND v.customer_id = r.referee_customer_id)
+			    AND v.status = 'completed' AND v.customer_id = r.referee_customer_id
+			    AND (NOT EXISTS (SELECT 1 FROM invoice_lines l WHERE l.tenant_id = v.tenant_id AND l.visit_id = v.id AND l.kind = 'service')
+			      OR EXISTS (SELECT 1 FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id
+			          WHERE l.tenant_id = v.tenant_id AND l.visit_id = v.id AND l.kind = 'service' AND i.status <> 'void')))
 			WHEN r.qualified_invoice_id IS NOT NULL THEN EXISTS (SELECT 1 FROM invoices i WHERE i.id = r.qualified_invoice_id
 			    AND i.status <> 'void')
 			ELSE TRUE END) AS stands
