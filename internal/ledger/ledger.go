@@ -55,6 +55,24 @@ func Neighbours(tx *gorm.DB, tenantID string, customerIDs ...int64) ([]int64, er
 	return uniqueSorted(all), nil
 }
 
+// without is ids less those in drop.
+func without(ids, drop []int64) []int64 {
+	if len(drop) == 0 {
+		return ids
+	}
+	skip := make(map[int64]bool, len(drop))
+	for _, id := range drop {
+		skip[id] = true
+	}
+	var out []int64
+	for _, id := range ids {
+		if !skip[id] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
 func uniqueSorted(ids []int64) []int64 {
 	seen := map[int64]bool{}
 	out := make([]int64, 0, len(ids))
@@ -72,6 +90,13 @@ func uniqueSorted(ids []int64) []int64 {
 // drafts, inside the caller's transaction. Running it again changes
 // nothing.
 func (s *Service) Refresh(tx *gorm.DB, tenantID string, customerIDs ...int64) error {
+	return s.RefreshHeld(tx, tenantID, nil, customerIDs...)
+}
+
+// RefreshHeld is Refresh for a caller that already holds the locks of the
+// customers in held (taken in the one lock order): only the others are
+// locked here.
+func (s *Service) RefreshHeld(tx *gorm.DB, tenantID string, held []int64, customerIDs ...int64) error {
 	ids := uniqueSorted(customerIDs)
 	if len(ids) == 0 {
 		return nil
@@ -79,7 +104,7 @@ func (s *Service) Refresh(tx *gorm.DB, tenantID string, customerIDs ...int64) er
 	if err := fault(PointRefresh); err != nil {
 		return err
 	}
-	if err := store.LockCustomers(tx, tenantID, ids...); err != nil {
+	if err := store.LockCustomers(tx, tenantID, without(ids, held)...); err != nil {
 		return err
 	}
 	// Nothing billed, nothing owed: nothing to work out (most visit writes).

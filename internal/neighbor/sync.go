@@ -94,5 +94,5 @@ func (s *Service) VisitChanged(tx *gorm.DB, ch scheduling.VisitChange) error {
 	if len(ids) == 1 {
 		return nil
 	}
-	return s.ledger.Refresh(tx, ch.TenantID, ids...)
+	return s.ledger.RefreshHeld(tx, ch.TenantID, ch.Locked, ids...)
 }

@@ -48,6 +48,9 @@ type VisitChange struct {
 	// the one it left) have any neighbour link, read under their lock; nil
 	// when the writer does not know.
 	Linked *bool
+	// Locked are the customers whose money locks the write already holds
+	// (on PostgreSQL): a listener need not take them again.
+	Locked []int64
 }
 
 // VisitState is what of a visit decides whether it is synced.

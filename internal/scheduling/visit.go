@@ -211,8 +211,10 @@ func (s *Service) writeVisit(tx *gorm.DB, tenantID, externalID string, in VisitI
 	// the customers have had, read under the lock: a link made meanwhile is
 	// seen, so the listeners know whether anyone else's money changes.
 	with, returning := "", ` RETURNING *, (SELECT COALESCE(SUM(link_count), 0) FROM customers WHERE tenant_id = ? AND id IN ?) AS links`
+	var locked []int64
 	if ref.hasLinks {
-		if err := LockMoney(tx, tenantID, customers...); err != nil {
+		var err error
+		if locked, err = LockMoneyHeld(tx, tenantID, customers...); err != nil {
 			return Visit{}, store.Updated, err
 		}
 	} else if tx.Dialector.Name() == store.Postgres {
@@ -285,7 +287,7 @@ func (s *Service) writeVisit(tx *gorm.DB, tenantID, externalID string, in VisitI
 	v.CustomerExternalID = in.CustomerID
 	v.CrewExternalID = in.CrewID
 	linked := row.Links > 0
-	return v, up, s.VisitWritten(tx, VisitChange{TenantID: tenantID, Visit: v, Before: ref.before, Linked: &linked})
+	return v, up, s.VisitWritten(tx, VisitChange{TenantID: tenantID, Visit: v, Before: ref.before, Linked: &linked, Locked: locked})
 }
 
 // visitRow is a visit as a write answers it, with how many links its
@@ -302,19 +304,26 @@ var errMovedMeanwhile = errors.New("the visit was moved by another write meanwhi
 // LockMoney locks, in the one lock order, the customers a mirror write
 // touches and everyone linked to them, whose discounts the write may
 // change. A link made after this read is seen by the listeners, which read
-// the links again once the customer is locked.
+// the links again once the customer is locked. LockMoneyHeld answers whom
+// it locked (nobody on SQLite, whose write transaction holds the database).
 func LockMoney(tx *gorm.DB, tenantID string, customerIDs ...int64) error {
+	_, err := LockMoneyHeld(tx, tenantID, customerIDs...)
+	return err
+}
+
+// LockMoneyHeld is LockMoney answering the customers it locked.
+func LockMoneyHeld(tx *gorm.DB, tenantID string, customerIDs ...int64) ([]int64, error) {
 	if tx.Dialector.Name() != store.Postgres || len(customerIDs) == 0 {
-		return nil // the write transaction holds the database
+		return nil, nil // the write transaction holds the database
 	}
 	var got []int64
 	if err := tx.Raw(`SELECT id FROM customers WHERE tenant_id = ? AND (id IN ?
 		    OR id IN (SELECT customer_a_id FROM neighbor_links WHERE tenant_id = ? AND customer_b_id IN ?)
 		    OR id IN (SELECT customer_b_id FROM neighbor_links WHERE tenant_id = ? AND customer_a_id IN ?))
 		ORDER BY id FOR UPDATE`, tenantID, customerIDs, tenantID, customerIDs, tenantID, customerIDs).Scan(&got).Error; err != nil {
-		return fmt.Errorf("lock customers and their neighbours: %w", err)
+		return nil, fmt.Errorf("lock customers and their neighbours: %w", err)
 	}
-	return nil
+	return got, nil
 }
 
 // resolveVisitRefs maps the scheduler's customer and crew ids to internal
