@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -122,13 +124,40 @@ func home(role string) string {
 }
 
 // localPath accepts only a path on this site as where to go after signing
-// in ("/dispatch?date=…"), never "//evil.example" or "/\evil.example".
+// in ("/dispatch?date=…"). Anything a browser could resolve to another
+// origin is refused: a scheme or host ("https://evil.example"), a leading
+// "//" or "/\" (also once decoded: "%2F%2Fevil", "/%09/evil"), and any
+// whitespace, backslash or control character, which browsers strip or turn
+// into "/" before resolving. Refused means "" (go to the default page).
 func localPath(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") ||
-		strings.ContainsAny(next, "\r\n") {
+	if len(next) > 2048 || !strings.HasPrefix(next, "/") || unsafeInURL(next) {
+		return ""
+	}
+	path, _, _ := strings.Cut(next, "?")
+	path, _, _ = strings.Cut(path, "#")
+	decoded, err := url.PathUnescape(path)
+	if err != nil || unsafeInURL(decoded) || strings.HasPrefix(decoded, "//") {
+		return ""
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || u.Opaque != "" {
+		return ""
+	}
+	// Resolved against the site, it must stay on the site.
+	site := &url.URL{Scheme: "https", Host: "routeloop.invalid"}
+	if r := site.ResolveReference(u); r.Scheme != site.Scheme || r.Host != site.Host {
 		return ""
 	}
 	return next
+}
+
+// unsafeInURL reports a character browsers strip or reinterpret in a URL
+// (whitespace, control characters, a backslash, which they read as "/"),
+// or text that is not UTF-8.
+func unsafeInURL(s string) bool {
+	return !utf8.ValidString(s) || strings.ContainsFunc(s, func(r rune) bool {
+		return r == '\\' || unicode.IsSpace(r) || unicode.IsControl(r)
+	})
 }
 
 type loginData struct {
