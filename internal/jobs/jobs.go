@@ -124,14 +124,8 @@ func (r *Runner) Tick(ctx context.Context) []ledger.ReconcileResult {
 func (r *Runner) releaseHeld(ctx context.Context, tenantID string) (int, error) {
 	ran := 0
 	_, err := r.store.TryLock(ctx, "routeloop.budget."+tenantID, func() error {
-		// Rewards whose hold has passed are admitted (or voided) first:
-		// those admitted may then wait for the budget like any other.
-		h, err := r.referrals.ReleaseHoldsNow(ctx, tenantID)
-		if err != nil {
-			return err
-		}
 		n, err := r.referrals.ReleaseBudget(ctx, tenantID)
-		ran = h + n
+		ran = n
 		return err
 	})
 	return ran, err

@@ -417,8 +417,10 @@ func (s *Service) releaseBudget(tx *gorm.DB, tenantID string, prog program.Progr
 	return released, nil
 }
 
-// ReleaseBudget grants the rewards held for the budget that now fit (a new
-// month, or a raised budget) and re-fills those customers' drafts.
+// ReleaseBudget admits the rewards whose hold has passed, grants the
+// rewards held for the budget that now fit (a new month, or a raised
+// budget) and re-fills those customers' drafts. It runs hourly and on every
+// program change.
 func (s *Service) ReleaseBudget(ctx context.Context, tenantID string) (int, error) {
 	var n int
 	err := s.store.Tx(ctx, func(tx *gorm.DB) error {
@@ -431,6 +433,12 @@ func (s *Service) ReleaseBudget(ctx context.Context, tenantID string) (int, erro
 
 // ReleaseBudgetIn is ReleaseBudget inside the caller's transaction.
 func (s *Service) ReleaseBudgetIn(tx *gorm.DB, tenantID string) (int, error) {
+	// Rewards whose hold has passed are admitted (or voided) first: those
+	// admitted may then wait for the budget like any other.
+	held, err := s.ReleaseHolds(tx, tenantID)
+	if err != nil {
+		return 0, err
+	}
 	prog, err := program.Get(tx, tenantID)
 	if err != nil {
 		return 0, err
@@ -443,7 +451,7 @@ func (s *Service) ReleaseBudgetIn(tx *gorm.DB, tenantID string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return len(released), s.ledger.Refresh(tx, tenantID, released...)
+	return held + len(released), s.ledger.Refresh(tx, tenantID, released...)
 }
 
 // announceReward emits a reward event with what a messaging tool needs:
