@@ -215,7 +215,7 @@ func (s *Service) convert(tx *gorm.DB, tenantID string, prog program.Program, id
 		return err
 	}
 	if why := outsideWindow(prog, r.CreatedAt, loc, day); why != "" {
-		return s.expire(tx, tenantID, id, why)
+		return s.closeOpen(tx, tenantID, id, StatusExpired, why, nil)
 	}
 	if err := s.grantConversion(tx, tenantID, prog, id, actor); err != nil {
 		return err
@@ -242,22 +242,6 @@ func (s *Service) convert(tx *gorm.DB, tenantID string, prog program.Program, id
 		}
 	}
 	return nil
-}
-
-// expire closes a pending referral whose friend qualified too late.
-func (s *Service) expire(tx *gorm.DB, tenantID string, id int64, why string) error {
-	res := tx.Exec(`UPDATE referrals SET status = 'expired', note = ?, updated_at = ? WHERE id = ? AND tenant_id = ? AND status = 'pending'`,
-		why, s.clock.Now(), id, tenantID)
-	if res.Error != nil {
-		return fmt.Errorf("expire referral: %w", res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return nil
-	}
-	if err := s.decide(tx, tenantID, id, "expired", "system", why); err != nil {
-		return err
-	}
-	return s.closed(tx, tenantID, id, StatusExpired, why)
 }
 
 // grantConversion marks a pending referral converted — exactly once however

@@ -95,19 +95,25 @@ func duplicateReason(e *earlier) string {
 
 // markDuplicate closes an open referral as a duplicate of e.
 func (s *Service) markDuplicate(tx *gorm.DB, tenantID string, id int64, e *earlier) error {
-	why := duplicateReason(e)
-	res := tx.Exec(`UPDATE referrals SET status = 'duplicate', duplicate_of = ?, note = ?, updated_at = ?
-		WHERE id = ? AND tenant_id = ? AND status IN ('pending', 'pending_review')`, e.ID, why, s.clock.Now(), id, tenantID)
+	return s.closeOpen(tx, tenantID, id, StatusDuplicate, duplicateReason(e), &e.ID)
+}
+
+// closeOpen closes an open referral for good — a duplicate (of
+// duplicateOf) or expired — with why, logs the decision and tells the
+// listeners; a referral already closed or converted is left as it is.
+func (s *Service) closeOpen(tx *gorm.DB, tenantID string, id int64, status, why string, duplicateOf *int64) error {
+	res := tx.Exec(`UPDATE referrals SET status = ?, duplicate_of = COALESCE(?, duplicate_of), note = ?, updated_at = ?
+		WHERE id = ? AND tenant_id = ? AND status IN ('pending', 'pending_review')`, status, duplicateOf, why, s.clock.Now(), id, tenantID)
 	if res.Error != nil {
-		return fmt.Errorf("mark duplicate: %w", res.Error)
+		return fmt.Errorf("close referral as %s: %w", status, res.Error)
 	}
 	if res.RowsAffected == 0 {
 		return nil
 	}
-	if err := s.decide(tx, tenantID, id, "duplicate", "system", why); err != nil {
+	if err := s.decide(tx, tenantID, id, status, "system", why); err != nil {
 		return err
 	}
-	return s.closed(tx, tenantID, id, StatusDuplicate, why)
+	return s.closed(tx, tenantID, id, status, why)
 }
 
 // checkFacts is what the fraud checks read of one referral.
