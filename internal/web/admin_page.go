@@ -72,6 +72,7 @@ type settingsForm struct {
 	NeighborRadiusM, SyncDiscount, MaxDiscount string
 	SameCrew                                   bool
 	ReferrerCap, YearlyCap, MonthlyBudget      string
+	RewardHoldDays                             string
 	Offers                                     []offerForm
 }
 
@@ -98,6 +99,7 @@ func formOfProgram(pr program.Program) settingsForm {
 		SameCrew:        pr.SyncRequiresSameCrew,
 		ReferrerCap:     strconv.Itoa(pr.ReferrerCap),
 		YearlyCap:       strconv.Itoa(pr.YearlyCap),
+		RewardHoldDays:  strconv.Itoa(pr.RewardHoldDays),
 		MonthlyBudget:   centsText(pr.MonthlyBudgetCents),
 	}
 	for i, o := range pr.OfferList() {
@@ -191,7 +193,8 @@ func formOfRequest(c echo.Context) settingsForm {
 	v := func(k string) string { return strings.TrimSpace(c.FormValue(k)) }
 	f := settingsForm{NeighborRadiusM: v("neighbor_radius_m"), SyncDiscount: v("sync_discount"), MaxDiscount: v("max_discount"),
 		SameCrew: c.FormValue("sync_requires_same_crew") != "", ReferrerCap: v("referrer_cap"), YearlyCap: v("yearly_cap"),
-		MonthlyBudget: v("monthly_budget")}
+		RewardHoldDays: v("reward_hold_days"),
+		MonthlyBudget:  v("monthly_budget")}
 	for i := 0; i < maxOffers+1; i++ {
 		pre := fmt.Sprintf("offers.%d.", i)
 		o := offerForm{Name: v(pre + "name"),
@@ -233,6 +236,9 @@ func (f settingsForm) input(errs apperror.Fields) program.Input {
 	in.SyncRequiresSameCrew = &same
 	in.ReferrerCap = atoi(f.ReferrerCap, "referrer_cap", "must be a whole number")
 	in.YearlyCap = atoi(f.YearlyCap, "yearly_cap", "must be a whole number (0: no limit)")
+	if f.RewardHoldDays != "" { // a form from before the setting keeps the stored hold
+		in.RewardHoldDays = atoi(f.RewardHoldDays, "reward_hold_days", "must be a whole number of days (0: no hold)")
+	}
 	if f.MonthlyBudget == "" {
 		zero := int64(0)
 		in.MonthlyBudgetCents = &zero
@@ -282,7 +288,7 @@ func (r rewardForm) reward(errs apperror.Fields, field string) program.Reward {
 
 // formFields are the program fields the form shows next to an input.
 var formFields = []string{"neighbor_radius_m", "sync_discount_bps", "max_discount_bps", "sync_requires_same_crew",
-	"referrer_cap", "yearly_cap", "monthly_budget_cents", "offers"}
+	"referrer_cap", "yearly_cap", "reward_hold_days", "monthly_budget_cents", "offers"}
 
 // plainMessage rewords the program's messages for a form in percent and
 // money (the API's are in basis points and cents).

@@ -149,6 +149,12 @@ func TestAdminSettingsForm(t *testing.T) {
 			!strings.Contains(rec.Body.String(), "Nothing was saved: 1 setting needs a fix") {
 			t.Fatalf("not a number: %d\n%s", rec.Code, rec.Body.String())
 		}
+		// A hold past a year: refused, named next to its input.
+		f = settingsForm(tok)
+		f.Set("reward_hold_days", "400")
+		if rec := x.post("/admin/program", f, ck); rec.Code != 422 || !strings.Contains(rec.Body.String(), `id="reward_hold_days-err">must be between 0 (no hold) and 365`) {
+			t.Fatalf("a 400-day hold: %d\n%s", rec.Code, rec.Body.String())
+		}
 		// Without the CSRF token: 403, nothing saved.
 		f = settingsForm(tok)
 		f.Del("csrf_token")
@@ -162,6 +168,7 @@ func TestAdminSettingsForm(t *testing.T) {
 		f.Set("max_discount", "25")
 		f.Set("neighbor_radius_m", "750")
 		f.Set("monthly_budget", "1,500.00")
+		f.Set("reward_hold_days", "14")
 		f.Set("sync_requires_same_crew", "1")
 		f.Set("offers.1.name", "B")
 		f.Set("offers.1.referee_kind", "fixed_credit")
@@ -178,7 +185,7 @@ func TestAdminSettingsForm(t *testing.T) {
 		}
 		if p.SyncDiscountBps != 1250 || p.MaxDiscountBps != 2500 || p.NeighborRadiusM != 750 || p.MonthlyBudgetCents != 150000 ||
 			!p.SyncRequiresSameCrew || len(p.Offers) != 2 || p.Offers[1].Name != "B" || p.Offers[1].Referee.AmountCents != 2500 ||
-			p.Offers[1].Referrer.Points != 40 {
+			p.Offers[1].Referrer.Points != 40 || p.RewardHoldDays != 14 {
 			t.Fatalf("saved %+v", p)
 		}
 		back := x.get("/admin?done=program", ck)
