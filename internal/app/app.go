@@ -140,21 +140,24 @@ func Wire(cfg config.Config, s *store.Store, c clock.Clock, log *slog.Logger) *A
 	a.Webhooks.CacheSecrets(cfg.AuthCacheTTL)
 	a.Jobs = jobs.New(s, a.Tenants, a.Ledger, a.Referrals, c, log, cfg.ReconcileHour)
 	a.Jobs.CleanInboxWith(a.Webhooks)
+	// New has validated them; settings that do not parse trust no one.
+	trusted, _ := cfg.TrustedNets()
 	a.HTTP = httpapi.New(httpapi.Deps{
-		Tenants:   a.Tenants,
-		Mirror:    a.Mirror,
-		Invoices:  a.Invoices,
-		Programs:  a.Programs,
-		Neighbors: a.Neighbors,
-		Ledger:    a.Ledger,
-		Referrals: a.Referrals,
-		Endpoints: a.Endpoints,
-		Webhooks:  a.Webhooks,
-		Dispatch:  a.Dispatch,
-		Crew:      a.Crew,
-		Insights:  a.Insights,
-		Ready:     s.Ready,
-		Log:       log,
+		Tenants:        a.Tenants,
+		Mirror:         a.Mirror,
+		Invoices:       a.Invoices,
+		Programs:       a.Programs,
+		Neighbors:      a.Neighbors,
+		Ledger:         a.Ledger,
+		Referrals:      a.Referrals,
+		Endpoints:      a.Endpoints,
+		Webhooks:       a.Webhooks,
+		Dispatch:       a.Dispatch,
+		Crew:           a.Crew,
+		Insights:       a.Insights,
+		Ready:          s.Ready,
+		Log:            log,
+		TrustedProxies: trusted,
 	})
 	a.Users = user.NewService(s, c)
 	web.New(web.Deps{Referrals: a.Referrals, Users: a.Users, Tenants: a.Tenants, Mirror: a.Mirror, Invoices: a.Invoices,

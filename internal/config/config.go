@@ -55,6 +55,11 @@ type Config struct {
 	// WebhooksAllowPrivate lets tenants' webhook endpoints point at loopback
 	// and private addresses (off by default: no SSRF into the network).
 	WebhooksAllowPrivate bool `yaml:"webhooks_allow_private"`
+	// TrustedProxies are the addresses (CIDR ranges, or single addresses)
+	// of the reverse proxies in front of routeloop. X-Forwarded-For and
+	// X-Forwarded-Proto are believed only from them; empty (the default)
+	// believes no forwarding header: the client is the connection's peer.
+	TrustedProxies []string `yaml:"trusted_proxies"`
 }
 
 // Defaults are the settings with nothing configured.
@@ -147,6 +152,14 @@ func (c *Config) Set(key, value string) error {
 				return fmt.Errorf("%s must be a duration such as 15s", key)
 			}
 			f.SetInt(int64(d))
+		case []string:
+			var list []string
+			for _, item := range strings.Split(value, ",") {
+				if item = strings.TrimSpace(item); item != "" {
+					list = append(list, item)
+				}
+			}
+			f.Set(reflect.ValueOf(list))
 		}
 		return nil
 	}
@@ -202,10 +215,38 @@ func (c *Config) Validate() error {
 	if c.ReconcileHour < 0 || c.ReconcileHour > 23 {
 		return fmt.Errorf("setting reconcile_hour: %d is not an hour from 0 to 23", c.ReconcileHour)
 	}
+	if _, err := c.TrustedNets(); err != nil {
+		return err
+	}
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("setting shutdown_timeout: must be positive")
 	}
 	return nil
+}
+
+// TrustedNets parses TrustedProxies; a single address is a range of one.
+func (c *Config) TrustedNets() ([]*net.IPNet, error) {
+	var out []*net.IPNet
+	for _, p := range c.TrustedProxies {
+		if !strings.Contains(p, "/") {
+			ip := net.ParseIP(p)
+			if ip == nil {
+				return nil, fmt.Errorf("setting trusted_proxies: %q is not an address or a CIDR range such as 10.0.0.0/8", p)
+			}
+			bits := 128
+			if ip4 := ip.To4(); ip4 != nil {
+				ip, bits = ip4, 32
+			}
+			out = append(out, &net.IPNet{IP: ip, Mask: net.CIDRMask(bits, bits)})
+			continue
+		}
+		_, n, err := net.ParseCIDR(p)
+		if err != nil {
+			return nil, fmt.Errorf("setting trusted_proxies: %q is not an address or a CIDR range such as 10.0.0.0/8", p)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
 
 // PublicURL is BaseURL, or the listen address as a URL.

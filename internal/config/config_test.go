@@ -32,14 +32,15 @@ func TestEnvironmentOverridesFileOverridesDefaults(t *testing.T) {
 
 func TestBadSettingsNameTheSetting(t *testing.T) {
 	cases := map[string]func(*Config){
-		"addr":           func(c *Config) { c.Addr = "8080" },
-		"database_url":   func(c *Config) { c.DatabaseURL = "mysql://x" },
-		"base_url":       func(c *Config) { c.BaseURL = "ftp://x" },
-		"log_level":      func(c *Config) { c.LogLevel = "loud" },
-		"log_format":     func(c *Config) { c.LogFormat = "xml" },
-		"db_max_conns":   func(c *Config) { c.DBMaxConns = 0 },
-		"reconcile_hour": func(c *Config) { c.ReconcileHour = 24 },
-		"auth_cache_ttl": func(c *Config) { c.AuthCacheTTL = -time.Second },
+		"addr":            func(c *Config) { c.Addr = "8080" },
+		"database_url":    func(c *Config) { c.DatabaseURL = "mysql://x" },
+		"base_url":        func(c *Config) { c.BaseURL = "ftp://x" },
+		"log_level":       func(c *Config) { c.LogLevel = "loud" },
+		"log_format":      func(c *Config) { c.LogFormat = "xml" },
+		"db_max_conns":    func(c *Config) { c.DBMaxConns = 0 },
+		"reconcile_hour":  func(c *Config) { c.ReconcileHour = 24 },
+		"auth_cache_ttl":  func(c *Config) { c.AuthCacheTTL = -time.Second },
+		"trusted_proxies": func(c *Config) { c.TrustedProxies = []string{"10.0.0.0/33"} },
 	}
 	for name, mutate := range cases {
 		c := Defaults()
@@ -75,5 +76,30 @@ func TestEveryKeyCanBeSet(t *testing.T) {
 		if err := c.Set(k, "1s"); err == errUnknown {
 			t.Errorf("key %s not settable", k)
 		}
+	}
+}
+
+func TestTrustedProxiesComeFromAFileOrACommaSeparatedVariable(t *testing.T) {
+	c, err := Load("", nil)
+	if err != nil || len(c.TrustedProxies) != 0 {
+		t.Fatalf("default: %v %v", c.TrustedProxies, err)
+	}
+	c, err = Load("", []string{"ROUTELOOP_TRUSTED_PROXIES= 10.0.0.0/8, 192.0.2.7 ,,2001:db8::/32"})
+	if err != nil || c.Validate() != nil {
+		t.Fatal(err, c.Validate())
+	}
+	nets, _ := c.TrustedNets()
+	if len(nets) != 3 || nets[0].String() != "10.0.0.0/8" || nets[1].String() != "192.0.2.7/32" || nets[2].String() != "2001:db8::/32" {
+		t.Fatalf("nets %v", nets)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.yaml")
+	os.WriteFile(file, []byte("trusted_proxies: [172.16.0.0/12]\n"), 0o600)
+	if c, err = Load(file, nil); err != nil || len(c.TrustedProxies) != 1 || c.TrustedProxies[0] != "172.16.0.0/12" {
+		t.Fatalf("file: %v %v", c.TrustedProxies, err)
+	}
+	c.TrustedProxies = []string{"proxy.internal"}
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "trusted_proxies") {
+		t.Fatalf("a host name: %v", err)
 	}
 }

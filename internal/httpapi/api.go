@@ -6,6 +6,7 @@ package httpapi
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 
 	"github.com/routeloop/routeloop/internal/crew"
@@ -67,6 +68,9 @@ type Deps struct {
 	// Ready reports whether the database answers and is migrated.
 	Ready func(context.Context) error
 	Log   *slog.Logger
+	// TrustedProxies are the only peers whose X-Forwarded-For and
+	// X-Forwarded-Proto are believed (none: the peer is the client).
+	TrustedProxies []*net.IPNet
 }
 
 // New builds the echo server with every route and middleware.
@@ -80,11 +84,27 @@ func New(d Deps) *echo.Echo {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = errorHandler(d.Log)
+	e.IPExtractor, e.SchemeExtractor = forwardedBy(d.TrustedProxies)
 	e.Use(middleware.RequestID())
 	e.Use(logRequests(d.Log))
 	e.Use(recoverJSON(d.Log))
 	a.routes(e)
 	return e
+}
+
+// forwardedBy says who the client is and whether it came over https:
+// from the forwarding headers when the peer is one of the trusted proxies,
+// from the connection otherwise. Echo's defaults would believe any peer on
+// a loopback or private address, so those are switched off.
+func forwardedBy(proxies []*net.IPNet) (echo.IPExtractor, echo.SchemeExtractor) {
+	if len(proxies) == 0 {
+		return echo.ExtractIPDirect(), echo.ExtractSchemeDirect()
+	}
+	trust := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range proxies {
+		trust = append(trust, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(trust...), echo.ExtractSchemeFromHeaders(trust...)
 }
 
 func (a *API) healthz(c echo.Context) error {

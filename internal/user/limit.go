@@ -15,11 +15,9 @@ const (
 	LoginWindow   = 15 * time.Minute
 )
 
-// Limiter counts failures per key in a sliding window. It lives in the
-// process: each replica counts on its own, so N replicas behind a
-// round-robin balancer allow up to N×max attempts per window. That is
-// acceptable while the number of replicas is small; a shared counter (a
-// table or Redis) is the next step.
+// Limiter counts failures per key in a sliding window in the process. It
+// is the throttle on SQLite, where one process owns the file; on PostgreSQL
+// the replicas share a SharedLimiter instead.
 type Limiter struct {
 	clock  clock.Clock
 	max    int

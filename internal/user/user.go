@@ -59,13 +59,14 @@ type NewUser struct {
 type Service struct {
 	store   *store.Store
 	clock   clock.Clock
-	limiter *Limiter
+	limiter failureCounter
 }
 
 // NewService returns the user service over s; failed sign-ins are throttled
-// per e-mail and address (LoginFailures within LoginWindow).
+// per e-mail and address (LoginFailures within LoginWindow), counted across
+// replicas on PostgreSQL and in the process on SQLite.
 func NewService(s *store.Store, c clock.Clock) *Service {
-	return &Service{store: s, clock: c, limiter: NewLimiter(c, LoginFailures, LoginWindow)}
+	return &Service{store: s, clock: c, limiter: newFailureCounter(s, c)}
 }
 
 // NormalizeEmail is how e-mails are stored and looked up: trimmed, lower case.
@@ -279,15 +280,21 @@ func (c *ChooseCompany) Error() string { return "the login exists for several co
 func (s *Service) Login(ctx context.Context, email, password, tenantID, ip string) (User, error) {
 	email = NormalizeEmail(email)
 	key := email + "|" + ip
-	if ok, wait := s.limiter.Allow(key); !ok {
+	if ok, wait, err := s.limiter.Allow(ctx, key); err != nil {
+		return User{}, err
+	} else if !ok {
 		return User{}, &Throttled{RetryAfter: wait}
 	}
 	u, err := s.authenticate(ctx, email, password, tenantID)
 	switch {
 	case err == nil:
-		s.limiter.Reset(key)
+		if rerr := s.limiter.Reset(ctx, key); rerr != nil {
+			return User{}, rerr
+		}
 	case errors.Is(err, ErrBadCredentials), errors.Is(err, ErrDisabled):
-		s.limiter.Fail(key)
+		if ferr := s.limiter.Fail(ctx, key); ferr != nil {
+			return User{}, ferr
+		}
 	}
 	return u, err
 }

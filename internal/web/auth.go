@@ -168,12 +168,8 @@ type loginData struct {
 	Companies []user.Company
 }
 
-// clientIP is the address sign-in failures are counted against. Unlike
-// c.RealIP() without an IPExtractor, it believes X-Forwarded-For only from
-// a proxy on a loopback or private address, so a client cannot dodge the
-// throttle by sending a new made-up address with every try.
-var clientIP = echo.ExtractIPFromXFFHeader()
-
+// secure says the page came over https: TLS here, or X-Forwarded-Proto
+// from a trusted proxy (the server's SchemeExtractor decides).
 func (p *Pages) secure(c echo.Context) bool { return c.Scheme() == "https" }
 
 // loginToken returns the sign-in form's CSRF token, setting its cookie when
@@ -226,13 +222,16 @@ func orDefault(s, def string) string {
 // and password open logins in several tenants.
 func (p *Pages) login(c echo.Context) error {
 	// tenant is sent only after the page asked which company (Companies).
+	// Failures count against the e-mail and c.RealIP(): X-Forwarded-For is
+	// believed only from trusted_proxies, so a client cannot dodge the
+	// throttle by claiming a new address with every try.
 	d := loginData{Email: strings.TrimSpace(c.FormValue("email")), Next: localPath(c.FormValue("next"))}
 	if !formTokenOK(c, loginCookie) {
 		d.Error = "The sign-in form had expired. Please try again."
 		return p.renderLogin(c, http.StatusForbidden, d)
 	}
 	ctx := c.Request().Context()
-	u, err := p.users.Login(ctx, d.Email, c.FormValue("password"), c.FormValue("tenant"), clientIP(c.Request()))
+	u, err := p.users.Login(ctx, d.Email, c.FormValue("password"), c.FormValue("tenant"), c.RealIP())
 	var (
 		throttled *user.Throttled
 		choose    *user.ChooseCompany
