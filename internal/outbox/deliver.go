@@ -3,6 +3,9 @@ package outbox
 import (
 	"bytes"
 	"context"
+	crand "crypto/rand"
+	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
-	"sort"
 	"strconv"
 	"sync"
 	"syscall"
@@ -30,21 +32,31 @@ var Backoff = []time.Duration{
 	2 * time.Hour, 4 * time.Hour, 8 * time.Hour, 12 * time.Hour, 12 * time.Hour, 12 * time.Hour, 12 * time.Hour,
 }
 
+// InOrderAttempts is how many failed attempts a delivery holds back the
+// later events of its endpoint for. After its 3rd failure (about 35 s of
+// retrying) the later events go ahead and it keeps its own retry schedule,
+// so one bad event cannot stop an endpoint for three days.
+const InOrderAttempts = 3
+
 // Worker delivers due events. Many workers (one per server replica) can run
-// at once: each claims a batch (Postgres SKIP LOCKED) for a short lease, so
-// no attempt is made twice.
+// at once: each leases whole endpoints (Postgres SKIP LOCKED) and renews the
+// lease while it sends, so one endpoint is served by one worker at a time,
+// in order, and no attempt is made twice.
 type Worker struct {
 	store  *store.Store
 	clock  clock.Clock
 	log    *slog.Logger
 	client *http.Client
-	// Batch is how many deliveries one round claims; Lease how long the
-	// claim holds; Poll how long an idle worker waits.
+	id     string // written into the endpoints this worker leases
+	// Batch is how many deliveries one round sends to one endpoint; Lease
+	// how long an endpoint's claim holds unless renewed (renewed every
+	// Lease/6 while sending; a send starts only with half a lease left and
+	// never outlasts it); Poll how long an idle worker waits.
 	Batch int
 	Lease time.Duration
 	Poll  time.Duration
-	// Parallel is how many endpoints are sent to at once (one endpoint's
-	// events go out one after another, in order).
+	// Parallel is how many endpoints one round sends to at once (one
+	// endpoint's events go out one after another, in order).
 	Parallel int
 }
 
@@ -63,7 +75,10 @@ func NewWorker(s *store.Store, c clock.Clock, log *slog.Logger, allowPrivate boo
 	}}
 	transport := &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second,
 		TLSHandshakeTimeout: 5 * time.Second, ResponseHeaderTimeout: 10 * time.Second}
-	return &Worker{store: s, clock: c, log: log, Batch: 200, Lease: time.Minute, Poll: time.Second, Parallel: 16,
+	id := make([]byte, 8)
+	_, _ = crand.Read(id)
+	return &Worker{store: s, clock: c, log: log, id: hex.EncodeToString(id),
+		Batch: 200, Lease: 30 * time.Second, Poll: time.Second, Parallel: 16,
 		client: &http.Client{Transport: transport, Timeout: 15 * time.Second,
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
@@ -84,131 +99,286 @@ func (w *Worker) Run(ctx context.Context) {
 	}
 }
 
-type claimed struct {
-	ID         int64
-	TenantID   string
-	EndpointID int64
-	EventID    int64
-	Attempts   int
+// RunOnce leases up to Parallel endpoints that have a delivery to send,
+// sends each up to Batch of its deliveries in order, recording every result
+// as it comes, and frees the endpoints. It returns how many attempts it made.
+func (w *Worker) RunOnce(ctx context.Context) (int, error) {
+	eps, err := w.claim(ctx)
+	if err != nil || len(eps) == 0 {
+		return 0, err
+	}
+	held := &leases{until: map[int64]time.Time{}}
+	for _, ep := range eps {
+		held.until[ep.ID] = w.clock.Now().Add(w.Lease)
+	}
+	stop := make(chan struct{})
+	renewed := make(chan struct{})
+	go func() { w.renew(ctx, held, stop); close(renewed) }()
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		total int
+		errs  []error
+	)
+	for _, ep := range eps {
+		wg.Add(1)
+		go func(ep Endpoint) {
+			defer wg.Done()
+			n, err := w.serve(ctx, ep, held)
+			held.drop(ep.ID)
+			// Freed even when ctx was cancelled, so a restarted worker need not wait out the lease.
+			if rerr := w.release(context.WithoutCancel(ctx), ep.ID); err == nil {
+				err = rerr
+			}
+			mu.Lock()
+			total += n
+			if err != nil {
+				errs = append(errs, err)
+			}
+			mu.Unlock()
+		}(ep)
+	}
+	wg.Wait()
+	close(stop)
+	<-renewed
+	return total, errors.Join(errs...)
 }
 
-// claim takes up to Batch due deliveries for a lease.
-func (w *Worker) claim(ctx context.Context) ([]claimed, error) {
+// claimEndpoints leases endpoints with a delivery that may go now: one that
+// is due and not behind an earlier pending delivery still in its first
+// InOrderAttempts attempts. Least recently leased endpoints come first.
+const claimEndpoints = `UPDATE webhook_endpoints SET locked_by = ?, locked_until = ?
+	WHERE id IN (SELECT ep.id FROM webhook_endpoints ep
+	             WHERE (ep.locked_by IS NULL OR ep.locked_until < ?)
+	               AND EXISTS (SELECT 1 FROM webhook_deliveries d
+	                           WHERE d.endpoint_id = ep.id AND d.status = 'pending' AND d.next_attempt_at <= ?
+	                             AND d.id <= COALESCE((SELECT MIN(h.id) FROM webhook_deliveries h
+	                                                   WHERE h.endpoint_id = ep.id AND h.status = 'pending' AND h.attempts < ?), d.id))
+	             ORDER BY ep.locked_until IS NOT NULL, ep.locked_until, ep.id
+	             LIMIT ?%s)
+	RETURNING id`
+
+// claim leases up to Parallel endpoints with work.
+func (w *Worker) claim(ctx context.Context) ([]Endpoint, error) {
 	now := w.clock.Now()
 	skip := ""
 	if w.store.Dialect == store.Postgres {
 		skip = " FOR UPDATE SKIP LOCKED"
 	}
-	var rows []claimed
+	var ids []int64
 	err := w.store.Tx(ctx, func(tx *gorm.DB) error {
-		return tx.Raw(`UPDATE webhook_deliveries SET locked_until = ?
-			WHERE id IN (SELECT id FROM webhook_deliveries
-			             WHERE status = 'pending' AND next_attempt_at <= ? AND (locked_until IS NULL OR locked_until < ?)
-			             ORDER BY id LIMIT ?`+skip+`)
-			RETURNING id, tenant_id, endpoint_id, event_id, attempts`, now.Add(w.Lease), now, now, w.Batch).Scan(&rows).Error
+		ids = nil
+		return tx.Raw(fmt.Sprintf(claimEndpoints, skip), w.id, now.Add(w.Lease), now, now, InOrderAttempts, w.Parallel).Scan(&ids).Error
 	})
 	if err != nil {
-		return nil, fmt.Errorf("claim deliveries: %w", err)
+		return nil, fmt.Errorf("claim endpoints: %w", err)
 	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i].ID < rows[j].ID })
-	return rows, nil
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	var eps []Endpoint
+	if err := w.store.DB.WithContext(ctx).Where("id IN ?", ids).Order("id").Find(&eps).Error; err != nil {
+		return nil, fmt.Errorf("read endpoints: %w", err)
+	}
+	return eps, nil
+}
+
+// release frees an endpoint this worker leased (keeping the lease time, so
+// endpoints take turns).
+func (w *Worker) release(ctx context.Context, endpointID int64) error {
+	if err := w.store.DB.WithContext(ctx).Exec(`UPDATE webhook_endpoints SET locked_by = NULL WHERE id = ? AND locked_by = ?`,
+		endpointID, w.id).Error; err != nil {
+		return fmt.Errorf("free endpoint %d: %w", endpointID, err)
+	}
+	return nil
+}
+
+// leases are the endpoints a round holds and until when, as last renewed.
+type leases struct {
+	mu    sync.Mutex
+	until map[int64]time.Time
+}
+
+func (l *leases) ids() []int64 {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := make([]int64, 0, len(l.until))
+	for id := range l.until {
+		out = append(out, id)
+	}
+	return out
+}
+
+func (l *leases) get(id int64) time.Time {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.until[id]
+}
+
+func (l *leases) drop(id int64) {
+	l.mu.Lock()
+	delete(l.until, id)
+	l.mu.Unlock()
+}
+
+// renew extends the round's leases every Lease/6 until stop; an endpoint
+// another worker has taken over (its lease ran out) is no longer held.
+func (w *Worker) renew(ctx context.Context, held *leases, stop <-chan struct{}) {
+	tick := time.NewTicker(max(w.Lease/6, time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-stop:
+			return
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		ids := held.ids()
+		if len(ids) == 0 {
+			continue
+		}
+		until := w.clock.Now().Add(w.Lease)
+		var kept []int64
+		err := w.store.Tx(ctx, func(tx *gorm.DB) error {
+			kept = nil
+			return tx.Raw(`UPDATE webhook_endpoints SET locked_until = ? WHERE locked_by = ? AND id IN ? RETURNING id`,
+				until, w.id, ids).Scan(&kept).Error
+		})
+		if err != nil {
+			if ctx.Err() == nil {
+				w.log.Warn("renew webhook endpoint leases", "error", err)
+			}
+			continue // the leases run out unless a later renewal succeeds
+		}
+		isKept := map[int64]bool{}
+		for _, id := range kept {
+			isKept[id] = true
+		}
+		held.mu.Lock()
+		for _, id := range ids {
+			if _, ok := held.until[id]; !ok {
+				continue
+			}
+			if isKept[id] {
+				held.until[id] = until
+			} else {
+				held.until[id] = time.Time{}
+			}
+		}
+		held.mu.Unlock()
+	}
+}
+
+// queued is a pending delivery of the endpoint being served.
+type queued struct {
+	ID            int64
+	EndpointID    int64
+	EventID       int64
+	Attempts      int
+	NextAttemptAt time.Time
+}
+
+// serve sends one endpoint's pending deliveries in order, up to Batch: a
+// delivery waiting for a retry in its first InOrderAttempts attempts holds
+// back the later ones; one past them is sent when due, without holding
+// anything back. It stops when the lease is no longer safely held.
+func (w *Worker) serve(ctx context.Context, ep Endpoint, held *leases) (int, error) {
+	sent := 0
+	for sent < w.Batch && ctx.Err() == nil {
+		limit := w.Batch - sent
+		queue, events, err := w.queue(ctx, ep.ID, limit)
+		if err != nil {
+			return sent, err
+		}
+		progressed := false
+		for _, d := range queue {
+			now := w.clock.Now()
+			if d.NextAttemptAt.After(now) {
+				if d.Attempts < InOrderAttempts {
+					return sent, nil // the later events wait for this one
+				}
+				continue
+			}
+			// Send only with at least half a lease left, and never past it:
+			// no other worker can take the endpoint while this request runs.
+			left := held.get(ep.ID).Sub(now)
+			if left < w.Lease/2 {
+				return sent, nil
+			}
+			o := w.attempt(ctx, d, ep, events[d.EventID], min(left, w.client.Timeout))
+			if o.released {
+				return sent, nil
+			}
+			sent++
+			progressed = true
+			// Recorded even when ctx was cancelled: what was sent is known.
+			if err := w.record(context.WithoutCancel(ctx), o); err != nil {
+				return sent, err
+			}
+			if o.err != "" && d.Attempts+1 < InOrderAttempts {
+				return sent, nil
+			}
+		}
+		if !progressed || len(queue) < limit {
+			return sent, nil
+		}
+	}
+	return sent, nil
+}
+
+// queue reads the next pending deliveries of an endpoint in order (those
+// past InOrderAttempts that are not due yet are left out: they hold nothing
+// back) and their events.
+func (w *Worker) queue(ctx context.Context, endpointID int64, limit int) ([]queued, map[int64]Event, error) {
+	var queue []queued
+	if err := w.store.DB.WithContext(ctx).Raw(`SELECT id, endpoint_id, event_id, attempts, next_attempt_at FROM webhook_deliveries
+		WHERE endpoint_id = ? AND status = 'pending' AND (next_attempt_at <= ? OR attempts < ?) ORDER BY id LIMIT ?`,
+		endpointID, w.clock.Now(), InOrderAttempts, limit).Scan(&queue).Error; err != nil {
+		return nil, nil, fmt.Errorf("read deliveries: %w", err)
+	}
+	events := map[int64]Event{}
+	if len(queue) == 0 {
+		return queue, events, nil
+	}
+	ids := make([]int64, len(queue))
+	for i, d := range queue {
+		ids[i] = d.EventID
+	}
+	var evs []Event
+	if err := w.store.DB.WithContext(ctx).Where("id IN ?", ids).Find(&evs).Error; err != nil {
+		return nil, nil, fmt.Errorf("read events: %w", err)
+	}
+	for _, e := range evs {
+		events[e.ID] = e
+	}
+	return queue, events, nil
 }
 
 // outcome of one attempt.
 type outcome struct {
-	c        claimed
+	d        queued
 	status   int
 	err      string
 	released bool // the worker stopped mid-request: not an attempt
 }
 
-// RunOnce claims one batch and delivers it; it returns how many it claimed.
-func (w *Worker) RunOnce(ctx context.Context) (int, error) {
-	batch, err := w.claim(ctx)
-	if err != nil || len(batch) == 0 {
-		return 0, err
-	}
-	events, endpoints, err := w.load(ctx, batch)
-	if err != nil {
-		return len(batch), err
-	}
-	byEndpoint := map[int64][]claimed{}
-	var order []int64
-	for _, c := range batch {
-		if _, ok := byEndpoint[c.EndpointID]; !ok {
-			order = append(order, c.EndpointID)
-		}
-		byEndpoint[c.EndpointID] = append(byEndpoint[c.EndpointID], c)
-	}
-	results := make(chan outcome, len(batch))
-	sem := make(chan struct{}, w.Parallel)
-	var wg sync.WaitGroup
-	for _, epID := range order {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func(cs []claimed) {
-			defer wg.Done()
-			defer func() { <-sem }()
-			for _, c := range cs {
-				results <- w.attempt(ctx, c, endpoints[c.EndpointID], events[c.EventID])
-			}
-		}(byEndpoint[epID])
-	}
-	wg.Wait()
-	close(results)
-	var all []outcome
-	for r := range results {
-		all = append(all, r)
-	}
-	// Results are written even when ctx was cancelled: what was sent is recorded.
-	return len(batch), w.record(context.WithoutCancel(ctx), all)
-}
-
-func (w *Worker) load(ctx context.Context, batch []claimed) (map[int64]Event, map[int64]Endpoint, error) {
-	evIDs, epIDs := map[int64]bool{}, map[int64]bool{}
-	for _, c := range batch {
-		evIDs[c.EventID], epIDs[c.EndpointID] = true, true
-	}
-	var evs []Event
-	if err := w.store.DB.WithContext(ctx).Where("id IN ?", keys(evIDs)).Find(&evs).Error; err != nil {
-		return nil, nil, fmt.Errorf("read events: %w", err)
-	}
-	var eps []Endpoint
-	if err := w.store.DB.WithContext(ctx).Where("id IN ?", keys(epIDs)).Find(&eps).Error; err != nil {
-		return nil, nil, fmt.Errorf("read endpoints: %w", err)
-	}
-	events, endpoints := map[int64]Event{}, map[int64]Endpoint{}
-	for _, e := range evs {
-		events[e.ID] = e
-	}
-	for _, e := range eps {
-		endpoints[e.ID] = e
-	}
-	return events, endpoints, nil
-}
-
-func keys(m map[int64]bool) []int64 {
-	out := make([]int64, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	return out
-}
-
-// attempt sends one event to one endpoint, signed.
-func (w *Worker) attempt(ctx context.Context, c claimed, ep Endpoint, ev Event) outcome {
-	if ep.ID == 0 || ev.ID == 0 {
-		return outcome{c: c, err: "endpoint or event gone"}
+// attempt sends one event to one endpoint, signed, waiting at most limit.
+func (w *Worker) attempt(ctx context.Context, d queued, ep Endpoint, ev Event, limit time.Duration) outcome {
+	if ev.ID == 0 {
+		return outcome{d: d, err: "event gone"}
 	}
 	body := ev.message()
 	now := w.clock.Now()
 	sig, err := webhook.Sign(ep.Secret, ev.msgID(), now, body)
 	if err != nil {
-		return outcome{c: c, err: err.Error()}
+		return outcome{d: d, err: err.Error()}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ep.URL, bytes.NewReader(body))
+	rctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	req, err := http.NewRequestWithContext(rctx, http.MethodPost, ep.URL, bytes.NewReader(body))
 	if err != nil {
-		return outcome{c: c, err: err.Error()}
+		return outcome{d: d, err: err.Error()}
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "routeloop-webhooks/1")
@@ -218,72 +388,55 @@ func (w *Worker) attempt(ctx context.Context, c claimed, ep Endpoint, ev Event) 
 	resp, err := w.client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return outcome{c: c, released: true}
+			return outcome{d: d, released: true}
 		}
-		return outcome{c: c, err: err.Error()}
+		return outcome{d: d, err: err.Error()}
 	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return outcome{c: c, status: resp.StatusCode, err: fmt.Sprintf("answered %d", resp.StatusCode)}
+		return outcome{d: d, status: resp.StatusCode, err: fmt.Sprintf("answered %d", resp.StatusCode)}
 	}
-	return outcome{c: c, status: resp.StatusCode}
+	return outcome{d: d, status: resp.StatusCode}
 }
 
-// record writes the outcomes: deliveries done in one statement, failures
-// rescheduled with backoff (or failed for good), released ones freed.
-func (w *Worker) record(ctx context.Context, all []outcome) error {
+// record writes one attempt's result: delivered (reviving a failing
+// endpoint), or rescheduled with backoff, or failed for good after the last.
+func (w *Worker) record(ctx context.Context, o outcome) error {
 	now := w.clock.Now()
-	var done, released []int64
-	for _, o := range all {
-		switch {
-		case o.released:
-			released = append(released, o.c.ID)
-		case o.err == "":
-			done = append(done, o.c.ID)
-		}
-	}
 	return w.store.Tx(ctx, func(tx *gorm.DB) error {
-		if len(done) > 0 {
+		if o.err == "" {
 			if err := tx.Exec(`UPDATE webhook_deliveries SET status = 'delivered', attempts = attempts + 1, delivered_at = ?,
-				last_attempt_at = ?, last_status = 200, last_error = '', locked_until = NULL WHERE id IN ?`, now, now, done).Error; err != nil {
-				return fmt.Errorf("record deliveries: %w", err)
+				last_attempt_at = ?, last_status = ?, last_error = '', locked_until = NULL WHERE id = ? AND status = 'pending'`,
+				now, now, o.status, o.d.ID).Error; err != nil {
+				return fmt.Errorf("record delivery: %w", err)
 			}
-			if err := tx.Exec(`UPDATE webhook_endpoints SET status = 'active', failing_since = NULL
-				WHERE status = 'failing' AND id IN (SELECT endpoint_id FROM webhook_deliveries WHERE id IN ?)`, done).Error; err != nil {
-				return fmt.Errorf("revive endpoints: %w", err)
+			if err := tx.Exec(`UPDATE webhook_endpoints SET status = 'active', failing_since = NULL WHERE id = ? AND status = 'failing'`,
+				o.d.EndpointID).Error; err != nil {
+				return fmt.Errorf("revive endpoint: %w", err)
 			}
+			return nil
 		}
-		if len(released) > 0 {
-			if err := tx.Exec(`UPDATE webhook_deliveries SET locked_until = NULL WHERE id IN ?`, released).Error; err != nil {
-				return fmt.Errorf("release deliveries: %w", err)
-			}
+		attempts := o.d.Attempts + 1
+		var status *int
+		if o.status != 0 {
+			status = &o.status
 		}
-		for _, o := range all {
-			if o.released || o.err == "" {
-				continue
+		if attempts > len(Backoff) {
+			if err := tx.Exec(`UPDATE webhook_deliveries SET status = 'failed', attempts = ?, last_attempt_at = ?, last_status = ?,
+				last_error = ?, locked_until = NULL WHERE id = ? AND status = 'pending'`, attempts, now, status, o.err, o.d.ID).Error; err != nil {
+				return fmt.Errorf("record failure: %w", err)
 			}
-			attempts := o.c.Attempts + 1
-			var status *int
-			if o.status != 0 {
-				status = &o.status
+			if err := tx.Exec(`UPDATE webhook_endpoints SET status = 'failing', failing_since = ? WHERE id = ? AND status = 'active'`,
+				now, o.d.EndpointID).Error; err != nil {
+				return fmt.Errorf("mark endpoint failing: %w", err)
 			}
-			if attempts > len(Backoff) {
-				if err := tx.Exec(`UPDATE webhook_deliveries SET status = 'failed', attempts = ?, last_attempt_at = ?, last_status = ?,
-					last_error = ?, locked_until = NULL WHERE id = ?`, attempts, now, status, o.err, o.c.ID).Error; err != nil {
-					return fmt.Errorf("record failure: %w", err)
-				}
-				if err := tx.Exec(`UPDATE webhook_endpoints SET status = 'failing', failing_since = ? WHERE id = ? AND status = 'active'`,
-					now, o.c.EndpointID).Error; err != nil {
-					return fmt.Errorf("mark endpoint failing: %w", err)
-				}
-				continue
-			}
-			next := now.Add(jitter(Backoff[attempts-1]))
-			if err := tx.Exec(`UPDATE webhook_deliveries SET attempts = ?, next_attempt_at = ?, last_attempt_at = ?, last_status = ?,
-				last_error = ?, locked_until = NULL WHERE id = ?`, attempts, next, now, status, o.err, o.c.ID).Error; err != nil {
-				return fmt.Errorf("reschedule delivery: %w", err)
-			}
+			return nil
+		}
+		next := now.Add(jitter(Backoff[attempts-1]))
+		if err := tx.Exec(`UPDATE webhook_deliveries SET attempts = ?, next_attempt_at = ?, last_attempt_at = ?, last_status = ?,
+			last_error = ?, locked_until = NULL WHERE id = ? AND status = 'pending'`, attempts, next, now, status, o.err, o.d.ID).Error; err != nil {
+			return fmt.Errorf("reschedule delivery: %w", err)
 		}
 		return nil
 	})

@@ -2,7 +2,8 @@
 // each event is written to the outbox in the same transaction as the change
 // that causes it (a rolled-back change sends nothing, a committed one is
 // always sent), then delivered signed (Standard Webhooks), at least once,
-// with exponential backoff and jitter for about three days.
+// in order per endpoint (see InOrderAttempts for the one exception), with
+// exponential backoff and jitter for about three days.
 package outbox
 
 import (

@@ -30,6 +30,7 @@ type receiver struct {
 	mu     sync.Mutex
 	secret string
 	got    map[string]int
+	order  []string // webhook-ids in the order they were accepted
 	types  []string
 	status func(id string) int
 	now    func() time.Time
@@ -58,6 +59,7 @@ func newReceiver(t *testing.T) *receiver {
 		r.mu.Lock()
 		if code < 300 {
 			r.got[id]++
+			r.order = append(r.order, id)
 			r.types = append(r.types, msg.Type)
 		}
 		r.mu.Unlock()
