@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"gorm.io/gorm"
 
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/localdate"
 	"github.com/routeloop/routeloop/internal/store"
+	"github.com/routeloop/routeloop/internal/text"
 )
 
 // EventMilestoneReached is announced once per milestone and period.
@@ -61,9 +61,7 @@ type MilestoneInput struct {
 func (in *MilestoneInput) validate() error {
 	f := apperror.Fields{}
 	in.Name, in.Reward = strings.TrimSpace(in.Name), strings.TrimSpace(in.Reward)
-	if in.Name == "" || utf8.RuneCountInString(in.Name) > 100 || !utf8.ValidString(in.Name) {
-		f.Add("name", "must be a name of 1 to 100 characters")
-	}
+	text.Field(f, "name", in.Name, text.Line, true, 100)
 	switch in.Metric {
 	case MetricConversions, MetricReferrals, MetricPitches, MetricPoints:
 	default:
@@ -75,9 +73,7 @@ func (in *MilestoneInput) validate() error {
 	if CheckPeriod(in.Period) != nil {
 		f.Add("period", "must be month, quarter or year")
 	}
-	if utf8.RuneCountInString(in.Reward) > 200 || !utf8.ValidString(in.Reward) {
-		f.Add("reward", "must be at most 200 characters")
-	}
+	text.Field(f, "reward", in.Reward, text.Free, false, 200)
 	return f.Err()
 }
 

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"gorm.io/gorm"
 
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/localdate"
 	"github.com/routeloop/routeloop/internal/store"
+	"github.com/routeloop/routeloop/internal/text"
 )
 
 // Rating is one 1–5 rating of a visit by its customer. Every rating is
@@ -66,9 +66,7 @@ func (in *RatingInput) validate() error {
 	case *in.Score < 1 || *in.Score > 5:
 		f.Add("score", "must be a whole number from 1 to 5")
 	}
-	if !utf8.ValidString(in.Comment) || utf8.RuneCountInString(in.Comment) > MaxCommentLen {
-		f.Add("comment", fmt.Sprintf("must be valid text of at most %d characters", MaxCommentLen))
-	}
+	text.Field(f, "comment", in.Comment, text.Free, false, MaxCommentLen)
 	return f.Err()
 }
 
@@ -82,10 +80,8 @@ func (in *ResolveInput) validate() error {
 	switch {
 	case in.Note == "":
 		return apperror.Invalid("note", "is required: say how the complaint was resolved")
-	case !utf8.ValidString(in.Note) || utf8.RuneCountInString(in.Note) > MaxCommentLen:
-		return apperror.Invalid("note", fmt.Sprintf("must be valid text of at most %d characters", MaxCommentLen))
 	}
-	return nil
+	return text.Invalid("note", in.Note, text.Free, MaxCommentLen)
 }
 
 type visitRow struct {

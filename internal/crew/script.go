@@ -9,12 +9,12 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"gorm.io/gorm"
 
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/store"
+	"github.com/routeloop/routeloop/internal/text"
 )
 
 // Placeholders a script may use; each is filled per customer.
@@ -73,10 +73,9 @@ func CheckScript(body string) error {
 	switch {
 	case strings.TrimSpace(body) == "":
 		return errors.New("must not be empty")
-	case !utf8.ValidString(body):
-		return errors.New("must be valid UTF-8")
-	case utf8.RuneCountInString(body) > MaxScriptLen:
-		return fmt.Errorf("must be at most %d characters", MaxScriptLen)
+	}
+	if err := text.Check(body, text.Free, MaxScriptLen); err != nil {
+		return err
 	}
 	var unknown []string
 	for _, m := range braces.FindAllStringSubmatch(body, -1) {
@@ -110,8 +109,8 @@ func CheckScriptName(name string) error {
 	if name == "" {
 		return errors.New("must not be empty")
 	}
-	if len(name) > MaxScriptNameLen {
-		return fmt.Errorf("must be at most %d bytes", MaxScriptNameLen)
+	if text.Len(name) > MaxScriptNameLen {
+		return fmt.Errorf("must be at most %d characters", MaxScriptNameLen)
 	}
 	for _, r := range name {
 		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_' || r == '.') {

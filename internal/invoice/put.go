@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"gorm.io/gorm"
 
@@ -16,6 +15,7 @@ import (
 	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
+	"github.com/routeloop/routeloop/internal/text"
 )
 
 // Service writes and reads invoices.
@@ -81,11 +81,7 @@ func (in *Input) validate() error {
 		l := &in.Lines[i]
 		field := fmt.Sprintf("lines[%d]", i)
 		l.Description = strings.TrimSpace(l.Description)
-		if l.Description == "" {
-			f.Add(field+".description", "must not be empty")
-		} else if utf8.RuneCountInString(l.Description) > 500 {
-			f.Add(field+".description", "must be at most 500 characters")
-		}
+		text.Field(f, field+".description", l.Description, text.Free, true, 500)
 		if l.AmountCents < 0 {
 			f.Add(field+".amount_cents", "must not be negative; routeloop adds discounts itself")
 		} else if l.AmountCents > scheduling.MaxPriceCents {

@@ -19,12 +19,30 @@ type Date struct {
 	Day   int
 }
 
-// Parse reads a YYYY-MM-DD date and refuses anything else (no times, no
-// impossible days such as 2026-02-30).
+// First and Last bound the dates routeloop accepts from anyone: a visit on
+// 9999-12-31 or in year 0 is a typo, not a booking.
+var (
+	First = Date{2000, time.January, 1}
+	Last  = Date{2100, time.December, 31}
+)
+
+// Parse reads a YYYY-MM-DD date from First to Last and refuses anything
+// else (no times, no impossible days such as 2026-02-30).
 func Parse(s string) (Date, error) {
-	t, err := time.Parse(layout, s)
+	d, err := parse(s)
 	if err != nil {
 		return Date{}, fmt.Errorf("%q is not a date in the form YYYY-MM-DD", s)
+	}
+	if d.Before(First) || d.After(Last) {
+		return Date{}, fmt.Errorf("%s is outside the dates routeloop accepts, %s to %s", d, First, Last)
+	}
+	return d, nil
+}
+
+func parse(s string) (Date, error) {
+	t, err := time.Parse(layout, s)
+	if err != nil {
+		return Date{}, err
 	}
 	return Of(t), nil
 }
@@ -104,7 +122,7 @@ func (d *Date) scanText(s string) error {
 	if len(s) > len(layout) {
 		s = s[:len(layout)]
 	}
-	p, err := Parse(s)
+	p, err := parse(s) // what is stored is read as it is
 	if err != nil {
 		return err
 	}

@@ -72,3 +72,19 @@ func TestJSONRoundTrip(t *testing.T) {
 		t.Fatal("a number is not a date")
 	}
 }
+
+func TestDatesOutsideTheWindowAreRefused(t *testing.T) {
+	for s, ok := range map[string]bool{
+		"1999-12-31": false, "2000-01-01": true, "2100-12-31": true, "2101-01-01": false,
+		"0000-01-01": false, "9999-12-31": false,
+	} {
+		if _, err := Parse(s); (err == nil) != ok {
+			t.Errorf("Parse(%s): %v", s, err)
+		}
+	}
+	// What is stored is read as it is, whatever the window.
+	var d Date
+	if err := d.Scan("1999-12-31"); err != nil || d.String() != "1999-12-31" {
+		t.Errorf("Scan: %v %v", d, err)
+	}
+}

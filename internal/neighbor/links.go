@@ -14,6 +14,7 @@ import (
 	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
+	"github.com/routeloop/routeloop/internal/text"
 )
 
 // LinkInput is the body of POST /neighbor-links.
@@ -227,8 +228,8 @@ func (s *Service) EndLink(ctx context.Context, tenantID string, linkID int64, in
 		}
 		endsOn = &d
 	}
-	if len(in.Reason) > 300 {
-		return Link{}, apperror.Invalid("reason", "must be at most 300 characters")
+	if err := text.Invalid("reason", in.Reason, text.Free, 300); err != nil {
+		return Link{}, err
 	}
 	err := s.store.Tx(ctx, func(tx *gorm.DB) error {
 		var ls []Link

@@ -19,6 +19,7 @@ import (
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/contact"
 	"github.com/routeloop/routeloop/internal/store"
+	"github.com/routeloop/routeloop/internal/text"
 )
 
 // Program is one tenant's settings.
@@ -175,6 +176,8 @@ func (r Reward) validate(f apperror.Fields, field string) {
 	case RewardFreeAddon:
 		if strings.TrimSpace(r.AddonName) == "" {
 			f.Add(field+".addon_name", "must name the add-on")
+		} else {
+			text.Field(f, field+".addon_name", r.AddonName, text.Line, true, 200)
 		}
 		if r.AmountCents < 0 || r.AmountCents > 10_000_000 {
 			f.Add(field+".amount_cents", "must be the add-on's value in cents")
@@ -245,7 +248,7 @@ func (p Program) Validate() error {
 	names := map[string]bool{}
 	for i, o := range p.Offers {
 		field := fmt.Sprintf("offers[%d]", i)
-		if o.Name == "" || len(o.Name) > 40 || strings.TrimSpace(o.Name) != o.Name {
+		if o.Name == "" || text.Check(o.Name, text.Line, 40) != nil || strings.TrimSpace(o.Name) != o.Name {
 			f.Add(field+".name", "must be a short name such as A or B")
 		} else if names[o.Name] {
 			f.Add(field+".name", "is used twice")

@@ -16,6 +16,7 @@ import (
 	"github.com/routeloop/routeloop/internal/refcode"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
+	"github.com/routeloop/routeloop/internal/text"
 )
 
 // Input is the body of POST /referrals. The referrer is named by exactly one
@@ -77,8 +78,22 @@ func (in *Input) validate() error {
 	if in.Channel == ChannelCrewPitch && in.CrewMemberID == "" {
 		f.Add("crew_member_id", "a crew_pitch referral names the crew member who pitched")
 	}
+	text.Field(f, "referrer_code", in.ReferrerCode, text.Line, false, 40)
+	text.Field(f, "referrer_name", in.ReferrerName, text.Line, false, 200)
+	text.Field(f, "referrer_street", in.ReferrerStreet, text.Line, false, 300)
+	text.Field(f, "referrer_phone", in.ReferrerPhone, text.Line, false, 40)
+	if in.ReferrerID != "" {
+		if err := scheduling.CheckExternalID(in.ReferrerID); err != nil {
+			f.Add("referrer_id", err.Error())
+		}
+	}
+	if in.CrewMemberID != "" {
+		if err := scheduling.CheckExternalID(in.CrewMemberID); err != nil {
+			f.Add("crew_member_id", err.Error())
+		}
+	}
 	in.Referee.check(f)
-	if len(in.Variant) > 40 {
+	if text.Len(in.Variant) > 40 || text.Check(in.Variant, text.Line, 40) != nil {
 		f.Add("variant", "must be an offer name of the program")
 	}
 	return f.Err()
@@ -96,23 +111,22 @@ func (r RefereeInput) Validate() error {
 // check adds to f what is wrong with the friend; it trims the fields.
 func (r *RefereeInput) check(f apperror.Fields) {
 	r.Name, r.Email, r.Phone, r.Address = strings.TrimSpace(r.Name), strings.TrimSpace(r.Email), strings.TrimSpace(r.Phone), strings.TrimSpace(r.Address)
-	if r.Name == "" {
-		f.Add("referee.name", "must not be empty")
-	} else if len(r.Name) > 200 {
-		f.Add("referee.name", "must be at most 200 characters")
+	text.Field(f, "referee.name", r.Name, text.Line, true, 200)
+	if r.ExternalID != "" {
+		if err := scheduling.CheckExternalID(r.ExternalID); err != nil {
+			f.Add("referee.customer_id", err.Error())
+		}
 	}
 	if r.Email == "" && r.Phone == "" && r.ExternalID == "" {
 		f.Add("referee.phone", "give the friend's phone or e-mail so the company can reach them")
 	}
-	if r.Email != "" && contact.Email(r.Email) == "" {
+	if err := text.Check(r.Email, text.Line, 254); err != nil {
+		f.Add("referee.email", err.Error())
+	} else if r.Email != "" && contact.Email(r.Email) == "" {
 		f.Add("referee.email", "must be an e-mail address such as ben@example.com")
 	}
-	if len(r.Phone) > 40 {
-		f.Add("referee.phone", "must be at most 40 characters")
-	}
-	if len(r.Address) > 300 {
-		f.Add("referee.address", "must be at most 300 characters")
-	}
+	text.Field(f, "referee.phone", r.Phone, text.Line, false, 40)
+	text.Field(f, "referee.address", r.Address, text.Line, false, 300)
 	if (r.Lat == nil) != (r.Lon == nil) {
 		f.Add("referee.lat", "lat and lon must be given together")
 	} else if r.Lat != nil {

@@ -9,7 +9,9 @@ import (
 
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/program"
+	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
+	"github.com/routeloop/routeloop/internal/text"
 )
 
 // Decision is the body of approve, reject and attribute.
@@ -22,8 +24,11 @@ func (d Decision) check(requireReason bool) error {
 	switch {
 	case requireReason && strings.TrimSpace(d.Reason) == "":
 		return apperror.Invalid("reason", "say why")
-	case len(d.Reason) > 500:
-		return apperror.Invalid("reason", "must be at most 500 characters")
+	case d.ReferrerID != "" && scheduling.CheckExternalID(d.ReferrerID) != nil:
+		return apperror.Invalid("referrer_id", scheduling.CheckExternalID(d.ReferrerID).Error())
+	}
+	if err := text.Invalid("reason", d.Reason, text.Free, 500); err != nil {
+		return err
 	}
 	return nil
 }

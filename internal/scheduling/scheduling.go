@@ -17,6 +17,7 @@ import (
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/localdate"
 	"github.com/routeloop/routeloop/internal/store"
+	"github.com/routeloop/routeloop/internal/text"
 )
 
 // Service reads and writes the mirror.
@@ -92,23 +93,31 @@ func NewService(s *store.Store, c clock.Clock, baseURL string) *Service {
 	return &Service{store: s, clock: c, baseURL: strings.TrimRight(baseURL, "/")}
 }
 
-// MaxExternalIDLen bounds the scheduler's ids.
+// MaxExternalIDLen bounds the scheduler's ids, in characters.
 const MaxExternalIDLen = 128
 
-// CheckExternalID explains why id cannot be a scheduler id, or returns nil.
+// ExternalIDPunctuation is what an external id may hold besides letters and
+// digits (of any script).
+const ExternalIDPunctuation = "-_.:@~+="
+
+// CheckExternalID explains why id cannot be a scheduler id, or returns nil:
+// an id is 1 to 128 characters, letters, digits and - _ . : @ ~ + =, and
+// not "." or ".." (it goes in URLs). A % is refused, so an id escaped twice
+// ("a%2Fb") is never kept as a different id.
 func CheckExternalID(id string) error {
-	if id == "" {
+	switch {
+	case id == "":
 		return errText("must not be empty")
-	}
-	if len(id) > MaxExternalIDLen {
-		return errText("must be at most 128 bytes")
-	}
-	if !utf8.ValidString(id) {
-		return errText("must be valid UTF-8")
+	case !utf8.ValidString(id):
+		return errText("must be valid UTF-8 text")
+	case text.Len(id) > MaxExternalIDLen:
+		return errText("must be at most 128 characters")
+	case id == "." || id == "..":
+		return errText(`must not be "." or ".."`)
 	}
 	for _, r := range id {
-		if unicode.IsControl(r) || unicode.IsSpace(r) || r == '/' {
-			return errText("must not contain spaces, slashes or control characters")
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune(ExternalIDPunctuation, r) {
+			return errText("may hold only letters, digits and - _ . : @ ~ + =")
 		}
 	}
 	return nil
@@ -118,30 +127,9 @@ type errText string
 
 func (e errText) Error() string { return string(e) }
 
-// checkText validates a free-text field: trimmed length within max.
+// checkText validates a one-line text field (see package text).
 func checkText(f apperror.Fields, field, v string, required bool, max int) {
-	switch {
-	case required && strings.TrimSpace(v) == "":
-		f.Add(field, "must not be empty")
-	case utf8.RuneCountInString(v) > max:
-		f.Add(field, "must be at most "+itoa(max)+" characters")
-	case !utf8.ValidString(v):
-		f.Add(field, "must be valid UTF-8")
-	}
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
+	text.Field(f, field, v, text.Line, required, max)
 }
 
 // checkEmail validates an optional e-mail address.
@@ -149,7 +137,9 @@ func checkEmail(f apperror.Fields, field, v string) {
 	if v == "" {
 		return
 	}
-	if a, err := mail.ParseAddress(v); err != nil || a.Address != v || len(v) > 254 {
+	if err := text.Check(v, text.Line, 254); err != nil {
+		f.Add(field, err.Error())
+	} else if a, err := mail.ParseAddress(v); err != nil || a.Address != v {
 		f.Add(field, "must be an e-mail address such as angie@example.com")
 	}
 }

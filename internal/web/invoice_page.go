@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"net/http"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/crew"
 	"github.com/routeloop/routeloop/internal/invoice"
+	"github.com/routeloop/routeloop/internal/text"
 )
 
 // The customer's invoice page, /i/{token}: the lines, the same-day
@@ -133,6 +135,24 @@ func (p *Pages) load(c echo.Context, status, rated int, problem string) error {
 
 func (p *Pages) show(c echo.Context) error { return p.load(c, http.StatusOK, 0, "") }
 
+// MaxRatingComment bounds the rating form's comment, in characters (the
+// form's maxlength).
+const MaxRatingComment = 500
+
+// fieldsText is a validation error's fields as one sentence for a page.
+func fieldsText(fields map[string]string) string {
+	keys := make([]string, 0, len(fields))
+	for k := range fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + " " + fields[k]
+	}
+	return strings.Join(parts, "; ")
+}
+
 // rate records the customer's 1–5 rating of the invoice's visit.
 func (p *Pages) rate(c echo.Context) error {
 	ctx := c.Request().Context()
@@ -161,10 +181,14 @@ func (p *Pages) rate(c echo.Context) error {
 		return p.load(c, http.StatusUnprocessableEntity, 0, "This invoice has no visit to rate.")
 	}
 	comment := c.FormValue("comment")
-	if len(comment) > 500 {
-		comment = comment[:500]
+	if err := text.Check(comment, text.Free, MaxRatingComment); err != nil {
+		return p.load(c, http.StatusUnprocessableEntity, 0, "Your comment "+err.Error()+".")
 	}
-	if _, _, err := p.d.Crew.Rate(ctx, tenantID, visit, crew.RatingInput{Score: &score, Comment: comment, Complaint: c.FormValue("complaint") != ""}); err != nil {
+	_, _, err = p.d.Crew.Rate(ctx, tenantID, visit, crew.RatingInput{Score: &score, Comment: comment, Complaint: c.FormValue("complaint") != ""})
+	if ae, ok := apperror.As(err); ok && ae.Code == apperror.CodeValidation {
+		return p.load(c, http.StatusUnprocessableEntity, 0, "Your rating was not saved: "+fieldsText(ae.Fields)+".")
+	}
+	if err != nil {
 		return err
 	}
 	return p.load(c, http.StatusOK, score, "")

@@ -49,7 +49,7 @@ func TestImportCSVLoadsGoodRowsAndNamesBadOnes(t *testing.T) {
 			got = append(got, e.String())
 		}
 		for i, want := range []string{`row 4 (external_id "bad-lat"): lat: must be a number`, `row 5 (external_id "bad-email"): email:`, `row 6 (external_id "short"): the row has 2 cells`,
-			`row 7 (external_id "quoted, name"): external_id: must not contain spaces`} {
+			`row 7 (external_id "quoted, name"): external_id: may hold only letters, digits`} {
 			if i >= len(got) || !strings.Contains(got[i], want) {
 				t.Errorf("error %d: %q, want %q", i, got, want)
 			}
@@ -127,6 +127,35 @@ func TestImportCSVRefusesAFileItCannotRead(t *testing.T) {
 			if got := webhook.CSVKindOf(file); got != want {
 				t.Errorf("CSVKindOf(%s) = %q, want %q", file, got, want)
 			}
+		}
+	})
+}
+
+// A CSV export with NUL, control characters, ANSI escapes or invalid UTF-8
+// in a name has those rows refused, naming the field; the clean rows load.
+func TestImportCSVRefusesTextOutsideTheInputRules(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s)
+		file := "external_id,name,address\n" +
+			"angie,Angie Baker,14 Maple St\n" +
+			"cleo,Cleo\x00Day,1 Elm St\n" +
+			"dan,\x1b[31mDan,2 Elm St\n" +
+			"eve,Eve \xff,3 Elm St\n" +
+			"fay,Fay Lu,\"4 Elm St\nPortland\"\n"
+		rep, err := f.app.Webhooks.ImportCSV(context.Background(), f.greenway, "customers", strings.NewReader(file), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Created != 1 || rep.Failed != 4 || len(rep.Errors) != 4 {
+			t.Fatalf("report %+v", rep)
+		}
+		for i, want := range []string{"name: must not contain NUL", "name: must not contain control characters", "name: must be valid UTF-8", "address: must be one line"} {
+			if got := rep.Errors[i].String(); !strings.Contains(got, want) {
+				t.Errorf("error %d: %q, want %q", i, got, want)
+			}
+		}
+		if n := f.count("customers"); n != 1 {
+			t.Fatalf("%d customers, want only Angie", n)
 		}
 	})
 }

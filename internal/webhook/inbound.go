@@ -11,6 +11,7 @@ import (
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
+	"github.com/routeloop/routeloop/internal/text"
 )
 
 // Service takes the scheduler's changes in — signed webhooks, sync batches
@@ -117,6 +118,9 @@ func (s *Service) Receive(ctx context.Context, d Delivery, now time.Time) (Resul
 	}
 	if len(d.ID) > MaxWebhookIDLen {
 		return Result{}, apperror.BadRequest("webhook-id must be at most %d bytes", MaxWebhookIDLen)
+	}
+	if err := text.Check(d.ID, text.Line, MaxWebhookIDLen); err != nil {
+		return Result{}, apperror.BadRequest("webhook-id %s", err)
 	}
 	ev, err := decodeEvent(d.Body)
 	if err != nil {
