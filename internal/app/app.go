@@ -140,6 +140,9 @@ func Wire(cfg config.Config, s *store.Store, c clock.Clock, log *slog.Logger) *A
 	a.Webhooks.CacheSecrets(cfg.AuthCacheTTL)
 	a.Jobs = jobs.New(s, a.Tenants, a.Ledger, a.Referrals, c, log, cfg.ReconcileHour)
 	a.Jobs.CleanInboxWith(a.Webhooks)
+	a.Users = user.NewService(s, c)
+	pages := web.New(web.Deps{Referrals: a.Referrals, Users: a.Users, Tenants: a.Tenants, Mirror: a.Mirror, Invoices: a.Invoices,
+		Programs: a.Programs, Neighbors: a.Neighbors, Dispatch: a.Dispatch, Crew: a.Crew, Insights: a.Insights})
 	// New has validated them; settings that do not parse trust no one.
 	trusted, _ := cfg.TrustedNets()
 	a.HTTP = httpapi.New(httpapi.Deps{
@@ -158,10 +161,10 @@ func Wire(cfg config.Config, s *store.Store, c clock.Clock, log *slog.Logger) *A
 		Ready:          s.Ready,
 		Log:            log,
 		TrustedProxies: trusted,
+		PageError:      pages.ErrorPage,
+		Middleware:     []echo.MiddlewareFunc{web.SecurityHeaders},
 	})
-	a.Users = user.NewService(s, c)
-	web.New(web.Deps{Referrals: a.Referrals, Users: a.Users, Tenants: a.Tenants, Mirror: a.Mirror, Invoices: a.Invoices,
-		Programs: a.Programs, Neighbors: a.Neighbors, Dispatch: a.Dispatch, Crew: a.Crew, Insights: a.Insights}).Routes(a.HTTP)
+	pages.Routes(a.HTTP)
 	return a
 }
 

@@ -71,6 +71,12 @@ type Deps struct {
 	// TrustedProxies are the only peers whose X-Forwarded-For and
 	// X-Forwarded-Proto are believed (none: the peer is the client).
 	TrustedProxies []*net.IPNet
+	// PageError answers a failed request outside the API (a page) as HTML;
+	// nil answers every error as JSON.
+	PageError func(c echo.Context, status int, message string) error
+	// Middleware runs around every route after the built-in ones (the
+	// pages' security headers).
+	Middleware []echo.MiddlewareFunc
 }
 
 // New builds the echo server with every route and middleware.
@@ -83,11 +89,16 @@ func New(d Deps) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	e.HTTPErrorHandler = errorHandler(d.Log)
+	e.HTTPErrorHandler = errorHandler(d.Log, d.PageError)
 	e.IPExtractor, e.SchemeExtractor = forwardedBy(d.TrustedProxies)
 	e.Use(middleware.RequestID())
+	// Compressed when the client accepts gzip: pages, JSON, CSV exports
+	// and error answers (written by logRequests, inside). Answers too short
+	// to gain are sent as they are.
+	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 512}))
 	e.Use(logRequests(d.Log))
 	e.Use(recoverJSON(d.Log))
+	e.Use(d.Middleware...)
 	a.routes(e)
 	return e
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -72,9 +73,18 @@ func codeOfStatus(status int) string {
 	return "internal"
 }
 
-// errorHandler answers every failed request with the JSON error body. Errors
-// that are not routeloop's or echo's own are logged and hidden behind a 500.
-func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+// IsAPIPath says whether a path belongs to the API (JSON errors) rather
+// than to the pages (HTML errors): /api/, the inbound webhooks and the
+// health checks.
+func IsAPIPath(path string) bool {
+	return strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/hooks/") ||
+		path == "/api" || path == "/healthz" || path == "/readyz"
+}
+
+// errorHandler answers every failed request: with the JSON error body on
+// the API, with page (when set) elsewhere. Errors that are not routeloop's
+// or echo's own are logged and hidden behind a 500.
+func errorHandler(log *slog.Logger, page func(echo.Context, int, string) error) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
 			return
@@ -108,6 +118,13 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		if c.Request().Method == http.MethodHead {
 			_ = c.NoContent(status)
 			return
+		}
+		if page != nil && !IsAPIPath(c.Request().URL.Path) {
+			if perr := page(c, status, detail.Message); perr == nil {
+				return
+			} else {
+				log.ErrorContext(c.Request().Context(), "error page failed", "error", perr.Error())
+			}
 		}
 		_ = c.JSON(status, errorBody{Error: detail})
 	}

@@ -164,11 +164,19 @@ func TestHealthReadinessAndPanics(t *testing.T) {
 	if r := h.do("GET", "/readyz", "", nil); r.Status != 200 || r.Body["status"] != "ready" {
 		t.Fatalf("readyz: %d %s", r.Status, r.Raw)
 	}
-	h.app.HTTP.GET("/test-panic", func(c echo.Context) error { panic("boom") })
+	// A panic is a logged 500: JSON on the API, a page elsewhere.
+	h.app.HTTP.GET("/api/v1/test-panic", func(c echo.Context) error { panic("boom") })
 	rec := httptest.NewRecorder()
-	h.app.HTTP.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/test-panic", nil))
+	h.app.HTTP.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/api/v1/test-panic", nil))
 	if rec.Code != 500 || !strings.Contains(rec.Body.String(), `"code":"internal"`) || strings.Contains(rec.Body.String(), "boom") {
 		t.Fatalf("panic answered %d %s", rec.Code, rec.Body.String())
+	}
+	h.app.HTTP.GET("/test-panic", func(c echo.Context) error { panic("boom") })
+	rec = httptest.NewRecorder()
+	h.app.HTTP.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/test-panic", nil))
+	if rec.Code != 500 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") || !strings.Contains(rec.Body.String(), "Something went wrong") ||
+		strings.Contains(rec.Body.String(), "boom") {
+		t.Fatalf("panic on a page answered %d %s", rec.Code, rec.Body.String())
 	}
 	s.Close()
 	if r := h.do("GET", "/readyz", "", nil); r.Status != 503 || r.Body["status"] != "not_ready" {

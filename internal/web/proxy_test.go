@@ -95,4 +95,3 @@ func TestForwardedForFromATrustedProxyNamesTheClient(t *testing.T) {
 		}
 	})
 }
-

@@ -47,7 +47,7 @@ type Pages struct {
 // not parse is a build mistake caught by the tests.
 var pages = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"landing", "notfound", "login", "forbidden", "invoice"} {
+	for _, name := range []string{"landing", "notfound", "login", "forbidden", "invoice", "error"} {
 		out[name] = template.Must(template.ParseFS(templates.FS, "layout.html", "staffbar.html", name+".html"))
 	}
 	return out
@@ -65,6 +65,7 @@ func parsePage(name string) *template.Template {
 // Routes registers the pages on e. Staff pages go through RequireStaff,
 // which also checks the CSRF token of every form they receive.
 func (p *Pages) Routes(e *echo.Echo) {
+	staticRoutes(e)
 	e.GET("/r/:code", p.landing)
 	e.POST("/r/:code", p.submitReferral)
 

@@ -1,0 +1,91 @@
+package web
+
+import (
+	"embed"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// contentSecurityPolicy lets pages load scripts, styles and images only
+// from the site (no inline script; inline styles and data: images, which
+// the QR codes are, are allowed) and forbids framing them anywhere.
+const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+	"img-src 'self' data:; form-action 'self'; base-uri 'none'; object-src 'none'; frame-ancestors 'none'"
+
+// SecurityHeaders sets, on every answer (pages, their error pages, and the
+// API alike), the Content-Security-Policy, X-Frame-Options: DENY (for
+// browsers without frame-ancestors), X-Content-Type-Options: nosniff and
+// Referrer-Policy: same-origin; and X-Robots-Tag: noindex on the
+// customers' invoice pages (/i/) and the friends' referral pages (/r/),
+// whose links are private.
+func SecurityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		h := c.Response().Header()
+		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		if p := c.Request().URL.Path; strings.HasPrefix(p, "/i/") || strings.HasPrefix(p, "/r/") {
+			h.Set("X-Robots-Tag", "noindex, nofollow")
+		}
+		return next(c)
+	}
+}
+
+// static holds the favicon and the pages' one script.
+//
+//go:embed static
+var static embed.FS
+
+// staticFile answers one embedded file with its type and a cache lifetime.
+func staticFile(name, contentType, cacheControl string) echo.HandlerFunc {
+	body, err := static.ReadFile("static/" + name)
+	if err != nil {
+		panic("web: missing static file " + name)
+	}
+	return func(c echo.Context) error {
+		c.Response().Header().Set("Cache-Control", cacheControl)
+		return c.Blob(http.StatusOK, contentType, body)
+	}
+}
+
+// staticRoutes serves the favicon (cached for a year: it never changes
+// under its name) and the script behind the cards page's Print button.
+func staticRoutes(e *echo.Echo) {
+	const year = "public, max-age=31536000, immutable"
+	e.GET("/favicon.ico", staticFile("favicon.ico", "image/x-icon", year))
+	e.GET("/favicon.svg", staticFile("favicon.svg", "image/svg+xml", year))
+	e.GET("/static/print.js", staticFile("print.js", "text/javascript; charset=utf-8", "public, max-age=86400"))
+}
+
+// errorTitles are the error page's headings by status.
+var errorTitles = map[int]string{
+	http.StatusNotFound:              "Page not found",
+	http.StatusMethodNotAllowed:      "That can't be done here",
+	http.StatusForbidden:             "You can't do that here",
+	http.StatusRequestEntityTooLarge: "That was too much to send",
+	http.StatusTooManyRequests:       "Too many tries",
+}
+
+type errorData struct {
+	Title, Message string
+}
+
+// ErrorPage answers a failed page request as HTML (the API answers JSON):
+// the status, a heading and, for a 4xx, the message (a 5xx says only that
+// it was logged).
+func (p *Pages) ErrorPage(c echo.Context, status int, message string) error {
+	d := errorData{Title: errorTitles[status], Message: message}
+	switch {
+	case status >= 500:
+		d = errorData{Title: "Something went wrong", Message: "Something went wrong on our side; it has been logged. Please try again in a moment."}
+	case d.Title == "":
+		d.Title = "That didn't work"
+	}
+	if status == http.StatusNotFound {
+		d.Message = "There is no page at this address. Check the link, or start again from the page you came from."
+	}
+	return p.render(c, status, "error", d)
+}
