@@ -102,11 +102,9 @@ func (in *VisitInput) validate(loc *time.Location) (visitFields, error) {
 			out.startAt = &u
 		}
 	}
-	if in.Status == "" {
-		in.Status = VisitScheduled
-	}
+	// An omitted status keeps the stored one (a new visit is scheduled).
 	switch in.Status {
-	case VisitScheduled, VisitCompleted, VisitCancelled:
+	case "", VisitScheduled, VisitCompleted, VisitCancelled:
 	default:
 		f.Add("status", "must be scheduled, completed or cancelled")
 	}
@@ -194,7 +192,16 @@ type visitRefs struct {
 // alone reports whether writing in changes nothing outside the visit, by
 // what was read: see writeAlone.
 func (r visitRefs) alone(in VisitInput) bool {
-	return in.Status == VisitScheduled && !r.hasLinks && (r.before == nil || r.before.Status == VisitScheduled)
+	return keepsScheduled(in) && !r.hasLinks && (r.before == nil || r.before.Status == VisitScheduled)
+}
+
+// keepsScheduled reports whether in leaves a scheduled visit scheduled:
+// it says scheduled, or says nothing (the stored status is kept, and a new
+// visit is scheduled). The quiet writes check under their guard that the
+// stored visit is scheduled, so an omitted status never turns a completed
+// or cancelled visit back.
+func keepsScheduled(in VisitInput) bool {
+	return in.Status == VisitScheduled || in.Status == ""
 }
 
 // writeVisit writes the visit and its consequences inside tx: the
@@ -227,7 +234,7 @@ func (s *Service) writeVisit(tx *gorm.DB, tenantID, externalID string, in VisitI
 	}
 	now := s.clock.Now()
 	set := `UPDATE visits SET customer_id = ?, crew_id = ?, service_date = ?, start_at = ?, route_position = ?,
-		       duration_min = ?, status = ?, price_cents = ?, source_updated_at = COALESCE(?, source_updated_at), updated_at = ?
+		       duration_min = ?, status = COALESCE(NULLIF(?, ''), status), price_cents = ?, source_updated_at = COALESCE(?, source_updated_at), updated_at = ?
 		WHERE tenant_id = ? AND external_id = ?` + newerOnly(in.UpdatedAt)
 	setArgs := append([]any{ref.customerID, ref.crewID, vf.date, vf.startAt, in.RoutePosition, in.DurationMin, in.Status,
 		in.PriceCents, utc(in.UpdatedAt), now, tenantID, externalID}, newerArgs(in.UpdatedAt)...)
@@ -273,7 +280,7 @@ func (s *Service) writeVisit(tx *gorm.DB, tenantID, externalID string, in VisitI
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, `+createdAt+`, ?)
 			ON CONFLICT (tenant_id, external_id) DO NOTHING`+returning,
 			join(withArgs, []any{tenantID, externalID, ref.customerID, ref.crewID, vf.date, vf.startAt, in.RoutePosition,
-				in.DurationMin, in.Status, in.PriceCents, SourceScheduler, utc(in.UpdatedAt), now, now}, returnArgs),
+				in.DurationMin, newStatus(in), in.PriceCents, SourceScheduler, utc(in.UpdatedAt), now, now}, returnArgs),
 			with+set+lockFirst+returning, join(withArgs, setArgs, returnArgs))
 		if err == nil && up == store.Updated {
 			// Created by another write meanwhile: start over to learn what it was.
@@ -288,6 +295,15 @@ func (s *Service) writeVisit(tx *gorm.DB, tenantID, externalID string, in VisitI
 	v.CrewExternalID = in.CrewID
 	linked := row.Links > 0
 	return v, up, s.VisitWritten(tx, VisitChange{TenantID: tenantID, Visit: v, Before: ref.before, Linked: &linked, Locked: locked})
+}
+
+// newStatus is the status a new visit is created with: scheduled when the
+// write names none.
+func newStatus(in VisitInput) string {
+	if in.Status == "" {
+		return VisitScheduled
+	}
+	return in.Status
 }
 
 // visitRow is a visit as a write answers it, with how many links its
@@ -475,7 +491,7 @@ func (s *Service) Visits(ctx context.Context, tenantID string, f VisitFilter, p 
 // when any of that fails (or a name is unknown, or the stored row is
 // newer), and the caller writes it the long way.
 func (s *Service) writeAlone(ctx context.Context, tenantID, externalID string, in VisitInput, vf visitFields) (v Visit, up store.Upserted, ok bool, err error) {
-	if in.Status != VisitScheduled {
+	if !keepsScheduled(in) {
 		return Visit{}, store.Updated, false, nil
 	}
 	crewJoin, crewID, crewArgs := "", "NULL", []any(nil)

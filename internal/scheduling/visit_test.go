@@ -158,3 +158,32 @@ func TestAQuietVisitWriteAnswersAsAnyOther(t *testing.T) {
 }
 
 func ptr(s string) *string { return &s }
+
+// The scheduler sends a visit without its status: a new one is scheduled,
+// one Ann's crew completed stays completed (also when its customer has no
+// links and the write would otherwise take the quiet way), and a cancelled
+// one stays cancelled.
+func TestAVisitWrittenWithoutStatusKeepsTheStoredOne(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		w := newVisitWorld(t, s)
+		w.customer(t, "ann", 41.0)
+		v, up, err := w.visit("v1", "ann", "")
+		if err != nil || up != store.Created || v.Status != scheduling.VisitScheduled {
+			t.Fatalf("new visit without status: %+v %s %v", v, up, err)
+		}
+		for _, status := range []string{scheduling.VisitCompleted, scheduling.VisitCancelled, scheduling.VisitScheduled} {
+			if _, _, err := w.visit("v1", "ann", status); err != nil {
+				t.Fatal(err)
+			}
+			crew := "north"
+			v, up, err := w.a.Mirror.PutVisit(context.Background(), w.tenant, w.loc, "v1", scheduling.VisitInput{
+				CustomerID: "ann", CrewID: &crew, ServiceDate: w.day, PriceCents: 6100})
+			if err != nil || up != store.Updated || v.Status != status || v.PriceCents != 6100 {
+				t.Fatalf("%s visit written without status: %+v %s %v", status, v, up, err)
+			}
+			if got, _ := w.a.Mirror.Visit(context.Background(), w.tenant, "v1"); got.Status != status || got.PriceCents != 6100 {
+				t.Fatalf("%s visit stored as %+v", status, got)
+			}
+		}
+	})
+}
