@@ -116,22 +116,40 @@ func (e *Endpoints) checkURL(ctx context.Context, raw string) error {
 	return nil
 }
 
-// Create registers an endpoint; its signing secret is returned this once.
-func (e *Endpoints) Create(ctx context.Context, tenantID string, in EndpointInput) (Endpoint, error) {
-	if err := e.checkURL(ctx, in.URL); err != nil {
-		return Endpoint{}, err
+// checkEventTypes answers the event types an endpoint subscribes to, each
+// once in the order first given (none: all). A list longer than the known
+// types, or naming an unknown one, is refused.
+func checkEventTypes(types []string) ([]string, error) {
+	if len(types) > len(EventTypes) {
+		return nil, apperror.Invalid("event_types", fmt.Sprintf("must list at most the %d known event types, each once", len(EventTypes)))
 	}
 	known := map[string]bool{}
 	for _, k := range EventTypes {
 		known[k] = true
 	}
-	for i, k := range in.EventTypes {
+	seen := map[string]bool{}
+	out := []string{}
+	for i, k := range types {
 		if !known[k] {
-			return Endpoint{}, apperror.Invalid(fmt.Sprintf("event_types[%d]", i), "must be one of "+strings.Join(EventTypes, ", "))
+			return nil, apperror.Invalid(fmt.Sprintf("event_types[%d]", i), "must be one of "+strings.Join(EventTypes, ", "))
+		}
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
 		}
 	}
-	if in.EventTypes == nil {
-		in.EventTypes = []string{}
+	return out, nil
+}
+
+// Create registers an endpoint; its signing secret is returned this once.
+func (e *Endpoints) Create(ctx context.Context, tenantID string, in EndpointInput) (Endpoint, error) {
+	types, err := checkEventTypes(in.EventTypes)
+	if err != nil {
+		return Endpoint{}, err
+	}
+	in.EventTypes = types
+	if err := e.checkURL(ctx, in.URL); err != nil {
+		return Endpoint{}, err
 	}
 	now := e.outbox.clock.Now()
 	ep := Endpoint{TenantID: tenantID, URL: in.URL, EventTypes: in.EventTypes, Secret: webhook.NewSecret(),

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -339,4 +340,41 @@ func TestEndpointsRefuseWhatTheyShouldNotReach(t *testing.T) {
 	if r.count("evt_1") != 0 || lastErr == "" {
 		t.Fatalf("delivered to a loopback address: %q", lastErr)
 	}
+}
+
+// An integrator subscribing its endpoint lists each event type once: the
+// same type given twice is kept once, ten thousand copies are refused, and
+// so is a type routeloop does not send. A refused endpoint is not stored.
+func TestEndpointEventTypesAreDedupedAndBounded(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s)
+		ctx := context.Background()
+		many := make([]string, 10_000)
+		for i := range many {
+			many[i] = "reward.granted"
+		}
+		for name, types := range map[string][]string{
+			"event_types":    many,
+			"event_types[1]": {"reward.granted", "visit.teleported"},
+		} {
+			_, err := f.eps.Create(ctx, f.tenant, outbox.EndpointInput{URL: "http://127.0.0.1:9/hook", EventTypes: types})
+			var ae *apperror.Error
+			if !errors.As(err, &ae) || ae.Code != apperror.CodeValidation || ae.Fields[name] == "" {
+				t.Fatalf("%d event types accepted or refused without naming %s: %v", len(types), name, err)
+			}
+		}
+		if n := storetest.Count(t, s.DB, "webhook_endpoints"); n != 0 {
+			t.Fatalf("%d endpoints stored after refusals", n)
+		}
+		ep, err := f.eps.Create(ctx, f.tenant, outbox.EndpointInput{URL: "http://127.0.0.1:9/hook",
+			EventTypes: []string{"visit.booked", "reward.granted", "visit.booked", "reward.granted"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		eps, err := f.eps.List(ctx, f.tenant)
+		if err != nil || len(eps) != 1 || strings.Join(eps[0].EventTypes, ",") != "visit.booked,reward.granted" ||
+			strings.Join(ep.EventTypes, ",") != "visit.booked,reward.granted" {
+			t.Fatalf("stored %+v (answered %v): %v", eps, ep.EventTypes, err)
+		}
+	})
 }
