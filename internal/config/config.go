@@ -60,6 +60,11 @@ type Config struct {
 	// X-Forwarded-Proto are believed only from them; empty (the default)
 	// believes no forwarding header: the client is the connection's peer.
 	TrustedProxies []string `yaml:"trusted_proxies"`
+	// ExpensiveRequestsPerMinute is how many expensive requests (route
+	// optimisation, suggestions, insights and their CSV, batch import) one
+	// API key may make a minute in one process, with a burst of as many;
+	// 0 turns the limit off.
+	ExpensiveRequestsPerMinute int `yaml:"expensive_requests_per_minute"`
 }
 
 // Defaults are the settings with nothing configured.
@@ -75,6 +80,8 @@ func Defaults() Config {
 		AuthCacheTTL:    10 * time.Second,
 		Jobs:            true,
 		ReconcileHour:   3,
+
+		ExpensiveRequestsPerMinute: 60,
 	}
 }
 
@@ -214,6 +221,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ReconcileHour < 0 || c.ReconcileHour > 23 {
 		return fmt.Errorf("setting reconcile_hour: %d is not an hour from 0 to 23", c.ReconcileHour)
+	}
+	if c.ExpensiveRequestsPerMinute < 0 || c.ExpensiveRequestsPerMinute > 1000000 {
+		return fmt.Errorf("setting expensive_requests_per_minute: %d is not between 0 (no limit) and 1000000", c.ExpensiveRequestsPerMinute)
 	}
 	if _, err := c.TrustedNets(); err != nil {
 		return err

@@ -32,15 +32,16 @@ func TestEnvironmentOverridesFileOverridesDefaults(t *testing.T) {
 
 func TestBadSettingsNameTheSetting(t *testing.T) {
 	cases := map[string]func(*Config){
-		"addr":            func(c *Config) { c.Addr = "8080" },
-		"database_url":    func(c *Config) { c.DatabaseURL = "mysql://x" },
-		"base_url":        func(c *Config) { c.BaseURL = "ftp://x" },
-		"log_level":       func(c *Config) { c.LogLevel = "loud" },
-		"log_format":      func(c *Config) { c.LogFormat = "xml" },
-		"db_max_conns":    func(c *Config) { c.DBMaxConns = 0 },
-		"reconcile_hour":  func(c *Config) { c.ReconcileHour = 24 },
-		"auth_cache_ttl":  func(c *Config) { c.AuthCacheTTL = -time.Second },
-		"trusted_proxies": func(c *Config) { c.TrustedProxies = []string{"10.0.0.0/33"} },
+		"addr":                          func(c *Config) { c.Addr = "8080" },
+		"database_url":                  func(c *Config) { c.DatabaseURL = "mysql://x" },
+		"base_url":                      func(c *Config) { c.BaseURL = "ftp://x" },
+		"log_level":                     func(c *Config) { c.LogLevel = "loud" },
+		"log_format":                    func(c *Config) { c.LogFormat = "xml" },
+		"db_max_conns":                  func(c *Config) { c.DBMaxConns = 0 },
+		"reconcile_hour":                func(c *Config) { c.ReconcileHour = 24 },
+		"auth_cache_ttl":                func(c *Config) { c.AuthCacheTTL = -time.Second },
+		"trusted_proxies":               func(c *Config) { c.TrustedProxies = []string{"10.0.0.0/33"} },
+		"expensive_requests_per_minute": func(c *Config) { c.ExpensiveRequestsPerMinute = -1 },
 	}
 	for name, mutate := range cases {
 		c := Defaults()
@@ -101,5 +102,16 @@ func TestTrustedProxiesComeFromAFileOrACommaSeparatedVariable(t *testing.T) {
 	c.TrustedProxies = []string{"proxy.internal"}
 	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "trusted_proxies") {
 		t.Fatalf("a host name: %v", err)
+	}
+}
+
+func TestExpensiveLimitComesFromTheEnvironment(t *testing.T) {
+	c, err := Load("", nil)
+	if err != nil || c.ExpensiveRequestsPerMinute != 60 {
+		t.Fatalf("defaults: %+v %v", c, err)
+	}
+	c, err = Load("", []string{"ROUTELOOP_EXPENSIVE_REQUESTS_PER_MINUTE=5"})
+	if err != nil || c.Validate() != nil || c.ExpensiveRequestsPerMinute != 5 {
+		t.Fatalf("environment: %+v %v", c, err)
 	}
 }

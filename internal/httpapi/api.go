@@ -22,6 +22,7 @@ import (
 	"github.com/routeloop/routeloop/internal/neighbor"
 	"github.com/routeloop/routeloop/internal/outbox"
 	"github.com/routeloop/routeloop/internal/program"
+	"github.com/routeloop/routeloop/internal/ratelimit"
 	"github.com/routeloop/routeloop/internal/referral"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
@@ -43,8 +44,10 @@ type API struct {
 	dispatch  *dispatch.Service
 	crew      *crew.Service
 	insights  *insight.Service
-	ready     func(context.Context) error
-	log       *slog.Logger
+	// expensiveLimit is each key's allowance of expensive requests.
+	expensiveLimit *ratelimit.PerKey
+	ready          func(context.Context) error
+	log            *slog.Logger
 }
 
 // Deps are what the API needs.
@@ -74,6 +77,9 @@ type Deps struct {
 	// PageError answers a failed request outside the API (a page) as HTML;
 	// nil answers every error as JSON.
 	PageError func(c echo.Context, status int, message string) error
+	// ExpensivePerMinute is how many expensive requests one API key may
+	// make a minute (0: no limit).
+	ExpensivePerMinute int
 	// Middleware runs around every route after the built-in ones (the
 	// pages' security headers).
 	Middleware []echo.MiddlewareFunc
@@ -85,7 +91,8 @@ func New(d Deps) *echo.Echo {
 		d.Log = slog.New(slog.DiscardHandler)
 	}
 	a := &API{tenants: d.Tenants, mirror: d.Mirror, invoices: d.Invoices, programs: d.Programs,
-		neighbors: d.Neighbors, ledger: d.Ledger, referrals: d.Referrals, endpoints: d.Endpoints, webhooks: d.Webhooks, dispatch: d.Dispatch, crew: d.Crew, insights: d.Insights, ready: d.Ready, log: d.Log}
+		neighbors: d.Neighbors, ledger: d.Ledger, referrals: d.Referrals, endpoints: d.Endpoints, webhooks: d.Webhooks, dispatch: d.Dispatch, crew: d.Crew, insights: d.Insights, ready: d.Ready, log: d.Log,
+		expensiveLimit: ratelimit.New(d.ExpensivePerMinute)}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true

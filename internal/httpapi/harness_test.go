@@ -35,8 +35,14 @@ type harness struct {
 
 func newHarness(t *testing.T, s *store.Store) *harness {
 	t.Helper()
+	return newHarnessWith(t, s, config.Defaults())
+}
+
+// newHarnessWith is newHarness with other settings.
+func newHarnessWith(t *testing.T, s *store.Store, cfg config.Config) *harness {
+	t.Helper()
 	c := clock.NewFixed(time.Date(2026, 5, 1, 16, 0, 0, 0, time.UTC))
-	a := app.Wire(config.Defaults(), s, c, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelError})))
+	a := app.Wire(cfg, s, c, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelError})))
 	h := &harness{t: t, app: a, store: s, clock: c, keys: map[string]string{}}
 	ctx := context.Background()
 	g, adminKey, err := a.Tenants.Create(ctx, tenant.NewTenant{Name: "Greenway", Timezone: "America/Los_Angeles", Currency: "USD"})

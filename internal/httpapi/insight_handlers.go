@@ -13,9 +13,9 @@ import (
 
 // insightRoutes registers the owner's insights.
 func (a *API) insightRoutes(v1 *echo.Group) {
-	v1.GET("/insights/kpis", a.kpis, a.allow(dispatchers...))
-	v1.GET("/insights/ab", a.abTest, a.allow(dispatchers...))
-	v1.GET("/insights/word-of-mouth", a.wordOfMouth, a.allow(dispatchers...))
+	v1.GET("/insights/kpis", a.kpis, a.allow(dispatchers...), a.expensive)
+	v1.GET("/insights/ab", a.abTest, a.allow(dispatchers...), a.expensive)
+	v1.GET("/insights/word-of-mouth", a.wordOfMouth, a.allow(dispatchers...), a.expensive)
 }
 
 // insightRange reads the optional from and to days.

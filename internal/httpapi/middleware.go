@@ -3,6 +3,9 @@ package httpapi
 import (
 	"fmt"
 	"log/slog"
+	"math"
+	"net/http"
+	"strconv"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -50,6 +53,22 @@ func (a *API) allow(roles ...string) echo.MiddlewareFunc {
 			return &apperror.Error{Code: apperror.CodeForbidden,
 				Message: fmt.Sprintf("a %s key may not do this", p.Role)}
 		}
+	}
+}
+
+// expensive lets each API key make only so many expensive requests a
+// minute; beyond that it answers 429 with Retry-After (whole seconds).
+// It runs after allow, which names the key.
+func (a *API) expensive(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ok, wait := a.expensiveLimit.Allow(principal(c).KeyID)
+		if ok {
+			return next(c)
+		}
+		secs := int(math.Ceil(wait.Seconds()))
+		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+		return &apperror.Error{Code: codeOfStatus(http.StatusTooManyRequests),
+			Message: fmt.Sprintf("this key has used its expensive requests for now (route optimisation, suggestions, insights, batch import); try again in %d s", secs)}
 	}
 }
 

@@ -20,6 +20,8 @@ var (
 )
 
 // routes is the whole API surface with the roles each route admits.
+// Expensive work (route optimisation, suggestions, insights and their CSV,
+// batch import) also passes a.expensive: a per-key rate limit.
 func (a *API) routes(e *echo.Echo) {
 	e.GET("/healthz", a.healthz)
 	e.GET("/readyz", a.readyz)

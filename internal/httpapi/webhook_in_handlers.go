@@ -17,7 +17,7 @@ import (
 // secrets API and the batch import.
 func (a *API) webhookInRoutes(e *echo.Echo, v1 *echo.Group) {
 	e.POST("/hooks/v1/:tenant_id", a.receiveWebhook) // no key: the signature authenticates
-	v1.POST("/sync/batch", a.syncBatch, a.allow(mirrorWriters...))
+	v1.POST("/sync/batch", a.syncBatch, a.allow(mirrorWriters...), a.expensive)
 	v1.POST("/webhook-secrets", a.createWebhookSecret, a.allow(adminsOnly...))
 	v1.GET("/webhook-secrets", a.listWebhookSecrets, a.allow(adminsOnly...))
 	v1.DELETE("/webhook-secrets/:id", a.revokeWebhookSecret, a.allow(adminsOnly...))
