@@ -1,13 +1,13 @@
 package httpapi
 
 import (
-	"encoding/csv"
 	"net/http"
 	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/csvexport"
 	"github.com/routeloop/routeloop/internal/insight"
 )
 
@@ -35,7 +35,8 @@ type table interface {
 }
 
 // answerTable answers JSON, or CSV with a header row when asked by
-// ?format=csv or Accept: text/csv.
+// ?format=csv or Accept: text/csv (through csvexport: a byte order mark
+// first, cells that would start a formula quoted).
 func answerTable(c echo.Context, v table) error {
 	format := c.QueryParam("format")
 	if format == "" && strings.Contains(c.Request().Header.Get(echo.HeaderAccept), "text/csv") {
@@ -51,10 +52,7 @@ func answerTable(c echo.Context, v table) error {
 	header, rows := v.Table()
 	c.Response().Header().Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	c.Response().WriteHeader(http.StatusOK)
-	w := csv.NewWriter(c.Response())
-	_ = w.Write(header)
-	_ = w.WriteAll(rows)
-	return w.Error()
+	return csvexport.Write(c.Response(), header, rows)
 }
 
 // checkFormat refuses an unknown format before any work is done.

@@ -78,3 +78,42 @@ func TestInsightsRefuseBadInput(t *testing.T) {
 		}
 	})
 }
+
+// An owner named the offers like formulas (or someone did it for them):
+// the CSV exports open in a spreadsheet as text — the byte order mark
+// first, each such cell behind a single quote — while numbers stay numbers.
+func TestInsightCSVNeverCarriesALiveFormula(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		h := newHarness(t, s)
+		h.seed(h.keys[tenant.RoleAdmin], "")
+		link, sum := `=HYPERLINK("http://x.example","Win")`, "@SUM(1+1)"
+		reward := map[string]any{"kind": "fixed_credit", "amount_cents": 500}
+		h.must(200, "PUT", "/api/v1/program", map[string]any{"offers": []any{
+			map[string]any{"name": link, "referrer": reward, "referee": reward},
+			map[string]any{"name": sum, "referrer": reward, "referee": reward}}})
+		h.must(201, "POST", "/api/v1/referrals", map[string]any{"channel": "card", "referrer_id": "angie", "variant": sum,
+			"referee": map[string]any{"name": "Dot", "email": "dot@example.com"}})
+		h.must(201, "POST", "/api/v1/referrals", map[string]any{"channel": "card", "referrer_id": "angie", "variant": link,
+			"referee": map[string]any{"name": "Eve", "email": "eve@example.com"}})
+		for _, path := range []string{"/api/v1/insights/kpis?format=csv&group_by=variant", "/api/v1/insights/ab?format=csv"} {
+			rec := h.csvGet(path, h.keys[tenant.RoleDispatcher], "")
+			body, bom := strings.CutPrefix(rec.Body.String(), "\uFEFF")
+			rows, err := csv.NewReader(strings.NewReader(body)).ReadAll()
+			if rec.Code != 200 || !bom || err != nil || len(rows) < 3 {
+				t.Fatalf("%s: %d (byte order mark %v) %v %q", path, rec.Code, bom, err, rec.Body.String())
+			}
+			seen := map[string]bool{}
+			for _, row := range rows {
+				for _, cell := range row {
+					if cell != "" && strings.ContainsRune("=+@\t\r", rune(cell[0])) {
+						t.Fatalf("%s: a live formula %q in %q", path, cell, row)
+					}
+					seen[cell] = true
+				}
+			}
+			if !seen["'"+link] || !seen["'"+sum] || !seen["1"] {
+				t.Fatalf("%s: the offers are not there as quoted text: %q", path, rows)
+			}
+		}
+	})
+}
