@@ -26,6 +26,7 @@ import (
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/jobs"
 	"github.com/routeloop/routeloop/internal/ledger"
+	"github.com/routeloop/routeloop/internal/metrics"
 	"github.com/routeloop/routeloop/internal/neighbor"
 	"github.com/routeloop/routeloop/internal/outbox"
 	"github.com/routeloop/routeloop/internal/program"
@@ -60,7 +61,9 @@ type App struct {
 	Insights  *insight.Service
 	Webhooks  *webhook.Service
 	Users     *user.Service
-	HTTP      *echo.Echo
+	// Metrics is nil when the settings turn metrics off.
+	Metrics *metrics.Metrics
+	HTTP    *echo.Echo
 }
 
 // NewLogger builds the process logger from the settings.
@@ -141,6 +144,11 @@ func Wire(cfg config.Config, s *store.Store, c clock.Clock, log *slog.Logger) *A
 	a.Jobs = jobs.New(s, a.Tenants, a.Ledger, a.Referrals, c, log, cfg.ReconcileHour)
 	a.Jobs.CleanInboxWith(a.Webhooks)
 	a.Users = user.NewService(s, c)
+	if cfg.Metrics {
+		a.Metrics = metrics.New(a.Deliverer.Pending)
+		a.Deliverer.OnAttempt = a.Metrics.Delivery
+		a.Jobs.Measure(a.Metrics)
+	}
 	pages := web.New(web.Deps{Referrals: a.Referrals, Users: a.Users, Tenants: a.Tenants, Mirror: a.Mirror, Invoices: a.Invoices,
 		Programs: a.Programs, Neighbors: a.Neighbors, Dispatch: a.Dispatch, Crew: a.Crew, Insights: a.Insights})
 	// New has validated them; settings that do not parse trust no one.
@@ -162,6 +170,8 @@ func Wire(cfg config.Config, s *store.Store, c clock.Clock, log *slog.Logger) *A
 		Log:                log,
 		TrustedProxies:     trusted,
 		ExpensivePerMinute: cfg.ExpensiveRequestsPerMinute,
+		Metrics:            a.Metrics,
+		MetricsToken:       cfg.MetricsToken,
 		PageError:          pages.ErrorPage,
 		Middleware:         []echo.MiddlewareFunc{web.SecurityHeaders},
 	})

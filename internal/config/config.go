@@ -65,6 +65,10 @@ type Config struct {
 	// API key may make a minute in one process, with a burst of as many;
 	// 0 turns the limit off.
 	ExpensiveRequestsPerMinute int `yaml:"expensive_requests_per_minute"`
+	// Metrics serves Prometheus metrics at GET /metrics.
+	Metrics bool `yaml:"metrics"`
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string `yaml:"metrics_token"`
 }
 
 // Defaults are the settings with nothing configured.
@@ -82,6 +86,7 @@ func Defaults() Config {
 		ReconcileHour:   3,
 
 		ExpensiveRequestsPerMinute: 60,
+		Metrics:                    true,
 	}
 }
 

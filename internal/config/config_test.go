@@ -115,3 +115,14 @@ func TestExpensiveLimitComesFromTheEnvironment(t *testing.T) {
 		t.Fatalf("environment: %+v %v", c, err)
 	}
 }
+
+func TestMetricsComeFromTheEnvironment(t *testing.T) {
+	c, err := Load("", nil)
+	if err != nil || !c.Metrics || c.MetricsToken != "" {
+		t.Fatalf("defaults: %+v %v", c, err)
+	}
+	c, err = Load("", []string{"ROUTELOOP_METRICS=false", "ROUTELOOP_METRICS_TOKEN=s3cret"})
+	if err != nil || c.Validate() != nil || c.Metrics || c.MetricsToken != "s3cret" {
+		t.Fatalf("environment: %+v %v", c, err)
+	}
+}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/ledger"
+	"github.com/routeloop/routeloop/internal/metrics"
 	"github.com/routeloop/routeloop/internal/neighbor"
 	"github.com/routeloop/routeloop/internal/outbox"
 	"github.com/routeloop/routeloop/internal/program"
@@ -46,8 +47,12 @@ type API struct {
 	insights  *insight.Service
 	// expensiveLimit is each key's allowance of expensive requests.
 	expensiveLimit *ratelimit.PerKey
-	ready          func(context.Context) error
-	log            *slog.Logger
+	// metrics, when set, is served at /metrics (behind metricsToken when
+	// that is set) and counts requests and reconciliations.
+	metrics      *metrics.Metrics
+	metricsToken string
+	ready        func(context.Context) error
+	log          *slog.Logger
 }
 
 // Deps are what the API needs.
@@ -80,6 +85,11 @@ type Deps struct {
 	// ExpensivePerMinute is how many expensive requests one API key may
 	// make a minute (0: no limit).
 	ExpensivePerMinute int
+	// Metrics counts every request and is served at GET /metrics; nil
+	// serves no /metrics. MetricsToken, when set, is the bearer token a
+	// scrape must send.
+	Metrics      *metrics.Metrics
+	MetricsToken string
 	// Middleware runs around every route after the built-in ones (the
 	// pages' security headers).
 	Middleware []echo.MiddlewareFunc
@@ -92,7 +102,7 @@ func New(d Deps) *echo.Echo {
 	}
 	a := &API{tenants: d.Tenants, mirror: d.Mirror, invoices: d.Invoices, programs: d.Programs,
 		neighbors: d.Neighbors, ledger: d.Ledger, referrals: d.Referrals, endpoints: d.Endpoints, webhooks: d.Webhooks, dispatch: d.Dispatch, crew: d.Crew, insights: d.Insights, ready: d.Ready, log: d.Log,
-		expensiveLimit: ratelimit.New(d.ExpensivePerMinute)}
+		expensiveLimit: ratelimit.New(d.ExpensivePerMinute), metrics: d.Metrics, metricsToken: d.MetricsToken}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -103,6 +113,7 @@ func New(d Deps) *echo.Echo {
 	// and error answers (written by logRequests, inside). Answers too short
 	// to gain are sent as they are.
 	e.Use(middleware.GzipWithConfig(middleware.GzipConfig{MinLength: 512}))
+	e.Use(d.Metrics.Middleware)
 	e.Use(logRequests(d.Log))
 	e.Use(recoverJSON(d.Log))
 	e.Use(d.Middleware...)

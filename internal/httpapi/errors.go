@@ -74,11 +74,11 @@ func codeOfStatus(status int) string {
 }
 
 // IsAPIPath says whether a path belongs to the API (JSON errors) rather
-// than to the pages (HTML errors): /api/, the inbound webhooks and the
-// health checks.
+// than to the pages (HTML errors): /api/, the inbound webhooks, the
+// health checks and the metrics.
 func IsAPIPath(path string) bool {
 	return strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, "/hooks/") ||
-		path == "/api" || path == "/healthz" || path == "/readyz"
+		path == "/api" || path == "/healthz" || path == "/readyz" || path == "/metrics"
 }
 
 // errorHandler answers every failed request: with the JSON error body on

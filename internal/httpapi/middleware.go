@@ -5,8 +5,8 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"strconv"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 

@@ -222,6 +222,7 @@ func (a *API) reconcile(c echo.Context) error {
 		return err
 	}
 	res, ran, err := a.ledger.ReconcileRange(c.Request().Context(), principal(c).TenantID, from, to, nil)
+	a.metrics.Reconciled(ran, err, res)
 	if err != nil {
 		return err
 	}

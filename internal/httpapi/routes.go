@@ -26,6 +26,9 @@ func (a *API) routes(e *echo.Echo) {
 	e.GET("/healthz", a.healthz)
 	e.GET("/readyz", a.readyz)
 	e.GET("/api/v1/openapi.json", a.openAPI)
+	if a.metrics != nil {
+		e.GET("/metrics", a.metrics.Handler(a.metricsToken)) // its own token, not an API key
+	}
 
 	// Auth is per route, not per group: a group middleware would turn a wrong
 	// method into 404 instead of 405.

@@ -16,6 +16,7 @@ import (
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/ledger"
 	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/metrics"
 	"github.com/routeloop/routeloop/internal/referral"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -31,8 +32,9 @@ type Runner struct {
 	clock     clock.Clock
 	log       *slog.Logger
 	// hour is the tenant-local hour at which the previous day is reconciled.
-	hour int
-	cron *cron.Cron
+	hour    int
+	cron    *cron.Cron
+	metrics *metrics.Metrics
 }
 
 // New returns a runner that reconciles each tenant's previous day at the
@@ -48,6 +50,10 @@ type InboxCleaner interface {
 
 // CleanInboxWith makes the runner clear old inbound webhook ids hourly.
 func (r *Runner) CleanInboxWith(c InboxCleaner) { r.inbox = c }
+
+// Measure counts the runner's reconciliations and the last success of each
+// job (reconcile, release_held, clean_inbox) in m.
+func (r *Runner) Measure(m *metrics.Metrics) { r.metrics = m }
 
 // Start begins the schedule: at five past every hour, the tenants for whom
 // it is now the reconcile hour get their yesterday reconciled.
@@ -78,20 +84,24 @@ func (r *Runner) Tick(ctx context.Context) []ledger.ReconcileResult {
 	}
 	now := r.clock.Now()
 	if r.inbox != nil {
-		if _, err := r.store.TryLock(ctx, "routeloop.inbox", func() error {
+		if ran, err := r.store.TryLock(ctx, "routeloop.inbox", func() error {
 			_, err := r.inbox.CleanInbox(ctx, now)
 			return err
 		}); err != nil {
 			r.log.Error("clean webhook inbox", "error", err)
+		} else if ran {
+			r.metrics.JobSucceeded("clean_inbox", now)
 		}
 	}
 	var done []ledger.ReconcileResult
+	released := true
 	for _, t := range ts {
 		// Every hour: rewards whose hold has passed are admitted, and
 		// rewards held for the budget go out when a new month (or a raised
 		// budget) makes room.
 		if _, err := r.releaseHeld(ctx, t.ID); err != nil {
 			r.log.Error("release held rewards", "tenant_id", t.ID, "error", err)
+			released = false
 		}
 		local := now.In(t.Location())
 		if local.Hour() != r.hour {
@@ -105,10 +115,12 @@ func (r *Runner) Tick(ctx context.Context) []ledger.ReconcileResult {
 			r.log.Info("settled pending referrals", "tenant_id", t.ID, "referrals", n)
 		}
 		res, ran, err := r.ledger.CatchUp(ctx, t.ID, localdate.Of(local).AddDays(-1))
+		r.metrics.Reconciled(ran, err, res)
 		switch {
 		case err != nil:
 			r.log.Error("reconcile failed", "tenant_id", t.ID, "error", err)
 		case ran:
+			r.metrics.JobSucceeded("reconcile", now)
 			for _, d := range res {
 				r.log.Info("reconciled", "tenant_id", t.ID, "day", d.Day.String(), "visits", d.Visits, "customers", d.Customers, "errors", len(d.Errors))
 				for _, e := range d.Errors {
@@ -117,6 +129,9 @@ func (r *Runner) Tick(ctx context.Context) []ledger.ReconcileResult {
 			}
 			done = append(done, res...)
 		}
+	}
+	if released {
+		r.metrics.JobSucceeded("release_held", now)
 	}
 	return done
 }

@@ -58,6 +58,9 @@ type Worker struct {
 	// Parallel is how many endpoints one round sends to at once (one
 	// endpoint's events go out one after another, in order).
 	Parallel int
+	// OnAttempt, when set, hears each recorded attempt's result:
+	// "delivered", "retrying" or "failed" (for good).
+	OnAttempt func(result string)
 }
 
 // NewWorker returns a worker; allowPrivate lets it reach loopback and
@@ -403,6 +406,21 @@ func (w *Worker) attempt(ctx context.Context, d queued, ep Endpoint, ev Event, l
 // record writes one attempt's result: delivered (reviving a failing
 // endpoint), or rescheduled with backoff, or failed for good after the last.
 func (w *Worker) record(ctx context.Context, o outcome) error {
+	err := w.recordTx(ctx, o)
+	if err == nil && w.OnAttempt != nil {
+		switch {
+		case o.err == "":
+			w.OnAttempt("delivered")
+		case o.d.Attempts+1 > len(Backoff):
+			w.OnAttempt("failed")
+		default:
+			w.OnAttempt("retrying")
+		}
+	}
+	return err
+}
+
+func (w *Worker) recordTx(ctx context.Context, o outcome) error {
 	now := w.clock.Now()
 	return w.store.Tx(ctx, func(tx *gorm.DB) error {
 		if o.err == "" {
