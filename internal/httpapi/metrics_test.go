@@ -37,6 +37,7 @@ func TestMetricsCountRequestsByRoute(t *testing.T) {
 			h.must(200, "GET", "/api/v1/invoices/inv1", nil)
 		}
 		h.must(404, "GET", "/api/v1/invoices/no-such-invoice", nil)
+		h.must(404, "GET", "/api/v1/nowhere-at-all/4242", nil)
 		h.must(200, "POST", "/api/v1/reconcile", map[string]any{"date": "2026-05-05"})
 		status, text := h.scrape("")
 		if status != 200 {
@@ -55,7 +56,7 @@ func TestMetricsCountRequestsByRoute(t *testing.T) {
 				t.Errorf("the scrape lacks %s", want)
 			}
 		}
-		if strings.Contains(text, "inv1") || strings.Contains(text, "no-such-invoice") {
+		if strings.Contains(text, "inv1") || strings.Contains(text, "no-such-invoice") || strings.Contains(text, "nowhere") {
 			t.Error("a raw path became a label")
 		}
 	})
