@@ -5,6 +5,7 @@
 package contact
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 
@@ -48,6 +49,21 @@ func Phone(s, region string) string {
 		return ""
 	}
 	return phonenumbers.Format(n, phonenumbers.E164)
+}
+
+// CheckPhone explains why s is not a phone number of region (national, as
+// "(503) 555-0142") or of anywhere (international, as "+44 20 7946 0958"),
+// or returns nil; an empty s passes. "call me maybe" is not a number.
+func CheckPhone(s, region string) error {
+	if strings.TrimSpace(s) == "" || Phone(s, region) != "" {
+		return nil
+	}
+	region = strings.ToUpper(region)
+	example := ""
+	if n := phonenumbers.GetExampleNumber(region); n != nil {
+		example = " such as " + phonenumbers.Format(n, phonenumbers.NATIONAL)
+	}
+	return fmt.Errorf("must be a phone number of %s%s, or an international one starting with +", region, example)
 }
 
 // ValidRegion reports whether region is a country phone numbers are known

@@ -1,6 +1,9 @@
 package contact
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestEmailAliasesAreOneMailbox(t *testing.T) {
 	same := []string{"angiebaker@gmail.com", "Angie.Baker@gmail.com", "angie.baker+lawn@GMAIL.com", " a.n.g.i.e.baker@googlemail.com "}
@@ -47,5 +50,27 @@ func TestStreetAndName(t *testing.T) {
 	}
 	if Name("  Angie   BAKER ") != "angie baker" {
 		t.Error("name fold")
+	}
+}
+
+func TestOnlyPhoneNumbersPassAsPhones(t *testing.T) {
+	for _, ok := range []string{"", "  ", "(503) 555-0142", "+1 503 555 0142", "503.555.0142", "+44 20 7946 0958"} {
+		if err := CheckPhone(ok, "US"); err != nil {
+			t.Errorf("%q refused: %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"call me maybe", "555", "1", "ask for Ben", "+1 000 000 0000", "503-555-0142 ext. banana"} {
+		err := CheckPhone(bad, "US")
+		if err == nil {
+			t.Errorf("%q accepted as a US phone", bad)
+		} else if !strings.Contains(err.Error(), "US") {
+			t.Errorf("%q: %v does not name the country", bad, err)
+		}
+	}
+	if err := CheckPhone("020 7946 0958", "GB"); err != nil {
+		t.Errorf("a London number refused for GB: %v", err)
+	}
+	if err := CheckPhone("020 7946 0958", "US"); err == nil {
+		t.Error("a London number without +44 accepted for US")
 	}
 }

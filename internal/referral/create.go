@@ -139,6 +139,19 @@ func (r *RefereeInput) check(f apperror.Fields) {
 	}
 }
 
+// checkPhones refuses a friend's or referrer's phone that is not a phone
+// number of the tenant's country (or an international one).
+func checkPhones(in Input, country string) error {
+	f := apperror.Fields{}
+	if err := contact.CheckPhone(in.Referee.Phone, country); err != nil {
+		f.Add("referee.phone", err.Error())
+	}
+	if err := contact.CheckPhone(in.ReferrerPhone, country); err != nil {
+		f.Add("referrer_phone", err.Error())
+	}
+	return f.Err()
+}
+
 // person is what fraud checks and matching read of a customer.
 type person struct {
 	ID             int64
@@ -199,6 +212,9 @@ func (s *Service) Create(ctx context.Context, tenantID, actor string, in Input) 
 func (s *Service) create(tx *gorm.DB, tenantID, actor string, in Input) (int64, store.Upserted, error) {
 	prog, err := program.Get(tx, tenantID)
 	if err != nil {
+		return 0, store.Updated, err
+	}
+	if err := checkPhones(in, prog.Country); err != nil {
 		return 0, store.Updated, err
 	}
 	now := s.clock.Now()

@@ -117,6 +117,9 @@ func (s *Service) PutCustomer(ctx context.Context, tenantID, externalID string, 
 	if err != nil {
 		return Customer{}, store.Updated, err
 	}
+	if err := contact.CheckPhone(in.Phone, prog.Country); err != nil {
+		return Customer{}, store.Updated, apperror.Invalid("phone", err.Error())
+	}
 	norm := []any{contact.Email(in.Email), contact.Phone(in.Phone, prog.Country), contact.Street(in.Address), contact.Name(in.Name)}
 	var cell *int64
 	if in.Lat != nil {

@@ -47,6 +47,7 @@ func TestFormsFollowTheInputRules(t *testing.T) {
 			{"invalid UTF-8 in the name", "name", "Ben \xff"},
 			{"a newline in the address", "address", "30 Maple St\nPortland"},
 			{"NUL in the phone", "phone", "503\x00555 0199"},
+			{"words for a phone", "phone", "call me maybe"},
 		} {
 			v := url.Values{"name": {"Ben Ortiz"}, "phone": {"503 555 0199"}, "csrf_token": {form.Value}}
 			v.Set(bad.field, bad.value)
