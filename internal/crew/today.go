@@ -228,7 +228,10 @@ func (s *Service) Today(ctx context.Context, tenantID, crewExt, day, memberExt s
 		if err != nil {
 			return Day{}, err
 		}
-		offer := prog.AssignOffer(r.CustomerID)
+		offer, err := program.OfferFor(ctx, s.store, prog, r.CustomerID, s.clock.Now())
+		if err != nil {
+			return Day{}, err
+		}
 		text := Render(script.Body, map[string]string{
 			PlaceholderFirstName: firstName(r.Name),
 			PlaceholderFriend:    offer.Referee.Describe("their first visit"),

@@ -119,6 +119,10 @@ type Offer struct {
 	Name     string `json:"name"`
 	Referee  Reward `json:"referee"`
 	Referrer Reward `json:"referrer"`
+	// Weight is the variant's share of new referrers against the other
+	// variants' weights (1–1000; 0 or left out counts as 1). Changing it
+	// moves nobody already assigned.
+	Weight int `json:"weight,omitempty"`
 }
 
 // StandardOffer is 10% off the friend's first visit and 10% off the
@@ -154,13 +158,33 @@ func (p Program) Offer(name string) (Offer, bool) {
 	return Offer{}, false
 }
 
-// AssignOffer picks a referrer's offer for good: the same tenant and
-// customer always get the same variant (FNV hash), spread evenly.
-func (p Program) AssignOffer(customerID int64) Offer {
+// PickOffer is the offer a referrer gets on first use: a hash of (tenant,
+// customer, test) into buckets as wide as the offers' weights. It is only
+// the first assignment; OfferOf stores it, and the stored one holds however
+// the offers change later.
+func (p Program) PickOffer(customerID int64) Offer {
 	offers := p.OfferList()
-	h := fnv.New32a()
-	fmt.Fprintf(h, "%s/%d", p.TenantID, customerID)
-	return offers[h.Sum32()%uint32(len(offers))]
+	var total uint64
+	for _, o := range offers {
+		total += uint64(o.weight())
+	}
+	h := fnv.New64a()
+	fmt.Fprintf(h, "%s/%d/%s", p.TenantID, customerID, OfferTest)
+	x := h.Sum64() % total
+	for _, o := range offers {
+		if x < uint64(o.weight()) {
+			return o
+		}
+		x -= uint64(o.weight())
+	}
+	return offers[len(offers)-1]
+}
+
+func (o Offer) weight() int {
+	if o.Weight <= 0 {
+		return 1
+	}
+	return o.Weight
 }
 
 func (r Reward) validate(f apperror.Fields, field string) {
@@ -254,6 +278,9 @@ func (p Program) Validate() error {
 			f.Add(field+".name", "is used twice")
 		}
 		names[o.Name] = true
+		if o.Weight < 0 || o.Weight > 1000 {
+			f.Add(field+".weight", "must be between 1 and 1000 (left out: 1)")
+		}
 		o.Referee.validate(f, field+".referee")
 		o.Referrer.validate(f, field+".referrer")
 	}

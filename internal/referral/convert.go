@@ -250,9 +250,18 @@ func (s *Service) grantConversion(tx *gorm.DB, tenantID string, prog program.Pro
 	if r.ReferrerID == nil || r.RefereeCustomerID == nil {
 		return fmt.Errorf("convert referral %d: referrer and referee must be known", id)
 	}
-	offer, ok := prog.Offer(r.Variant)
+	// What was promised when the referral was made; for a referral made
+	// before promises were stored, its variant's rewards now (or the
+	// referrer's assignment, if the variant is gone).
+	offer, ok := program.PromisedOffer(r.Offer)
 	if !ok {
-		offer = prog.AssignOffer(*r.ReferrerID)
+		offer, ok = prog.Offer(r.Variant)
+	}
+	if !ok {
+		var err error
+		if offer, err = program.OfferOf(tx, prog, *r.ReferrerID, "", now); err != nil {
+			return err
+		}
 	}
 	names := map[int64]string{}
 	var people []struct {

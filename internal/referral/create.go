@@ -245,15 +245,26 @@ func (s *Service) create(tx *gorm.DB, tenantID, actor string, in Input) (int64, 
 		}
 		crewMemberID = &ids[0]
 	}
-	variant := ""
-	if referrer != nil {
-		variant = prog.AssignOffer(referrer.ID).Name
-	}
 	if in.Variant != "" {
 		if _, ok := prog.Offer(in.Variant); !ok {
 			return 0, store.Updated, apperror.Invalid("variant", "the program has no offer named "+in.Variant)
 		}
-		variant = in.Variant
+	}
+	// The referrer's variant is assigned once (a variant named here is
+	// stored if they have none yet); the referral keeps the offer's rewards
+	// as its promise.
+	variant, offer := in.Variant, ""
+	if referrer != nil {
+		o, err := program.OfferOf(tx, prog, referrer.ID, in.Variant, now)
+		if err != nil {
+			return 0, store.Updated, err
+		}
+		if variant == "" {
+			variant = o.Name
+		}
+	}
+	if o, ok := prog.Offer(variant); ok && variant != "" {
+		offer = program.OfferJSON(o)
 	}
 	r := in.Referee
 	emailNorm, phoneNorm := contact.Email(r.Email), contact.Phone(r.Phone, prog.Country)
@@ -335,13 +346,13 @@ func (s *Service) create(tx *gorm.DB, tenantID, actor string, in Input) (int64, 
 	var rows []Referral
 	err = tx.Raw(`INSERT INTO referrals (tenant_id, referrer_id, referee_customer_id, referee_key, referee_name, referee_email,
 			referee_phone, referee_address, referee_lat, referee_lon, referee_email_norm, referee_phone_norm, channel,
-			crew_member_id, click_id, variant, status, flags, candidates, within_radius, distance_m, duplicate_of, note,
+			crew_member_id, click_id, variant, offer, status, flags, candidates, within_radius, distance_m, duplicate_of, note,
 			created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (tenant_id, referrer_id, referee_key) DO NOTHING
 		RETURNING *`,
 		tenantID, referrerID, refereeID, key, r.Name, r.Email, r.Phone, r.Address, r.Lat, r.Lon, emailNorm, phoneNorm,
-		in.Channel, crewMemberID, in.ClickID, variant, status, mustJSON(flags), mustJSON(candidates), within, distance,
+		in.Channel, crewMemberID, in.ClickID, variant, offer, status, mustJSON(flags), mustJSON(candidates), within, distance,
 		duplicateOf, note, now, now).Scan(&rows).Error
 	if err != nil {
 		return 0, store.Updated, fmt.Errorf("insert referral: %w", err)

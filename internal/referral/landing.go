@@ -55,8 +55,18 @@ func (s *Service) Landing(ctx context.Context, code string) (Landing, error) {
 		return Landing{}, err
 	}
 	first, _, _ := strings.Cut(strings.TrimSpace(r.Name), " ")
+	offer, err := s.OfferFor(ctx, prog, r.ID)
+	if err != nil {
+		return Landing{}, err
+	}
 	return Landing{TenantID: r.TenantID, CompanyName: r.CompanyName, ReferrerID: r.ID, ReferrerName: first, Code: c,
-		Offer: prog.AssignOffer(r.ID)}, nil
+		Offer: offer}, nil
+}
+
+// OfferFor is the customer's offer variant as a referrer, assigned on first
+// use (shown on a card, a landing page or a crew's script) and kept.
+func (s *Service) OfferFor(ctx context.Context, prog program.Program, customerID int64) (program.Offer, error) {
+	return program.OfferFor(ctx, s.store, prog, customerID, s.clock.Now())
 }
 
 // RecordVisit records a visit to a referral link: code, channel tag, time

@@ -146,7 +146,11 @@ func (s *Service) ReferralStatus(ctx context.Context, tenantID, customerExt stri
 	if err != nil {
 		return Status{}, err
 	}
-	st := Status{CustomerID: customerExt, Cap: prog.ReferrerCap, Offer: prog.AssignOffer(cid).Name}
+	offer, err := s.OfferFor(ctx, prog, cid)
+	if err != nil {
+		return Status{}, err
+	}
+	st := Status{CustomerID: customerExt, Cap: prog.ReferrerCap, Offer: offer.Name}
 	db.Raw(`SELECT referral_code FROM customers WHERE id = ?`, cid).Scan(&st.ReferralCode)
 	var counts []struct {
 		Status string

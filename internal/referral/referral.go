@@ -88,6 +88,9 @@ type Referral struct {
 	CrewMemberID      *int64     `json:"-"`
 	ClickID           *int64     `json:"-"`
 	Variant           string     `json:"variant"`
+	// Offer is the variant's rewards when the referral was made (JSON),
+	// what it grants on conversion.
+	Offer string `json:"-"`
 	Status            string     `json:"status"`
 	FlagsJSON         string     `json:"-" gorm:"column:flags"`
 	CandidatesJSON    string     `json:"-" gorm:"column:candidates"`

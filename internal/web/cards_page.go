@@ -111,7 +111,10 @@ func (p *Pages) cards(c echo.Context) error {
 			return err
 		}
 		first, _, _ := strings.Cut(strings.TrimSpace(cust.Name), " ")
-		offer := prog.AssignOffer(cust.ID)
+		offer, err := p.d.Referrals.OfferFor(ctx, prog, cust.ID)
+		if err != nil {
+			return err
+		}
 		cards = append(cards, referralCard{Company: pr.TenantName, FirstName: first, Code: cust.ReferralCode, Link: cust.ReferralURL, QR: qr,
 			Friend: offer.Referee.Describe("your first visit"), You: offer.Referrer.Describe("their next invoice")})
 	}
