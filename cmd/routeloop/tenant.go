@@ -29,6 +29,7 @@ func cmdTenant(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		tenantID = sf.fs.String("tenant", "", "tenant id")
 		role     = sf.fs.String("role", "", "admin, dispatcher, crew or integration")
 		label    = sf.fs.String("label", "", "what the key is for")
+		crewID   = sf.fs.String("crew", "", "with --role crew: bind the key to this crew (the scheduler's id)")
 		keyID    = sf.fs.Int64("key-id", 0, "id of the key to revoke")
 	)
 	if err := sf.fs.Parse(args); err != nil {
@@ -62,27 +63,35 @@ func cmdTenant(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		}
 		return w.Flush()
 	case "key":
-		key, k, err := svc.IssueKey(ctx, *tenantID, *role, *label)
+		key, k, err := issueKey(ctx, svc, *tenantID, *role, *crewID, *label)
 		if err != nil {
 			return err
 		}
 		if *asJSON {
-			return json.NewEncoder(stdout).Encode(map[string]any{"key_id": k.ID, "role": k.Role, "api_key": key})
+			out := map[string]any{"key_id": k.ID, "role": k.Role, "api_key": key}
+			if k.Crew != "" {
+				out["crew"] = k.Crew
+			}
+			return json.NewEncoder(stdout).Encode(out)
 		}
-		fmt.Fprintf(stdout, "key_id:  %d\nrole:    %s\napi_key: %s\n(the key is shown only now)\n", k.ID, k.Role, key)
+		fmt.Fprintf(stdout, "key_id:  %d\nrole:    %s\n", k.ID, k.Role)
+		if k.Crew != "" {
+			fmt.Fprintf(stdout, "crew:    %s\n", k.Crew)
+		}
+		fmt.Fprintf(stdout, "api_key: %s\n(the key is shown only now)\n", key)
 	case "keys":
 		ks, err := svc.Keys(ctx, *tenantID)
 		if err != nil {
 			return err
 		}
 		w := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(w, "ID\tROLE\tPREFIX\tLABEL\tCREATED\tREVOKED")
+		fmt.Fprintln(w, "ID\tROLE\tCREW\tPREFIX\tLABEL\tCREATED\tREVOKED")
 		for _, k := range ks {
 			revoked := ""
 			if k.RevokedAt != nil {
 				revoked = k.RevokedAt.Format("2006-01-02 15:04")
 			}
-			fmt.Fprintf(w, "%d\t%s\t%s…\t%s\t%s\t%s\n", k.ID, k.Role, k.Prefix, k.Label, k.CreatedAt.Format("2006-01-02 15:04"), revoked)
+			fmt.Fprintf(w, "%d\t%s\t%s\t%s…\t%s\t%s\t%s\n", k.ID, k.Role, k.Crew, k.Prefix, k.Label, k.CreatedAt.Format("2006-01-02 15:04"), revoked)
 		}
 		return w.Flush()
 	case "revoke-key":
@@ -94,4 +103,16 @@ func cmdTenant(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("tenant: unknown subcommand %q", sub)
 	}
 	return nil
+}
+
+// issueKey issues a key of the role, bound to crew when one is named (crew
+// keys only).
+func issueKey(ctx context.Context, svc *tenant.Service, tenantID, role, crew, label string) (string, tenant.APIKey, error) {
+	if crew == "" {
+		return svc.IssueKey(ctx, tenantID, role, label)
+	}
+	if role != tenant.RoleCrew {
+		return "", tenant.APIKey{}, fmt.Errorf("tenant key: --crew binds crew keys only; use it with --role crew, not --role %q", role)
+	}
+	return svc.IssueCrewKey(ctx, tenantID, crew, label)
 }

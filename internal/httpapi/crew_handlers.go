@@ -102,6 +102,9 @@ func (a *API) logPitch(c echo.Context) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
+	if err := a.checkPitch(c.Request().Context(), principal(c), in.VisitID, in.CrewMemberID, in.Referee); err != nil {
+		return err
+	}
 	p, created, err := a.crew.LogPitch(c.Request().Context(), principal(c).TenantID, actor(c), in)
 	if err != nil {
 		return err

@@ -28,7 +28,8 @@ var errNoKey = &apperror.Error{Code: apperror.CodeUnauthorized,
 	Message: "send an API key as: Authorization: Bearer <key>"}
 
 // allow authenticates the bearer key (401 when missing, unknown or revoked)
-// and lets only the given roles through (403); admin is always allowed.
+// and lets only the given roles through (403); admin is always allowed. A
+// crew-bound key is narrowed to its crew by the route's crewScope rule.
 func (a *API) allow(roles ...string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
@@ -46,9 +47,15 @@ func (a *API) allow(roles ...string) echo.MiddlewareFunc {
 				return next(c)
 			}
 			for _, r := range roles {
-				if r == p.Role {
-					return next(c)
+				if r != p.Role {
+					continue
 				}
+				if p.CrewID != 0 {
+					if err := a.checkCrewScope(c, p); err != nil {
+						return err
+					}
+				}
+				return next(c)
 			}
 			return &apperror.Error{Code: apperror.CodeForbidden,
 				Message: fmt.Sprintf("a %s key may not do this", p.Role)}

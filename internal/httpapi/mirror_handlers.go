@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"time"
 
@@ -57,6 +58,7 @@ func (a *API) listCustomers(c echo.Context) error {
 		}
 		f.UpdatedSince = &t
 	}
+	f.OnRoutesOf = principal(c).CrewID
 	cs, next, err := a.mirror.Customers(c.Request().Context(), principal(c).TenantID, f, p)
 	if err != nil {
 		return err
@@ -89,7 +91,14 @@ func (a *API) listCrews(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	cs, next, err := a.mirror.Crews(c.Request().Context(), principal(c).TenantID, p)
+	pr := principal(c)
+	crews := a.mirror.Crews
+	if pr.CrewID != 0 {
+		crews = func(ctx context.Context, tenantID string, p store.Page) ([]scheduling.Crew, string, error) {
+			return a.mirror.CrewOnly(ctx, tenantID, pr.CrewID, p)
+		}
+	}
+	cs, next, err := crews(c.Request().Context(), pr.TenantID, p)
 	if err != nil {
 		return err
 	}
@@ -127,6 +136,7 @@ func (a *API) listVisits(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	f.OfCrew = principal(c).CrewID
 	vs, next, err := a.mirror.Visits(c.Request().Context(), principal(c).TenantID, f, p)
 	if err != nil {
 		return err

@@ -31,6 +31,9 @@ func (a *API) createReferral(c echo.Context) error {
 	if err := decode(c, &in); err != nil {
 		return err
 	}
+	if err := a.checkReferral(c.Request().Context(), principal(c), in); err != nil {
+		return err
+	}
 	r, up, err := a.referrals.Create(c.Request().Context(), principal(c).TenantID, actor(c), in)
 	if err != nil {
 		return err

@@ -201,6 +201,9 @@ func (s *Service) Customer(ctx context.Context, tenantID, externalID string) (Cu
 // CustomerFilter narrows a customer list.
 type CustomerFilter struct {
 	UpdatedSince *time.Time
+	// OnRoutesOf keeps the customers with a visit of this crew (internal
+	// id; 0: every customer): what a crew-bound key sees.
+	OnRoutesOf int64
 }
 
 // Customers lists customers in id order, one page at a time.
@@ -208,6 +211,9 @@ func (s *Service) Customers(ctx context.Context, tenantID string, f CustomerFilt
 	q := store.Tenant(s.store.DB.WithContext(ctx), tenantID).Where("id > ?", p.After)
 	if f.UpdatedSince != nil {
 		q = q.Where("updated_at >= ?", f.UpdatedSince.UTC())
+	}
+	if f.OnRoutesOf != 0 {
+		q = q.Where(onRoutes, f.OnRoutesOf)
 	}
 	var cs []Customer
 	if err := q.Order("id").Limit(p.Limit).Find(&cs).Error; err != nil {

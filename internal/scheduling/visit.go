@@ -423,6 +423,9 @@ type VisitFilter struct {
 	CrewID     string
 	CustomerID string
 	Status     string
+	// OfCrew keeps the visits of this crew (internal id; 0: every visit):
+	// what a crew-bound key sees, whatever CrewID asks for.
+	OfCrew int64
 }
 
 // ParseVisitFilter reads the list query parameters.
@@ -465,6 +468,9 @@ func (s *Service) Visits(ctx context.Context, tenantID string, f VisitFilter, p 
 	}
 	if f.CustomerID != "" {
 		q = q.Where("c.external_id = ?", f.CustomerID)
+	}
+	if f.OfCrew != 0 {
+		q = q.Where("v.crew_id = ?", f.OfCrew)
 	}
 	if f.Status != "" {
 		q = q.Where("v.status = ?", strings.ToLower(f.Status))

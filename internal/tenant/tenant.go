@@ -56,11 +56,14 @@ func (t Tenant) Location() *time.Location {
 
 // APIKey is a stored key: only its hash is kept.
 type APIKey struct {
-	ID        int64      `gorm:"primaryKey" json:"id"`
-	TenantID  string     `json:"tenant_id"`
-	Role      string     `json:"role"`
-	Label     string     `json:"label"`
-	Prefix    string     `json:"prefix"`
+	ID       int64  `gorm:"primaryKey" json:"id"`
+	TenantID string `json:"tenant_id"`
+	Role     string `json:"role"`
+	Label    string `json:"label"`
+	Prefix   string `json:"prefix"`
+	// CrewID binds a crew key to one crew (internal id; nil: unbound).
+	CrewID    *int64     `json:"-"`
+	Crew      string     `json:"crew,omitempty" gorm:"->"` // the bound crew's scheduler id, for lists
 	KeyHash   string     `json:"-"`
 	CreatedAt time.Time  `json:"created_at"`
 	RevokedAt *time.Time `json:"revoked_at,omitempty"`
@@ -73,6 +76,10 @@ type Principal struct {
 	KeyID    int64
 	Location *time.Location
 	Currency string
+	// CrewID and Crew (the scheduler's id) name the crew a crew-bound key
+	// acts for; 0 and "" for every other key.
+	CrewID int64
+	Crew   string
 }
 
 // Service manages tenants and keys.
@@ -148,7 +155,7 @@ func (s *Service) Create(ctx context.Context, n NewTenant) (Tenant, string, erro
 			return fmt.Errorf("create tenant: %w", err)
 		}
 		var err error
-		key, _, err = issueKey(tx, t.ID, RoleAdmin, "created with tenant", now)
+		key, _, err = issueKey(tx, t.ID, APIKey{Role: RoleAdmin, Label: "created with tenant"}, now)
 		return err
 	})
 	if err != nil {
@@ -203,7 +210,26 @@ func (s *Service) IssueKey(ctx context.Context, tenantID, role, label string) (s
 	if _, err := s.Get(ctx, tenantID); err != nil {
 		return "", APIKey{}, err
 	}
-	return issueKey(s.store.DB.WithContext(ctx), tenantID, role, label, s.clock.Now())
+	return issueKey(s.store.DB.WithContext(ctx), tenantID, APIKey{Role: role, Label: label}, s.clock.Now())
+}
+
+// IssueCrewKey creates a crew key bound to one crew of the tenant (the
+// scheduler's id): it sees only that crew, its visits, the customers with a
+// visit on its routes and its day. A crew the tenant does not have is
+// refused with 422 naming the field crew.
+func (s *Service) IssueCrewKey(ctx context.Context, tenantID, crewExternalID, label string) (string, APIKey, error) {
+	if _, err := s.Get(ctx, tenantID); err != nil {
+		return "", APIKey{}, err
+	}
+	db := s.store.DB.WithContext(ctx)
+	var ids []int64
+	if err := db.Raw(`SELECT id FROM crews WHERE tenant_id = ? AND external_id = ?`, tenantID, crewExternalID).Scan(&ids).Error; err != nil {
+		return "", APIKey{}, fmt.Errorf("find crew: %w", err)
+	}
+	if len(ids) == 0 {
+		return "", APIKey{}, apperror.Invalid("crew", fmt.Sprintf("the tenant has no crew with id %q (mirror the crew first)", crewExternalID))
+	}
+	return issueKey(db, tenantID, APIKey{Role: RoleCrew, Label: label, CrewID: &ids[0], Crew: crewExternalID}, s.clock.Now())
 }
 
 // ImportKey stores a key whose plain text the caller chose (the demo's
@@ -227,9 +253,10 @@ func (s *Service) ImportKey(ctx context.Context, tenantID, role, plain string) e
 	return nil
 }
 
-func issueKey(db *gorm.DB, tenantID, role, label string, now time.Time) (string, APIKey, error) {
+// issueKey stores a new key with k's role, label and crew binding.
+func issueKey(db *gorm.DB, tenantID string, k APIKey, now time.Time) (string, APIKey, error) {
 	plain := newKey()
-	k := APIKey{TenantID: tenantID, Role: role, Label: label, Prefix: prefixOf(plain), KeyHash: HashKey(plain), CreatedAt: now}
+	k.TenantID, k.Prefix, k.KeyHash, k.CreatedAt = tenantID, prefixOf(plain), HashKey(plain), now
 	if err := db.Create(&k).Error; err != nil {
 		return "", APIKey{}, fmt.Errorf("store key: %w", err)
 	}
@@ -257,7 +284,10 @@ func (s *Service) RevokeKey(ctx context.Context, tenantID string, keyID int64) e
 // Keys lists a tenant's keys (hashes never leave the store).
 func (s *Service) Keys(ctx context.Context, tenantID string) ([]APIKey, error) {
 	var ks []APIKey
-	err := store.Tenant(s.store.DB.WithContext(ctx), tenantID).Order("id").Find(&ks).Error
+	err := s.store.DB.WithContext(ctx).Raw(`
+		SELECT k.*, COALESCE(cr.external_id, '') AS crew
+		FROM api_keys k LEFT JOIN crews cr ON cr.id = k.crew_id
+		WHERE k.tenant_id = ? ORDER BY k.id`, tenantID).Scan(&ks).Error
 	if err != nil {
 		return nil, fmt.Errorf("list keys: %w", err)
 	}
@@ -278,15 +308,18 @@ func (s *Service) Authenticate(ctx context.Context, plain string) (Principal, er
 		return p, nil
 	}
 	var row struct {
-		ID       int64
-		TenantID string
-		Role     string
-		Timezone string
-		Currency string
+		ID             int64
+		TenantID       string
+		Role           string
+		Timezone       string
+		Currency       string
+		CrewID         *int64
+		CrewExternalID *string
 	}
 	err := s.store.DB.WithContext(ctx).Raw(`
-		SELECT k.id, k.tenant_id, k.role, t.timezone, t.currency
+		SELECT k.id, k.tenant_id, k.role, t.timezone, t.currency, k.crew_id, cr.external_id AS crew_external_id
 		FROM api_keys k JOIN tenants t ON t.id = k.tenant_id
+		LEFT JOIN crews cr ON cr.id = k.crew_id AND cr.tenant_id = k.tenant_id
 		WHERE k.key_hash = ? AND k.revoked_at IS NULL`, hash).Scan(&row).Error
 	if err != nil {
 		return Principal{}, fmt.Errorf("authenticate: %w", err)
@@ -299,6 +332,12 @@ func (s *Service) Authenticate(ctx context.Context, plain string) (Principal, er
 		return Principal{}, fmt.Errorf("tenant %s time zone: %w", row.TenantID, err)
 	}
 	p := Principal{TenantID: row.TenantID, Role: row.Role, KeyID: row.ID, Location: loc, Currency: row.Currency}
+	if row.CrewID != nil {
+		if row.CrewExternalID == nil { // never: crews are not deleted; refuse rather than widen
+			return Principal{}, ErrUnauthorized
+		}
+		p.CrewID, p.Crew = *row.CrewID, *row.CrewExternalID
+	}
 	s.keys.put(hash, p, now)
 	return p, nil
 }

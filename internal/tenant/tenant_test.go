@@ -8,6 +8,7 @@ import (
 
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/clock"
+	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -114,3 +115,63 @@ func TestImportKeyOnlyForItsOwnTenant(t *testing.T) {
 		t.Fatalf("imported key: %+v %v", p, err)
 	}
 }
+
+func TestACrewKeyIsBoundToACrewOfItsTenant(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := clock.NewFixed(time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC))
+		svc := tenant.NewService(s, c)
+		mirror := scheduling.NewService(s, c, "https://greenway.example")
+		green, _, err := svc.Create(ctx, tenant.NewTenant{Name: "Greenway", Timezone: "America/Los_Angeles", Currency: "USD"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rival, _, err := svc.Create(ctx, tenant.NewTenant{Name: "Rival", Timezone: "Europe/Berlin", Currency: "EUR"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		north, _, err := mirror.PutCrew(ctx, green.ID, "north", scheduling.CrewInput{Name: "North crew", DepotLat: ptr(45.55), DepotLon: ptr(-122.66)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := mirror.PutCrew(ctx, rival.ID, "east", scheduling.CrewInput{Name: "East", DepotLat: ptr(52.5), DepotLon: ptr(13.4)}); err != nil {
+			t.Fatal(err)
+		}
+		key, k, err := svc.IssueCrewKey(ctx, green.ID, "north", "north tablet")
+		if err != nil || k.Role != tenant.RoleCrew || k.CrewID == nil || *k.CrewID != north.ID || k.Crew != "north" {
+			t.Fatalf("IssueCrewKey: %+v %v", k, err)
+		}
+		p, err := svc.Authenticate(ctx, key)
+		if err != nil || p.Role != tenant.RoleCrew || p.CrewID != north.ID || p.Crew != "north" || p.TenantID != green.ID {
+			t.Fatalf("principal %+v %v", p, err)
+		}
+		unbound, _, err := svc.IssueKey(ctx, green.ID, tenant.RoleCrew, "any crew")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, err := svc.Authenticate(ctx, unbound); err != nil || p.CrewID != 0 || p.Crew != "" {
+			t.Fatalf("unbound principal %+v %v", p, err)
+		}
+		before := storetest.Count(t, s.DB, "api_keys")
+		for _, crew := range []string{"east", "south", ""} { // another tenant's crew, none, empty
+			if _, _, err := svc.IssueCrewKey(ctx, green.ID, crew, ""); !apperror.HasCode(err, apperror.CodeValidation) {
+				t.Errorf("crew %q: %v, want validation_failed", crew, err)
+			} else if ae, _ := apperror.As(err); ae.Fields["crew"] == "" {
+				t.Errorf("crew %q: %v does not name the field crew", crew, err)
+			}
+		}
+		if n := storetest.Count(t, s.DB, "api_keys"); n != before {
+			t.Fatalf("refused keys were stored: %d -> %d", before, n)
+		}
+		ks, err := svc.Keys(ctx, green.ID)
+		if err != nil || len(ks) != 3 || ks[1].Crew != "north" || ks[2].Crew != "" || ks[0].Crew != "" {
+			t.Fatalf("keys %+v %v", ks, err)
+		}
+		// The schema keeps the binding to crew keys.
+		if err := s.DB.Exec(`UPDATE api_keys SET crew_id = ? WHERE tenant_id = ? AND role = 'admin'`, north.ID, green.ID).Error; err == nil {
+			t.Fatal("an admin key was bound to a crew")
+		}
+	})
+}
+
+func ptr[T any](v T) *T { return &v }
