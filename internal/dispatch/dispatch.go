@@ -119,20 +119,26 @@ func loadStops(db *gorm.DB, tenantID string, crewID int64, from, to localdate.Da
 		out[k] = append(out[k], r)
 	}
 	for _, ss := range out {
-		sort.SliceStable(ss, func(i, j int) bool {
-			a, b := ss[i].RoutePosition, ss[j].RoutePosition
-			switch {
-			case a != nil && b != nil && *a != *b:
-				return *a < *b
-			case a != nil && b == nil:
-				return true
-			case a == nil && b != nil:
-				return false
-			}
-			return ss[i].VisitID < ss[j].VisitID
-		})
+		sortRoute(ss)
 	}
 	return out, nil
+}
+
+// sortRoute puts a crew-day's stops in route order: by route position
+// (stops without one last), then by visit id.
+func sortRoute(ss []stop) {
+	sort.SliceStable(ss, func(i, j int) bool {
+		a, b := ss[i].RoutePosition, ss[j].RoutePosition
+		switch {
+		case a != nil && b != nil && *a != *b:
+			return *a < *b
+		case a != nil && b == nil:
+			return true
+		case a == nil && b != nil:
+			return false
+		}
+		return ss[i].VisitID < ss[j].VisitID
+	})
 }
 
 func loadCrews(db *gorm.DB, tenantID string) ([]crewRow, error) {

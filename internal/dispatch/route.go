@@ -329,43 +329,6 @@ func (s *Service) OptimizeDay(ctx context.Context, tenantID, crewExt string, day
 	return out, err
 }
 
-// Savings sums what booked linked visits saved against separate trips, and
-// what that is worth at the program's cost per km and per labour minute.
-type Savings struct {
-	From         localdate.Date `json:"from"`
-	To           localdate.Date `json:"to"`
-	Visits       int            `json:"visits"`
-	KmSaved      float64        `json:"km_saved"`
-	MinutesSaved float64        `json:"minutes_saved"`
-	ValueCents   int64          `json:"value_cents"`
-}
-
-// RouteSavings sums the savings of visits booked here between two days
-// (inclusive), cancelled ones excluded.
-func (s *Service) RouteSavings(ctx context.Context, tenantID string, from, to localdate.Date) (Savings, error) {
-	if to.Before(from) {
-		return Savings{}, apperror.Invalid("to", "must not be before from")
-	}
-	db := s.store.DB.WithContext(ctx)
-	prog, err := program.Get(db, tenantID)
-	if err != nil {
-		return Savings{}, err
-	}
-	var row struct {
-		N       int
-		Metres  int64
-		Minutes float64
-	}
-	err = db.Raw(`SELECT COUNT(*) AS n, COALESCE(SUM(saved_metres), 0) AS metres, COALESCE(SUM(saved_minutes), 0) AS minutes
-		FROM visits WHERE tenant_id = ? AND source = 'routeloop' AND status <> 'cancelled' AND service_date BETWEEN ? AND ?`,
-		tenantID, from, to).Scan(&row).Error
-	if err != nil {
-		return Savings{}, fmt.Errorf("sum route savings: %w", err)
-	}
-	return Savings{From: from, To: to, Visits: row.N, KmSaved: km(float64(row.Metres)), MinutesSaved: round1(row.Minutes),
-		ValueCents: int64(math.Round(float64(row.Metres)/1000*float64(prog.CostPerKmCents) + row.Minutes*float64(prog.LabourCentsPerMinute)))}, nil
-}
-
 // keepTogether turns the day's links into pairs the route must keep next to
 // each other. A route is a line, so linked neighbours can only form chains:
 // a stop keeps at most two partners and no pair may close a circle (three

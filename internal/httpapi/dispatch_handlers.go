@@ -151,7 +151,8 @@ func (a *API) routeSavings(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sv, err := a.dispatch.RouteSavings(c.Request().Context(), principal(c).TenantID, from, to)
+	sv, err := a.dispatch.RouteSavings(c.Request().Context(), principal(c).TenantID,
+		dispatch.SavingsQuery{From: from, To: to, CrewID: c.QueryParam("crew_id")})
 	if err != nil {
 		return err
 	}

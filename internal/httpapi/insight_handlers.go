@@ -71,7 +71,11 @@ func (a *API) kpis(c echo.Context) error {
 	if err := checkFormat(c); err != nil {
 		return err
 	}
-	k, err := a.insights.KPIs(c.Request().Context(), principal(c).TenantID, insight.KPIQuery{Range: r, GroupBy: c.QueryParam("group_by")})
+	q := insight.KPIQuery{Range: r, GroupBy: c.QueryParam("group"), Field: "group"}
+	if q.GroupBy == "" { // the older name of the parameter
+		q.GroupBy, q.Field = c.QueryParam("group_by"), "group_by"
+	}
+	k, err := a.insights.KPIs(c.Request().Context(), principal(c).TenantID, q)
 	if err != nil {
 		return err
 	}

@@ -61,16 +61,22 @@ func TestInsightsRefuseBadInput(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		h := newHarness(t, s)
 		for q, field := range map[string]string{
-			"/api/v1/insights/kpis?from=May":                               "from",
-			"/api/v1/insights/kpis?to=2026-13-01":                          "to",
-			"/api/v1/insights/kpis?from=2026-05-10&to=2026-05-01":          "to",
-			"/api/v1/insights/kpis?from=2024-01-01&to=2026-01-01":          "to",
-			"/api/v1/insights/kpis?group_by=crew":                          "group_by",
-			"/api/v1/insights/kpis?format=xml":                             "format",
-			"/api/v1/insights/ab?kind=colour":                              "kind",
-			"/api/v1/insights/ab?from=2026-05-10&to=2026-05-01":            "to",
-			"/api/v1/insights/word-of-mouth?from=2026-02-30":               "from",
-			"/api/v1/insights/word-of-mouth?from=2023-01-01&to=2026-01-01": "to",
+			"/api/v1/insights/kpis?from=May":                                              "from",
+			"/api/v1/insights/kpis?to=2026-13-01":                                         "to",
+			"/api/v1/insights/kpis?from=2026-05-10&to=2026-05-01":                         "to",
+			"/api/v1/insights/kpis?from=2024-01-01&to=2026-01-01":                         "to",
+			"/api/v1/insights/kpis?group_by=week":                                         "group_by",
+			"/api/v1/insights/kpis?group=week":                                            "group",
+			"/api/v1/insights/kpis?group=crews&group_by=crew":                             "group",
+			"/api/v1/insights/route-savings?to=2026-05-01":                                "from",
+			"/api/v1/insights/route-savings?from=2026-05-10&to=2026-05-01":                "to",
+			"/api/v1/insights/route-savings?from=2024-01-01&to=2026-01-01":                "to",
+			"/api/v1/insights/route-savings?from=2026-05-01&to=2026-05-31&crew_id=nobody": "crew_id",
+			"/api/v1/insights/kpis?format=xml":                                            "format",
+			"/api/v1/insights/ab?kind=colour":                                             "kind",
+			"/api/v1/insights/ab?from=2026-05-10&to=2026-05-01":                           "to",
+			"/api/v1/insights/word-of-mouth?from=2026-02-30":                              "from",
+			"/api/v1/insights/word-of-mouth?from=2023-01-01&to=2026-01-01":                "to",
 		} {
 			if r := h.do("GET", q, h.keys[tenant.RoleAdmin], nil); r.Status != 422 || r.field(field) == "" {
 				t.Errorf("%s: %d %s", q, r.Status, r.Raw)

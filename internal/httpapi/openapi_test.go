@@ -589,6 +589,7 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"OptimizeStopInput", dispatch.StopInput{}, true},
 		{"Optimized", dispatch.Optimized{}, false},
 		{"RouteSavings", dispatch.Savings{}, false},
+		{"RouteSavingsRow", dispatch.SavingsRow{}, false},
 		// The crew program.
 		{"ScriptInput", crew.ScriptInput{}, true},
 		{"Script", crew.Script{}, false},
@@ -833,7 +834,7 @@ func TestOpenAPIFeatureOperationsUseTheirSchemas(t *testing.T) {
 		{"GET /api/v1/crews/{external_id}/route", "", map[string]string{"200": "DayRoute"}, []string{"date"}},
 		{"POST /api/v1/crews/{external_id}/route/optimize", "", map[string]string{"200": "DayProposal"}, []string{"date", "apply"}},
 		{"POST /api/v1/routes/optimize", "OptimizeInput", map[string]string{"200": "Optimized"}, nil},
-		{"GET /api/v1/insights/route-savings", "", map[string]string{"200": "RouteSavings"}, []string{"from", "to"}},
+		{"GET /api/v1/insights/route-savings", "", map[string]string{"200": "RouteSavings"}, []string{"from", "to", "crew_id"}},
 		{"GET /api/v1/scripts", "", map[string]string{"200": "ScriptList"}, nil},
 		{"POST /api/v1/scripts", "ScriptInput", map[string]string{"201": "Script"}, nil},
 		{"PUT /api/v1/scripts/{name}", "ScriptInput", map[string]string{"200": "Script", "201": "Script"}, nil},
@@ -845,7 +846,7 @@ func TestOpenAPIFeatureOperationsUseTheirSchemas(t *testing.T) {
 		{"GET /api/v1/crew/leaderboard", "", map[string]string{"200": "Leaderboard"}, []string{"period", "date"}},
 		{"GET /api/v1/crew/milestones", "", map[string]string{"200": "MilestoneList"}, []string{"date"}},
 		{"POST /api/v1/crew/milestones", "MilestoneInput", map[string]string{"201": "Milestone"}, nil},
-		{"GET /api/v1/insights/kpis", "", map[string]string{"200": "InsightKPIs"}, []string{"from", "to", "group_by", "format"}},
+		{"GET /api/v1/insights/kpis", "", map[string]string{"200": "InsightKPIs"}, []string{"from", "to", "group", "group_by", "format"}},
 		{"GET /api/v1/insights/ab", "", map[string]string{"200": "ABTest"}, []string{"from", "to", "kind", "format"}},
 		{"GET /api/v1/insights/word-of-mouth", "", map[string]string{"200": "WordOfMouth"}, []string{"from", "to", "format"}},
 	} {
@@ -968,6 +969,7 @@ func TestOpenAPIFeatureOperationsUseTheirSchemas(t *testing.T) {
 		{"Pitch", "points", "CrewPointsEntry"},
 		{"Leaderboard", "members", "LeaderboardStanding"},
 		{"InsightKPIs", "groups", "KPIRow"},
+		{"RouteSavings", "rows", "RouteSavingsRow"},
 		{"ABTest", "variants", "ABVariant"},
 		{"ABTest", "comparisons", "ABComparison"},
 		{"WordOfMouth", "months", "WordOfMouthMonth"},
@@ -1126,7 +1128,7 @@ func TestOpenAPIEnumsMatchGoConstants(t *testing.T) {
 	pointKinds := []string{crew.PointsPitch, crew.PointsReferralGiven, crew.PointsConversion}
 	periods := []string{crew.PeriodMonth, crew.PeriodQuarter, crew.PeriodYear}
 	metrics := []string{crew.MetricConversions, crew.MetricReferrals, crew.MetricPitches, crew.MetricPoints}
-	groupBys := []string{insight.GroupByChannel, insight.GroupByVariant}
+	groupBys := []string{insight.GroupByMonth, insight.GroupByCrew, insight.GroupByChannel, insight.GroupByVariant}
 	abKinds := []string{insight.KindOffer, insight.KindScript}
 	// A crew day's stops: the literals crew.Today writes, and the visit
 	// statuses other than cancelled (cancelled visits are not stops).

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/dispatch"
+	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/localdate"
 	"github.com/routeloop/routeloop/internal/program"
 )
@@ -17,18 +19,27 @@ import (
 const (
 	GroupByChannel = "channel"
 	GroupByVariant = "variant"
+	GroupByMonth   = "month"
+	GroupByCrew    = "crew"
 )
 
-// Unassigned names the group of referrals with no offer variant (a friend
-// who named nobody the program could match).
+// Unassigned names the group of what has no channel, offer variant or crew
+// (a friend who named nobody the program could match, a referral no crew
+// member pitched, a line without a visit).
 const Unassigned = "(none)"
 
-// Row is one line of the KPI table: the whole program ("all") or one
-// channel or offer variant. Fields marked "total only" cannot be pinned on a
-// channel (sync discounts, crew bonus, route savings, new customers, synced
-// visits, budget) and are null in group rows. See README "## Insights".
+// Row is one line of the KPI table: the whole program ("all"), one
+// tenant-local month, one crew, or one channel or offer variant. Fields
+// marked "total only" cannot be pinned on a channel or variant (sync
+// discounts, crew bonus, route savings) and are null in those group rows;
+// month rows carry every field; crew rows every field but the customer,
+// visit and budget counts. See README "## Insights".
 type Row struct {
 	Group string `json:"group"`
+	// From and To are a month row's days (its calendar month clipped to the
+	// period); absent in other rows.
+	From *localdate.Date `json:"from,omitempty"`
+	To   *localdate.Date `json:"to,omitempty"`
 	// Referrals created in the period; Conversions: how many of those have
 	// converted by now; ConversionRate = Conversions / Referrals.
 	Referrals      int      `json:"referrals"`
@@ -38,17 +49,24 @@ type Row struct {
 	MedianDaysToConvert *float64 `json:"median_days_to_convert"`
 	// Acquired: referrals converted within the period, whenever created.
 	Acquired int `json:"acquired"`
-	// RevenueCents: totals of issued and paid invoices issued in the period
-	// to referees of converted referrals.
+	// RevenueCents: the service lines, at the price billed before any
+	// discount, of issued and paid invoices issued in the period to
+	// converted referees, from the day they were referred.
 	RevenueCents int64 `json:"revenue_cents"`
-	// RewardCostCents: referral rewards on invoices issued in the period.
+	// ContributionCents = revenue × the program's gross_margin_bps.
+	ContributionCents int64 `json:"contribution_cents"`
+	// RewardCostCents: referral rewards given on invoices issued in the
+	// period (free add-ons at their value).
 	RewardCostCents   int64  `json:"reward_cost_cents"`
 	SyncDiscountCents *int64 `json:"sync_discount_cents"` // total only
 	CrewPoints        *int64 `json:"crew_points"`         // total only
 	CrewBonusCents    *int64 `json:"crew_bonus_cents"`    // total only
-	CostCents         int64  `json:"cost_cents"`
-	RouteSavingsCents *int64 `json:"route_savings_cents"` // total only
-	// NetCents = revenue + savings − cost; ROI = net / cost.
+	// CostCents = reward cost + sync discounts + crew bonus, each given
+	// amount counted once.
+	CostCents         int64    `json:"cost_cents"`
+	RouteSavingsCents *int64   `json:"route_savings_cents"` // total only
+	KmSaved           *float64 `json:"km_saved"`            // total only
+	// NetCents = contribution − cost + route savings; ROI = net / cost.
 	NetCents             int64    `json:"net_cents"`
 	ROI                  *float64 `json:"roi"`
 	CostPerAcquiredCents *int64   `json:"cost_per_acquired_cents"`
@@ -75,25 +93,34 @@ type Budget struct {
 type KPIs struct {
 	Period
 	GroupBy string `json:"group_by"`
-	Total   Row    `json:"total"`
-	Groups  []Row  `json:"groups"`
-	Budget  Budget `json:"budget"`
+	// GrossMarginBps is the program's margin the contributions use.
+	GrossMarginBps int    `json:"gross_margin_bps"`
+	Total          Row    `json:"total"`
+	Groups         []Row  `json:"groups"`
+	Budget         Budget `json:"budget"`
 }
 
-// KPIQuery is what the owner asks for.
+// KPIQuery is what the owner asks for; Field names the parameter GroupBy
+// came from, for errors ("group" unless told).
 type KPIQuery struct {
 	Range
 	GroupBy string
+	Field   string
 }
 
-// KPIs computes the program's numbers for a period, split by channel or
-// offer variant.
+// KPIs computes the program's numbers for a period, split by channel,
+// offer variant, crew or tenant-local month.
 func (s *Service) KPIs(ctx context.Context, tenantID string, q KPIQuery) (KPIs, error) {
 	if q.GroupBy == "" {
 		q.GroupBy = GroupByChannel
 	}
-	if q.GroupBy != GroupByChannel && q.GroupBy != GroupByVariant {
-		return KPIs{}, apperror.Invalid("group_by", "must be channel or variant")
+	if q.Field == "" {
+		q.Field = "group"
+	}
+	switch q.GroupBy {
+	case GroupByChannel, GroupByVariant, GroupByMonth, GroupByCrew:
+	default:
+		return KPIs{}, apperror.Invalid(q.Field, "must be month, crew, channel or variant")
 	}
 	p, loc, err := s.resolve(ctx, tenantID, q.Range)
 	if err != nil {
@@ -104,12 +131,84 @@ func (s *Service) KPIs(ctx context.Context, tenantID string, q KPIQuery) (KPIs, 
 	if err != nil {
 		return KPIs{}, err
 	}
-	start, end := p.bounds(loc)
-	col := "channel" // whitelisted above; never user text in SQL
-	if q.GroupBy == GroupByVariant {
-		col = "variant"
+	savings, err := s.dispatch.RouteSavings(ctx, tenantID, dispatch.SavingsQuery{From: p.From, To: p.To})
+	if err != nil {
+		return KPIs{}, err
 	}
-	out := KPIs{Period: p, GroupBy: q.GroupBy, Groups: []Row{}}
+	c := counter{s: s, ctx: ctx, tenantID: tenantID, prog: prog, loc: loc, savings: savings.Rows}
+	out := KPIs{Period: p, GroupBy: q.GroupBy, GrossMarginBps: prog.GrossMarginBps, Groups: []Row{}}
+	by := q.GroupBy
+	if by == GroupByMonth {
+		by = GroupByChannel // months are whole-program rows
+	}
+	if out.Total, out.Groups, err = c.rows(p, by); err != nil {
+		return KPIs{}, err
+	}
+	if q.GroupBy == GroupByMonth {
+		out.Groups = []Row{}
+		for _, m := range months(p) {
+			t, _, err := c.rows(m, GroupByChannel)
+			if err != nil {
+				return KPIs{}, err
+			}
+			from, to := m.From, m.To
+			t.Group, t.From, t.To = fmt.Sprintf("%04d-%02d", m.From.Year, m.From.Month), &from, &to
+			out.Groups = append(out.Groups, t)
+		}
+	}
+	if out.Budget, err = s.budget(ctx, tenantID, prog, loc); err != nil {
+		return KPIs{}, err
+	}
+	return out, nil
+}
+
+// months splits a period into its tenant-local calendar months, the first
+// and last clipped to the period.
+func months(p Period) []Period {
+	var out []Period
+	for from := p.From; !p.To.Before(from); {
+		first := localdate.Date{Year: from.Year, Month: from.Month, Day: 1}
+		next := localdate.Of(first.Start(time.UTC).AddDate(0, 1, 0))
+		to := next.AddDays(-1)
+		if p.To.Before(to) {
+			to = p.To
+		}
+		out = append(out, Period{From: from, To: to})
+		from = next
+	}
+	return out
+}
+
+// counter computes the KPI rows of periods within one request.
+type counter struct {
+	s        *Service
+	ctx      context.Context
+	tenantID string
+	prog     program.Program
+	loc      *time.Location
+	savings  []dispatch.SavingsRow // the request's whole period
+}
+
+// Group expressions, whitelisted: never user text in SQL. Referral-made
+// numbers (counts, rewards) group by the referral (for crews: the crew of
+// the member who pitched it); revenue by the referral, or for crews by the
+// crew of the visit billed.
+const crewOfReferral = ` LEFT JOIN crew_members cm ON cm.id = r.crew_member_id LEFT JOIN crews cr ON cr.id = cm.crew_id`
+
+func referralGroup(by string) (expr, joins string) {
+	switch by {
+	case GroupByVariant:
+		return "COALESCE(r.variant, '')", ""
+	case GroupByCrew:
+		return "COALESCE(cr.external_id, '')", crewOfReferral
+	}
+	return "COALESCE(r.channel, '')", ""
+}
+
+// rows computes the total and the group rows of one period.
+func (c counter) rows(p Period, by string) (Row, []Row, error) {
+	db, tenantID := c.s.store.DB.WithContext(c.ctx), c.tenantID
+	start, end := p.bounds(c.loc)
 	rows := map[string]*Row{}
 	row := func(g string) *Row {
 		if g == "" {
@@ -120,22 +219,23 @@ func (s *Service) KPIs(ctx context.Context, tenantID string, q KPIQuery) (KPIs, 
 		}
 		return rows[g]
 	}
+	grp, joins := referralGroup(by)
 
 	var counts []struct {
 		Grp         string
 		Referrals   int
 		Conversions int
 	}
-	if err := db.Raw(`SELECT `+col+` AS grp, COUNT(*) AS referrals,
-			SUM(CASE WHEN status = 'converted' THEN 1 ELSE 0 END) AS conversions
-		FROM referrals WHERE tenant_id = ? AND created_at >= ? AND created_at < ? GROUP BY `+col,
+	if err := db.Raw(`SELECT `+grp+` AS grp, COUNT(*) AS referrals,
+			SUM(CASE WHEN r.status = 'converted' THEN 1 ELSE 0 END) AS conversions
+		FROM referrals r`+joins+` WHERE r.tenant_id = ? AND r.created_at >= ? AND r.created_at < ? GROUP BY `+grp,
 		tenantID, start, end).Scan(&counts).Error; err != nil {
-		return KPIs{}, fmt.Errorf("count referrals: %w", err)
+		return Row{}, nil, fmt.Errorf("count referrals: %w", err)
 	}
-	for _, c := range counts {
-		r := row(c.Grp)
-		r.Referrals += c.Referrals
-		r.Conversions += c.Conversions
+	for _, n := range counts {
+		r := row(n.Grp)
+		r.Referrals += n.Referrals
+		r.Conversions += n.Conversions
 	}
 
 	var converted []struct {
@@ -143,16 +243,16 @@ func (s *Service) KPIs(ctx context.Context, tenantID string, q KPIQuery) (KPIs, 
 		CreatedAt   time.Time
 		ConvertedAt time.Time
 	}
-	if err := db.Raw(`SELECT `+col+` AS grp, created_at, converted_at FROM referrals
-		WHERE tenant_id = ? AND created_at >= ? AND created_at < ? AND status = 'converted' AND converted_at IS NOT NULL`,
+	if err := db.Raw(`SELECT `+grp+` AS grp, r.created_at, r.converted_at FROM referrals r`+joins+`
+		WHERE r.tenant_id = ? AND r.created_at >= ? AND r.created_at < ? AND r.status = 'converted' AND r.converted_at IS NOT NULL`,
 		tenantID, start, end).Scan(&converted).Error; err != nil {
-		return KPIs{}, fmt.Errorf("read conversions: %w", err)
+		return Row{}, nil, fmt.Errorf("read conversions: %w", err)
 	}
 	days := map[string][]float64{}
 	var allDays []float64
-	for _, c := range converted {
-		g := row(c.Grp).Group
-		d := c.ConvertedAt.Sub(c.CreatedAt).Hours() / 24
+	for _, v := range converted {
+		g := row(v.Grp).Group
+		d := v.ConvertedAt.Sub(v.CreatedAt).Hours() / 24
 		days[g] = append(days[g], d)
 		allDays = append(allDays, d)
 	}
@@ -161,10 +261,10 @@ func (s *Service) KPIs(ctx context.Context, tenantID string, q KPIQuery) (KPIs, 
 		Grp string
 		N   int
 	}
-	if err := db.Raw(`SELECT `+col+` AS grp, COUNT(*) AS n FROM referrals
-		WHERE tenant_id = ? AND status = 'converted' AND converted_at >= ? AND converted_at < ? GROUP BY `+col,
+	if err := db.Raw(`SELECT `+grp+` AS grp, COUNT(*) AS n FROM referrals r`+joins+`
+		WHERE r.tenant_id = ? AND r.status = 'converted' AND r.converted_at >= ? AND r.converted_at < ? GROUP BY `+grp,
 		tenantID, start, end).Scan(&acquired).Error; err != nil {
-		return KPIs{}, fmt.Errorf("count acquired: %w", err)
+		return Row{}, nil, fmt.Errorf("count acquired: %w", err)
 	}
 	for _, a := range acquired {
 		row(a.Grp).Acquired += a.N
@@ -174,70 +274,96 @@ func (s *Service) KPIs(ctx context.Context, tenantID string, q KPIQuery) (KPIs, 
 		Grp   string
 		Cents int64
 	}
-	// A friend referred by two customers counts once, for the first
-	// referral: the converted one no earlier converted referral of the same
-	// friend precedes. Driven by the period's invoices (invoices_issued),
-	// each checked against referrals_referee_converted.
-	if err := db.Raw(`SELECT r.`+col+` AS grp, COALESCE(SUM(i.total_cents), 0) AS cents
+	// Revenue: the scheduler's service lines (the price before any of
+	// routeloop's discount, reward or credit lines) of a converted friend's
+	// invoices issued since the friend was referred. A friend referred by
+	// two customers counts once, for the first converted referral.
+	revGrp, revJoins := grp, joins
+	if by == GroupByCrew {
+		revGrp, revJoins = "COALESCE(cr.external_id, '')", ` LEFT JOIN visits v ON v.id = l.visit_id LEFT JOIN crews cr ON cr.id = v.crew_id`
+	}
+	if err := db.Raw(`SELECT `+revGrp+` AS grp, COALESCE(SUM(l.amount_cents), 0) AS cents
 		FROM invoices i
-		JOIN referrals r ON r.tenant_id = i.tenant_id AND r.referee_customer_id = i.customer_id AND r.status = 'converted'
-		WHERE i.tenant_id = ? AND i.status IN ('issued', 'paid') AND i.issued_at >= ? AND i.issued_at < ?
+		JOIN invoice_lines l ON l.invoice_id = i.id
+		JOIN referrals r ON r.tenant_id = i.tenant_id AND r.referee_customer_id = i.customer_id AND r.status = 'converted'`+revJoins+`
+		WHERE i.tenant_id = ? AND i.status IN ('issued', 'paid') AND i.issued_at >= ? AND i.issued_at < ? AND i.issued_at >= r.created_at
+			AND l.kind = 'service' AND l.item_key IS NULL AND l.source_key IS NULL
 			AND NOT EXISTS (SELECT 1 FROM referrals o WHERE o.tenant_id = r.tenant_id
 				AND o.referee_customer_id = r.referee_customer_id AND o.status = 'converted' AND o.id < r.id)
-		GROUP BY r.`+col, tenantID, start, end).Scan(&money).Error; err != nil {
-		return KPIs{}, fmt.Errorf("sum referred revenue: %w", err)
+		GROUP BY `+revGrp, tenantID, start, end).Scan(&money).Error; err != nil {
+		return Row{}, nil, fmt.Errorf("sum referred revenue: %w", err)
 	}
 	for _, m := range money {
 		row(m.Grp).RevenueCents += m.Cents
 	}
 
 	money = nil
-	// Reward lines name their ledger item ("reward:7"); a free add-on line
-	// is 0 on the invoice and costs the add-on's value.
-	if err := db.Raw(`SELECT r.`+col+` AS grp,
-			COALESCE(SUM(CASE WHEN l.kind = 'addon' THEN rw.amount_cents ELSE -l.amount_cents END), 0) AS cents
+	// Rewards: every line that gives a reward names its ledger item
+	// ("reward:7"); a free add-on line is 0 on the invoice and costs the
+	// reward's value.
+	if err := db.Raw(`SELECT `+grp+` AS grp,
+			COALESCE(SUM(CASE WHEN l.kind = 'addon' THEN rw.value_cents ELSE -l.amount_cents END), 0) AS cents
 		FROM invoices i
 		JOIN invoice_lines l ON l.invoice_id = i.id
 		JOIN rewards rw ON rw.tenant_id = i.tenant_id AND l.item_key = ('reward:' || rw.id)
-		JOIN referrals r ON r.id = rw.referral_id
+		LEFT JOIN referrals r ON r.id = rw.referral_id`+joins+`
 		WHERE i.tenant_id = ? AND i.status IN ('issued', 'paid') AND i.issued_at >= ? AND i.issued_at < ?
 			AND l.kind IN ('referral_reward', 'credit', 'addon')
-		GROUP BY r.`+col, tenantID, start, end).Scan(&money).Error; err != nil {
-		return KPIs{}, fmt.Errorf("sum reward cost: %w", err)
+		GROUP BY `+grp, tenantID, start, end).Scan(&money).Error; err != nil {
+		return Row{}, nil, fmt.Errorf("sum reward cost: %w", err)
 	}
 	for _, m := range money {
 		row(m.Grp).RewardCostCents += m.Cents
 	}
 
-	var lines struct {
-		SyncCents int64
-		Invoiced  int
-		Synced    int
+	// Per crew (of the visit discounted, of the member who earned the
+	// points, of the route); the total is their sum.
+	sync := map[string]int64{}
+	money = nil
+	if err := db.Raw(`SELECT COALESCE(cr.external_id, '') AS grp, COALESCE(SUM(-l.amount_cents), 0) AS cents
+		FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id
+		LEFT JOIN visits v ON v.id = l.visit_id LEFT JOIN crews cr ON cr.id = v.crew_id
+		WHERE i.tenant_id = ? AND i.status IN ('issued', 'paid') AND i.issued_at >= ? AND i.issued_at < ?
+			AND (l.kind = 'sync_discount' OR (l.kind = 'credit' AND l.item_key LIKE 'sync:%'))
+		GROUP BY COALESCE(cr.external_id, '')`, tenantID, start, end).Scan(&money).Error; err != nil {
+		return Row{}, nil, fmt.Errorf("sum sync discounts: %w", err)
 	}
-	// invoice_lines_kind covers these columns, so once the table is vacuumed
-	// Postgres can read the period's lines by index instead of a full scan.
+	for _, m := range money {
+		sync[m.Grp] += m.Cents
+	}
+	points := map[string]int64{}
+	money = nil
+	if err := db.Raw(`SELECT COALESCE(cr.external_id, '') AS grp, COALESCE(SUM(p.points), 0) AS cents
+		FROM crew_points p LEFT JOIN crew_members cm ON cm.id = p.crew_member_id LEFT JOIN crews cr ON cr.id = cm.crew_id
+		WHERE p.tenant_id = ? AND p.created_at >= ? AND p.created_at < ?
+		GROUP BY COALESCE(cr.external_id, '')`, tenantID, start, end).Scan(&money).Error; err != nil {
+		return Row{}, nil, fmt.Errorf("sum crew points: %w", err)
+	}
+	for _, m := range money {
+		points[m.Grp] += m.Cents
+	}
+	saved := map[string]int64{}
+	kms := map[string]float64{}
+	for _, r := range c.savings {
+		if r.Date.Before(p.From) || p.To.Before(r.Date) {
+			continue
+		}
+		saved[r.CrewID] += r.ValueCents
+		kms[r.CrewID] += r.KmSaved
+	}
+
+	var lines struct {
+		Invoiced int
+		Synced   int
+	}
 	if err := db.Raw(`SELECT
-			COALESCE(SUM(CASE WHEN l.kind = 'sync_discount' OR (l.kind = 'credit' AND l.item_key LIKE 'sync:%')
-				THEN -l.amount_cents ELSE 0 END), 0) AS sync_cents,
 			COUNT(DISTINCT CASE WHEN l.kind = 'service' THEN l.visit_id END) AS invoiced,
 			COUNT(DISTINCT CASE WHEN l.kind = 'sync_discount' THEN l.visit_id END) AS synced
 		FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id
 		WHERE i.tenant_id = ? AND i.status IN ('issued', 'paid') AND i.issued_at >= ? AND i.issued_at < ?`,
 		tenantID, start, end).Scan(&lines).Error; err != nil {
-		return KPIs{}, fmt.Errorf("sum sync discounts: %w", err)
+		return Row{}, nil, fmt.Errorf("count invoiced visits: %w", err)
 	}
-
-	var points int64
-	if err := db.Raw(`SELECT COALESCE(SUM(points), 0) FROM crew_points WHERE tenant_id = ? AND created_at >= ? AND created_at < ?`,
-		tenantID, start, end).Scan(&points).Error; err != nil {
-		return KPIs{}, fmt.Errorf("sum crew points: %w", err)
-	}
-
-	savings, err := s.dispatch.RouteSavings(ctx, tenantID, p.From, p.To)
-	if err != nil {
-		return KPIs{}, err
-	}
-
 	var fresh struct {
 		Total    int
 		Referred int
@@ -246,25 +372,42 @@ func (s *Service) KPIs(ctx context.Context, tenantID string, q KPIQuery) (KPIs, 
 			WHERE r.tenant_id = c.tenant_id AND r.referee_customer_id = c.id AND r.status = 'converted') THEN 1 ELSE 0 END), 0) AS referred
 		FROM customers c WHERE c.tenant_id = ? AND c.created_at >= ? AND c.created_at < ?`,
 		tenantID, start, end).Scan(&fresh).Error; err != nil {
-		return KPIs{}, fmt.Errorf("count new customers: %w", err)
+		return Row{}, nil, fmt.Errorf("count new customers: %w", err)
 	}
 
-	if out.Budget, err = s.budget(ctx, tenantID, prog, loc); err != nil {
-		return KPIs{}, err
+	pv := int64(c.prog.PointValueCents)
+	if by == GroupByCrew {
+		for _, m := range []map[string]int64{sync, points, saved} {
+			for g := range m {
+				row(g)
+			}
+		}
 	}
-
 	names := make([]string, 0, len(rows))
 	for g := range rows {
 		names = append(names, g)
 	}
 	sort.Strings(names)
 	total := Row{Group: "all"}
+	var groups []Row
 	for _, g := range names {
 		r := rows[g]
 		r.MedianDaysToConvert = median(days[g])
 		r.CostCents = r.RewardCostCents
-		finish(r, 0)
-		out.Groups = append(out.Groups, *r)
+		var sv *int64
+		if by == GroupByCrew {
+			key := g
+			if g == Unassigned {
+				key = ""
+			}
+			sc, pts, value, km := sync[key], points[key], saved[key], round(kms[key], 2)
+			bonus := pts * pv
+			r.SyncDiscountCents, r.CrewPoints, r.CrewBonusCents, r.RouteSavingsCents, r.KmSaved = &sc, &pts, &bonus, &value, &km
+			r.CostCents += sc + bonus
+			sv = &value
+		}
+		c.finish(r, sv)
+		groups = append(groups, *r)
 		total.Referrals += r.Referrals
 		total.Conversions += r.Conversions
 		total.Acquired += r.Acquired
@@ -272,23 +415,43 @@ func (s *Service) KPIs(ctx context.Context, tenantID string, q KPIQuery) (KPIs, 
 		total.RewardCostCents += r.RewardCostCents
 	}
 	total.MedianDaysToConvert = median(allDays)
-	bonus := points * int64(prog.PointValueCents)
-	total.SyncDiscountCents, total.CrewPoints, total.CrewBonusCents = &lines.SyncCents, &points, &bonus
-	total.RouteSavingsCents = &savings.ValueCents
-	total.CostCents = total.RewardCostCents + lines.SyncCents + bonus
-	finish(&total, savings.ValueCents)
+	var sc, pts, value int64
+	var km float64
+	for _, v := range sync {
+		sc += v
+	}
+	for _, v := range points {
+		pts += v
+	}
+	for g, v := range saved {
+		value += v
+		km += kms[g]
+	}
+	bonus := pts * pv
+	km = round(km, 2)
+	total.SyncDiscountCents, total.CrewPoints, total.CrewBonusCents = &sc, &pts, &bonus
+	total.RouteSavingsCents, total.KmSaved = &value, &km
+	total.CostCents = total.RewardCostCents + sc + bonus
+	c.finish(&total, &value)
 	total.NewCustomers, total.NewFromReferrals = &fresh.Total, &fresh.Referred
 	total.ReferralShareOfNew = ratio(int64(fresh.Referred), int64(fresh.Total))
 	total.InvoicedVisits, total.SyncedVisits = &lines.Invoiced, &lines.Synced
 	total.SyncedVisitShare = ratio(int64(lines.Synced), int64(lines.Invoiced))
-	out.Total = total
-	return out, nil
+	if groups == nil {
+		groups = []Row{}
+	}
+	return total, groups, nil
 }
 
-// finish derives rate, net, ROI and cost per acquired customer.
-func finish(r *Row, savings int64) {
+// finish derives contribution, rate, net, ROI and cost per acquired
+// customer; savings is nil where route savings are not pinned on the row.
+func (c counter) finish(r *Row, savings *int64) {
+	r.ContributionCents = invoice.PercentOf(r.RevenueCents, c.prog.GrossMarginBps)
 	r.ConversionRate = ratio(int64(r.Conversions), int64(r.Referrals))
-	r.NetCents = r.RevenueCents + savings - r.CostCents
+	r.NetCents = r.ContributionCents - r.CostCents
+	if savings != nil {
+		r.NetCents += *savings
+	}
 	r.ROI = ratio(r.NetCents, r.CostCents)
 	if r.Acquired > 0 {
 		c := int64(math.Round(float64(r.CostCents) / float64(r.Acquired)))
@@ -341,19 +504,25 @@ func median(days []float64) *float64 {
 	return &m
 }
 
-// Table is the KPI table for CSV: the total first, then each group.
+// Table is the KPI table for CSV: the total first, then each group (a
+// month row with its own days in from and to).
 func (k KPIs) Table() ([]string, [][]string) {
 	header := []string{"from", "to", "group_by", "group", "referrals", "conversions", "conversion_rate", "median_days_to_convert",
-		"acquired", "revenue_cents", "reward_cost_cents", "sync_discount_cents", "crew_points", "crew_bonus_cents", "cost_cents",
-		"route_savings_cents", "net_cents", "roi", "cost_per_acquired_cents", "new_customers", "new_from_referrals",
-		"referral_share_of_new", "invoiced_visits", "synced_visits", "synced_visit_share",
+		"acquired", "revenue_cents", "gross_margin_bps", "contribution_cents", "reward_cost_cents", "sync_discount_cents", "crew_points",
+		"crew_bonus_cents", "cost_cents", "route_savings_cents", "km_saved", "net_cents", "roi", "cost_per_acquired_cents", "new_customers",
+		"new_from_referrals", "referral_share_of_new", "invoiced_visits", "synced_visits", "synced_visit_share",
 		"budget_month", "budget_used_cents", "budget_cents", "budget_share"}
 	var out [][]string
 	for i, r := range append([]Row{k.Total}, k.Groups...) {
-		line := []string{k.From.String(), k.To.String(), k.GroupBy, r.Group, itoa(int64(r.Referrals)), itoa(int64(r.Conversions)),
-			fptr(r.ConversionRate), fptr(r.MedianDaysToConvert), itoa(int64(r.Acquired)), itoa(r.RevenueCents), itoa(r.RewardCostCents),
+		from, to := k.From, k.To
+		if r.From != nil && r.To != nil {
+			from, to = *r.From, *r.To
+		}
+		line := []string{from.String(), to.String(), k.GroupBy, r.Group, itoa(int64(r.Referrals)), itoa(int64(r.Conversions)),
+			fptr(r.ConversionRate), fptr(r.MedianDaysToConvert), itoa(int64(r.Acquired)), itoa(r.RevenueCents),
+			itoa(int64(k.GrossMarginBps)), itoa(r.ContributionCents), itoa(r.RewardCostCents),
 			iptr(r.SyncDiscountCents), iptr(r.CrewPoints), iptr(r.CrewBonusCents), itoa(r.CostCents), iptr(r.RouteSavingsCents),
-			itoa(r.NetCents), fptr(r.ROI), iptr(r.CostPerAcquiredCents), nptr(r.NewCustomers), nptr(r.NewFromReferrals),
+			fptr(r.KmSaved), itoa(r.NetCents), fptr(r.ROI), iptr(r.CostPerAcquiredCents), nptr(r.NewCustomers), nptr(r.NewFromReferrals),
 			fptr(r.ReferralShareOfNew), nptr(r.InvoicedVisits), nptr(r.SyncedVisits), fptr(r.SyncedVisitShare)}
 		if i == 0 {
 			line = append(line, k.Budget.Month, itoa(k.Budget.UsedCents), itoa(k.Budget.BudgetCents), fptr(k.Budget.Share))

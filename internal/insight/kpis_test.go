@@ -169,8 +169,10 @@ func mayInLosAngeles(t *testing.T, s *store.Store) (*insight.Service, fixture) {
 	vc1 := f.visit("vc1", cat, "2026-05-08", "scheduler", "completed", 0, 0)
 	vc2 := f.visit("vc2", cat, "2026-05-09", "scheduler", "completed", 0, 0)
 	va1 := f.visit("va1", angie, "2026-05-10", "scheduler", "completed", 0, 0)
-	// Route savings: va2 booked here, 2.5 km and 10 min saved → 2.5 × 60 +
-	// 10 × 50 = 650. The cancelled one and June's don't count.
+	// va2 was booked here and recorded 2.5 km and 10 minutes saved at
+	// booking; no linked neighbour was serviced that day and no crew drove
+	// it, so it saves nothing: route savings are measured, never taken
+	// from booking time (nor the cancelled va3 and June's va4).
 	va2 := f.visit("va2", angie, "2026-05-31", "routeloop", "completed", 2500, 10)
 	f.visit("va3", angie, "2026-05-12", "routeloop", "cancelled", 9999, 99)
 	f.visit("va4", angie, "2026-06-01", "routeloop", "scheduled", 9999, 99)
@@ -178,9 +180,11 @@ func mayInLosAngeles(t *testing.T, s *store.Store) (*insight.Service, fixture) {
 	vf1 := f.visit("vf1", fay, "2026-05-02", "scheduler", "completed", 0, 0)
 	vb2 := f.visit("vb2", ben, "2026-05-20", "scheduler", "scheduled", 0, 0)
 
-	// Invoices issued or paid in May. Revenue of referees: ben 9000 (link,
-	// A), cat 4000 (code, B), fay 4500 (card, A) → 17500. Not counted:
-	// angie (no referral), fay's April invoice, cat's void one, ben's draft.
+	// Invoices issued or paid in May. Revenue of referees, their service
+	// lines before any discount: ben 10000 (link, A; he paid 9000), cat
+	// 4000 (code, B), fay 5000 (card, A; she paid 4500) → 19000. Not
+	// counted: angie (no referral), fay's April invoice, cat's void one,
+	// ben's draft.
 	f.invoice("b1", ben, "paid", "2026-05-07T17:00:00Z", 9000,
 		line{"service", vb1, 10000, ""}, line{"referral_reward", vb1, -1000, fmt.Sprintf("reward:%d:visit:%d", rw2, vb1)})
 	f.invoice("c1", cat, "issued", "2026-05-08T17:00:00Z", 4000,
@@ -267,26 +271,28 @@ func TestKPIsOfGreenwaysMay(t *testing.T) {
 			t.Fatal(err)
 		}
 		tot := k.Total
-		// Cost = rewards 5000 (link 3000: ben's 1000 + angie's credit 2000;
-		// code 1500: cat's free add-on; card 500: fay's) + sync 1500 (a
-		// sync_discount line 1000 + a late-sync credit 500) + crew bonus 250
-		// = 6750. Net = 17500 + 650 − 6750 = 11400; ROI = 11400 / 6750 =
-		// 1.6889; cost per acquired = 6750 / 3 = 2250. Synced visits: va1 of
-		// 5 invoiced (vb1, vc1, va1, va2, vf1) → 0.2.
-		got := fmt.Sprintf("ref=%d conv=%d rate=%s median=%s acq=%d rev=%d reward=%d sync=%s pts=%s bonus=%s cost=%d save=%s net=%d roi=%s cpa=%s new=%s/%s share=%s visits=%s/%s vshare=%s",
-			tot.Referrals, tot.Conversions, f64(tot.ConversionRate), f64(tot.MedianDaysToConvert), tot.Acquired, tot.RevenueCents, tot.RewardCostCents,
+		// Contribution = 40% of 19000 = 7600. Cost = rewards 5000 (link
+		// 3000: ben's 1000 + angie's credit 2000; code 1500: cat's free
+		// add-on; card 500: fay's) + sync 1500 (a sync_discount line 1000 +
+		// a late-sync credit 500) + crew bonus 250 = 6750, each once. Net =
+		// 7600 − 6750 + 0 = 850; ROI = 850 / 6750 = 0.1259; cost per
+		// acquired = 6750 / 3 = 2250. Synced visits: va1 of 5 invoiced (vb1,
+		// vc1, va1, va2, vf1) → 0.2.
+		got := fmt.Sprintf("ref=%d conv=%d rate=%s median=%s acq=%d rev=%d contrib=%d reward=%d sync=%s pts=%s bonus=%s cost=%d save=%s net=%d roi=%s cpa=%s new=%s/%s share=%s visits=%s/%s vshare=%s",
+			tot.Referrals, tot.Conversions, f64(tot.ConversionRate), f64(tot.MedianDaysToConvert), tot.Acquired, tot.RevenueCents, tot.ContributionCents, tot.RewardCostCents,
 			i64(tot.SyncDiscountCents), i64(tot.CrewPoints), i64(tot.CrewBonusCents), tot.CostCents, i64(tot.RouteSavingsCents), tot.NetCents,
 			f64(tot.ROI), i64(tot.CostPerAcquiredCents), in(tot.NewFromReferrals), in(tot.NewCustomers), f64(tot.ReferralShareOfNew),
 			in(tot.SyncedVisits), in(tot.InvoicedVisits), f64(tot.SyncedVisitShare))
-		want := "ref=4 conv=2 rate=0.5 median=2.8 acq=3 rev=17500 reward=5000 sync=1500 pts=25 bonus=250 cost=6750 save=650 net=11400 roi=1.6889 cpa=2250 new=2/5 share=0.4 visits=1/5 vshare=0.2"
+		want := "ref=4 conv=2 rate=0.5 median=2.8 acq=3 rev=19000 contrib=7600 reward=5000 sync=1500 pts=25 bonus=250 cost=6750 save=0 net=850 roi=0.1259 cpa=2250 new=2/5 share=0.4 visits=1/5 vshare=0.2"
 		if got != want {
 			t.Errorf("total:\n got %s\nwant %s", got, want)
 		}
-		// Per channel, cost is the rewards only and net = revenue − rewards.
+		// Per channel, cost is the rewards only and net = 40% of revenue −
+		// rewards.
 		wantGroups := []string{
-			"card ref=1 conv=0 rate=0 median=nil acq=1 rev=4500 cost=500 net=4000 roi=8 cpa=500 sync=nil",
-			"code ref=1 conv=1 rate=1 median=1.5 acq=1 rev=4000 cost=1500 net=2500 roi=1.6667 cpa=1500 sync=nil",
-			"link ref=2 conv=1 rate=0.5 median=4 acq=1 rev=9000 cost=3000 net=6000 roi=2 cpa=3000 sync=nil",
+			"card ref=1 conv=0 rate=0 median=nil acq=1 rev=5000 cost=500 net=1500 roi=3 cpa=500 sync=nil",
+			"code ref=1 conv=1 rate=1 median=1.5 acq=1 rev=4000 cost=1500 net=100 roi=0.0667 cpa=1500 sync=nil",
+			"link ref=2 conv=1 rate=0.5 median=4 acq=1 rev=10000 cost=3000 net=1000 roi=0.3333 cpa=3000 sync=nil",
 		}
 		if len(k.Groups) != len(wantGroups) {
 			t.Fatalf("groups: %+v", k.Groups)
@@ -313,10 +319,10 @@ func TestKPIsOfGreenwaysMay(t *testing.T) {
 		for _, g := range k.Groups {
 			gs = append(gs, fmt.Sprintf("%s %d/%d acq=%d rev=%d cost=%d", g.Group, g.Conversions, g.Referrals, g.Acquired, g.RevenueCents, g.CostCents))
 		}
-		if fmt.Sprint(gs) != "[A 1/2 acq=2 rev=13500 cost=3500 B 1/2 acq=1 rev=4000 cost=1500]" {
+		if fmt.Sprint(gs) != "[A 1/2 acq=2 rev=15000 cost=3500 B 1/2 acq=1 rev=4000 cost=1500]" {
 			t.Errorf("by variant: %v", gs)
 		}
-		if k.Total.NetCents != 11400 {
+		if k.Total.NetCents != 850 {
 			t.Errorf("total by variant differs: %d", k.Total.NetCents)
 		}
 	})

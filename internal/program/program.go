@@ -76,6 +76,10 @@ type Program struct {
 	// CostPerKmCents and LabourCentsPerMinute value route savings.
 	CostPerKmCents       int `json:"cost_per_km_cents"`
 	LabourCentsPerMinute int `json:"labour_cents_per_minute"`
+	// GrossMarginBps is the share of service revenue left after the cost of
+	// doing the work (4000 = 40%): the KPIs' contribution of referred
+	// customers' revenue.
+	GrossMarginBps int `json:"gross_margin_bps"`
 	// Crew points: per pitch logged, per referral given on site, per
 	// conversion; what a point is worth (the year-end bonus, for the KPIs);
 	// and how long after a pitch a customer is not pitched again.
@@ -137,6 +141,7 @@ func Defaults(tenantID string) Program {
 		Country: "US", Offers: []Offer{StandardOffer}, ReferrerCap: 32, AttributionDays: 60,
 		ConvertOn: ConvertOnFirstCompletedVisit, BurstMax: 5, BurstHours: 24, EstimatedVisitCents: 5000,
 		RoadFactor: 1.3, SpeedKmh: 30, WorkdayMinutes: 480, DefaultVisitMinutes: 30, CostPerKmCents: 60, LabourCentsPerMinute: 50,
+		GrossMarginBps: 4000,
 		PointsPerPitch: 1, PointsPerReferral: 5, PointsPerConversion: 20, PointValueCents: 10, RepitchDays: 90}
 }
 
@@ -329,6 +334,9 @@ func (p Program) Validate() error {
 	if p.LabourCentsPerMinute < 0 || p.LabourCentsPerMinute > 100_000 {
 		f.Add("labour_cents_per_minute", "must be between 0 and 100000")
 	}
+	if p.GrossMarginBps < 0 || p.GrossMarginBps > 10000 {
+		f.Add("gross_margin_bps", "must be between 0 and 10000 basis points (4000 = 40%)")
+	}
 	for field, v := range map[string]int{"points_per_pitch": p.PointsPerPitch, "points_per_referral": p.PointsPerReferral,
 		"points_per_conversion": p.PointsPerConversion, "point_value_cents": p.PointValueCents} {
 		if v < 0 || v > 100_000 {
@@ -396,6 +404,7 @@ type Input struct {
 	DefaultVisitMinutes  *int       `json:"default_visit_minutes"`
 	CostPerKmCents       *int       `json:"cost_per_km_cents"`
 	LabourCentsPerMinute *int       `json:"labour_cents_per_minute"`
+	GrossMarginBps       *int       `json:"gross_margin_bps"`
 	PointsPerPitch       *int       `json:"points_per_pitch"`
 	PointsPerReferral    *int       `json:"points_per_referral"`
 	PointsPerConversion  *int       `json:"points_per_conversion"`
@@ -443,6 +452,7 @@ func (p Program) Apply(in Input) (Program, error) {
 	set(&p.DefaultVisitMinutes, in.DefaultVisitMinutes)
 	set(&p.CostPerKmCents, in.CostPerKmCents)
 	set(&p.LabourCentsPerMinute, in.LabourCentsPerMinute)
+	set(&p.GrossMarginBps, in.GrossMarginBps)
 	set(&p.PointsPerPitch, in.PointsPerPitch)
 	set(&p.PointsPerReferral, in.PointsPerReferral)
 	set(&p.PointsPerConversion, in.PointsPerConversion)

@@ -32,3 +32,20 @@ func TestValidateNamesTheSetting(t *testing.T) {
 		}
 	}
 }
+
+func TestGrossMarginIsAShareOfRevenue(t *testing.T) {
+	if p := Defaults("t1"); p.GrossMarginBps != 4000 {
+		t.Fatalf("default margin %d, want 4000 (40%%)", p.GrossMarginBps)
+	}
+	for _, bps := range []int{0, 2500, 10000} {
+		got, err := Defaults("t1").Apply(Input{GrossMarginBps: ptr(bps)})
+		if err != nil || got.GrossMarginBps != bps {
+			t.Errorf("%d: %+v %v", bps, got.GrossMarginBps, err)
+		}
+	}
+	for _, bps := range []int{-1, 10001} {
+		if _, err := Defaults("t1").Apply(Input{GrossMarginBps: ptr(bps)}); err == nil || !strings.Contains(err.Error(), "gross_margin_bps") {
+			t.Errorf("%d: %v", bps, err)
+		}
+	}
+}
