@@ -31,7 +31,7 @@ server=$!
 trap 'kill $server 2>/dev/null; wait $server 2>/dev/null; rm -rf "$work"' EXIT
 for _ in $(seq 1 50); do curl -sf "http://$ADDR/readyz" >/dev/null && break; sleep 0.2; done
 
-put() { curl -sf -X PUT -H "Authorization: Bearer $KEY" "http://$ADDR/api/v1/$1" -d "$2" >/dev/null; }
+put() { curl -sf -X PUT -H 'Content-Type: application/json' -H "Authorization: Bearer $KEY" "http://$ADDR/api/v1/$1" -d "$2" >/dev/null; }
 put crews/north '{"name":"North","depot_lat":45.55,"depot_lon":-122.66}'
 for i in $(seq 0 99); do put "customers/c$i" "{\"name\":\"Customer $i\",\"lat\":45.5,\"lon\":-122.6}"; done
 put visits/seed-1 '{"customer_id":"c1","crew_id":"north","service_date":"2026-05-05","price_cents":4500}'

@@ -20,6 +20,7 @@ const (
 	CodeTooLarge      = "body_too_large"
 	CodeBadRequest    = "bad_request"
 	CodeUnprocessable = "unprocessable"
+	CodeMediaType     = "unsupported_media_type"
 )
 
 // Error is a failure a caller can act on: a code, a message for people and,

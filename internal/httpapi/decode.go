@@ -1,10 +1,10 @@
 package httpapi
 
 import (
-	"encoding/json"
-	"errors"
-	"io"
+	"mime"
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -16,33 +16,46 @@ const MaxBodyBytes = 1 << 20
 
 var errTooLarge = &apperror.Error{Code: apperror.CodeTooLarge, Message: "the request body is larger than 1 MiB"}
 
-// decode reads a JSON body into v strictly: one object, no unknown fields, no
-// trailing data, at most 1 MiB. Each failure names what is wrong. The
-// Content-Type is not checked: the body must be JSON whatever it claims.
+// decode reads a JSON body into v strictly: sent as application/json, one
+// object, no unknown fields, no trailing data, at most 1 MiB. Each failure
+// names what is wrong; a field by its full path (members[0].name).
 func decode(c echo.Context, v any) error {
-	req := c.Request()
-	if req.ContentLength > MaxBodyBytes {
-		return errTooLarge
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), req.Body, MaxBodyBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return decodeError(err)
-	}
-	if err := dec.Decode(&struct{}{}); err != io.EOF {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return errTooLarge
-		}
-		return apperror.BadRequest("the body must hold exactly one JSON object")
-	}
-	return nil
+	return decodeUpTo(c, v, MaxBodyBytes, errTooLarge)
 }
 
-func decodeError(err error) error {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return errTooLarge
+// decodeLarge is decode with a larger body limit, for bulk endpoints.
+func decodeLarge(c echo.Context, v any, limit int64) error {
+	return decodeUpTo(c, v, limit, &apperror.Error{Code: apperror.CodeTooLarge,
+		Message: "the request body is larger than " + strconv.FormatInt(limit>>20, 10) + " MiB; split it into several calls"})
+}
+
+func decodeUpTo(c echo.Context, v any, limit int64, tooLarge error) error {
+	if err := requireJSON(c.Request()); err != nil {
+		return err
 	}
-	return apperror.FromJSON(err, "")
+	body, err := readBody(c, limit, tooLarge)
+	if err != nil {
+		return err
+	}
+	return apperror.DecodeJSON(body, v, "")
+}
+
+// requireJSON refuses, before the body is read, a request whose
+// Content-Type is not JSON: application/json or application/*+json, any
+// case, parameters such as charset allowed. A missing Content-Type is
+// refused too: curl -d, for one, sends a form type unless told otherwise.
+func requireJSON(r *http.Request) error {
+	sent := r.Header.Get(echo.HeaderContentType)
+	mt, _, err := mime.ParseMediaType(sent)
+	if err == nil && (mt == echo.MIMEApplicationJSON ||
+		strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json")) {
+		return nil
+	}
+	msg := "the body must be JSON sent with Content-Type: application/json"
+	if sent == "" {
+		msg = "the request has no Content-Type; send the JSON body with Content-Type: application/json"
+	} else if err == nil {
+		msg = "Content-Type " + mt + " is not accepted; send the JSON body with Content-Type: application/json"
+	}
+	return &apperror.Error{Code: apperror.CodeMediaType, Message: msg}
 }

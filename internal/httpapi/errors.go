@@ -39,7 +39,7 @@ func statusOf(code string) int {
 		return http.StatusForbidden
 	case apperror.CodeTooLarge:
 		return http.StatusRequestEntityTooLarge
-	case "unsupported_media_type":
+	case apperror.CodeMediaType:
 		return http.StatusUnsupportedMediaType
 	case "method_not_allowed":
 		return http.StatusMethodNotAllowed
@@ -63,7 +63,7 @@ func codeOfStatus(status int) string {
 	case http.StatusForbidden:
 		return apperror.CodeForbidden
 	case http.StatusUnsupportedMediaType:
-		return "unsupported_media_type"
+		return apperror.CodeMediaType
 	case http.StatusTooManyRequests:
 		return "too_many_requests"
 	}

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -27,6 +26,9 @@ func (a *API) webhookInRoutes(e *echo.Echo, v1 *echo.Group) {
 // applied (again on a replay, with Routeloop-Replay: true).
 func (a *API) receiveWebhook(c echo.Context) error {
 	req := c.Request()
+	if err := requireJSON(req); err != nil {
+		return err
+	}
 	body, err := readBody(c, webhook.MaxBodyBytes, webhook.ErrTooLarge)
 	if err != nil {
 		return err
@@ -78,33 +80,6 @@ func (a *API) syncBatch(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, rep)
-}
-
-// decodeLarge is decode with a larger body limit, for bulk endpoints.
-func decodeLarge(c echo.Context, v any, limit int64) error {
-	tooLarge := &apperror.Error{Code: apperror.CodeTooLarge,
-		Message: "the request body is larger than " + strconv.FormatInt(limit>>20, 10) + " MiB; split it into several calls"}
-	req := c.Request()
-	if req.ContentLength > limit {
-		return tooLarge
-	}
-	dec := json.NewDecoder(http.MaxBytesReader(c.Response(), req.Body, limit))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil {
-		err = dec.Decode(&struct{}{})
-		if err == io.EOF {
-			return nil
-		}
-		if err == nil {
-			return apperror.BadRequest("the body must hold exactly one JSON object")
-		}
-	}
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return tooLarge
-	}
-	return decodeError(err)
 }
 
 func (a *API) createWebhookSecret(c echo.Context) error {

@@ -3,7 +3,6 @@ package webhook
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"strings"
 	"time"
 
@@ -167,17 +166,10 @@ func isNull(raw json.RawMessage) bool {
 }
 
 // strictJSON decodes exactly one JSON value into v, refusing unknown fields,
-// the way the API decodes request bodies. Field names in errors get prefix.
+// the way the API decodes request bodies. Field names in errors are full
+// paths with prefix first (data.members[0].zz).
 func strictJSON(raw []byte, v any, prefix string) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return apperror.FromJSON(err, prefix)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return apperror.BadRequest("the body must hold exactly one JSON object")
-	}
-	return nil
+	return apperror.DecodeJSON(raw, v, prefix)
 }
 
 // relabel returns err with its field names passed through name; other

@@ -45,12 +45,13 @@ func TestDecodeEvent(t *testing.T) {
 		{`{"type":"visit.upserted","data":null}`, apperror.CodeValidation, "data", ""},
 		{`{"type":"visit.upserted","data":[]}`, apperror.CodeValidation, "data", ""},
 		{`{"type":"visit.upserted","data":{"price_cents":1.5}}`, apperror.CodeValidation, "data.price_cents", ""},
-		{`{"type":"crew.upserted","data":{"members":[{"name":1}]}}`, apperror.CodeValidation, "data.members.name", ""},
-		{`{"type":"invoice.upserted","data":{"lines":[{"visit":"v1"}]}}`, apperror.CodeValidation, "data.visit", ""},
+		{`{"type":"crew.upserted","data":{"members":[{"name":1}]}}`, apperror.CodeValidation, "data.members[0].name", ""},
+		{`{"type":"invoice.upserted","data":{"lines":[{"visit_id":"v1"},{"visit":"v1"}]}}`, apperror.CodeValidation, "data.lines[1].visit", ""},
+		{`{"type":"crew.upserted","data":{"external_id":"north","members":[{"external_id":"sam","zz":1}]}}`, apperror.CodeValidation, "data.members[0].zz", ""},
 		{`{"type":"visit.upserted","data":{}} {}`, apperror.CodeBadRequest, "", "exactly one"},
 		{`[]`, apperror.CodeBadRequest, "", "object"},
 		{``, apperror.CodeBadRequest, "", "empty"},
-		{`{"type":"visit.upserted","data":{"updated_at":"yesterday"}}`, apperror.CodeBadRequest, "", "data"},
+		{`{"type":"visit.upserted","data":{"updated_at":"yesterday"}}`, apperror.CodeValidation, "data.updated_at", ""},
 	}
 	for _, c := range cases {
 		_, err := decodeEvent([]byte(c.body))
