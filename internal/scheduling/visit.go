@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -133,9 +134,18 @@ func (s *Service) PutVisit(ctx context.Context, tenantID string, loc *time.Locat
 		return Visit{}, store.Updated, err
 	}
 	pg := s.store.Dialect == store.Postgres
+	var read *visitRefs // what the quiet write read when it could not write
 	if pg {
-		if v, up, ok, err := s.writeAlone(ctx, tenantID, externalID, in, vf); ok || err != nil {
+		v, up, row, err := s.writeAlone(ctx, tenantID, externalID, in, vf)
+		if err != nil || (row == nil && keepsScheduled(in)) {
 			return s.answer(ctx, tenantID, externalID, v, up, err)
+		}
+		if row != nil {
+			ref, err := row.refs(in)
+			if err != nil {
+				return Visit{}, store.Updated, err
+			}
+			read = &ref
 		}
 	}
 	db := s.store.DB.WithContext(ctx)
@@ -148,7 +158,9 @@ func (s *Service) PutVisit(ctx context.Context, tenantID string, loc *time.Locat
 		// itself checks what the visit was, and starts over if another write
 		// moved it to another customer meanwhile.
 		var ref visitRefs
-		if ref, err = s.resolveVisitRefs(db, tenantID, externalID, in); err != nil {
+		if read != nil && attempt == 0 {
+			ref = *read
+		} else if ref, err = s.resolveVisitRefs(db, tenantID, externalID, in); err != nil {
 			return Visit{}, store.Updated, err
 		}
 		if !pg && ref.alone(in) {
@@ -212,25 +224,24 @@ func (s *Service) writeVisit(tx *gorm.DB, tenantID, externalID string, in VisitI
 		customers = append(customers, ref.before.CustomerID)
 	}
 	// The customers' money is locked before the visit row, always (on
-	// PostgreSQL; SQLite's write transaction holds the database): with their
-	// neighbours when they have links, otherwise by the write itself (a
-	// CTE it must read before writing the row). The write answers how many links
-	// the customers have had, read under the lock: a link made meanwhile is
-	// seen, so the listeners know whether anyone else's money changes.
+	// PostgreSQL; SQLite's write transaction holds the database), by the
+	// write itself: a CTE it must read before writing the row, which locks
+	// their neighbours too when they have links. The write answers how many
+	// links the customers have had, read under the lock (a link made
+	// meanwhile is seen, so the listeners know whether anyone else's money
+	// changes), and whom it locked.
 	with, returning := "", ` RETURNING *, (SELECT COALESCE(SUM(link_count), 0) FROM customers WHERE tenant_id = ? AND id IN ?) AS links`
-	var locked []int64
-	if ref.hasLinks {
-		var err error
-		if locked, err = LockMoneyHeld(tx, tenantID, customers...); err != nil {
-			return Visit{}, store.Updated, err
+	withArgs, returnArgs := []any(nil), []any{tenantID, customers}
+	if tx.Dialector.Name() == store.Postgres {
+		with = `WITH money AS (SELECT id, link_count, true AS own FROM customers WHERE tenant_id = ? AND id IN ? ORDER BY id FOR UPDATE) `
+		withArgs = []any{tenantID, customers}
+		if ref.hasLinks {
+			lock, args := moneyLock(tenantID, customers)
+			with, withArgs = `WITH money AS (`+lock+`) `, args
 		}
-	} else if tx.Dialector.Name() == store.Postgres {
-		with = `WITH money AS (SELECT id, link_count FROM customers WHERE tenant_id = ? AND id IN ? ORDER BY id FOR UPDATE) `
-		returning = ` RETURNING visits.*, (SELECT COALESCE(SUM(link_count), 0) FROM money) AS links`
-	}
-	withArgs, returnArgs := []any{tenantID, customers}, []any(nil)
-	if with == "" {
-		withArgs, returnArgs = nil, []any{tenantID, customers}
+		returning = ` RETURNING visits.*, (SELECT COALESCE(SUM(link_count), 0) FROM money WHERE own) AS links,
+			(SELECT string_agg(id::text, ',') FROM money) AS locked`
+		returnArgs = nil
 	}
 	now := s.clock.Now()
 	set := `UPDATE visits SET customer_id = ?, crew_id = ?, service_date = ?, start_at = ?, route_position = ?,
@@ -294,6 +305,10 @@ func (s *Service) writeVisit(tx *gorm.DB, tenantID, externalID string, in VisitI
 	v.CustomerExternalID = in.CustomerID
 	v.CrewExternalID = in.CrewID
 	linked := row.Links > 0
+	locked, err := row.locked()
+	if err != nil {
+		return Visit{}, store.Updated, err
+	}
 	return v, up, s.VisitWritten(tx, VisitChange{TenantID: tenantID, Visit: v, Before: ref.before, Linked: &linked, Locked: locked})
 }
 
@@ -307,10 +322,27 @@ func newStatus(in VisitInput) string {
 }
 
 // visitRow is a visit as a write answers it, with how many links its
-// customers have.
+// customers have and whom it locked (on PostgreSQL, as "1,2,3").
 type visitRow struct {
 	Visit
-	Links int
+	Links  int
+	Locked *string
+}
+
+func (r visitRow) locked() ([]int64, error) {
+	if r.Locked == nil || *r.Locked == "" {
+		return nil, nil
+	}
+	parts := strings.Split(*r.Locked, ",")
+	ids := make([]int64, len(parts))
+	for i, p := range parts {
+		id, err := strconv.ParseInt(p, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("read locked customers %q: %w", *r.Locked, err)
+		}
+		ids[i] = id
+	}
+	return ids, nil
 }
 
 // errMovedMeanwhile: another write moved the visit to another customer
@@ -332,67 +364,91 @@ func LockMoneyHeld(tx *gorm.DB, tenantID string, customerIDs ...int64) ([]int64,
 	if tx.Dialector.Name() != store.Postgres || len(customerIDs) == 0 {
 		return nil, nil // the write transaction holds the database
 	}
-	var got []int64
-	if err := tx.Raw(`SELECT id FROM customers WHERE tenant_id = ? AND (id IN ?
-		    OR id IN (SELECT customer_a_id FROM neighbor_links WHERE tenant_id = ? AND customer_b_id IN ?)
-		    OR id IN (SELECT customer_b_id FROM neighbor_links WHERE tenant_id = ? AND customer_a_id IN ?))
-		ORDER BY id FOR UPDATE`, tenantID, customerIDs, tenantID, customerIDs, tenantID, customerIDs).Scan(&got).Error; err != nil {
+	var got []struct{ ID int64 }
+	q, args := moneyLock(tenantID, customerIDs)
+	if err := tx.Raw(q, args...).Scan(&got).Error; err != nil {
 		return nil, fmt.Errorf("lock customers and their neighbours: %w", err)
 	}
-	return got, nil
+	ids := make([]int64, len(got))
+	for i, g := range got {
+		ids[i] = g.ID
+	}
+	return ids, nil
+}
+
+// moneyLock is the statement LockMoney runs (PostgreSQL): the customers and
+// their neighbours, locked in id order, each with its link count and
+// whether it is one of the customers named (own).
+func moneyLock(tenantID string, customerIDs []int64) (string, []any) {
+	return `SELECT id, link_count, id IN ? AS own FROM customers WHERE tenant_id = ? AND (id IN ?
+		    OR id IN (SELECT customer_a_id FROM neighbor_links WHERE tenant_id = ? AND customer_b_id IN ?)
+		    OR id IN (SELECT customer_b_id FROM neighbor_links WHERE tenant_id = ? AND customer_a_id IN ?))
+		ORDER BY id FOR UPDATE`, []any{customerIDs, tenantID, customerIDs, tenantID, customerIDs, tenantID, customerIDs}
 }
 
 // resolveVisitRefs maps the scheduler's customer and crew ids to internal
 // ids, and reads what the visit was before this write, in one round trip.
 func (s *Service) resolveVisitRefs(db *gorm.DB, tenantID, externalID string, in VisitInput) (visitRefs, error) {
+	q, args := refsQuery(tenantID, externalID, in)
+	var row refsRow
+	if err := db.Raw(q, args...).Scan(&row).Error; err != nil {
+		return visitRefs{}, fmt.Errorf("resolve customer and crew: %w", err)
+	}
+	return row.refs(in)
+}
+
+// refsQuery reads what resolveVisitRefs answers, as one row of refsRow.
+func refsQuery(tenantID, externalID string, in VisitInput) (string, []any) {
 	crewExt := ""
 	if in.CrewID != nil {
 		crewExt = *in.CrewID
 	}
-	var ref struct {
-		CustomerID     *int64
-		CrewID         *int64
-		OldCustomerID  *int64
-		OldCrewID      *int64
-		OldServiceDate *localdate.Date
-		OldStatus      *string
-		Links          int
-	}
 	// Whether the customers have links too: then their neighbours are
 	// locked before the write (on PostgreSQL), and the write is not one of
 	// those that concern nobody else.
-	links := `COALESCE((SELECT link_count FROM customers WHERE tenant_id = ? AND external_id = ?), 0)
-		  + COALESCE((SELECT link_count FROM customers WHERE id = old.customer_id), 0)`
-	linkArgs := []any{tenantID, in.CustomerID}
-	err := db.Raw(`SELECT
-		(SELECT id FROM customers WHERE tenant_id = ? AND external_id = ?) AS customer_id,
-		(SELECT id FROM crews WHERE tenant_id = ? AND external_id = ?) AS crew_id,
+	return `SELECT
+		(SELECT id FROM customers WHERE tenant_id = ? AND external_id = ?) AS ref_customer_id,
+		(SELECT id FROM crews WHERE tenant_id = ? AND external_id = ?) AS ref_crew_id,
 		old.customer_id AS old_customer_id, old.crew_id AS old_crew_id,
-		old.service_date AS old_service_date, old.status AS old_status, `+links+` AS links
+		old.service_date AS old_service_date, old.status AS old_status,
+		COALESCE((SELECT link_count FROM customers WHERE tenant_id = ? AND external_id = ?), 0)
+		  + COALESCE((SELECT link_count FROM customers WHERE id = old.customer_id), 0) AS ref_links
 		FROM (SELECT 1 AS one) AS q
 		LEFT JOIN visits old ON old.tenant_id = ? AND old.external_id = ?`,
-		append(append([]any{tenantID, in.CustomerID, tenantID, crewExt}, linkArgs...), tenantID, externalID)...).Scan(&ref).Error
-	if err != nil {
-		return visitRefs{}, fmt.Errorf("resolve customer and crew: %w", err)
-	}
+		[]any{tenantID, in.CustomerID, tenantID, crewExt, tenantID, in.CustomerID, tenantID, externalID}
+}
+
+// refsRow is the row refsQuery reads.
+type refsRow struct {
+	RefCustomerID  *int64
+	RefCrewID      *int64
+	OldCustomerID  *int64
+	OldCrewID      *int64
+	OldServiceDate *localdate.Date
+	OldStatus      *string
+	RefLinks       *int
+}
+
+// refs checks that the names in resolved and answers them.
+func (r refsRow) refs(in VisitInput) (visitRefs, error) {
 	f := apperror.Fields{}
-	if ref.CustomerID == nil {
+	if r.RefCustomerID == nil {
 		f.Add("customer_id", "no customer with id "+in.CustomerID+"; send the customer first")
 	}
-	if in.CrewID != nil && ref.CrewID == nil {
+	if in.CrewID != nil && r.RefCrewID == nil {
 		f.Add("crew_id", "no crew with id "+*in.CrewID+"; send the crew first")
 	}
 	if err := f.Err(); err != nil {
 		return visitRefs{}, err
 	}
 	if in.CrewID == nil {
-		ref.CrewID = nil
+		r.RefCrewID = nil
 	}
 	var before *VisitState
-	if ref.OldCustomerID != nil {
-		before = &VisitState{CustomerID: *ref.OldCustomerID, CrewID: ref.OldCrewID, ServiceDate: *ref.OldServiceDate, Status: *ref.OldStatus}
+	if r.OldCustomerID != nil {
+		before = &VisitState{CustomerID: *r.OldCustomerID, CrewID: r.OldCrewID, ServiceDate: *r.OldServiceDate, Status: *r.OldStatus}
 	}
-	return visitRefs{customerID: *ref.CustomerID, crewID: ref.CrewID, before: before, hasLinks: ref.Links > 0}, nil
+	return visitRefs{customerID: *r.RefCustomerID, crewID: r.RefCrewID, before: before, hasLinks: r.RefLinks != nil && *r.RefLinks > 0}, nil
 }
 
 // visitQuery selects visits with their customer's and crew's scheduler ids.
@@ -493,12 +549,14 @@ func (s *Service) Visits(ctx context.Context, tenantID string, f VisitFilter, p 
 // On PostgreSQL it is one statement, with nothing read before: it locks the
 // customers (the visit's, and the one it may leave; a link made meanwhile
 // waits for it, or is seen) and checks under the lock that they still have
-// no link and that the visit is still scheduled and theirs. ok is false
-// when any of that fails (or a name is unknown, or the stored row is
-// newer), and the caller writes it the long way.
-func (s *Service) writeAlone(ctx context.Context, tenantID, externalID string, in VisitInput, vf visitFields) (v Visit, up store.Upserted, ok bool, err error) {
+// no link and that the visit is still scheduled and theirs. When any of
+// that fails (or a name is unknown, or the stored row is newer) it writes
+// nothing and answers read: the names resolved and the visit as it was,
+// read in the same statement, with which the caller writes it the long
+// way. A write that is not a quiet one (read is nil too) is not tried.
+func (s *Service) writeAlone(ctx context.Context, tenantID, externalID string, in VisitInput, vf visitFields) (v Visit, up store.Upserted, read *refsRow, err error) {
 	if !keepsScheduled(in) {
-		return Visit{}, store.Updated, false, nil
+		return Visit{}, store.Updated, nil, nil
 	}
 	crewJoin, crewID, crewArgs := "", "NULL", []any(nil)
 	if in.CrewID != nil {
@@ -508,14 +566,17 @@ func (s *Service) writeAlone(ctx context.Context, tenantID, externalID string, i
 	args := []any{tenantID, in.CustomerID, tenantID, externalID, tenantID, externalID, vf.date, vf.startAt, in.RoutePosition,
 		in.DurationMin, in.PriceCents, SourceScheduler, utc(in.UpdatedAt), now, now}
 	args = append(append(append(args, crewArgs...), in.CustomerID), newerArgs(in.UpdatedAt)...)
+	refs, refArgs := refsQuery(tenantID, externalID, in)
+	args = append(args, refArgs...)
 	var rows []struct {
 		Visit
-		Created bool
+		Created *bool
+		Refs    refsRow `gorm:"embedded"`
 	}
 	err = s.store.DB.WithContext(ctx).Raw(`WITH money AS (SELECT id, external_id, link_count FROM customers WHERE tenant_id = ?
 		    AND (external_id = ? OR id = (SELECT customer_id FROM visits WHERE tenant_id = ? AND external_id = ?))
-		    ORDER BY id FOR UPDATE)
-		INSERT INTO visits (tenant_id, external_id, service_date, start_at, route_position, duration_min,
+		    ORDER BY id FOR UPDATE),
+		w AS (INSERT INTO visits (tenant_id, external_id, service_date, start_at, route_position, duration_min,
 		    price_cents, source, source_updated_at, created_at, updated_at, status, customer_id, crew_id)
 		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', c.id, `+crewID+`
 		FROM money c`+crewJoin+` WHERE c.external_id = ? AND NOT EXISTS (SELECT 1 FROM money WHERE link_count > 0)
@@ -524,17 +585,24 @@ func (s *Service) writeAlone(ctx context.Context, tenantID, externalID string, i
 		    duration_min = EXCLUDED.duration_min, price_cents = EXCLUDED.price_cents,
 		    source_updated_at = COALESCE(EXCLUDED.source_updated_at, visits.source_updated_at), updated_at = EXCLUDED.updated_at
 		WHERE visits.status = 'scheduled' AND visits.customer_id IN (SELECT id FROM money)`+newerOnlyIn("visits", in.UpdatedAt)+`
-		RETURNING visits.*, xmax = 0 AS created`, args...).Scan(&rows).Error
-	if err != nil || len(rows) != 1 {
-		return Visit{}, store.Updated, false, err
+		RETURNING visits.*, xmax = 0 AS created)
+		SELECT w.*, r.* FROM (`+refs+`) AS r LEFT JOIN w ON true`, args...).Scan(&rows).Error
+	if err != nil {
+		return Visit{}, store.Updated, nil, fmt.Errorf("write visit: %w", err)
+	}
+	if len(rows) != 1 {
+		return Visit{}, store.Updated, nil, fmt.Errorf("write visit: %d rows", len(rows))
+	}
+	if rows[0].Created == nil {
+		return Visit{}, store.Updated, &rows[0].Refs, nil
 	}
 	v, up = rows[0].Visit, store.Updated
-	if rows[0].Created {
+	if *rows[0].Created {
 		up = store.Created
 	}
 	v.CustomerExternalID = in.CustomerID
 	v.CrewExternalID = in.CrewID
-	return v, up, true, nil
+	return v, up, nil, nil
 }
 
 // writeAloneSQLite is writeAlone on SQLite, for a write ref says concerns
