@@ -43,20 +43,34 @@ func TestRenderFillsOncePass(t *testing.T) {
 	}
 }
 
-func TestAssignScriptIsStableAndSpread(t *testing.T) {
+// Scripts are chosen per visit: over one member's 100 visits both scripts
+// are read about equally often (so a member is not tied to one script), the
+// same visit always gets the same script, and another tenant's visit of the
+// same number may get another.
+func TestScriptForVisitIsStableAndSpread(t *testing.T) {
 	scripts := []Script{{Name: "A"}, {Name: "B"}}
 	seen := map[string]int{}
-	for m := int64(1); m <= 100; m++ {
-		a := AssignScript("t1", m, scripts)
-		if AssignScript("t1", m, scripts).Name != a.Name {
+	for v := int64(1); v <= 100; v++ {
+		a := ScriptForVisit("t1", v, scripts)
+		if ScriptForVisit("t1", v, scripts).Name != a.Name {
 			t.Fatal("not deterministic")
 		}
 		seen[a.Name]++
 	}
+	// Expected 50 each; below 30 is 4 standard deviations (5) off.
 	if seen["A"] < 30 || seen["B"] < 30 {
 		t.Fatalf("uneven: %v", seen)
 	}
-	if AssignScript("t1", 1, nil).Name != DefaultScript.Name {
+	differ := 0
+	for v := int64(1); v <= 100; v++ {
+		if ScriptForVisit("t1", v, scripts).Name != ScriptForVisit("t2", v, scripts).Name {
+			differ++
+		}
+	}
+	if differ == 0 {
+		t.Fatal("the tenant plays no part in the choice")
+	}
+	if ScriptForVisit("t1", 1, nil).Name != DefaultScript.Name {
 		t.Fatal("no scripts: the default")
 	}
 }

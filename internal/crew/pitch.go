@@ -232,7 +232,7 @@ func (s *Service) LogPitch(ctx context.Context, tenantID, actor string, in Pitch
 		var rows []Pitch
 		if err := tx.Raw(`INSERT INTO pitches (tenant_id, visit_id, customer_id, crew_member_id, script, outcome, referral_id, skip_reason, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (tenant_id, visit_id, crew_member_id) DO NOTHING RETURNING *`,
-			tenantID, v.ID, v.CustomerID, m.ID, AssignScript(tenantID, m.ID, scripts).Name, in.Outcome, refID, skipReason, s.clock.Now()).Scan(&rows).Error; err != nil {
+			tenantID, v.ID, v.CustomerID, m.ID, ScriptForVisit(tenantID, v.ID, scripts).Name, in.Outcome, refID, skipReason, s.clock.Now()).Scan(&rows).Error; err != nil {
 			return fmt.Errorf("log pitch: %w", err)
 		}
 		if len(rows) == 0 { // a concurrent twin won

@@ -133,15 +133,17 @@ func Render(body string, values map[string]string) string {
 	return strings.Join(strings.Fields(out), " ")
 }
 
-// AssignScript picks a crew member's variant for good among the active
-// scripts (ordered by name): the same tenant and member always get the same
-// one, spread evenly (FNV hash, like program.AssignOffer).
-func AssignScript(tenantID string, memberID int64, scripts []Script) Script {
+// ScriptForVisit picks the script read at one visit among the active
+// scripts (ordered by name): a hash of (tenant, visit), spread evenly. It is
+// per visit, not per crew member, so every member reads every script and a
+// script test compares scripts rather than the people reading them. Both
+// the crew's day and the pitch logged at the visit use it.
+func ScriptForVisit(tenantID string, visitID int64, scripts []Script) Script {
 	if len(scripts) == 0 {
 		return DefaultScript
 	}
 	h := fnv.New32a()
-	fmt.Fprintf(h, "%s/%d", tenantID, memberID)
+	fmt.Fprintf(h, "%s/visit/%d", tenantID, visitID)
 	return scripts[h.Sum32()%uint32(len(scripts))]
 }
 

@@ -23,11 +23,13 @@ type CustomerReader func(ctx context.Context, tenantID, externalID string) (sche
 
 // Day is a crew's stops on one tenant-local day, with what to say at each.
 type Day struct {
-	CrewID        string         `json:"crew_id"`
-	Date          localdate.Date `json:"date"`
-	Member        *MemberRef     `json:"member"`
-	ScriptVariant string         `json:"script_variant"`
-	Stops         []Stop         `json:"stops"`
+	CrewID string         `json:"crew_id"`
+	Date   localdate.Date `json:"date"`
+	Member *MemberRef     `json:"member"`
+	// ScriptVariant is the one script every stop reads when the tenant has
+	// a single active script; empty otherwise (each stop names its own).
+	ScriptVariant string `json:"script_variant"`
+	Stops         []Stop `json:"stops"`
 }
 
 // MemberRef names a crew member.
@@ -49,6 +51,8 @@ type Stop struct {
 	Reason        string          `json:"reason"`
 	LastPitchedOn *localdate.Date `json:"last_pitched_on"`
 	Script        string          `json:"script"`
+	// ScriptVariant names the script read at this visit (chosen per visit).
+	ScriptVariant string `json:"script_variant"`
 }
 
 // StopCustomer is who lives at the stop.
@@ -143,7 +147,7 @@ type stopRow struct {
 
 // Today lists a crew's stops on day ("" = today in the tenant's zone) in
 // route order, each with pitch or skip and why, the script rendered for the
-// customer (the variant of memberExt, else of the crew's first member), and
+// customer (the script is chosen per visit, see ScriptForVisit), and
 // the customer's referral code and link.
 func (s *Service) Today(ctx context.Context, tenantID, crewExt, day, memberExt string, customers CustomerReader) (Day, error) {
 	db := s.store.DB.WithContext(ctx)
@@ -184,12 +188,13 @@ func (s *Service) Today(ctx context.Context, tenantID, crewExt, day, memberExt s
 		return Day{}, err
 	}
 	out := Day{CrewID: crewExt, Date: d, Stops: []Stop{}}
-	script := AssignScript(tenantID, 0, scripts)
 	if len(members) > 0 {
 		out.Member = &MemberRef{ExternalID: members[0].ExternalID, Name: members[0].Name}
-		script = AssignScript(tenantID, members[0].ID, scripts)
 	}
-	out.ScriptVariant = script.Name
+	// With one script every stop reads it; with more each stop names its own.
+	if len(scripts) <= 1 {
+		out.ScriptVariant = ScriptForVisit(tenantID, 0, scripts).Name
+	}
 	var rows []stopRow
 	if err := db.Raw(`SELECT v.id, v.external_id, v.customer_id, v.route_position, v.start_at, v.status,
 			c.external_id AS customer_ext, c.name, c.address, c.lat, c.lon, c.consent_same_day
@@ -232,6 +237,7 @@ func (s *Service) Today(ctx context.Context, tenantID, crewExt, day, memberExt s
 		if err != nil {
 			return Day{}, err
 		}
+		script := ScriptForVisit(tenantID, r.ID, scripts)
 		text := Render(script.Body, map[string]string{
 			PlaceholderFirstName: firstName(r.Name),
 			PlaceholderFriend:    offer.Referee.Describe("their first visit"),
@@ -245,7 +251,7 @@ func (s *Service) Today(ctx context.Context, tenantID, crewExt, day, memberExt s
 		out.Stops = append(out.Stops, Stop{VisitID: r.ExternalID, RoutePosition: r.RoutePosition, StartAt: r.StartAt, Status: r.Status,
 			Customer: StopCustomer{ExternalID: r.CustomerExt, Name: r.Name, Address: r.Address, ReferralCode: c.ReferralCode, ReferralURL: c.ReferralURL},
 			Rating:   rating, Pitch: dec.Pitch, Action: action, Reason: dec.Reason,
-			LastPitchedOn: pitched[r.CustomerID], Script: text})
+			LastPitchedOn: pitched[r.CustomerID], Script: text, ScriptVariant: script.Name})
 	}
 	return out, nil
 }

@@ -1,10 +1,14 @@
 package httpapi_test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
+	"github.com/routeloop/routeloop/internal/tenant"
 )
 
 func credit(name string, cents int) map[string]any {
@@ -54,6 +58,82 @@ func TestARemovedOffersReferralsKeepTheirPromise(t *testing.T) {
 		// Cleo, a new referrer, is assigned among the offers now: only A.
 		if c := h.refer(201, "cleo", map[string]any{"name": "Eve Moss", "email": "eve@example.com"}); c.Body["variant"] != "A" {
 			t.Fatalf("a new referrer got %v", c.Body["variant"])
+		}
+	})
+}
+
+// Two scripts, two crew members, sixteen stops on one day: each stop names
+// its script, the pitch logged there records the same one, both members
+// read both scripts, and the script test counts each arm per member.
+func TestScriptsAreChosenPerVisitSoEveryMemberReadsEach(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		h := newHarness(t, s)
+		h.must(201, "PUT", "/api/v1/crews/north", map[string]any{"name": "North", "depot_lat": 45.5, "depot_lon": -122.66,
+			"members": []any{map[string]any{"external_id": "sam", "name": "Sam Ortiz"}, map[string]any{"external_id": "kim", "name": "Kim Lee"}}})
+		h.must(201, "PUT", "/api/v1/scripts/alpha", map[string]any{"body": "Thanks {customer_first_name}! Friends get {friend_offer}."})
+		h.must(201, "PUT", "/api/v1/scripts/beta", map[string]any{"body": "Tell a neighbour, {customer_first_name}: they get {friend_offer}."})
+		const day = "2026-05-05"
+		var customers []string
+		for i := 1; i <= 16; i++ {
+			c := fmt.Sprintf("c%02d", i)
+			customers = append(customers, c)
+			h.must(201, "PUT", "/api/v1/customers/"+c, map[string]any{"name": "Customer " + c, "lat": 45.46 + float64(i)/1000, "lon": -122.65})
+			h.stopVisit(c, day, i)
+		}
+		h.clock.Set(time.Date(2026, 5, 5, 17, 0, 0, 0, time.UTC))
+		stops := map[string]string{}
+		for _, st := range h.must(200, "GET", "/api/v1/crews/north/today?date="+day+"&member_id=sam", nil).Body["stops"].([]any) {
+			m := st.(map[string]any)
+			stops[m["visit_id"].(string)] = m["script_variant"].(string)
+		}
+		perScript := map[string]int{}
+		for _, v := range stops {
+			perScript[v]++
+		}
+		if len(stops) != 16 || perScript["alpha"] == 0 || perScript["beta"] == 0 {
+			t.Fatalf("16 stops should read both scripts: %v", stops)
+		}
+		read := map[string]map[string]bool{"sam": {}, "kim": {}}
+		for k, member := range []string{"sam", "kim"} {
+			for i, c := range customers {
+				visit := "v-" + c + "-" + day
+				r := h.pitchAs(h.keys[tenant.RoleCrew], visit, member, "referral_given",
+					map[string]any{"name": fmt.Sprintf("Friend %s %d", member, i), "phone": fmt.Sprintf("503 555 %04d", 100*(k+1)+i)})
+				if r.Status != 201 {
+					t.Fatalf("%s at %s: %d %s", member, visit, r.Status, r.Raw)
+				}
+				if r.Body["script_variant"] != stops[visit] {
+					t.Fatalf("%s at %s logged %v, the stop read %s", member, visit, r.Body["script_variant"], stops[visit])
+				}
+				read[member][stops[visit]] = true
+			}
+		}
+		if len(read["sam"]) != 2 || len(read["kim"]) != 2 {
+			t.Fatalf("each member should read both scripts: %v", read)
+		}
+		ab := h.must(200, "GET", "/api/v1/insights/ab?kind=script&from=2026-05-01&to=2026-05-31", nil)
+		arms := ab.Body["variants"].([]any)
+		if len(arms) != 2 || ab.Body["min_referrals_per_arm"] != 30.0 {
+			t.Fatalf("script test: %s", ab.Raw)
+		}
+		for _, a := range arms {
+			arm := a.(map[string]any)
+			members := map[string]float64{}
+			for _, m := range arm["members"].([]any) {
+				mc := m.(map[string]any)
+				members[mc["crew_member_id"].(string)] = mc["referrals"].(float64)
+			}
+			n := float64(perScript[arm["name"].(string)])
+			if members["sam"] != n || members["kim"] != n || arm["referrals"] != 2*n {
+				t.Fatalf("arm %v: members %v, want %v each: %s", arm["name"], members, n, ab.Raw)
+			}
+			if arm["conversion_rate_ci95_low"] != 0.0 || arm["conversion_rate_ci95_high"].(float64) <= 0 {
+				t.Fatalf("nobody converted yet: the interval starts at 0 and is not empty: %v", arm)
+			}
+		}
+		cmp := ab.Body["comparisons"].([]any)[0].(map[string]any)
+		if cmp["shared_member_share"] != 1.0 || strings.Contains(cmp["verdict"].(string), "people") {
+			t.Fatalf("both members read both scripts: %v", cmp)
 		}
 	})
 }

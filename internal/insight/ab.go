@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/program"
@@ -22,26 +25,46 @@ const (
 	zPower = 0.8416212335729143
 )
 
+// MinPerArm is the referrals every compared arm needs before the verdict
+// names a winner: below it the answer says "not enough data yet" whatever
+// the numbers (the intervals are still given).
+const MinPerArm = 30
+
 // Variant is one arm: referrals created in the period and how many of
-// those have converted.
+// those have converted, with the 95% Wilson score interval of the rate.
 type Variant struct {
 	Name        string   `json:"name"`
 	Referrals   int      `json:"referrals"`
 	Conversions int      `json:"conversions"`
 	Rate        *float64 `json:"conversion_rate"`
+	RateLow     *float64 `json:"conversion_rate_ci95_low"`
+	RateHigh    *float64 `json:"conversion_rate_ci95_high"`
+	// Members (script tests) are the crew members who gave the arm's
+	// referrals on site, most referrals first.
+	Members []MemberCount `json:"members,omitempty" gorm:"-"`
+}
+
+// MemberCount is one crew member's referrals and conversions in one arm.
+type MemberCount struct {
+	CrewMemberID string `json:"crew_member_id"`
+	Name         string `json:"name"`
+	Referrals    int    `json:"referrals"`
+	Conversions  int    `json:"conversions"`
 }
 
 // ZTest compares the conversion rates of A (the baseline) and B.
 type ZTest struct {
 	A, B string
 	// Diff = rate(B) − rate(A); Z uses the pooled standard error; PValue is
-	// two-sided; CILow/CIHigh the 95% interval of Diff (unpooled error).
+	// two-sided; CILow/CIHigh the 95% interval of Diff (Newcombe's hybrid
+	// score interval, valid at 0% and 100%).
 	Diff   float64
 	Z      float64
 	PValue float64
 	CILow  float64
 	CIHigh float64
-	// Significant at 95%; NeededPerArm referrals per arm for 80% power at
+	// Significant when the interval leaves out 0 and both arms have
+	// MinPerArm referrals; NeededPerArm referrals per arm for 80% power at
 	// the observed rates (0 when the rates are equal or unknown).
 	Significant  bool
 	NeededPerArm int
@@ -61,7 +84,11 @@ type Comparison struct {
 	Significant  bool     `json:"significant"`
 	NeededPerArm *int     `json:"needed_per_arm"`
 	MoreNeeded   *int     `json:"more_referrals_needed"`
-	Verdict      string   `json:"verdict"`
+	// SharedMembers (script tests) is the share of the two arms' referrals
+	// given by crew members who pitched both scripts; low means the arms
+	// compare people more than scripts.
+	SharedMembers *float64 `json:"shared_member_share,omitempty"`
+	Verdict       string   `json:"verdict"`
 }
 
 // AB is the answer of GET /insights/ab.
@@ -69,6 +96,7 @@ type AB struct {
 	Period
 	Kind        string       `json:"kind"`
 	Baseline    string       `json:"baseline"`
+	MinPerArm   int          `json:"min_referrals_per_arm"`
 	Variants    []Variant    `json:"variants"`
 	Comparisons []Comparison `json:"comparisons"`
 	Verdict     string       `json:"verdict"`
@@ -80,8 +108,31 @@ type ABQuery struct {
 	Kind string
 }
 
-// TwoProportions runs the two-proportion z-test of B against A. With an
-// empty arm nothing can be said and only the verdict is filled.
+// Wilson is the 95% Wilson score interval of x conversions in n:
+// (x + z²/2 ± z·√(x(n−x)/n + z²/4)) / (n + z²). Unlike p ± z·√(p(1−p)/n)
+// it stays inside [0, 1] and is not empty at 0% or 100%. n must be > 0.
+func Wilson(x, n int) (low, high float64) {
+	fx, fn, z2 := float64(x), float64(n), z95*z95
+	center := (fx + z2/2) / (fn + z2)
+	half := z95 / (fn + z2) * math.Sqrt(fx*(fn-fx)/fn+z2/4)
+	return max(0, center-half), min(1, center+half)
+}
+
+// Newcombe is the 95% interval of p2 − p1 by Newcombe's hybrid score
+// method (1998, method 10) from the Wilson intervals (l, u) of each rate:
+// d − √((p2−l2)² + (u1−p1)²) to d + √((u2−p2)² + (p1−l1)²).
+func Newcombe(x1, n1, x2, n2 int) (low, high float64) {
+	p1, p2 := float64(x1)/float64(n1), float64(x2)/float64(n2)
+	l1, u1 := Wilson(x1, n1)
+	l2, u2 := Wilson(x2, n2)
+	d := p2 - p1
+	return d - math.Sqrt((p2-l2)*(p2-l2)+(u1-p1)*(u1-p1)), d + math.Sqrt((u2-p2)*(u2-p2)+(p1-l1)*(p1-l1))
+}
+
+// TwoProportions compares B against A: the difference with its Newcombe
+// interval, the pooled two-proportion z-test's p-value, and the referrals
+// still needed. With an empty arm nothing can be said and only the verdict
+// is filled.
 func TwoProportions(a, b Variant) ZTest {
 	t := ZTest{A: a.Name, B: b.Name}
 	if a.Referrals == 0 || b.Referrals == 0 {
@@ -98,14 +149,17 @@ func TwoProportions(a, b Variant) ZTest {
 	} else {
 		t.PValue = 1 // both at 0% or both at 100%: no difference seen
 	}
-	half := z95 * math.Sqrt(p1*(1-p1)/n1+p2*(1-p2)/n2)
-	t.CILow, t.CIHigh = t.Diff-half, t.Diff+half
-	t.Significant = t.PValue < 0.05
+	t.CILow, t.CIHigh = Newcombe(a.Conversions, a.Referrals, b.Conversions, b.Referrals)
+	enough := a.Referrals >= MinPerArm && b.Referrals >= MinPerArm
+	t.Significant = enough && (t.CILow > 0 || t.CIHigh < 0)
 	t.NeededPerArm = SampleSize(p1, p2)
 	if t.NeededPerArm > 0 {
 		t.MoreNeeded = max(0, t.NeededPerArm-a.Referrals) + max(0, t.NeededPerArm-b.Referrals)
 	}
 	switch {
+	case !enough:
+		t.Verdict = fmt.Sprintf("not enough data yet: each variant needs at least %d referrals (%s has %d, %s has %d)",
+			MinPerArm, a.Name, a.Referrals, b.Name, b.Referrals)
 	case t.Significant && t.Diff > 0:
 		t.Verdict = fmt.Sprintf("%s converts better than %s, 95%% confident", b.Name, a.Name)
 	case t.Significant:
@@ -166,6 +220,11 @@ func (s *Service) AB(ctx context.Context, tenantID string, q ABQuery) (AB, error
 	if err != nil {
 		return AB{}, fmt.Errorf("count variants: %w", err)
 	}
+	if q.Kind == KindScript {
+		if err := byMember(db, tenantID, start, end, arms); err != nil {
+			return AB{}, err
+		}
+	}
 	order := map[string]int{}
 	if q.Kind == KindOffer {
 		prog, err := program.Get(db, tenantID)
@@ -189,9 +248,14 @@ func (s *Service) AB(ctx context.Context, tenantID string, q ABQuery) (AB, error
 		}
 		return arms[i].Name < arms[j].Name
 	})
-	out := AB{Period: p, Kind: q.Kind, Variants: []Variant{}, Comparisons: []Comparison{}}
+	out := AB{Period: p, Kind: q.Kind, MinPerArm: MinPerArm, Variants: []Variant{}, Comparisons: []Comparison{}}
 	for i := range arms {
 		arms[i].Rate = ratio(int64(arms[i].Conversions), int64(arms[i].Referrals))
+		if arms[i].Referrals > 0 {
+			lo, hi := Wilson(arms[i].Conversions, arms[i].Referrals)
+			lo, hi = round(lo, 4), round(hi, 4)
+			arms[i].RateLow, arms[i].RateHigh = &lo, &hi
+		}
 	}
 	out.Variants = append(out.Variants, arms...)
 	switch {
@@ -207,8 +271,7 @@ func (s *Service) AB(ctx context.Context, tenantID string, q ABQuery) (AB, error
 		return out, nil
 	}
 	for _, b := range arms[min(1, len(arms)):] {
-		t := TwoProportions(arms[0], b)
-		out.Comparisons = append(out.Comparisons, present(t, arms[0], b))
+		out.Comparisons = append(out.Comparisons, compare(q.Kind, arms[0], b))
 	}
 	if len(out.Comparisons) == 1 {
 		out.Verdict = out.Comparisons[0].Verdict
@@ -216,6 +279,87 @@ func (s *Service) AB(ctx context.Context, tenantID string, q ABQuery) (AB, error
 		out.Verdict = fmt.Sprintf("%d variants against %s: see each comparison", len(out.Comparisons), out.Baseline)
 	}
 	return out, nil
+}
+
+// compare tests b against the baseline a. For scripts it also says how
+// much of the two arms comes from crew members who read both: when most
+// referrals come from members who read only one (scripts assigned per
+// member, as before they were assigned per visit), the verdict warns that
+// the arms differ by who pitched.
+func compare(kind string, a, b Variant) Comparison {
+	c := present(TwoProportions(a, b), a, b)
+	if kind != KindScript || a.Referrals == 0 || b.Referrals == 0 {
+		return c
+	}
+	share := sharedMembers(a, b)
+	r := round(share, 4)
+	c.SharedMembers = &r
+	if share < 0.5 {
+		c.Verdict += fmt.Sprintf("; but only %.0f%% of these referrals come from crew members who read both scripts, "+
+			"so the difference may be the people more than the words", share*100)
+	}
+	return c
+}
+
+// byMember fills each script arm's per-member counts: who gave its
+// referrals on site and how many converted.
+func byMember(db *gorm.DB, tenantID string, start, end time.Time, arms []Variant) error {
+	var rows []struct {
+		Script      string
+		Member      string
+		Name        string
+		Referrals   int
+		Conversions int
+	}
+	err := db.Raw(`SELECT p.script, m.external_id AS member, m.name, COUNT(DISTINCT r.id) AS referrals,
+			COUNT(DISTINCT CASE WHEN r.status = 'converted' THEN r.id END) AS conversions
+		FROM pitches p JOIN referrals r ON r.id = p.referral_id AND r.tenant_id = p.tenant_id
+		JOIN crew_members m ON m.id = p.crew_member_id AND m.tenant_id = p.tenant_id
+		WHERE p.tenant_id = ? AND r.created_at >= ? AND r.created_at < ? AND p.script <> ''
+		GROUP BY p.script, m.external_id, m.name ORDER BY referrals DESC, m.external_id`,
+		tenantID, start, end).Scan(&rows).Error
+	if err != nil {
+		return fmt.Errorf("count scripts per member: %w", err)
+	}
+	for _, r := range rows {
+		for i := range arms {
+			if arms[i].Name == r.Script {
+				arms[i].Members = append(arms[i].Members, MemberCount{CrewMemberID: r.Member, Name: r.Name,
+					Referrals: r.Referrals, Conversions: r.Conversions})
+			}
+		}
+	}
+	return nil
+}
+
+// sharedMembers is the share of a's and b's referrals given by crew members
+// who appear in both arms.
+func sharedMembers(a, b Variant) float64 {
+	in := func(v Variant) map[string]int {
+		m := map[string]int{}
+		for _, x := range v.Members {
+			m[x.CrewMemberID] += x.Referrals
+		}
+		return m
+	}
+	ma, mb := in(a), in(b)
+	shared, all := 0, 0
+	for id, n := range ma {
+		all += n
+		if _, ok := mb[id]; ok {
+			shared += n
+		}
+	}
+	for id, n := range mb {
+		all += n
+		if _, ok := ma[id]; ok {
+			shared += n
+		}
+	}
+	if all == 0 {
+		return 0
+	}
+	return float64(shared) / float64(all)
 }
 
 func hasArm(arms []Variant, name string) bool {
@@ -254,7 +398,8 @@ func present(t ZTest, a, b Variant) Comparison {
 // Table is the A/B table for CSV: one row per variant, with its test
 // against the baseline.
 func (r AB) Table() ([]string, [][]string) {
-	header := []string{"from", "to", "kind", "variant", "referrals", "conversions", "conversion_rate", "baseline",
+	header := []string{"from", "to", "kind", "variant", "referrals", "conversions", "conversion_rate",
+		"conversion_rate_ci95_low", "conversion_rate_ci95_high", "baseline",
 		"diff", "z", "p_value", "ci95_low", "ci95_high", "significant", "more_referrals_needed", "verdict"}
 	tests := map[string]Comparison{}
 	for _, c := range r.Comparisons {
@@ -262,7 +407,8 @@ func (r AB) Table() ([]string, [][]string) {
 	}
 	var out [][]string
 	for _, v := range r.Variants {
-		line := []string{r.From.String(), r.To.String(), r.Kind, v.Name, itoa(int64(v.Referrals)), itoa(int64(v.Conversions)), fptr(v.Rate), r.Baseline}
+		line := []string{r.From.String(), r.To.String(), r.Kind, v.Name, itoa(int64(v.Referrals)), itoa(int64(v.Conversions)), fptr(v.Rate),
+			fptr(v.RateLow), fptr(v.RateHigh), r.Baseline}
 		if c, ok := tests[v.Name]; ok {
 			line = append(line, fptr(c.Diff), fptr(c.Z), fptr(c.PValue), fptr(c.CILow), fptr(c.CIHigh), fmt.Sprint(c.Significant), nptr(c.MoreNeeded), c.Verdict)
 		} else {
