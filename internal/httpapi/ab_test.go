@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -134,6 +135,44 @@ func TestScriptsAreChosenPerVisitSoEveryMemberReadsEach(t *testing.T) {
 		cmp := ab.Body["comparisons"].([]any)[0].(map[string]any)
 		if cmp["shared_member_share"] != 1.0 || strings.Contains(cmp["verdict"].(string), "people") {
 			t.Fatalf("both members read both scripts: %v", cmp)
+		}
+	})
+}
+
+// Eight referrers, each referring two friends at the same moment with four
+// offers on the program: both of a referrer's referrals carry one variant
+// and one assignment is stored for each.
+func TestTwoFirstReferralsAtOnceShareOneVariant(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		h := newHarness(t, s)
+		h.must(200, "PUT", "/api/v1/program", map[string]any{"offers": []any{credit("A", 1000), credit("B", 1500), credit("C", 2000), credit("D", 2500)}})
+		for i := 0; i < 8; i++ {
+			h.must(201, "PUT", fmt.Sprintf("/api/v1/customers/r%d", i), map[string]any{"name": fmt.Sprintf("Referrer %d", i)})
+		}
+		for i := 0; i < 8; i++ {
+			var wg sync.WaitGroup
+			variants := make([]any, 2)
+			start := make(chan struct{})
+			for k := 0; k < 2; k++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					r := h.do("POST", "/api/v1/referrals", h.keys[tenant.RoleDispatcher], map[string]any{"channel": "code",
+						"referrer_id": fmt.Sprintf("r%d", i), "referee": map[string]any{"name": "Friend", "email": fmt.Sprintf("f%d-%d@example.com", i, k)}})
+					if r.Status == 201 {
+						variants[k] = r.Body["variant"]
+					}
+				}()
+			}
+			close(start)
+			wg.Wait()
+			if variants[0] == nil || variants[0] != variants[1] {
+				t.Fatalf("referrer r%d: variants %v", i, variants)
+			}
+		}
+		if n := storetest.Count(t, s.DB, "offer_assignments"); n != 8 {
+			t.Fatalf("%d assignments for 8 referrers", n)
 		}
 	})
 }

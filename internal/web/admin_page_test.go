@@ -76,6 +76,9 @@ func TestAdminPage(t *testing.T) {
 			"No monthly budget is set",
 			// A/B with the plain-words verdict; the hostile offer name escaped in SVG text.
 			"A/B results", "&lt;script&gt;b&lt;/script&gt;</text>",
+			// Each arm with its Wilson interval: an arm with no conversion yet
+			// reads from 0 up to a real upper bound, not a bare 0%.
+			"95%: 0–",
 			// The review queue with the flags' reasons and both forms.
 			"Fraud review", "(2 waiting)", "self-referral: the friend is the referrer&#39;s own customer record",
 			`action="/admin/referrals/` + itoa(flagged) + `/approve"`, `action="/admin/referrals/` + itoa(other) + `/reject"`,

@@ -163,11 +163,20 @@ func abChart(ab insight.AB) barChart {
 		}
 		ch.Rows = append(ch.Rows, chartRow{Label: v.Name, LabelY: y + barHeight - 3, Bars: []chartBar{{Y: y, W: w, H: barHeight,
 			TextX: chartBarX + w + 6, TextY: y + barHeight - 3, Class: "s2",
-			Text: fmt.Sprintf("%s (%d of %d)", pct(v.Rate), v.Conversions, v.Referrals)}}})
+			Text: fmt.Sprintf("%s (%d of %d%s)", pct(v.Rate), v.Conversions, v.Referrals, rateInterval(v))}}})
 		y += barHeight + 10
 	}
 	ch.Height = y
 	return ch
+}
+
+// rateInterval is an arm's 95% interval in words ("; 95%: 0–30%"), empty
+// without referrals.
+func rateInterval(v insight.Variant) string {
+	if v.RateLow == nil || v.RateHigh == nil {
+		return ""
+	}
+	return "; 95%: " + strings.TrimSuffix(pct(v.RateLow), "%") + "–" + pct(v.RateHigh)
 }
 
 // reviewItem is one flagged referral waiting for a decision.
