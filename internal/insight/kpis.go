@@ -274,8 +274,9 @@ func (c counter) rows(p Period, by string) (Row, []Row, error) {
 		Grp   string
 		Cents int64
 	}
-	// Revenue: the scheduler's service lines (the price before any of
-	// routeloop's discount, reward or credit lines) of a converted friend's
+	// Revenue: the service lines (only the scheduler sends them: the price
+	// before any of routeloop's discount, reward or credit lines; the index
+	// invoice_lines_kind answers them alone) of a converted friend's
 	// invoices issued since the friend was referred. A friend referred by
 	// two customers counts once, for the first converted referral.
 	revGrp, revJoins := grp, joins
@@ -287,7 +288,7 @@ func (c counter) rows(p Period, by string) (Row, []Row, error) {
 		JOIN invoice_lines l ON l.invoice_id = i.id
 		JOIN referrals r ON r.tenant_id = i.tenant_id AND r.referee_customer_id = i.customer_id AND r.status = 'converted'`+revJoins+`
 		WHERE i.tenant_id = ? AND i.status IN ('issued', 'paid') AND i.issued_at >= ? AND i.issued_at < ? AND i.issued_at >= r.created_at
-			AND l.kind = 'service' AND l.item_key IS NULL AND l.source_key IS NULL
+			AND l.kind = 'service'
 			AND NOT EXISTS (SELECT 1 FROM referrals o WHERE o.tenant_id = r.tenant_id
 				AND o.referee_customer_id = r.referee_customer_id AND o.status = 'converted' AND o.id < r.id)
 		GROUP BY `+revGrp, tenantID, start, end).Scan(&money).Error; err != nil {
