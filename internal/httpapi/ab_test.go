@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/csv"
 	"fmt"
 	"strings"
 	"sync"
@@ -135,6 +136,12 @@ func TestScriptsAreChosenPerVisitSoEveryMemberReadsEach(t *testing.T) {
 		cmp := ab.Body["comparisons"].([]any)[0].(map[string]any)
 		if cmp["shared_member_share"] != 1.0 || strings.Contains(cmp["verdict"].(string), "people") {
 			t.Fatalf("both members read both scripts: %v", cmp)
+		}
+		rec := h.csvGet("/api/v1/insights/ab?kind=script&from=2026-05-01&to=2026-05-31&format=csv", h.keys[tenant.RoleDispatcher], "")
+		rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(rec.Body.String(), "\uFEFF"))).ReadAll()
+		if err != nil || len(rows) != 3 || rows[0][len(rows[0])-1] != "crew_members" ||
+			!strings.Contains(rows[1][len(rows[1])-1], "Sam Ortiz 0 of") || !strings.Contains(rows[1][len(rows[1])-1], "Kim Lee 0 of") {
+			t.Fatalf("script CSV with the members of each arm: %v %q", err, rows)
 		}
 	})
 }

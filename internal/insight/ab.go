@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -296,9 +297,31 @@ func compare(kind string, a, b Variant) Comparison {
 	c.SharedMembers = &r
 	if share < 0.5 {
 		c.Verdict += fmt.Sprintf("; but only %.0f%% of these referrals come from crew members who read both scripts, "+
-			"so the difference may be the people more than the words", share*100)
+			"so the difference may be the people more than the words (%s: %s; %s: %s)",
+			share*100, a.Name, a.memberSummary(3), b.Name, b.memberSummary(3))
 	}
 	return c
+}
+
+// memberSummary names the arm's first n members with their counts
+// ("Sam 40 of 100, Kim 3 of 10"), and how many others.
+func (v Variant) memberSummary(n int) string {
+	var parts []string
+	for i, m := range v.Members {
+		if i == n {
+			parts = append(parts, fmt.Sprintf("%d more", len(v.Members)-n))
+			break
+		}
+		name := m.Name
+		if name == "" {
+			name = m.CrewMemberID
+		}
+		parts = append(parts, fmt.Sprintf("%s %d of %d", name, m.Conversions, m.Referrals))
+	}
+	if len(parts) == 0 {
+		return "no crew member recorded"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // byMember fills each script arm's per-member counts: who gave its
@@ -400,7 +423,7 @@ func present(t ZTest, a, b Variant) Comparison {
 func (r AB) Table() ([]string, [][]string) {
 	header := []string{"from", "to", "kind", "variant", "referrals", "conversions", "conversion_rate",
 		"conversion_rate_ci95_low", "conversion_rate_ci95_high", "baseline",
-		"diff", "z", "p_value", "ci95_low", "ci95_high", "significant", "more_referrals_needed", "verdict"}
+		"diff", "z", "p_value", "ci95_low", "ci95_high", "significant", "more_referrals_needed", "verdict", "crew_members"}
 	tests := map[string]Comparison{}
 	for _, c := range r.Comparisons {
 		tests[c.B] = c
@@ -414,7 +437,11 @@ func (r AB) Table() ([]string, [][]string) {
 		} else {
 			line = append(line, "", "", "", "", "", "", "", "")
 		}
-		out = append(out, line)
+		members := ""
+		if len(v.Members) > 0 {
+			members = v.memberSummary(len(v.Members))
+		}
+		out = append(out, append(line, members))
 	}
 	return header, out
 }
