@@ -449,29 +449,34 @@ func fuzzReceive(f *testing.F, dialect string) {
 	}
 	var n atomic.Int64
 	f.Fuzz(func(t *testing.T, body []byte) {
-		now := fx.clock.Now()
-		id := "fuzz-" + strconv.FormatInt(n.Add(1), 10)
-		sig, err := webhook.Sign(fx.secret, id, now, body)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := fx.app.Webhooks.Receive(context.Background(), webhook.Delivery{TenantID: fx.greenway, ID: id,
-			Timestamp: strconv.FormatInt(now.Unix(), 10), Signature: sig, Body: body}, now)
-		if err == nil {
-			if res.Status != 200 || !json.Valid(res.Body) {
-				t.Fatalf("%q: answered %d %s", body, res.Status, res.Body)
-			}
-			if bad := fx.badStoredText(t, res.Body); bad != "" {
-				t.Fatalf("%q: applied, and stored %s", body, bad)
-			}
-			return
-		}
-		switch code(err) {
-		case apperror.CodeBadRequest, apperror.CodeValidation, apperror.CodeUnprocessable, apperror.CodeConflict, apperror.CodeTooLarge, apperror.CodeNotFound:
-		default:
-			t.Fatalf("%q: %v (a 500)", body, err)
-		}
+		fx.receiveAny(t, "fuzz-"+strconv.FormatInt(n.Add(1), 10), body)
 	})
+}
+
+// receiveAny delivers body, correctly signed, and fails unless it is
+// applied (answering JSON, storing only clean text) or refused with a 4xx.
+func (fx *fixture) receiveAny(t *testing.T, id string, body []byte) {
+	now := fx.clock.Now()
+	sig, err := webhook.Sign(fx.secret, id, now, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := fx.app.Webhooks.Receive(context.Background(), webhook.Delivery{TenantID: fx.greenway, ID: id,
+		Timestamp: strconv.FormatInt(now.Unix(), 10), Signature: sig, Body: body}, now)
+	if err == nil {
+		if res.Status != 200 || !json.Valid(res.Body) {
+			t.Fatalf("%q: answered %d %s", body, res.Status, res.Body)
+		}
+		if bad := fx.badStoredText(t, res.Body); bad != "" {
+			t.Fatalf("%q: applied, and stored %s", body, bad)
+		}
+		return
+	}
+	switch code(err) {
+	case apperror.CodeBadRequest, apperror.CodeValidation, apperror.CodeUnprocessable, apperror.CodeConflict, apperror.CodeTooLarge, apperror.CodeNotFound:
+	default:
+		t.Fatalf("%q: %v (a 500)", body, err)
+	}
 }
 
 // storedRows are the rows an applied event of each type wrote, by the
@@ -531,4 +536,68 @@ func (f *fixture) badStoredText(t testing.TB, result []byte) string {
 		}
 	}
 	return ""
+}
+
+// fieldEvents are valid events with one text field left open (%s, a JSON
+// string), so the field fuzz targets reach the database with any text in
+// every kind of field instead of stopping at the JSON decoder.
+var fieldEvents = []string{
+	`{"type":"customer.upserted","data":{"external_id":"fz-c","name":%s,"address":"1 Elm St","lat":45.47,"lon":-122.65}}`,
+	`{"type":"customer.upserted","data":{"external_id":"fz-c","name":"Cy","address":%s}}`,
+	`{"type":"customer.upserted","data":{"external_id":"fz-c","name":"Cy","email":%s}}`,
+	`{"type":"customer.upserted","data":{"external_id":"fz-c","name":"Cy","phone":%s}}`,
+	`{"type":"customer.upserted","data":{"external_id":%s,"name":"Cy"}}`,
+	`{"type":"crew.upserted","data":{"external_id":"fz-crew","name":%s,"depot_lat":45.4,"depot_lon":-122.7,"members":[]}}`,
+	`{"type":"crew.upserted","data":{"external_id":"fz-crew","name":"East","depot_lat":45.4,"depot_lon":-122.7,"members":[{"external_id":"fz-m","name":%s}]}}`,
+	`{"type":"crew.upserted","data":{"external_id":"fz-crew","name":"East","depot_lat":45.4,"depot_lon":-122.7,"members":[{"external_id":%s,"name":"Mo"}]}}`,
+	`{"type":"visit.upserted","data":{"external_id":%s,"customer_id":"angie","crew_id":"north","service_date":"2026-05-05","price_cents":100}}`,
+	`{"type":"visit.upserted","data":{"external_id":"fz-v","customer_id":%s,"service_date":"2026-05-05","price_cents":100}}`,
+	`{"type":"visit.upserted","data":{"external_id":"fz-v","customer_id":"angie","service_date":%s,"price_cents":100}}`,
+	`{"type":"visit.upserted","data":{"external_id":"fz-v","customer_id":"angie","service_date":"2026-05-05","status":%s,"price_cents":100}}`,
+	`{"type":"invoice.upserted","data":{"external_id":"fz-i","customer_id":"angie","lines":[{"description":%s,"amount_cents":100}]}}`,
+	`{"type":"invoice.upserted","data":{"external_id":%s,"customer_id":"angie","lines":[]}}`,
+}
+
+// rawJSONString quotes s as a JSON string, escaping only what JSON must
+// (quote, backslash, control characters) and keeping every other byte as
+// it is, invalid UTF-8 included.
+func rawJSONString(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '"' || c == '\\':
+			b.WriteByte('\\')
+			b.WriteByte(c)
+		case c < 0x20:
+			fmt.Fprintf(&b, `\u%04x`, c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
+
+// FuzzReceiveFields puts any text into each text field of a valid event
+// on SQLite: it is applied with clean text or refused with a 4xx.
+func FuzzReceiveFields(f *testing.F) { fuzzReceiveFields(f, store.SQLite) }
+
+// FuzzReceiveFieldsPostgres is FuzzReceiveFields on PostgreSQL.
+func FuzzReceiveFieldsPostgres(f *testing.F) { fuzzReceiveFields(f, store.Postgres) }
+
+func fuzzReceiveFields(f *testing.F, dialect string) {
+	for i := range fieldEvents {
+		for _, v := range []string{"Cy Young", "Cy\x00Young", "\x00", "Cy \xff\xfe", "\xc3\x28", "\xed\xa0\x80", "Cy\x1b[31m", "Cy\x7f", "Cy\u0085",
+			"line\nbreak\ttab", strings.Repeat("€", 501), "", " ", "2026-05-05", "9999-12-31", "completed", "a/b", "%2F"} {
+			f.Add(uint8(i), v)
+		}
+	}
+	fx := newFixture(f, storetest.Open(f, dialect))
+	fx.seed()
+	var n atomic.Int64
+	f.Fuzz(func(t *testing.T, which uint8, value string) {
+		body := []byte(fmt.Sprintf(fieldEvents[int(which)%len(fieldEvents)], rawJSONString(value)))
+		fx.receiveAny(t, "fuzz-field-"+strconv.FormatInt(n.Add(1), 10), body)
+	})
 }
