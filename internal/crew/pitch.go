@@ -10,6 +10,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/contact"
 	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/referral"
 	"github.com/routeloop/routeloop/internal/scheduling"
@@ -178,6 +179,18 @@ func (s *Service) LogPitch(ctx context.Context, tenantID, actor string, in Pitch
 		f.Add("crew_member_id", "no crew member with id "+in.CrewMemberID)
 	case v != nil && v.CrewID != nil && (m.CrewID != *v.CrewID || !m.Active):
 		f.Add("crew_member_id", fmt.Sprintf("%s is not a member of the crew of visit %s: only that crew's members pitch there", in.CrewMemberID, in.VisitID))
+	}
+	if in.Referee != nil {
+		// The friend's phone is checked here, for the company's country, as
+		// well as by the referral engine: a pitch logged again answers the
+		// stored one without reaching the engine.
+		prog, err := program.Get(db, tenantID)
+		if err != nil {
+			return Pitch{}, false, err
+		}
+		if err := contact.CheckPhone(in.Referee.Phone, prog.Country); err != nil {
+			f.Add("referee.phone", err.Error())
+		}
 	}
 	if err := f.Err(); err != nil {
 		return Pitch{}, false, err

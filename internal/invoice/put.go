@@ -59,6 +59,9 @@ type LineInput struct {
 // MaxLines bounds one invoice.
 const MaxLines = 500
 
+// Validate checks the input's own fields as Put does, without changing it.
+func (in Input) Validate() error { return in.validate() }
+
 func (in *Input) validate() error {
 	f := apperror.Fields{}
 	in.Lines = append([]LineInput(nil), in.Lines...) // trimmed below: not the caller's copy

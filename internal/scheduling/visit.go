@@ -67,6 +67,13 @@ type VisitInput struct {
 const MaxPriceCents = 100_000_000_000
 
 // visitFields is VisitInput after validation.
+// Validate checks the input's own fields as PutVisit does, without
+// changing it; loc is the tenant's zone.
+func (in VisitInput) Validate(loc *time.Location) error {
+	_, err := in.validate(loc)
+	return err
+}
+
 type visitFields struct {
 	date    localdate.Date
 	startAt *time.Time

@@ -138,6 +138,30 @@ func decodeObject(kind string, raw []byte, withID bool, prefix string) (object, 
 	return object{Kind: kind, ExternalID: *id, input: input}, nil
 }
 
+// checkObject applies the rules of an object's own fields, those that need
+// nothing stored (text, dates, ids), with field names under "data.". The
+// receiver runs them before it looks for an earlier delivery of the same
+// webhook-id; the write runs them again with the rest.
+func checkObject(o object, loc *time.Location) error {
+	if err := scheduling.CheckExternalID(o.ExternalID); err != nil {
+		return apperror.Invalid("data.external_id", err.Error())
+	}
+	var err error
+	switch in := o.input.(type) {
+	case *scheduling.CustomerInput:
+		c := *in // Validate trims in place: the write does that itself
+		err = c.Validate()
+	case *scheduling.CrewInput:
+		c := *in
+		err = c.Validate()
+	case *scheduling.VisitInput:
+		err = in.Validate(loc)
+	case *invoice.Input:
+		err = in.Validate()
+	}
+	return relabel(err, func(f string) string { return "data." + f })
+}
+
 // setUpdatedAt fills an input's updated_at when the sender gave none.
 func setUpdatedAt(input any, t time.Time) {
 	switch in := input.(type) {

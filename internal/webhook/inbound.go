@@ -102,7 +102,8 @@ func unauthorized(err error) error {
 // active secrets (401 — also for an unknown tenant, which is never
 // confirmed to exist); event type (400); data (422, field names under
 // "data."). A webhook-id seen before for this tenant answers the first
-// result again and changes nothing.
+// result again and changes nothing — once the body has passed the object's
+// own rules (checkObject), so an invalid body is refused even then.
 func (s *Service) Receive(ctx context.Context, d Delivery, now time.Time) (Result, error) {
 	if len(d.Body) > MaxBodyBytes {
 		return Result{}, ErrTooLarge
@@ -124,6 +125,9 @@ func (s *Service) Receive(ctx context.Context, d Delivery, now time.Time) (Resul
 	}
 	ev, err := decodeEvent(d.Body)
 	if err != nil {
+		return Result{}, err
+	}
+	if err := checkObject(ev.Object, t.Location); err != nil {
 		return Result{}, err
 	}
 	return s.once(ctx, t, d.ID, ev, now)
