@@ -71,6 +71,11 @@ func FuzzDecodeEvent(f *testing.F) {
 		`{"type":"crew.upserted","data":{"external_id":"c","name":"C","depot_lat":1,"depot_lon":2,"members":[{"external_id":"m","name":"M"}]}}`,
 		`{"type":"invoice.upserted","data":{"external_id":"i","customer_id":"a","lines":[{"visit_id":"v","description":"x","amount_cents":1}]}}`,
 		`{"type":"visit.deleted","data":{}}`, `{"type":`, `null`, `{"data":{"members":[[[[]]]]}}`, "\xff\xfe",
+		// NUL bytes (escaped and raw) and invalid UTF-8 inside strings.
+		`{"type":"customer.upserted","data":{"external_id":"a","name":"A\u0000B"}}`,
+		"{\"type\":\"customer.upserted\",\"data\":{\"external_id\":\"a\",\"name\":\"A\x00B\"}}",
+		"{\"type\":\"customer.upserted\",\"data\":{\"external_id\":\"a\",\"name\":\"A\xff\xfeB\"}}",
+		"{\"type\":\"visit.upserted\xc3\x28\",\"data\":{}}", "\x00",
 	} {
 		f.Add([]byte(seed))
 	}
@@ -103,6 +108,7 @@ func FuzzSignatureHeader(f *testing.F) {
 	f.Add("m", "1614265330", "v1,abc v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE= v2,x", []byte(``))
 	f.Add("m", "-9223372036854775808", "v1,", []byte(`{}`))
 	f.Add("m", "9223372036854775807", ",,, v1 ,v1,,", []byte(`{}`))
+	f.Add("m\x00", "1614265330\x00", "v1,\x00\xff", []byte("{\"a\":\"\x00\xff\"}"))
 	f.Fuzz(func(t *testing.T, id, ts, sig string, body []byte) {
 		err := Verify([]string{secret, "whsec_", "not a secret"}, id, ts, sig, body, now)
 		switch err {
