@@ -81,6 +81,8 @@ type offerForm struct {
 	Name              string
 	Referee, Referrer rewardForm
 	NameErr           string
+	// Weight is the variant's share of new referrers ("" reads as 1).
+	Weight, WeightErr string
 }
 
 type rewardForm struct {
@@ -103,7 +105,8 @@ func formOfProgram(pr program.Program) settingsForm {
 		MonthlyBudget:   centsText(pr.MonthlyBudgetCents),
 	}
 	for i, o := range pr.OfferList() {
-		f.Offers = append(f.Offers, offerForm{Index: i, Name: o.Name, Referee: rewardFormOf(o.Referee), Referrer: rewardFormOf(o.Referrer)})
+		f.Offers = append(f.Offers, offerForm{Index: i, Name: o.Name, Referee: rewardFormOf(o.Referee), Referrer: rewardFormOf(o.Referrer),
+			Weight: strconv.Itoa(max(o.Weight, 1))})
 	}
 	return f.withBlankOffer()
 }
@@ -111,7 +114,7 @@ func formOfProgram(pr program.Program) settingsForm {
 // withBlankOffer adds an empty row for a new variant while there is room.
 func (f settingsForm) withBlankOffer() settingsForm {
 	if len(f.Offers) < maxOffers {
-		f.Offers = append(f.Offers, offerForm{Index: len(f.Offers),
+		f.Offers = append(f.Offers, offerForm{Index: len(f.Offers), Weight: "1",
 			Referee:  rewardForm{Kind: program.RewardPercentNextInvoice},
 			Referrer: rewardForm{Kind: program.RewardPercentNextInvoice}})
 	}
@@ -197,7 +200,7 @@ func formOfRequest(c echo.Context) settingsForm {
 		MonthlyBudget:  v("monthly_budget")}
 	for i := 0; i < maxOffers+1; i++ {
 		pre := fmt.Sprintf("offers.%d.", i)
-		o := offerForm{Name: v(pre + "name"),
+		o := offerForm{Name: v(pre + "name"), Weight: v(pre + "weight"),
 			Referee:  rewardForm{Kind: v(pre + "referee_kind"), Value: v(pre + "referee_value"), Addon: v(pre + "referee_addon")},
 			Referrer: rewardForm{Kind: v(pre + "referrer_kind"), Value: v(pre + "referrer_value"), Addon: v(pre + "referrer_addon")}}
 		if o.Name == "" && o.Referee.Value == "" && o.Referrer.Value == "" && o.Referee.Addon == "" && o.Referrer.Addon == "" {
@@ -250,7 +253,15 @@ func (f settingsForm) input(errs apperror.Fields) program.Input {
 	offers := make([]program.Offer, 0, len(f.Offers))
 	for i, o := range f.Offers {
 		field := fmt.Sprintf("offers[%d]", i)
-		offers = append(offers, program.Offer{Name: o.Name,
+		weight := 0 // a form from before weights: counts as 1
+		if o.Weight != "" {
+			n, err := strconv.Atoi(o.Weight)
+			if err != nil {
+				errs.Add(field+".weight", "must be a whole number such as 1")
+			}
+			weight = n
+		}
+		offers = append(offers, program.Offer{Name: o.Name, Weight: weight,
 			Referee:  o.Referee.reward(errs, field+".referee"),
 			Referrer: o.Referrer.reward(errs, field+".referrer")})
 	}
@@ -325,6 +336,8 @@ func (d *adminData) place(fields map[string]string) {
 			switch {
 			case k == pre+"name":
 				o.NameErr, placed = msg, true
+			case k == pre+"weight":
+				o.WeightErr, placed = msg, true
 			case strings.HasPrefix(k, pre+"referee."):
 				o.Referee.Err, placed = joinMsg(o.Referee.Err, msg), true
 			case strings.HasPrefix(k, pre+"referrer."):

@@ -152,6 +152,14 @@ func TestAdminSettingsForm(t *testing.T) {
 			!strings.Contains(rec.Body.String(), "Nothing was saved: 1 setting needs a fix") {
 			t.Fatalf("not a number: %d\n%s", rec.Code, rec.Body.String())
 		}
+		// A share that is not a whole number, or out of range: refused beside the offer.
+		for _, w := range []string{"lots", "1001"} {
+			f = settingsForm(tok)
+			f.Set("offers.0.weight", w)
+			if rec := x.post("/admin/program", f, ck); rec.Code != 422 || !strings.Contains(rec.Body.String(), `name="offers.0.weight" inputmode="numeric" value="`+w+`" aria-invalid="true"`) {
+				t.Fatalf("weight %s: %d\n%s", w, rec.Code, rec.Body.String())
+			}
+		}
 		// A hold past a year: refused, named next to its input.
 		f = settingsForm(tok)
 		f.Set("reward_hold_days", "400")
@@ -178,6 +186,7 @@ func TestAdminSettingsForm(t *testing.T) {
 		f.Set("offers.1.referee_value", "25")
 		f.Set("offers.1.referrer_kind", "points")
 		f.Set("offers.1.referrer_value", "40")
+		f.Set("offers.1.weight", "3")
 		ok := x.post("/admin/program", f, ck)
 		if ok.Code != http.StatusSeeOther || ok.Header().Get("Location") != "/admin?done=program#settings" {
 			t.Fatalf("save: %d %q\n%s", ok.Code, ok.Header().Get("Location"), ok.Body.String())
@@ -188,12 +197,12 @@ func TestAdminSettingsForm(t *testing.T) {
 		}
 		if p.SyncDiscountBps != 1250 || p.MaxDiscountBps != 2500 || p.NeighborRadiusM != 750 || p.MonthlyBudgetCents != 150000 ||
 			!p.SyncRequiresSameCrew || len(p.Offers) != 2 || p.Offers[1].Name != "B" || p.Offers[1].Referee.AmountCents != 2500 ||
-			p.Offers[1].Referrer.Points != 40 || p.RewardHoldDays != 14 {
+			p.Offers[1].Referrer.Points != 40 || p.RewardHoldDays != 14 || p.Offers[1].Weight != 3 || p.Offers[0].Weight != 0 {
 			t.Fatalf("saved %+v", p)
 		}
 		back := x.get("/admin?done=program", ck)
 		if !strings.Contains(back.Body.String(), "Program settings saved") || !strings.Contains(back.Body.String(), `value="12.5"`) ||
-			!strings.Contains(back.Body.String(), "of $1500.00 used") {
+			!strings.Contains(back.Body.String(), "of $1500.00 used") || !strings.Contains(back.Body.String(), `name="offers.1.weight" inputmode="numeric" value="3"`) {
 			t.Fatalf("after saving:\n%s", back.Body.String())
 		}
 	})
