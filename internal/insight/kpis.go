@@ -317,31 +317,55 @@ func (c counter) rows(p Period, by string) (Row, []Row, error) {
 		row(m.Grp).RewardCostCents += m.Cents
 	}
 
-	// Per crew (of the visit discounted, of the member who earned the
-	// points, of the route); the total is their sum.
-	sync := map[string]int64{}
-	money = nil
-	if err := db.Raw(`SELECT COALESCE(cr.external_id, '') AS grp, COALESCE(SUM(-l.amount_cents), 0) AS cents
+	// Sync discounts, crew points and route savings by crew (of the visit
+	// discounted, of the member who earned the points, of the route) when
+	// split by crew, under "" otherwise; the total is their sum.
+	const syncLine = `(l.kind = 'sync_discount' OR (l.kind = 'credit' AND l.item_key LIKE 'sync:%'))`
+	sync, points := map[string]int64{}, map[string]int64{}
+	var lines struct {
+		SyncCents int64
+		Invoiced  int
+		Synced    int
+	}
+	if err := db.Raw(`SELECT
+			COALESCE(SUM(CASE WHEN `+syncLine+` THEN -l.amount_cents ELSE 0 END), 0) AS sync_cents,
+			COUNT(DISTINCT CASE WHEN l.kind = 'service' THEN l.visit_id END) AS invoiced,
+			COUNT(DISTINCT CASE WHEN l.kind = 'sync_discount' THEN l.visit_id END) AS synced
 		FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id
-		LEFT JOIN visits v ON v.id = l.visit_id LEFT JOIN crews cr ON cr.id = v.crew_id
-		WHERE i.tenant_id = ? AND i.status IN ('issued', 'paid') AND i.issued_at >= ? AND i.issued_at < ?
-			AND (l.kind = 'sync_discount' OR (l.kind = 'credit' AND l.item_key LIKE 'sync:%'))
-		GROUP BY COALESCE(cr.external_id, '')`, tenantID, start, end).Scan(&money).Error; err != nil {
+		WHERE i.tenant_id = ? AND i.status IN ('issued', 'paid') AND i.issued_at >= ? AND i.issued_at < ?`,
+		tenantID, start, end).Scan(&lines).Error; err != nil {
 		return Row{}, nil, fmt.Errorf("sum sync discounts: %w", err)
 	}
-	for _, m := range money {
-		sync[m.Grp] += m.Cents
-	}
-	points := map[string]int64{}
-	money = nil
-	if err := db.Raw(`SELECT COALESCE(cr.external_id, '') AS grp, COALESCE(SUM(p.points), 0) AS cents
-		FROM crew_points p LEFT JOIN crew_members cm ON cm.id = p.crew_member_id LEFT JOIN crews cr ON cr.id = cm.crew_id
-		WHERE p.tenant_id = ? AND p.created_at >= ? AND p.created_at < ?
-		GROUP BY COALESCE(cr.external_id, '')`, tenantID, start, end).Scan(&money).Error; err != nil {
-		return Row{}, nil, fmt.Errorf("sum crew points: %w", err)
-	}
-	for _, m := range money {
-		points[m.Grp] += m.Cents
+	if by == GroupByCrew {
+		money = nil
+		if err := db.Raw(`SELECT COALESCE(cr.external_id, '') AS grp, COALESCE(SUM(-l.amount_cents), 0) AS cents
+			FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id
+			LEFT JOIN visits v ON v.id = l.visit_id LEFT JOIN crews cr ON cr.id = v.crew_id
+			WHERE i.tenant_id = ? AND i.status IN ('issued', 'paid') AND i.issued_at >= ? AND i.issued_at < ? AND `+syncLine+`
+			GROUP BY COALESCE(cr.external_id, '')`, tenantID, start, end).Scan(&money).Error; err != nil {
+			return Row{}, nil, fmt.Errorf("sum sync discounts by crew: %w", err)
+		}
+		for _, m := range money {
+			sync[m.Grp] += m.Cents
+		}
+		money = nil
+		if err := db.Raw(`SELECT COALESCE(cr.external_id, '') AS grp, COALESCE(SUM(p.points), 0) AS cents
+			FROM crew_points p LEFT JOIN crew_members cm ON cm.id = p.crew_member_id LEFT JOIN crews cr ON cr.id = cm.crew_id
+			WHERE p.tenant_id = ? AND p.created_at >= ? AND p.created_at < ?
+			GROUP BY COALESCE(cr.external_id, '')`, tenantID, start, end).Scan(&money).Error; err != nil {
+			return Row{}, nil, fmt.Errorf("sum crew points: %w", err)
+		}
+		for _, m := range money {
+			points[m.Grp] += m.Cents
+		}
+	} else {
+		sync[""] = lines.SyncCents
+		var n int64
+		if err := db.Raw(`SELECT COALESCE(SUM(points), 0) FROM crew_points WHERE tenant_id = ? AND created_at >= ? AND created_at < ?`,
+			tenantID, start, end).Scan(&n).Error; err != nil {
+			return Row{}, nil, fmt.Errorf("sum crew points: %w", err)
+		}
+		points[""] = n
 	}
 	saved := map[string]int64{}
 	kms := map[string]float64{}
@@ -353,18 +377,6 @@ func (c counter) rows(p Period, by string) (Row, []Row, error) {
 		kms[r.CrewID] += r.KmSaved
 	}
 
-	var lines struct {
-		Invoiced int
-		Synced   int
-	}
-	if err := db.Raw(`SELECT
-			COUNT(DISTINCT CASE WHEN l.kind = 'service' THEN l.visit_id END) AS invoiced,
-			COUNT(DISTINCT CASE WHEN l.kind = 'sync_discount' THEN l.visit_id END) AS synced
-		FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id
-		WHERE i.tenant_id = ? AND i.status IN ('issued', 'paid') AND i.issued_at >= ? AND i.issued_at < ?`,
-		tenantID, start, end).Scan(&lines).Error; err != nil {
-		return Row{}, nil, fmt.Errorf("count invoiced visits: %w", err)
-	}
 	var fresh struct {
 		Total    int
 		Referred int
