@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"net/http"
 	"sort"
@@ -265,10 +266,49 @@ func TestACrewBoundKeyCannotWriteForAnotherCrew(t *testing.T) {
 				}
 			})
 		}
+		// What the engine finds about customers off its routes stays out of
+		// its answers: a friend who is another crew's customer, and who
+		// referred a friend first.
+		for _, tc := range []struct {
+			name  string
+			first map[string]any // an earlier referral, by the admin
+			body  map[string]any
+		}{
+			{"a friend who is another crew's customer", nil,
+				map[string]any{"channel": "crew_pitch", "referrer_id": "angie", "crew_member_id": "sam", "referee": map[string]any{"name": "Dot Evans", "phone": "503 555 0102"}}},
+			{"a friend another crew's customer referred first",
+				map[string]any{"channel": "card", "referrer_id": "ben", "referee": map[string]any{"name": "Eve Park", "phone": "503 555 0177"}},
+				map[string]any{"channel": "crew_pitch", "referrer_id": "angie", "crew_member_id": "sam", "referee": map[string]any{"name": "Eve Park", "phone": "503 555 0177"}}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				if tc.first != nil {
+					d.must(201, "POST", "/api/v1/referrals", tc.first)
+				}
+				r := d.do("POST", "/api/v1/referrals", d.north, tc.body)
+				if r.Status != 201 {
+					t.Fatalf("%d %s", r.Status, r.Raw)
+				}
+				for _, leak := range []string{`"ben"`, "by ben", "Ochoa", "9 Oak"} {
+					if strings.Contains(string(r.Raw), leak) {
+						t.Fatalf("answer shows %s: %s", leak, r.Raw)
+					}
+				}
+				if tc.first == nil && r.Body["distance_m"] != nil {
+					t.Fatalf("answer shows the distance to ben's home: %s", r.Raw)
+				}
+				if tc.first != nil && (r.Body["status"] != "duplicate" || !strings.Contains(r.Body["note"].(string), "another customer")) {
+					t.Fatalf("want a duplicate saying another customer referred first: %s", r.Raw)
+				}
+				if admin := d.must(200, "GET", fmt.Sprintf("/api/v1/referrals/%.0f", r.Body["id"].(float64)), nil); tc.first == nil &&
+					admin.Body["referee"].(map[string]any)["customer_id"] != "ben" {
+					t.Fatalf("the dispatcher should see the friend is ben: %s", admin.Raw)
+				}
+			})
+		}
 		// A name is looked up among every customer: a bound key names the referrer by id or code.
 		r := d.do("POST", "/api/v1/referrals", d.north, map[string]any{"channel": "name_only", "referrer_name": "Ben Ochoa",
 			"referrer_phone": "503 555 0102", "referee": friend})
-		if r.Status != 422 || r.field("referrer_name") == "" || storetest.Count(t, s.DB, "referrals") != 0 {
+		if r.Status != 422 || r.field("referrer_name") == "" || storetest.Count(t, s.DB, "referrals") != 3 {
 			t.Fatalf("name-only referral: %d %s", r.Status, r.Raw)
 		}
 	})

@@ -173,3 +173,34 @@ func (a *API) checkFriend(ctx context.Context, p tenant.Principal, friend referr
 	}
 	return err
 }
+
+// narrowReferral keeps out of a crew-bound key's answer what the referral
+// engine found about customers off its crew's routes: the friend's customer
+// id, visits and distance when the friend is such a customer, and who
+// referred the friend first when the referral is a duplicate.
+func (a *API) narrowReferral(ctx context.Context, p tenant.Principal, r referral.Referral) (referral.Referral, error) {
+	if p.CrewID == 0 {
+		return r, nil
+	}
+	if id := r.Referee.CustomerID; id != nil {
+		ok, err := a.mirror.CustomerOnRoutes(ctx, p.TenantID, p.CrewID, *id)
+		if err != nil {
+			return r, err
+		}
+		if !ok {
+			r.Referee.CustomerID, r.DistanceM = nil, nil // the distance is to that customer's home
+			flags := make([]referral.Flag, len(r.Flags))
+			for i, f := range r.Flags {
+				if f.Code == referral.FlagAlreadyCustomer {
+					f.Reason = "the friend was already a customer before the referral"
+				}
+				flags[i] = f
+			}
+			r.Flags = flags
+		}
+	}
+	if r.Status == referral.StatusDuplicate {
+		r.Note = "duplicate: this friend was already referred by another customer; the first referral wins"
+	}
+	return r, nil
+}

@@ -38,6 +38,9 @@ func (a *API) createReferral(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if r, err = a.narrowReferral(c.Request().Context(), principal(c), r); err != nil {
+		return err
+	}
 	return upserted(c, up, r)
 }
 
