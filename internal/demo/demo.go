@@ -20,7 +20,10 @@ import (
 
 	"github.com/routeloop/routeloop/geo"
 	"github.com/routeloop/routeloop/internal/app"
+	"github.com/routeloop/routeloop/internal/clock"
+	"github.com/routeloop/routeloop/internal/insight"
 	"github.com/routeloop/routeloop/internal/invoice"
+	"github.com/routeloop/routeloop/internal/ledger"
 	"github.com/routeloop/routeloop/internal/localdate"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
@@ -59,7 +62,7 @@ var Logins = []Login{
 
 // Counts is how many objects of each kind.
 type Counts struct {
-	Customers, Crews, Visits, Invoices int
+	Customers, Crews, Visits, Invoices, Referrals, Ratings int
 }
 
 // Result says what Seed loaded.
@@ -78,25 +81,65 @@ type Result struct {
 	// Total is the demo data set for this window; Added and Updated are what
 	// this run wrote (everything else was already stored as generated).
 	Total, Added, Updated Counts
-	// Links and Referrals are the neighbour links and referrals the demo
-	// keeps in place (made once, found again on later runs).
-	Links, Referrals int
+	// Links are the neighbour links the demo makes between customers of
+	// old (friends living near their referrer are linked by the program).
+	Links int
+	// History is the program's KPIs from the first day of the story to
+	// yesterday, LastMonth those of the last full tenant-local month: what
+	// an owner sees on the first run.
+	History, LastMonth insight.KPIs
 	// SampleInvoiceToken opens a draft invoice page with a same-day
 	// discount (/i/{token}); SampleCode a customer's landing page (/r/{code}).
 	SampleInvoiceToken, SampleCode string
 }
 
-// Summary is one line for the terminal.
+// Summary is a few lines for the terminal: what the demo holds and
+// whether the program paid last month.
 func (r Result) Summary() string {
 	t := r.Total
-	data := fmt.Sprintf("%d customers, %d crews, %d visits (%s to %s), %d invoices, %d neighbour links, %d referrals",
-		t.Customers, t.Crews, t.Visits, r.From, r.To, t.Invoices, r.Links, r.Referrals)
+	data := fmt.Sprintf("%d customers, %d crews, %d visits (%s to %s), %d invoices, %d neighbour links, %d referrals, %d ratings",
+		t.Customers, t.Crews, t.Visits, r.From, r.To, t.Invoices, r.Links, t.Referrals, t.Ratings)
+	var head string
 	if r.Created {
-		return fmt.Sprintf("demo tenant %q (%s) created: %s", r.TenantName, r.TenantID, data)
+		head = fmt.Sprintf("demo tenant %q (%s) created: %s", r.TenantName, r.TenantID, data)
+	} else {
+		a, u := r.Added, r.Updated
+		head = fmt.Sprintf("demo tenant %q (%s) topped up: %s; added %d customers, %d crews, %d visits, %d invoices, %d referrals, %d ratings; updated %d visits, %d invoices",
+			r.TenantName, r.TenantID, data, a.Customers, a.Crews, a.Visits, a.Invoices, a.Referrals, a.Ratings, u.Visits, u.Invoices)
 	}
-	a, u := r.Added, r.Updated
-	return fmt.Sprintf("demo tenant %q (%s) topped up: %s; added %d customers, %d crews, %d visits, %d invoices; updated %d visits, %d invoices",
-		r.TenantName, r.TenantID, data, a.Customers, a.Crews, a.Visits, a.Invoices, u.Visits, u.Invoices)
+	return head + "\n" + story("since "+r.History.From.String(), r.History.Total) + "\n" + story("last month ("+r.LastMonth.From.String()+" to "+r.LastMonth.To.String()+")", r.LastMonth.Total)
+}
+
+// story is one period's answer to "did the program pay?".
+func story(period string, k insight.Row) string {
+	verdict := "the program paid"
+	if k.NetCents < 0 {
+		verdict = "the program did not pay"
+	}
+	km := 0.0
+	if k.KmSaved != nil {
+		km = *k.KmSaved
+	}
+	roi := ""
+	if k.ROI != nil {
+		roi = fmt.Sprintf(", ROI %.2f", *k.ROI)
+	}
+	usd := func(c int64) string {
+		if c < 0 {
+			return "-$" + ledger.Cents(-c)
+		}
+		return "$" + ledger.Cents(c)
+	}
+	return fmt.Sprintf("  %s: %d referrals, %d friends became customers; cost %s, contribution %s, route savings %s (%.0f km); net %s%s: %s",
+		period, k.Referrals, k.Acquired, usd(k.CostCents), usd(k.ContributionCents), usd(deref(k.RouteSavingsCents)), km,
+		usd(k.NetCents), roi, verdict)
+}
+
+func deref(p *int64) int64 {
+	if p == nil {
+		return 0
+	}
+	return *p
 }
 
 // Seed loads the demo tenant, creating it when no tenant has its name, and
@@ -107,18 +150,41 @@ func Seed(ctx context.Context, a *app.App) (Result, error) {
 		return Result{}, err
 	}
 	loc := t.Location()
-	ds := build(localdate.In(a.Clock.Now(), loc), loc)
+	// The story starts weeksBack weeks before the demo tenant was made, on
+	// every run: a later run continues it.
+	ds := build(localdate.In(a.Clock.Now(), loc), localdate.In(t.CreatedAt, loc).AddDays(-7*weeksBack), loc)
 	res := Result{
 		TenantID: t.ID, TenantName: t.Name, APIKey: DemoAPIKey, Logins: Logins, Created: created,
 		Today: ds.today, From: ds.from, To: ds.to,
-		Total: Counts{Customers: len(ds.customers), Crews: len(crews), Visits: len(ds.visits), Invoices: len(ds.invoices)},
+		Total: Counts{Customers: len(ds.customers), Crews: len(crews), Visits: len(ds.visits), Invoices: len(ds.invoices),
+			Referrals: len(ds.referrals), Ratings: len(ds.ratings)},
 	}
-	w := writer{a: a, t: t, res: &res}
-	steps := []func(context.Context, dataset) error{w.crews, w.logins, w.customers, w.visits, w.neighbours, w.invoices, w.referrals}
+	// The history is written by an app over the same store whose clock
+	// the demo moves through the past days; what comes after today by the
+	// real one.
+	cfg := a.Config
+	cfg.Metrics = false
+	clk := clock.NewFixed(ds.from.AddDays(-1).Start(loc).Add(8 * time.Hour))
+	past := writer{a: app.Wire(cfg, a.Store, clk, a.Log), clk: clk, t: t, res: &res}
+	steps := []func(context.Context, dataset) error{past.crews, past.logins, past.program, past.customers, past.neighbours, past.history}
 	for _, step := range steps {
 		if err := step(ctx, ds); err != nil {
 			return res, err
 		}
+	}
+	now := writer{a: a, t: t, res: &res}
+	if err := now.visits(ctx, ds); err != nil {
+		return res, err
+	}
+	yesterday := ds.today.AddDays(-1)
+	if res.History, err = a.Insights.KPIs(ctx, t.ID, insight.KPIQuery{Range: insight.Range{From: &ds.anchor, To: &yesterday}}); err != nil {
+		return res, err
+	}
+	first := localdate.Date{Year: ds.today.Year, Month: ds.today.Month, Day: 1}
+	lastFrom, lastTo := first.AddDays(-1), first.AddDays(-1)
+	lastFrom.Day = 1
+	if res.LastMonth, err = a.Insights.KPIs(ctx, t.ID, insight.KPIQuery{Range: insight.Range{From: &lastFrom, To: &lastTo}}); err != nil {
+		return res, err
 	}
 	db := a.Store.DB.WithContext(ctx)
 	db.Raw(`SELECT public_token FROM invoices WHERE tenant_id = ? AND status = 'draft' AND discount_cents > 0 ORDER BY id LIMIT 1`, t.ID).Scan(&res.SampleInvoiceToken)
@@ -149,6 +215,7 @@ func ensureTenant(ctx context.Context, a *app.App) (tenant.Tenant, bool, error) 
 // writer puts the data set through the services.
 type writer struct {
 	a   *app.App
+	clk *clock.Fixed // the clock of a, when it writes the past
 	t   tenant.Tenant
 	res *Result
 	mu  sync.Mutex // guards res while workers write
@@ -229,7 +296,7 @@ func (w *writer) customers(ctx context.Context, ds dataset) error {
 	if err != nil {
 		return err
 	}
-	return parallel(ctx, 1, len(ds.customers), func(ctx context.Context, i int) error {
+	return parallel(ctx, 1, ds.base, func(ctx context.Context, i int) error {
 		c := ds.customers[i]
 		if old, ok := stored[c.id]; ok && sameCustomer(old, c.input) {
 			return nil
@@ -256,8 +323,14 @@ func (w *writer) visits(ctx context.Context, ds dataset) error {
 		return err
 	}
 	loc := w.t.Location()
-	return parallel(ctx, writers, len(ds.visits), func(ctx context.Context, i int) error {
-		v := ds.visits[i]
+	var upcoming []visitSpec
+	for _, v := range ds.visits {
+		if !v.date.Before(ds.today) {
+			upcoming = append(upcoming, v)
+		}
+	}
+	return parallel(ctx, writers, len(upcoming), func(ctx context.Context, i int) error {
+		v := upcoming[i]
 		if old, ok := stored[v.id]; ok && sameVisit(old, v) {
 			return nil
 		}
@@ -291,60 +364,6 @@ func sameVisit(o scheduling.Visit, v visitSpec) bool {
 		o.RoutePosition != nil && *o.RoutePosition == v.position &&
 		o.DurationMin != nil && *o.DurationMin == v.customer.minutes &&
 		o.Status == v.status && o.PriceCents == v.customer.price
-}
-
-func (w *writer) invoices(ctx context.Context, ds dataset) error {
-	// Look every invoice of the window up first: an issued or paid invoice
-	// is never written with different content, and one already stored as
-	// generated is left alone.
-	stored, err := readAll(func(p store.Page) ([]invoice.Invoice, string, error) {
-		return w.a.Invoices.List(ctx, w.t.ID, invoice.Filter{}, p)
-	}, func(i invoice.Invoice) (string, int64) { return i.ExternalID, i.ID })
-	if err != nil {
-		return err
-	}
-	return parallel(ctx, writers, len(ds.invoices), func(ctx context.Context, i int) error {
-		inv := ds.invoices[i]
-		old, ok := stored[inv.id]
-		if ok && !invoiceNeedsPut(old, inv) {
-			return nil
-		}
-		// As in a real history, an invoice is a draft first (so it gets its
-		// discounts and rewards), then issued, then paid: the steps from
-		// what is stored up to the last one, which is written below.
-		life := []string{invoice.StatusDraft, invoice.StatusIssued, invoice.StatusPaid}
-		from := 0
-		if ok && old.Status != invoice.StatusDraft {
-			from = slices.Index(life, old.Status) + 1
-		}
-		for _, step := range life[from:max(from, slices.Index(life, inv.status))] {
-			first := inv.input
-			first.Status = step
-			if _, _, err := w.a.Invoices.Put(ctx, w.t.ID, w.t.Currency, inv.id, first); err != nil {
-				return err
-			}
-		}
-		_, up, err := w.a.Invoices.Put(ctx, w.t.ID, w.t.Currency, inv.id, inv.input)
-		if err != nil {
-			return err
-		}
-		w.count(up, &w.res.Added.Invoices, &w.res.Updated.Invoices)
-		return nil
-	})
-}
-
-// invoiceNeedsPut decides about an invoice that is already stored: a draft
-// is rewritten when its lines or state differ, an issued invoice only moves
-// on to paid (with exactly the lines it has), anything else stays as it is.
-func invoiceNeedsPut(old invoice.Invoice, inv invoiceSpec) bool {
-	same := sameLines(old, inv.input)
-	switch old.Status {
-	case invoice.StatusDraft:
-		return !same || inv.status != invoice.StatusDraft
-	case invoice.StatusIssued:
-		return same && inv.status == invoice.StatusPaid
-	}
-	return false
 }
 
 func sameLines(old invoice.Invoice, in invoice.Input) bool {

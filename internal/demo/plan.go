@@ -17,9 +17,9 @@ import (
 
 // The shape of the demo data set.
 const (
-	customersPerCrew = 75 // 4 crews: 300 customers
-	clusteredPerCrew = 47 // about 60% of a crew's customers live in clusters of neighbours
-	weeksBack        = 4  // completed (or cancelled) visits before today
+	customersPerCrew = 40 // 4 crews: 160 customers before the program's friends join
+	clusteredPerCrew = 25 // about 60% of a crew's customers live in clusters of neighbours
+	weeksBack        = 13 // about three months of history: completed (or cancelled) visits before today
 	weeksAhead       = 4  // scheduled visits from today on
 	draftDays        = 7  // invoices of the last week are still drafts
 	issuedDays       = 14 // then issued; older ones are paid (a few late payers stay issued)
@@ -42,6 +42,9 @@ type customerSpec struct {
 	plan     servicePlan
 	price    int64
 	minutes  int
+	// since is a referred friend's first visit; zero for the company's
+	// customers of old.
+	since localdate.Date
 }
 
 // visitSpec is one demo visit.
@@ -67,9 +70,13 @@ type invoiceSpec struct {
 type dataset struct {
 	today     localdate.Date
 	from, to  localdate.Date // inclusive window of visits
-	customers []customerSpec
+	anchor    localdate.Date // the first day of the story (referrals from then on)
+	customers []customerSpec // the company's customers, then the friends who joined
+	base      int            // how many of customers are the company's customers of old
 	visits    []visitSpec
 	invoices  []invoiceSpec
+	referrals []referralSpec
+	ratings   []ratingSpec
 }
 
 // build returns the demo data for today in loc. Customers (who they are,
@@ -78,21 +85,30 @@ type dataset struct {
 // everything random about one of them (cancelled? late payer?) is drawn from
 // a hash of its id, so a later run regenerates the same objects for the same
 // dates and only adds the new weeks.
-func build(today localdate.Date, loc *time.Location) dataset {
+//
+// The story (referrals, the friends who became customers, ratings) starts
+// on anchor — the first day of the history when the demo tenant was made —
+// and runs to today: a later run continues it with the same referrals
+// before and new ones since.
+func build(today, anchor localdate.Date, loc *time.Location) dataset {
+	g := buildCustomers()
 	ds := dataset{
-		today:     today,
-		from:      today.AddDays(-7 * weeksBack),
-		to:        today.AddDays(7*weeksAhead - 1),
-		customers: buildCustomers(),
+		today:  today,
+		from:   today.AddDays(-7 * weeksBack),
+		to:     today.AddDays(7*weeksAhead - 1),
+		anchor: anchor,
 	}
+	ds.referrals = buildReferrals(g, anchor, today)
+	ds.customers, ds.base = g.out, g.base
 	ds.visits = buildVisits(ds.customers, ds.from, ds.to, today, loc)
 	ds.invoices = buildInvoices(ds.visits, today)
+	ds.ratings = buildRatings(ds.visits, today)
 	return ds
 }
 
 // --- customers ---------------------------------------------------------------
 
-func buildCustomers() []customerSpec {
+func buildCustomers() *generator {
 	rng := rand.New(rand.NewPCG(seed1, seed2))
 	g := &generator{rng: rng, emails: map[string]bool{}, homes: map[string]bool{}, phones: rng.Perm(900)}
 	for _, cr := range crews {
@@ -117,7 +133,8 @@ func buildCustomers() []customerSpec {
 			g.addScattered(allHoods[rng.IntN(len(allHoods))], cr.id)
 		}
 	}
-	return g.out
+	g.base = len(g.out)
+	return g
 }
 
 type generator struct {
@@ -128,6 +145,7 @@ type generator struct {
 	phones   []int
 	load     [7]float64 // visits per week on each weekday, for the crew being filled
 	clusters int
+	base     int // how many of out are the company's customers of old (the rest are friends)
 }
 
 // addCluster adds size neighbours a few blocks apart, most of them on one
@@ -433,7 +451,7 @@ func weekIndex(d localdate.Date) int64 {
 }
 
 func serves(c *customerSpec, d localdate.Date) bool {
-	return d.Weekday() == c.weekday && (!c.biweekly || int(weekIndex(d)%2) == c.parity)
+	return d.Weekday() == c.weekday && (!c.biweekly || int(weekIndex(d)%2) == c.parity) && !d.Before(c.since)
 }
 
 // buildVisits lays out every crew's day from..to: each crew's customers of
