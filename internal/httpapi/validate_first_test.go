@@ -45,9 +45,11 @@ func TestRepeatedRequestsAreCheckedBeforeTheyMatchTheStoredOne(t *testing.T) {
 		}
 		h.link("angie", "ben")
 		secret := h.must(201, "POST", "/api/v1/webhook-secrets", nil).Body["secret"].(string)
-		hook := func(name string) []byte {
-			return []byte(`{"type":"customer.upserted","timestamp":"2026-05-05T16:00:00Z","data":{"external_id":"hal","name":` + jsonText(name) + `}}`)
+		hookWith := func(name, phone string) []byte {
+			return []byte(`{"type":"customer.upserted","timestamp":"2026-05-05T16:00:00Z","data":{"external_id":"hal","name":` + jsonText(name) +
+				`,"phone":` + jsonText(phone) + `}}`)
 		}
+		hook := func(name string) []byte { return hookWith(name, "503 555 0177") }
 		if r := h.hook(h.greenway, secret, "msg-hal", hook("Hal Berg")); r.Status != http.StatusOK {
 			t.Fatalf("webhook: %d %s", r.Status, r.Raw)
 		}
@@ -105,6 +107,9 @@ func TestRepeatedRequestsAreCheckedBeforeTheyMatchTheStoredOne(t *testing.T) {
 			if r := h.hook(h.greenway, secret, "msg-hal", hook(name)); r.Status != http.StatusUnprocessableEntity || r.field("data.name") == "" {
 				t.Errorf("webhook msg-hal again with name %q: %d %.300s", name, r.Status, r.Raw)
 			}
+		}
+		if r := h.hook(h.greenway, secret, "msg-hal", hookWith("Hal Berg", "call me maybe")); r.Status != http.StatusUnprocessableEntity || r.field("data.phone") == "" {
+			t.Errorf("webhook msg-hal again with a phone that is none: %d %.300s", r.Status, r.Raw)
 		}
 		if after := allRowCounts(t, s); after != before {
 			t.Errorf("refused repeats changed row counts:\n%s\n%s", before, after)

@@ -102,23 +102,41 @@ func (s *Service) program(db *gorm.DB, tenantID string) (program.Program, error)
 	return program.Get(db, tenantID)
 }
 
+// CheckCustomer runs every check PutCustomer makes of a body before it
+// writes — the fields' own rules and the phone for the company's country —
+// without writing or changing in.
+func (s *Service) CheckCustomer(ctx context.Context, tenantID string, in CustomerInput) error {
+	_, err := s.checkCustomer(s.store.DB.WithContext(ctx), tenantID, &in)
+	return err
+}
+
+// checkCustomer validates and normalises in, and answers the program the
+// phone was checked against.
+func (s *Service) checkCustomer(db *gorm.DB, tenantID string, in *CustomerInput) (program.Program, error) {
+	if err := in.Validate(); err != nil {
+		return program.Program{}, err
+	}
+	prog, err := s.program(db, tenantID)
+	if err != nil {
+		return program.Program{}, err
+	}
+	if err := contact.CheckPhone(in.Phone, prog.Country); err != nil {
+		return program.Program{}, apperror.Invalid("phone", err.Error())
+	}
+	return prog, nil
+}
+
 // PutCustomer creates or updates the customer the scheduler calls externalID.
 // A new customer gets a referral code that never changes afterwards.
 func (s *Service) PutCustomer(ctx context.Context, tenantID, externalID string, in CustomerInput) (Customer, store.Upserted, error) {
 	if err := CheckExternalID(externalID); err != nil {
 		return Customer{}, store.Updated, apperror.Invalid("external_id", err.Error())
 	}
-	if err := in.Validate(); err != nil {
-		return Customer{}, store.Updated, err
-	}
 	db := s.store.DB.WithContext(ctx)
 	now := s.clock.Now()
-	prog, err := s.program(db, tenantID)
+	prog, err := s.checkCustomer(db, tenantID, &in)
 	if err != nil {
 		return Customer{}, store.Updated, err
-	}
-	if err := contact.CheckPhone(in.Phone, prog.Country); err != nil {
-		return Customer{}, store.Updated, apperror.Invalid("phone", err.Error())
 	}
 	norm := []any{contact.Email(in.Email), contact.Phone(in.Phone, prog.Country), contact.Street(in.Address), contact.Name(in.Name)}
 	var cell *int64

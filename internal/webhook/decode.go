@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"time"
@@ -138,24 +139,24 @@ func decodeObject(kind string, raw []byte, withID bool, prefix string) (object, 
 	return object{Kind: kind, ExternalID: *id, input: input}, nil
 }
 
-// checkObject applies the rules of an object's own fields, those that need
-// nothing stored (text, dates, ids), with field names under "data.". The
-// receiver runs them before it looks for an earlier delivery of the same
-// webhook-id; the write runs them again with the rest.
-func checkObject(o object, loc *time.Location) error {
+// checkObject applies the rules of an object's own fields (text, dates,
+// ids; a customer's phone for the company's country), with field names
+// under "data.". The receiver runs them before it looks for an earlier
+// delivery of the same webhook-id; the write runs them again with the rest
+// (references to other objects, invoice states).
+func (s *Service) checkObject(ctx context.Context, t Tenant, o object) error {
 	if err := scheduling.CheckExternalID(o.ExternalID); err != nil {
 		return apperror.Invalid("data.external_id", err.Error())
 	}
 	var err error
 	switch in := o.input.(type) {
 	case *scheduling.CustomerInput:
-		c := *in // Validate trims in place: the write does that itself
-		err = c.Validate()
+		err = s.mirror.CheckCustomer(ctx, t.ID, *in)
 	case *scheduling.CrewInput:
 		c := *in
 		err = c.Validate()
 	case *scheduling.VisitInput:
-		err = in.Validate(loc)
+		err = in.Validate(t.Location)
 	case *invoice.Input:
 		err = in.Validate()
 	}

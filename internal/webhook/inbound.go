@@ -127,7 +127,7 @@ func (s *Service) Receive(ctx context.Context, d Delivery, now time.Time) (Resul
 	if err != nil {
 		return Result{}, err
 	}
-	if err := checkObject(ev.Object, t.Location); err != nil {
+	if err := s.checkObject(ctx, t, ev.Object); err != nil {
 		return Result{}, err
 	}
 	return s.once(ctx, t, d.ID, ev, now)
