@@ -507,6 +507,13 @@ func checkStory(t *testing.T, s *store.Store, a *app.App, res Result) {
 		}
 		return n
 	}
+	// The nightly reconciliation ran through the history and found nothing
+	// it could not work out.
+	var lastDay string
+	s.DB.Raw(`SELECT last_day FROM reconcile_state`).Row().Scan(&lastDay)
+	if errs := count(`SELECT COUNT(*) FROM reconcile_errors`); errs != 0 || !strings.HasPrefix(lastDay, today.AddDays(-2).String()) {
+		t.Errorf("reconciled up to %q with %d errors", lastDay, errs)
+	}
 	for what, n := range map[string]int64{
 		"held rewards":             count(`SELECT COUNT(*) FROM rewards WHERE status = 'held'`),
 		"released budget rewards":  count(`SELECT COUNT(*) FROM rewards WHERE status = 'granted' AND released_at IS NOT NULL AND reason LIKE '%reward budget%'`),

@@ -110,6 +110,15 @@ func (w *writer) history(ctx context.Context, ds dataset) error {
 		fresh := d.After(lastDone)
 		at := func(h, m int) { w.clk.Set(time.Date(d.Year, d.Month, d.Day, h, m, 0, 0, loc)) }
 		if fresh {
+			// The nightly job (reconcile_hour): conversions an outage kept
+			// from happening, then yesterday's money worked out again.
+			at(w.a.Config.ReconcileHour, 0)
+			if _, err := w.a.Referrals.Sweep(ctx, w.t.ID); err != nil {
+				return fmt.Errorf("settle referrals on %s: %w", d, err)
+			}
+			if _, _, err := w.a.Ledger.CatchUp(ctx, w.t.ID, d.AddDays(-1)); err != nil {
+				return fmt.Errorf("reconcile on %s: %w", d, err)
+			}
 			// The hourly job: holds that have passed, budget that frees up.
 			at(7, 0)
 			if _, err := w.a.Referrals.ReleaseBudget(ctx, w.t.ID); err != nil {
