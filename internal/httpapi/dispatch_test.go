@@ -106,8 +106,23 @@ func TestBookingALinkedVisit(t *testing.T) {
 		if booked != 1 {
 			t.Fatalf("%d visit.booked events", booked)
 		}
+		// Route savings are measured, not claimed at booking: nothing while
+		// the visit is only booked and m2 has no linked neighbour; once m2
+		// and m1 are linked and both visits are done, both count.
 		sv := h.must(200, "GET", "/api/v1/insights/route-savings?from=2026-05-01&to=2026-05-31", nil)
-		if sv.Body["visits"] != 1.0 || sv.Body["km_saved"].(float64) <= 0 || sv.Body["value_cents"].(float64) <= 0 {
+		if sv.Body["visits"] != 0.0 || sv.Body["value_cents"] != 0.0 {
+			t.Fatalf("savings of a booking: %s", sv.Raw)
+		}
+		h.must(201, "POST", "/api/v1/neighbor-links", map[string]any{"customer_a": "m2", "customer_b": "m1"})
+		for id, v := range map[string]map[string]any{
+			"tue-m1":                    {"customer_id": "m1", "route_position": 2},
+			b.Body["visit_id"].(string): {"customer_id": "m2", "route_position": 3},
+		} {
+			v["crew_id"], v["service_date"], v["status"], v["duration_min"], v["price_cents"] = "north", "2026-05-05", "completed", 30, 4500
+			h.must(200, "PUT", "/api/v1/visits/"+id, v)
+		}
+		sv = h.must(200, "GET", "/api/v1/insights/route-savings?from=2026-05-01&to=2026-05-31&crew_id=north", nil)
+		if sv.Body["visits"] != 2.0 || sv.Body["km_saved"].(float64) <= 0 || sv.Body["value_cents"].(float64) <= 0 || len(sv.Body["rows"].([]any)) != 1 {
 			t.Fatalf("savings: %s", sv.Raw)
 		}
 		for name, c := range map[string]struct {
