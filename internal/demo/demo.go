@@ -166,7 +166,7 @@ func Seed(ctx context.Context, a *app.App) (Result, error) {
 	cfg.Metrics = false
 	clk := clock.NewFixed(ds.from.AddDays(-1).Start(loc).Add(8 * time.Hour))
 	past := writer{a: app.Wire(cfg, a.Store, clk, a.Log), clk: clk, t: t, res: &res}
-	steps := []func(context.Context, dataset) error{past.crews, past.logins, past.program, past.customers, past.neighbours, past.history}
+	steps := []func(context.Context, dataset) error{past.crews, past.logins, past.program, past.scripts, past.customers, past.neighbours, past.history}
 	for _, step := range steps {
 		if err := step(ctx, ds); err != nil {
 			return res, err

@@ -411,6 +411,13 @@ func checkStory(t *testing.T, s *store.Store, a *app.App, res Result) {
 	if res.LastMonth.From != lastFrom || res.LastMonth.To != lastTo || res.History.From != res.From {
 		t.Fatalf("the result's periods: %+v and %+v", res.History.Period, res.LastMonth.Period)
 	}
+	count := func(q string) int64 {
+		var n int64
+		if err := s.DB.Raw(q).Scan(&n).Error; err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
 	for name, r := range map[string]insight.Range{"history": history, "last month": lastMonth} {
 		k, err := a.Insights.KPIs(ctx, res.TenantID, insight.KPIQuery{Range: r, GroupBy: insight.GroupByChannel})
 		if err != nil {
@@ -472,6 +479,16 @@ func checkStory(t *testing.T, s *store.Store, a *app.App, res Result) {
 			!strings.Contains(ab.Verdict, "converts better than") {
 			t.Errorf("A/B: %+v", ab)
 		}
+		// The crews' two scripts, read by visit: every friend given on
+		// site is in one arm.
+		sc, err := a.Insights.AB(ctx, res.TenantID, insight.ABQuery{Range: r, Kind: insight.KindScript})
+		if err != nil {
+			t.Fatal(err)
+		}
+		onSite := count(`SELECT COUNT(*) FROM referrals WHERE channel = 'crew_pitch'`)
+		if len(sc.Variants) != 2 || int64(sc.Variants[0].Referrals+sc.Variants[1].Referrals) != onSite || onSite < 10 {
+			t.Errorf("script test: %+v for %d referrals given on site", sc, onSite)
+		}
 	}
 	for _, m := range []string{"since " + res.From.String(), "last month (2026-10-01 to 2026-10-31)", "the program paid", " km)"} {
 		if !strings.Contains(res.Summary(), m) {
@@ -500,13 +517,6 @@ func checkStory(t *testing.T, s *store.Store, a *app.App, res Result) {
 	// reward that waited for the next month's budget and was released, a
 	// flagged referral and a duplicate that earn nothing, a complaint the
 	// office resolved.
-	count := func(q string) int64 {
-		var n int64
-		if err := s.DB.Raw(q).Scan(&n).Error; err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
 	// The nightly reconciliation ran through the history and found nothing
 	// it could not work out.
 	var lastDay string
@@ -521,7 +531,8 @@ func checkStory(t *testing.T, s *store.Store, a *app.App, res Result) {
 		"duplicate referrals":      count(`SELECT COUNT(*) FROM referrals WHERE status = 'duplicate'`),
 		"neighbours linked":        count(`SELECT COUNT(*) FROM neighbor_links WHERE referral_id IS NOT NULL`),
 		"resolved complaints":      count(`SELECT COUNT(*) FROM ratings WHERE complaint AND resolved_at IS NOT NULL`),
-		"crew-pitched conversions": count(`SELECT COUNT(*) FROM referrals WHERE channel = 'crew_pitch' AND status = 'converted' AND crew_member_id IS NOT NULL`),
+		"crew-pitched conversions": count(`SELECT COUNT(*) FROM referrals r JOIN pitches p ON p.referral_id = r.id WHERE r.channel = 'crew_pitch' AND r.status = 'converted' AND r.crew_member_id IS NOT NULL`),
+		"crew points":              count(`SELECT COUNT(*) FROM crew_points`),
 	} {
 		if n == 0 {
 			t.Errorf("no %s", what)

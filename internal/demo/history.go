@@ -127,6 +127,9 @@ func (w *writer) history(ctx context.Context, ds dataset) error {
 		}
 		at(9, 0)
 		for _, r := range referralsOn[day(d)] {
+			if r.channel == referral.ChannelCrewPitch {
+				continue // at the end of the job, below
+			}
 			if err := w.referral(ctx, ds, customers, r); err != nil {
 				return err
 			}
@@ -166,6 +169,15 @@ func (w *writer) history(ctx context.Context, ds dataset) error {
 			return nil
 		}); err != nil {
 			return err
+		}
+		at(16, 30)
+		for _, r := range referralsOn[day(d)] {
+			if r.channel != referral.ChannelCrewPitch {
+				continue
+			}
+			if err := w.pitch(ctx, ds, r); err != nil {
+				return err
+			}
 		}
 		at(17, 0)
 		if err := w.invoicesOn(ctx, d, invoicesOn[day(d)], invoices, state); err != nil {
@@ -276,6 +288,57 @@ func (w *writer) referral(ctx context.Context, ds dataset, customers map[string]
 	defer w.mu.Unlock()
 	if up == store.Created {
 		w.res.Added.Referrals++
+	}
+	return nil
+}
+
+// pitch records a crew member's pitch at the referrer's visit that gave a
+// friend: the crew program's pitch (with the script read at that visit,
+// and its points) and the referral, channel crew_pitch.
+func (w *writer) pitch(ctx context.Context, ds dataset, r *referralSpec) error {
+	ref := &ds.customers[r.referrer]
+	_, created, err := w.a.Crew.LogPitch(ctx, w.t.ID, "demo", crew.PitchInput{VisitID: visitID(ref, r.day), CrewMemberID: r.crewMember,
+		Outcome: crew.OutcomeReferralGiven, Referee: &referral.RefereeInput{Name: r.name, Email: r.email, Phone: r.phone}})
+	if err != nil {
+		return fmt.Errorf("demo pitch %s: %w", r.key, err)
+	}
+	if created {
+		w.mu.Lock()
+		w.res.Added.Referrals++
+		w.mu.Unlock()
+	}
+	return nil
+}
+
+// scripts are the two end-of-job scripts the crews read, one or the other
+// by visit, so the script test has two arms.
+var scripts = []crew.ScriptInput{
+	{Name: "happy-customer", Body: "Glad you're happy with today's work, {customer_first_name}. Tell your friends about us: " +
+		"they get {friend_offer}, and you get {your_reward}. {neighbor_offer}"},
+	{Name: "next-door", Body: "Thanks, {customer_first_name}! Know anyone on this street who'd like their yard done? " +
+		"{neighbor_offer} They get {friend_offer}, you get {your_reward}."},
+}
+
+func (w *writer) scripts(ctx context.Context, _ dataset) error {
+	stored, err := w.a.Crew.Scripts(ctx, w.t.ID)
+	if err != nil {
+		return err
+	}
+	have := map[string]string{}
+	for _, s := range stored {
+		if s.Active && !s.Builtin {
+			have[s.Name] = s.Body
+		}
+	}
+	for _, in := range scripts {
+		if have[in.Name] == in.Body {
+			continue
+		}
+		active := true
+		in.Active = &active
+		if _, _, err := w.a.Crew.PutScript(ctx, w.t.ID, in.Name, in); err != nil {
+			return fmt.Errorf("demo script %s: %w", in.Name, err)
+		}
 	}
 	return nil
 }

@@ -474,7 +474,7 @@ func buildVisits(cs []customerSpec, from, to, today localdate.Date, loc *time.Lo
 			at := time.Date(d.Year, d.Month, d.Day, 8, 0, 0, 0, loc)
 			for i, c := range route {
 				v := visitSpec{
-					id:       "visit-" + c.id + "-" + d.String(),
+					id:       visitID(c, d),
 					customer: c,
 					crew:     cr.id,
 					date:     d,
@@ -497,6 +497,9 @@ func buildVisits(cs []customerSpec, from, to, today localdate.Date, loc *time.Lo
 	}
 	return out
 }
+
+// visitID names c's visit on d ("visit-cust-0001-2026-11-24").
+func visitID(c *customerSpec, d localdate.Date) string { return "visit-" + c.id + "-" + d.String() }
 
 // holiday reports whether the crews are off on d: New Year's Day, Memorial
 // Day, Independence Day, Labor Day, Thanksgiving and Christmas Day. Customers

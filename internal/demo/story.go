@@ -26,6 +26,7 @@ const (
 	// lives near the referrer (and agrees to same-day service).
 	signUpStandard = 40
 	signUpWelcome  = 90
+	signUpOnSite   = 70
 	neighbourShare = 55
 	// Reward settings the demo program runs with.
 	rewardHoldDays       = 7
@@ -96,10 +97,24 @@ func buildReferrals(g *generator, anchor, today localdate.Date) []referralSpec {
 			}
 			n++
 			neighbour := chance(key+"/near", neighbourShare)
-			r.referrer = pickReferrer(g, used, rng, neighbour)
+			// A crew member pitches at the end of a job: the referrer is
+			// served that day.
+			onSite := func(c *customerSpec) bool { return true }
+			if r.channel == referral.ChannelCrewPitch {
+				onSite = func(c *customerSpec) bool {
+					return serves(c, day) && !chance(visitID(c, day), cancelPercent)
+				}
+			}
+			r.referrer = pickReferrer(g, used, rng, neighbour, onSite)
 			ref := &g.out[r.referrer]
 			signUp := signUpStandard
-			if r.variant == offerWelcome {
+			switch {
+			case r.channel == referral.ChannelCrewPitch:
+				// On site the referrer's own offer applies (assigned by
+				// the program), and a friend named face to face signs up
+				// more often.
+				r.variant, signUp = "", signUpOnSite
+			case r.variant == offerWelcome:
 				signUp = signUpWelcome
 			}
 			h := hoodOf(ref.hood)
@@ -141,7 +156,7 @@ func buildReferrals(g *generator, anchor, today localdate.Date) []referralSpec {
 				flagged = true
 				rng := rand.New(rand.NewPCG(hashOf("flagged"), seed2))
 				r := referralSpec{key: "ref-flagged", day: day, channel: referral.ChannelCode, variant: offerStandard, friend: -1,
-					referrer: pickReferrer(g, used, rng, false), name: "Sam Same-Household", sameHousehold: true}
+					referrer: pickReferrer(g, used, rng, false, nil), name: "Sam Same-Household", sameHousehold: true}
 				r.phone = g.out[r.referrer].input.Phone
 				out = append(out, r)
 			}
@@ -158,7 +173,7 @@ func buildReferrals(g *generator, anchor, today localdate.Date) []referralSpec {
 				duplicated = true
 				rng := rand.New(rand.NewPCG(hashOf("duplicate"), seed2))
 				out = append(out, referralSpec{key: "ref-duplicate", day: day, channel: referral.ChannelCard, variant: offerWelcome,
-					friend: -1, referrer: pickReferrer(g, used, rng, false), name: o.name, email: o.email, duplicate: true})
+					friend: -1, referrer: pickReferrer(g, used, rng, false, nil), name: o.name, email: o.email, duplicate: true})
 				break
 			}
 		}
@@ -167,12 +182,13 @@ func buildReferrals(g *generator, anchor, today localdate.Date) []referralSpec {
 }
 
 // pickReferrer draws a customer of old who has not referred anyone in the
-// story yet; a neighbour's referrer agreed to same-day service.
-func pickReferrer(g *generator, used map[int]bool, rng *rand.Rand, consenting bool) int {
+// story yet (and passes ok, if given); a neighbour's referrer agreed to
+// same-day service.
+func pickReferrer(g *generator, used map[int]bool, rng *rand.Rand, consenting bool, ok func(*customerSpec) bool) int {
 	start := rng.IntN(g.base)
 	for i := 0; i < g.base; i++ {
 		j := (start + i) % g.base
-		if used[j] || (consenting && (!g.out[j].input.ConsentSameDay || g.out[j].cluster == 0)) {
+		if used[j] || (consenting && (!g.out[j].input.ConsentSameDay || g.out[j].cluster == 0)) || (ok != nil && !ok(&g.out[j])) {
 			continue
 		}
 		used[j] = true
