@@ -150,7 +150,7 @@ func Wire(cfg config.Config, s *store.Store, c clock.Clock, log *slog.Logger) *A
 		a.Jobs.Measure(a.Metrics)
 	}
 	pages := web.New(web.Deps{Referrals: a.Referrals, Users: a.Users, Tenants: a.Tenants, Mirror: a.Mirror, Invoices: a.Invoices,
-		Programs: a.Programs, Neighbors: a.Neighbors, Dispatch: a.Dispatch, Crew: a.Crew, Insights: a.Insights})
+		Programs: a.Programs, Neighbors: a.Neighbors, Dispatch: a.Dispatch, Crew: a.Crew, Insights: a.Insights, Clock: c})
 	// New has validated them; settings that do not parse trust no one.
 	trusted, _ := cfg.TrustedNets()
 	a.HTTP = httpapi.New(httpapi.Deps{

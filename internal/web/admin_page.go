@@ -27,6 +27,7 @@ var adminPage = parsePage("admin")
 func (p *Pages) adminRoutes(e *echo.Echo) {
 	admin := p.RequireStaff(tenant.RoleAdmin)
 	e.GET("/admin", p.adminShow, admin)
+	e.GET("/admin/kpis.csv", p.adminKPIsCSV, admin)
 	e.POST("/admin/program", p.adminSaveProgram, admin)
 	e.POST("/admin/referrals/:id/approve", p.adminDecide(true), admin)
 	e.POST("/admin/referrals/:id/reject", p.adminDecide(false), admin)
@@ -47,6 +48,7 @@ type adminData struct {
 	Kinds       []rewardKind
 
 	KPI       adminKPIs
+	Dash      dashboard
 	Budget    budgetGauge
 	AB        insight.AB
 	ABChart   barChart
@@ -463,9 +465,21 @@ func (p *Pages) renderAdmin(c echo.Context, status int, d adminData) error {
 	if currency == "" {
 		currency = "USD"
 	}
-	k, err := p.d.Insights.KPIs(ctx, tid, insight.KPIQuery{GroupBy: insight.GroupByChannel})
+	// The period's dashboard; a period that cannot be shown is a 422 with
+	// its message beside the picker, and the last 30 days' KPIs below it.
+	dash, figs, err := p.dashboardFor(c, p.dashQueryOf(c), currency)
 	if err != nil {
 		return err
+	}
+	d.Dash = dash
+	k := figs.channels
+	if !dash.Q.ok() {
+		if status < http.StatusBadRequest {
+			status = http.StatusUnprocessableEntity
+		}
+		if k, err = p.d.Insights.KPIs(ctx, tid, insight.KPIQuery{GroupBy: insight.GroupByChannel}); err != nil {
+			return err
+		}
 	}
 	d.KPI = kpisOf(k, currency)
 	d.Budget = gaugeOf(k.Budget, currency)

@@ -34,7 +34,9 @@ func (x *site) do(method, path string, header map[string]string, cookies ...*htt
 func assertPageHeaders(t *testing.T, what string, rec *httptest.ResponseRecorder) {
 	t.Helper()
 	h := rec.Header()
-	if ct := h.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+	// A page's CSV download (/admin/kpis.csv) is a file, with the same headers.
+	csvFile := strings.HasSuffix(what, ".csv") && strings.HasPrefix(h.Get("Content-Type"), "text/csv")
+	if ct := h.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") && !csvFile {
 		t.Errorf("%s: %d answered %q, not a page:\n%.300s", what, rec.Code, ct, rec.Body.String())
 	}
 	csp := h.Get("Content-Security-Policy")

@@ -5,7 +5,9 @@ package web
 import (
 	"html/template"
 	"net/http"
+	"time"
 
+	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/crew"
 	"github.com/routeloop/routeloop/internal/dispatch"
 	"github.com/routeloop/routeloop/internal/insight"
@@ -34,6 +36,9 @@ type Deps struct {
 	Dispatch  *dispatch.Service
 	Crew      *crew.Service
 	Insights  *insight.Service
+	// Clock tells the pages today (the admin dashboard's periods); the
+	// system clock when nil.
+	Clock clock.Clock
 }
 
 // Pages holds the services pages call.
@@ -55,6 +60,14 @@ var pages = func() map[string]*template.Template {
 
 // New returns the pages.
 func New(d Deps) *Pages { return &Pages{referrals: d.Referrals, users: d.Users, d: d} }
+
+// now is the pages' clock.
+func (p *Pages) now() time.Time {
+	if p.d.Clock == nil {
+		return clock.System{}.Now()
+	}
+	return p.d.Clock.Now()
+}
 
 // parsePage parses one page with the layout and the staff bar; a page that
 // does not parse stops start-up (templates are embedded: a build mistake).
