@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"fmt"
+	"math"
 	"net/http"
 	"sort"
 	"strconv"
@@ -431,34 +432,7 @@ func (p *Pages) adminKPIsCSV(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var header []string
-	var rows [][]string
-	switch group {
-	case insight.GroupByMonth:
-		header, rows = f.months.Table()
-	case insight.GroupByChannel:
-		header, rows = f.channels.Table()
-	case insight.GroupByCrew:
-		header, rows = f.crews.Table()
-		header = append(header, "synced_visits_on_routes", "minutes_saved")
-		by := f.savingsByCrew()
-		var all crewSaving
-		for _, s := range by {
-			all.Visits += s.Visits
-			all.Minutes += s.Minutes
-		}
-		for i := range rows {
-			s := all
-			if i > 0 {
-				key := f.crews.Groups[i-1].Group
-				if key == insight.Unassigned {
-					key = ""
-				}
-				s = by[key]
-			}
-			rows[i] = append(rows[i], strconv.Itoa(s.Visits), strconv.FormatFloat(roundTo(s.Minutes, 1), 'f', -1, 64))
-		}
-	}
+	header, rows := f.table(group)
 	h := c.Response().Header()
 	h.Set(echo.HeaderContentType, "text/csv; charset=utf-8")
 	h.Set(echo.HeaderContentDisposition, fmt.Sprintf(`attachment; filename="routeloop-kpis-%s-%s-%s.csv"`, group, q.From, q.To))
@@ -467,13 +441,34 @@ func (p *Pages) adminKPIsCSV(c echo.Context) error {
 	return csvexport.Write(c.Response(), header, rows)
 }
 
-func roundTo(v float64, places int) float64 {
-	p := 1.0
-	for range places {
-		p *= 10
+// table is the CSV of one split: the API's KPI columns; the crews' adds
+// each crew's synced visits and minutes saved on its routes.
+func (f dashFigures) table(group string) ([]string, [][]string) {
+	switch group {
+	case insight.GroupByChannel:
+		return f.channels.Table()
+	case insight.GroupByCrew:
+	default:
+		return f.months.Table()
 	}
-	if v < 0 {
-		return -float64(int64(-v*p+0.5)) / p
+	header, rows := f.crews.Table()
+	header = append(header, "synced_visits_on_routes", "minutes_saved")
+	by := f.savingsByCrew()
+	var all crewSaving
+	for _, s := range by {
+		all.Visits += s.Visits
+		all.Minutes += s.Minutes
 	}
-	return float64(int64(v*p+0.5)) / p
+	for i := range rows {
+		s := all // the total row first
+		if i > 0 {
+			key := f.crews.Groups[i-1].Group
+			if key == insight.Unassigned {
+				key = ""
+			}
+			s = by[key]
+		}
+		rows[i] = append(rows[i], strconv.Itoa(s.Visits), strconv.FormatFloat(math.Round(s.Minutes*10)/10, 'f', -1, 64))
+	}
+	return header, rows
 }
