@@ -163,6 +163,8 @@ func TestAdminDashboardSaysWhetherTheProgramPaidLastMonth(t *testing.T) {
 			`<td>2026-05 <span class="hint">2026-05-01 to 2026-05-31</span></td><td class="n">$40.00</td><td class="n">$9.26</td><td class="n">$52.50</td><td class="n">−$3.24</td><td>did not pay</td><td class="n">5.8 km</td>`,
 			// North's route: both stops synced, 5.79 km and 11.58 minutes saved.
 			`<td>north <span class="hint">North &lt;b&gt;crew&lt;/b&gt;</span></td><td class="n">2</td><td class="n">5.8</td><td class="n">12</td><td class="n">$9.26</td><td class="n">$40.00</td><td class="n">$22.50</td><td class="n">$26.76</td>`,
+			// The headline cards say what net is made of.
+			"contribution (revenue × margin) &#43; savings − all costs",
 			`href="/admin/kpis.csv?group=month&amp;period=last_month"`, `href="/admin/kpis.csv?group=crew&amp;period=last_month"`,
 		} {
 			if !strings.Contains(body, want) {

@@ -96,7 +96,7 @@ func kpisOf(k insight.KPIs, currency string) adminKPIs {
 		{"Referred revenue", Money(t.RevenueCents, currency), "invoiced to referred customers"},
 		{"Reward cost", Money(t.RewardCostCents, currency), "rewards on invoices"},
 		{"Route savings", savings, "shorter routes from same-day neighbours"},
-		{"Net value", Money(t.NetCents, currency), "revenue + savings − all costs"},
+		{"Net value", Money(t.NetCents, currency), "contribution (revenue × margin) + savings − all costs"},
 		{"ROI", roi, "net value over cost"},
 	}
 	ch := barChart{Title: "Referrals and conversions per channel", Width: chartWidth,
