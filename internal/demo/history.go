@@ -175,7 +175,7 @@ func (w *writer) history(ctx context.Context, ds dataset) error {
 			if r.channel != referral.ChannelCrewPitch {
 				continue
 			}
-			if err := w.pitch(ctx, ds, r); err != nil {
+			if err := w.pitch(ctx, ds, customers, r); err != nil {
 				return err
 			}
 		}
@@ -292,20 +292,19 @@ func (w *writer) referral(ctx context.Context, ds dataset, customers map[string]
 	return nil
 }
 
-// pitch records a crew member's pitch at the referrer's visit that gave a
-// friend: the crew program's pitch (with the script read at that visit,
-// and its points) and the referral, channel crew_pitch.
-func (w *writer) pitch(ctx context.Context, ds dataset, r *referralSpec) error {
+// pitch records a friend given on site: the crew app sends the referral
+// (channel crew_pitch, the member, the offer under test) and the member's
+// pitch at the referrer's visit, which finds that referral and records the
+// script read at that visit and the member's points.
+func (w *writer) pitch(ctx context.Context, ds dataset, customers map[string]scheduling.Customer, r *referralSpec) error {
+	if err := w.referral(ctx, ds, customers, r); err != nil {
+		return err
+	}
 	ref := &ds.customers[r.referrer]
-	_, created, err := w.a.Crew.LogPitch(ctx, w.t.ID, "demo", crew.PitchInput{VisitID: visitID(ref, r.day), CrewMemberID: r.crewMember,
+	_, _, err := w.a.Crew.LogPitch(ctx, w.t.ID, "demo", crew.PitchInput{VisitID: visitID(ref, r.day), CrewMemberID: r.crewMember,
 		Outcome: crew.OutcomeReferralGiven, Referee: &referral.RefereeInput{Name: r.name, Email: r.email, Phone: r.phone}})
 	if err != nil {
 		return fmt.Errorf("demo pitch %s: %w", r.key, err)
-	}
-	if created {
-		w.mu.Lock()
-		w.res.Added.Referrals++
-		w.mu.Unlock()
 	}
 	return nil
 }

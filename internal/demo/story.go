@@ -26,7 +26,6 @@ const (
 	// lives near the referrer (and agrees to same-day service).
 	signUpStandard = 40
 	signUpWelcome  = 90
-	signUpOnSite   = 70
 	neighbourShare = 55
 	// Reward settings the demo program runs with.
 	rewardHoldDays       = 7
@@ -108,13 +107,7 @@ func buildReferrals(g *generator, anchor, today localdate.Date) []referralSpec {
 			r.referrer = pickReferrer(g, used, rng, neighbour, onSite)
 			ref := &g.out[r.referrer]
 			signUp := signUpStandard
-			switch {
-			case r.channel == referral.ChannelCrewPitch:
-				// On site the referrer's own offer applies (assigned by
-				// the program), and a friend named face to face signs up
-				// more often.
-				r.variant, signUp = "", signUpOnSite
-			case r.variant == offerWelcome:
+			if r.variant == offerWelcome {
 				signUp = signUpWelcome
 			}
 			h := hoodOf(ref.hood)
