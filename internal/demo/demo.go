@@ -1,14 +1,18 @@
 // Package demo loads a realistic demo tenant: Greenway Lawn & Landscape, a
-// landscaping company in Portland, Oregon, with four crews, 300 customers in
+// landscaping company in Portland, Oregon, with four crews, 160 customers in
 // real neighbourhoods (many of them in clusters of neighbours a few blocks
-// apart), four weeks of past and four weeks of upcoming visits, and an
-// invoice for every past completed visit.
+// apart), thirteen weeks of past and four weeks of upcoming visits, an
+// invoice for every completed visit, and the referral program's story over
+// those thirteen weeks: referrals through every channel under two offers,
+// friends who join and convert, neighbours serviced the same day, rewards,
+// the budget, ratings (history.go, story.go).
 //
-// Seed is idempotent: every object has a fixed external id and is written
-// through the services' upserts, and objects already stored as generated are
-// not written again. Loading the demo again weeks later adds the new weeks
-// and moves invoices on in their life (draft → issued → paid); it never
-// changes an issued invoice.
+// Seed is idempotent: every object has a fixed external id (or, for a
+// referral, a fixed referrer and friend) and is written through the
+// services, and objects already stored as generated are not written again.
+// Loading the demo again weeks later continues the story: the new days'
+// visits, referrals, friends and ratings, and invoices moving on in their
+// life (draft → issued → paid); it never changes an issued invoice.
 package demo
 
 import (
