@@ -71,35 +71,35 @@ const (
 
 // Referral is one friend recommended by one customer.
 type Referral struct {
-	ID                int64      `json:"id"`
-	TenantID          string     `json:"-"`
-	ReferrerID        *int64     `json:"-"`
-	RefereeCustomerID *int64     `json:"-"`
-	RefereeKey        string     `json:"-"`
-	RefereeName       string     `json:"-"`
-	RefereeEmail      string     `json:"-"`
-	RefereePhone      string     `json:"-"`
-	RefereeAddress    string     `json:"-"`
-	RefereeLat        *float64   `json:"-"`
-	RefereeLon        *float64   `json:"-"`
-	RefereeEmailNorm  string     `json:"-"`
-	RefereePhoneNorm  string     `json:"-"`
-	Channel           string     `json:"channel"`
-	CrewMemberID      *int64     `json:"-"`
-	ClickID           *int64     `json:"-"`
-	Variant           string     `json:"variant"`
+	ID                int64    `json:"id"`
+	TenantID          string   `json:"-"`
+	ReferrerID        *int64   `json:"-"`
+	RefereeCustomerID *int64   `json:"-"`
+	RefereeKey        string   `json:"-"`
+	RefereeName       string   `json:"-"`
+	RefereeEmail      string   `json:"-"`
+	RefereePhone      string   `json:"-"`
+	RefereeAddress    string   `json:"-"`
+	RefereeLat        *float64 `json:"-"`
+	RefereeLon        *float64 `json:"-"`
+	RefereeEmailNorm  string   `json:"-"`
+	RefereePhoneNorm  string   `json:"-"`
+	Channel           string   `json:"channel"`
+	CrewMemberID      *int64   `json:"-"`
+	ClickID           *int64   `json:"-"`
+	Variant           string   `json:"variant"`
 	// Offer is the variant's rewards when the referral was made (JSON),
 	// what it grants on conversion.
-	Offer string `json:"-"`
-	Status            string     `json:"status"`
-	FlagsJSON         string     `json:"-" gorm:"column:flags"`
-	CandidatesJSON    string     `json:"-" gorm:"column:candidates"`
-	WithinRadius      bool       `json:"within_radius"`
-	DistanceM         *int       `json:"distance_m"`
-	Note              string     `json:"note,omitempty"`
-	ConvertedAt       *time.Time `json:"converted_at"`
-	CreatedAt         time.Time  `json:"created_at"`
-	UpdatedAt         time.Time  `json:"updated_at"`
+	Offer          string     `json:"-"`
+	Status         string     `json:"status"`
+	FlagsJSON      string     `json:"-" gorm:"column:flags"`
+	CandidatesJSON string     `json:"-" gorm:"column:candidates"`
+	WithinRadius   bool       `json:"within_radius"`
+	DistanceM      *int       `json:"distance_m"`
+	Note           string     `json:"note,omitempty"`
+	ConvertedAt    *time.Time `json:"converted_at"`
+	CreatedAt      time.Time  `json:"created_at"`
+	UpdatedAt      time.Time  `json:"updated_at"`
 
 	// Filled for answers: scheduler ids and decoded lists.
 	Referrer            *string  `json:"referrer_id" gorm:"->"`
