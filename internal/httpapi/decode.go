@@ -59,3 +59,24 @@ func requireJSON(r *http.Request) error {
 	}
 	return &apperror.Error{Code: apperror.CodeMediaType, Message: msg}
 }
+
+// emptyBody accepts an action's missing body (any or no Content-Type); a
+// body that is sent is held to the JSON rules and must be the empty object.
+func emptyBody(c echo.Context) error {
+	req := c.Request()
+	if req.ContentLength == 0 || req.Body == nil || req.Body == http.NoBody {
+		return nil
+	}
+	body, err := readBody(c, MaxBodyBytes, errTooLarge)
+	if err != nil {
+		return err
+	}
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return nil
+	}
+	if err := requireJSON(req); err != nil {
+		return err
+	}
+	var none struct{}
+	return apperror.DecodeJSON(body, &none, "")
+}

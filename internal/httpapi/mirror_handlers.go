@@ -180,3 +180,16 @@ func (a *API) listInvoices(c echo.Context) error {
 	}
 	return list(c, "invoices", invs, next)
 }
+
+// rotateInvoiceLink gives the invoice a new customer link. It takes no body;
+// one that is sent must be JSON and empty ({}).
+func (a *API) rotateInvoiceLink(c echo.Context) error {
+	if err := emptyBody(c); err != nil {
+		return err
+	}
+	inv, err := a.invoices.RotateLink(c.Request().Context(), principal(c).TenantID, c.Param("external_id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, inv)
+}

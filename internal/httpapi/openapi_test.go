@@ -826,6 +826,7 @@ func TestOpenAPIFeatureOperationsUseTheirSchemas(t *testing.T) {
 		{"GET /api/v1/webhook-endpoints", "", map[string]string{"200": "WebhookEndpointList"}, nil},
 		{"DELETE /api/v1/webhook-endpoints/{id}", "", map[string]string{"204": specNoContent}, nil},
 		{"POST /api/v1/webhook-endpoints/{id}/enable", "", map[string]string{"200": "WebhookEndpoint"}, nil},
+		{"POST /api/v1/invoices/{external_id}/rotate-link", "EmptyBody", map[string]string{"200": "Invoice"}, nil},
 		{"GET /api/v1/webhook-deliveries", "", map[string]string{"200": "WebhookDeliveryList"}, []string{"limit", "cursor", "status"}},
 		{"POST /api/v1/webhook-deliveries/{id}/redeliver", "", map[string]string{"200": "WebhookDelivery"}, nil},
 		{"GET /api/v1/customers/{external_id}/suggestions", "", map[string]string{"200": "SuggestionList"}, []string{"from", "to", "duration_min", "limit"}},

@@ -44,6 +44,7 @@ func (a *API) routes(e *echo.Echo) {
 	v1.GET("/visits", a.listVisits, a.allow(mirrorReaders...))
 	v1.PUT("/invoices/:external_id", a.putInvoice, a.allow(invoiceWriters...))
 	v1.GET("/invoices/:external_id", a.getInvoice, a.allow(invoiceReaders...))
+	v1.POST("/invoices/:external_id/rotate-link", a.rotateInvoiceLink, a.allow(invoiceWriters...))
 	v1.GET("/invoices", a.listInvoices, a.allow(invoiceReaders...))
 
 	v1.GET("/program", a.getProgram, a.allow(planners...))

@@ -27,22 +27,26 @@ const (
 
 // Invoice is one bill to a customer.
 type Invoice struct {
-	ID                 int64      `json:"-"`
-	TenantID           string     `json:"-"`
-	ExternalID         string     `json:"external_id"`
-	CustomerID         int64      `json:"-"`
-	CustomerExternalID string     `json:"customer_id" gorm:"->"`
-	Status             string     `json:"status"`
-	Currency           string     `json:"currency"`
-	Lines              []Line     `json:"lines" gorm:"-"`
-	SubtotalCents      int64      `json:"subtotal_cents"`
-	DiscountCents      int64      `json:"discount_cents"`
-	TotalCents         int64      `json:"total_cents"`
-	PublicToken        string     `json:"-"`
-	IssuedAt           *time.Time `json:"issued_at"`
-	SourceUpdatedAt    *time.Time `json:"-"`
-	CreatedAt          time.Time  `json:"created_at"`
-	UpdatedAt          time.Time  `json:"updated_at"`
+	ID                 int64  `json:"-"`
+	TenantID           string `json:"-"`
+	ExternalID         string `json:"external_id"`
+	CustomerID         int64  `json:"-"`
+	CustomerExternalID string `json:"customer_id" gorm:"->"`
+	Status             string `json:"status"`
+	Currency           string `json:"currency"`
+	Lines              []Line `json:"lines" gorm:"-"`
+	SubtotalCents      int64  `json:"subtotal_cents"`
+	DiscountCents      int64  `json:"discount_cents"`
+	TotalCents         int64  `json:"total_cents"`
+	PublicToken        string `json:"-"`
+	// InvoiceURL is the customer's page of the invoice, base_url + "/i/" +
+	// its unguessable token: the link the scheduler puts in its e-mail or
+	// text. Rotating the link (RotateLink) changes it.
+	InvoiceURL      string     `json:"invoice_url" gorm:"-"`
+	IssuedAt        *time.Time `json:"issued_at"`
+	SourceUpdatedAt *time.Time `json:"-"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
 }
 
 // Line is one row of an invoice.

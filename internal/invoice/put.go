@@ -12,6 +12,7 @@ import (
 
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/clock"
+	"github.com/routeloop/routeloop/internal/events"
 	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
@@ -24,12 +25,14 @@ type Service struct {
 	clock    clock.Clock
 	ledger   Ledger
 	onStatus []StatusFunc
+	baseURL  string
+	events   events.Emitter
 }
 
 // NewService returns the invoice service over s. Until UseLedger is called
 // no computed lines are added.
 func NewService(s *store.Store, c clock.Clock) *Service {
-	return &Service{store: s, clock: c, ledger: noLedger{}}
+	return &Service{store: s, clock: c, ledger: noLedger{}, events: events.Discard{}}
 }
 
 type noLedger struct{}
@@ -380,6 +383,8 @@ func replaceLines(tx *gorm.DB, inv Invoice, lines []Line) (changed bool, err err
 	return true, nil
 }
 
+// newToken is an invoice page's key: 144 bits from crypto/rand, URL-safe
+// base64 (24 characters).
 func newToken() string {
 	b := make([]byte, 18)
 	if _, err := rand.Read(b); err != nil {

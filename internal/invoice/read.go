@@ -54,6 +54,7 @@ func (s *Service) Get(ctx context.Context, tenantID, externalID string) (Invoice
 		return Invoice{}, apperror.NotFound("invoice %s not found", externalID)
 	}
 	inv := rows[0].Invoice
+	inv.InvoiceURL = s.URLOf(inv)
 	inv.Lines = make([]Line, 0, len(rows))
 	for _, r := range rows {
 		if r.LineID == nil {
@@ -125,6 +126,9 @@ func (s *Service) List(ctx context.Context, tenantID string, f Filter, p store.P
 	}
 	if err := s.attachLines(db, tenantID, invs); err != nil {
 		return nil, "", err
+	}
+	for i := range invs {
+		invs[i].InvoiceURL = s.URLOf(invs[i])
 	}
 	var last int64
 	if len(invs) > 0 {

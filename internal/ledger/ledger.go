@@ -31,7 +31,13 @@ type Service struct {
 	store  *store.Store
 	clock  clock.Clock
 	events events.Emitter
+	// baseURL prefixes the invoice_url of invoice.discounted.
+	baseURL string
 }
+
+// UseBaseURL sets the public address (base_url) the invoice_url of
+// invoice.discounted is built on.
+func (s *Service) UseBaseURL(baseURL string) { s.baseURL = baseURL }
 
 // NewService returns the ledger; em receives invoice.discounted.
 func NewService(s *store.Store, c clock.Clock, em events.Emitter) *Service {
@@ -242,8 +248,12 @@ func (s *Service) announce(tx *gorm.DB, tenantID, externalID string, lines []inv
 			given = append(given, map[string]any{"kind": l.Kind, "amount_cents": l.AmountCents, "reason": l.Reason})
 		}
 	}
+	link, err := invoice.URLIn(tx, s.baseURL, tenantID, externalID)
+	if err != nil {
+		return err
+	}
 	return s.events.Emit(tx, tenantID, events.InvoiceDiscounted, map[string]any{
-		"invoice_id": externalID, "subtotal_cents": sub, "discount_cents": disc, "total_cents": total, "discounts": given,
+		"invoice_id": externalID, "invoice_url": link, "subtotal_cents": sub, "discount_cents": disc, "total_cents": total, "discounts": given,
 	})
 }
 

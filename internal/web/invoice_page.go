@@ -80,7 +80,7 @@ func (p *Pages) load(c echo.Context, status, rated int, problem string) error {
 	ctx := c.Request().Context()
 	tenantID, inv, err := p.d.Invoices.ByToken(ctx, c.Param("token"))
 	if apperror.HasCode(err, apperror.CodeNotFound) {
-		return renderPage(c, http.StatusNotFound, pages["notfound"], nil)
+		return invoiceNotFound(c)
 	}
 	if err != nil {
 		return err
@@ -133,6 +133,12 @@ func (p *Pages) load(c echo.Context, status, rated int, problem string) error {
 	return renderPage(c, status, pages["invoice"], d)
 }
 
+// invoiceNotFound is the page of an unknown or replaced invoice link, with
+// a 404 status. The token names no company, so the wording is neutral.
+func invoiceNotFound(c echo.Context) error {
+	return renderPage(c, http.StatusNotFound, pages["invoice_notfound"], nil)
+}
+
 func (p *Pages) show(c echo.Context) error { return p.load(c, http.StatusOK, 0, "") }
 
 // MaxRatingComment bounds the rating form's comment, in characters (the
@@ -158,7 +164,7 @@ func (p *Pages) rate(c echo.Context) error {
 	ctx := c.Request().Context()
 	tenantID, inv, err := p.d.Invoices.ByToken(ctx, c.Param("token"))
 	if apperror.HasCode(err, apperror.CodeNotFound) {
-		return renderPage(c, http.StatusNotFound, pages["notfound"], nil)
+		return invoiceNotFound(c)
 	}
 	if err != nil {
 		return err

@@ -52,7 +52,7 @@ type Pages struct {
 // not parse is a build mistake caught by the tests.
 var pages = func() map[string]*template.Template {
 	out := map[string]*template.Template{}
-	for _, name := range []string{"landing", "notfound", "login", "forbidden", "invoice", "error"} {
+	for _, name := range []string{"landing", "notfound", "login", "forbidden", "invoice", "invoice_notfound", "error"} {
 		out[name] = template.Must(template.ParseFS(templates.FS, "layout.html", "staffbar.html", name+".html"))
 	}
 	return out
