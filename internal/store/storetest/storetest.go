@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"runtime/debug"
 	"testing"
 
 	"gorm.io/gorm"
@@ -24,6 +25,20 @@ const DefaultPostgresURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disa
 
 // Dialects lists the databases every storage test runs against.
 var Dialects = []string{store.SQLite, store.Postgres}
+
+// RaceDetector is true in a test binary built with -race, where routeloop
+// runs many times slower (SQLite's own engine, pure Go, most of all): the
+// longest tests shrink under it to fit CI's time.
+var RaceDetector = func() bool {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "-race" {
+				return s.Value == "true"
+			}
+		}
+	}
+	return false
+}()
 
 // Each runs fn once per dialect, as parallel-safe subtests, each with a fresh
 // migrated database.
