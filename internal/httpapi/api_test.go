@@ -210,6 +210,13 @@ func TestAnotherTenantSeesNothingThroughAnyRoute(t *testing.T) {
 			"GET /api/v1/invoices/:external_id": func(t *testing.T) {
 				expectNotFound(t, h.do("GET", "/api/v1/invoices/inv1", rival, nil))
 			},
+			"POST /api/v1/invoices/:external_id/rotate-link": func(t *testing.T) {
+				before := h.must(200, "GET", "/api/v1/invoices/inv1", nil).Body["invoice_url"]
+				expectNotFound(t, h.do("POST", "/api/v1/invoices/inv1/rotate-link", rival, nil))
+				if after := h.must(200, "GET", "/api/v1/invoices/inv1", nil).Body["invoice_url"]; after != before || before == nil {
+					t.Fatalf("Rival's rotation changed Greenway's invoice link: %v → %v", before, after)
+				}
+			},
 			"GET /api/v1/customers": func(t *testing.T) { expectEmptyList(t, h.do("GET", "/api/v1/customers", rival, nil), "customers") },
 			"GET /api/v1/crews":     func(t *testing.T) { expectEmptyList(t, h.do("GET", "/api/v1/crews", rival, nil), "crews") },
 			"GET /api/v1/visits": func(t *testing.T) {
