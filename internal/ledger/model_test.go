@@ -47,7 +47,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -69,16 +68,7 @@ import (
 // near a minute and CI's `go test -race ./...` under two minutes for this
 // package: under the race detector routeloop on SQLite runs about 20 times
 // slower (2 sequences a second against 40), so the defaults shrink.
-var raceEnabled = func() bool {
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			if s.Key == "-race" {
-				return s.Value == "true"
-			}
-		}
-	}
-	return false
-}()
+var raceEnabled = storetest.RaceDetector
 
 func byRace(plain, race int) int {
 	if raceEnabled {
