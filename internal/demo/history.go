@@ -156,7 +156,7 @@ func (w *writer) history(ctx context.Context, ds dataset) error {
 			return err
 		}
 		at(16, 0)
-		if err := parallel(ctx, writers, len(visitsOn[day(d)]), func(ctx context.Context, i int) error {
+		if err := parallel(ctx, historyWriters, len(visitsOn[day(d)]), func(ctx context.Context, i int) error {
 			v := visitsOn[day(d)][i]
 			if old, ok := visits[v.id]; ok && sameVisit(old, *v) {
 				return nil
@@ -244,7 +244,7 @@ func (w *writer) invoicesOn(ctx context.Context, d localdate.Date, invs []*invoi
 		}
 		jobs = append(jobs, job{inv, life[from : to+1]})
 	}
-	return parallel(ctx, writers, len(jobs), func(ctx context.Context, i int) error {
+	return parallel(ctx, historyWriters, len(jobs), func(ctx context.Context, i int) error {
 		j := jobs[i]
 		first := store.Updated
 		for k, step := range j.steps {
