@@ -111,53 +111,97 @@ type KPIQuery struct {
 // KPIs computes the program's numbers for a period, split by channel,
 // offer variant, crew or tenant-local month.
 func (s *Service) KPIs(ctx context.Context, tenantID string, q KPIQuery) (KPIs, error) {
-	if q.GroupBy == "" {
-		q.GroupBy = GroupByChannel
-	}
 	if q.Field == "" {
 		q.Field = "group"
 	}
-	switch q.GroupBy {
-	case GroupByChannel, GroupByVariant, GroupByMonth, GroupByCrew:
-	default:
-		return KPIs{}, apperror.Invalid(q.Field, "must be month, crew, channel or variant")
-	}
-	p, loc, err := s.resolve(ctx, tenantID, q.Range)
+	sp, err := s.splits(ctx, tenantID, q.Range, q.Field, []string{q.GroupBy})
 	if err != nil {
 		return KPIs{}, err
+	}
+	return sp.By[sp.groups[0]], nil
+}
+
+// Splits is one period's KPIs split several ways, with the route savings
+// their rows count.
+type Splits struct {
+	By      map[string]KPIs // by GroupBy value
+	Savings dispatch.Savings
+	groups  []string
+}
+
+// KPISplits computes the KPIs of one period split each way asked for (""
+// is by channel), as KPIs would one at a time, but sharing what the splits
+// have in common: the period, the program, one route-savings measurement,
+// the budget, and the whole-program rows (a month split's total is the
+// channel split's).
+func (s *Service) KPISplits(ctx context.Context, tenantID string, r Range, groups ...string) (Splits, error) {
+	return s.splits(ctx, tenantID, r, "group", groups)
+}
+
+func (s *Service) splits(ctx context.Context, tenantID string, r Range, field string, groups []string) (Splits, error) {
+	out := Splits{By: map[string]KPIs{}}
+	for _, g := range groups {
+		if g == "" {
+			g = GroupByChannel
+		}
+		switch g {
+		case GroupByChannel, GroupByVariant, GroupByMonth, GroupByCrew:
+		default:
+			return Splits{}, apperror.Invalid(field, "must be month, crew, channel or variant")
+		}
+		out.groups = append(out.groups, g)
+	}
+	p, loc, err := s.resolve(ctx, tenantID, r)
+	if err != nil {
+		return Splits{}, err
 	}
 	db := s.store.DB.WithContext(ctx)
 	prog, err := program.Get(db, tenantID)
 	if err != nil {
-		return KPIs{}, err
+		return Splits{}, err
 	}
-	savings, err := s.dispatch.RouteSavings(ctx, tenantID, dispatch.SavingsQuery{From: p.From, To: p.To})
+	if out.Savings, err = s.dispatch.RouteSavings(ctx, tenantID, dispatch.SavingsQuery{From: p.From, To: p.To}); err != nil {
+		return Splits{}, err
+	}
+	budget, err := s.budget(ctx, tenantID, prog, loc)
 	if err != nil {
-		return KPIs{}, err
+		return Splits{}, err
 	}
-	c := counter{s: s, ctx: ctx, tenantID: tenantID, prog: prog, loc: loc, savings: savings.Rows}
-	out := KPIs{Period: p, GroupBy: q.GroupBy, GrossMarginBps: prog.GrossMarginBps, Groups: []Row{}}
-	by := q.GroupBy
-	if by == GroupByMonth {
-		by = GroupByChannel // months are whole-program rows
+	c := counter{s: s, ctx: ctx, tenantID: tenantID, prog: prog, loc: loc, savings: out.Savings.Rows}
+	type whole struct {
+		total  Row
+		groups []Row
 	}
-	if out.Total, out.Groups, err = c.rows(p, by); err != nil {
-		return KPIs{}, err
-	}
-	if q.GroupBy == GroupByMonth {
-		out.Groups = []Row{}
-		for _, m := range months(p) {
-			t, _, err := c.rows(m, GroupByChannel)
-			if err != nil {
-				return KPIs{}, err
-			}
-			from, to := m.From, m.To
-			t.Group, t.From, t.To = fmt.Sprintf("%04d-%02d", m.From.Year, m.From.Month), &from, &to
-			out.Groups = append(out.Groups, t)
+	wholes := map[string]whole{} // the period's rows, by the referral grouping
+	for _, g := range out.groups {
+		if _, done := out.By[g]; done {
+			continue
 		}
-	}
-	if out.Budget, err = s.budget(ctx, tenantID, prog, loc); err != nil {
-		return KPIs{}, err
+		by := g
+		if by == GroupByMonth {
+			by = GroupByChannel // months are whole-program rows
+		}
+		w, ok := wholes[by]
+		if !ok {
+			if w.total, w.groups, err = c.rows(p, by); err != nil {
+				return Splits{}, err
+			}
+			wholes[by] = w
+		}
+		k := KPIs{Period: p, GroupBy: g, GrossMarginBps: prog.GrossMarginBps, Total: w.total, Groups: w.groups, Budget: budget}
+		if g == GroupByMonth {
+			k.Groups = []Row{}
+			for _, m := range months(p) {
+				t, _, err := c.rows(m, GroupByChannel)
+				if err != nil {
+					return Splits{}, err
+				}
+				from, to := m.From, m.To
+				t.Group, t.From, t.To = fmt.Sprintf("%04d-%02d", m.From.Year, m.From.Month), &from, &to
+				k.Groups = append(k.Groups, t)
+			}
+		}
+		out.By[g] = k
 	}
 	return out, nil
 }

@@ -88,6 +88,29 @@ func TestKPIsByMonthInNewYork(t *testing.T) {
 			t.Errorf("csv: %q", rows)
 		}
 
+		// Computed together, the splits answer as KPIs does one at a time,
+		// with the route savings their rows count.
+		r := insight.Range{From: day("2026-10-20"), To: day("2026-11-10")}
+		sp, err := svc.KPISplits(ctx, f.tid, r, "month", "crew", "channel", "variant")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range []string{"month", "crew", "channel", "variant"} {
+			alone, err := svc.KPIs(ctx, f.tid, insight.KPIQuery{Range: r, GroupBy: g})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := deref(sp.By[g]), deref(alone); got != want {
+				t.Errorf("%s split:\n got %s\nwant %s", g, got, want)
+			}
+		}
+		if sp.Savings.ValueCents != 1852 || sp.Savings.Visits != 4 || len(sp.Savings.Rows) != 2 {
+			t.Errorf("savings: %+v", sp.Savings)
+		}
+		if _, err := svc.KPISplits(ctx, f.tid, r, "month", "week"); !apperror.HasCode(err, apperror.CodeValidation) {
+			t.Errorf("week split: %v", err)
+		}
+
 		for _, q := range []insight.KPIQuery{{GroupBy: "week"}, {GroupBy: "week", Field: "group_by"}} {
 			_, err := svc.KPIs(ctx, f.tid, q)
 			var ae *apperror.Error
@@ -100,4 +123,30 @@ func TestKPIsByMonthInNewYork(t *testing.T) {
 			}
 		}
 	})
+}
+
+// deref writes out a KPI answer's rows with their pointers followed, so
+// two answers compare by value.
+func deref(k insight.KPIs) string {
+	show := func(r insight.Row) string {
+		return fmt.Sprintf("%s %v..%v ref=%d conv=%d rate=%s med=%s acq=%d rev=%d contrib=%d reward=%d sync=%s pts=%s bonus=%s cost=%d save=%s km=%s net=%d roi=%s cpa=%s new=%s/%s share=%s inv=%s synced=%s/%s",
+			r.Group, r.From, r.To, r.Referrals, r.Conversions, f64(r.ConversionRate), f64(r.MedianDaysToConvert), r.Acquired, r.RevenueCents,
+			r.ContributionCents, r.RewardCostCents, i64(r.SyncDiscountCents), i64(r.CrewPoints), i64(r.CrewBonusCents), r.CostCents,
+			i64(r.RouteSavingsCents), f64(r.KmSaved), r.NetCents, f64(r.ROI), i64(r.CostPerAcquiredCents), iv(r.NewCustomers), iv(r.NewFromReferrals),
+			f64(r.ReferralShareOfNew), iv(r.InvoicedVisits), iv(r.SyncedVisits), f64(r.SyncedVisitShare))
+	}
+	b := k.Budget
+	out := fmt.Sprintf("%v %s margin=%d budget=%s %d/%d %s %d total=[%s]", k.Period, k.GroupBy, k.GrossMarginBps,
+		b.Month, b.UsedCents, b.BudgetCents, f64(b.Share), b.WaitingCount, show(k.Total))
+	for _, g := range k.Groups {
+		out += " [" + show(g) + "]"
+	}
+	return out
+}
+
+func iv(n *int) string {
+	if n == nil {
+		return "null"
+	}
+	return fmt.Sprint(*n)
 }

@@ -240,21 +240,20 @@ type dashFigures struct {
 	names                   map[string]string
 }
 
-// dashFiguresOf asks the insight and dispatch services for the period.
-func (p *Pages) dashFiguresOf(ctx context.Context, tenantID string, q dashQuery) (dashFigures, error) {
+// dashFiguresOf asks the insight service for the period's splits (month,
+// crew, channel unless told), computed together, with the route savings
+// they count.
+func (p *Pages) dashFiguresOf(ctx context.Context, tenantID string, q dashQuery, groups ...string) (dashFigures, error) {
 	var f dashFigures
-	var err error
-	for _, k := range []struct {
-		by  string
-		out *insight.KPIs
-	}{{insight.GroupByMonth, &f.months}, {insight.GroupByCrew, &f.crews}, {insight.GroupByChannel, &f.channels}} {
-		if *k.out, err = p.d.Insights.KPIs(ctx, tenantID, insight.KPIQuery{Range: q.rng(), GroupBy: k.by}); err != nil {
-			return f, err
-		}
+	if len(groups) == 0 {
+		groups = []string{insight.GroupByMonth, insight.GroupByCrew, insight.GroupByChannel}
 	}
-	if f.savings, err = p.d.Dispatch.RouteSavings(ctx, tenantID, dispatch.SavingsQuery{From: q.From, To: q.To}); err != nil {
+	sp, err := p.d.Insights.KPISplits(ctx, tenantID, q.rng(), groups...)
+	if err != nil {
 		return f, err
 	}
+	f.months, f.crews, f.channels = sp.By[insight.GroupByMonth], sp.By[insight.GroupByCrew], sp.By[insight.GroupByChannel]
+	f.savings = sp.Savings
 	f.names = map[string]string{}
 	crews, _, err := p.d.Mirror.Crews(ctx, tenantID, store.Page{Limit: 500})
 	if err != nil {
@@ -425,7 +424,7 @@ func (p *Pages) adminKPIsCSV(c echo.Context) error {
 	if !q.ok() {
 		return p.ErrorPage(c, http.StatusUnprocessableEntity, "The period cannot be exported: "+fieldsText(q.Errors)+".")
 	}
-	f, err := p.dashFiguresOf(c.Request().Context(), pr.TenantID, q)
+	f, err := p.dashFiguresOf(c.Request().Context(), pr.TenantID, q, group)
 	if e, ok := apperror.As(err); ok && e.Code == apperror.CodeValidation {
 		return p.ErrorPage(c, http.StatusUnprocessableEntity, "The period cannot be exported: "+fieldsText(e.Fields)+".")
 	}
