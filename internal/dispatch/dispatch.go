@@ -100,19 +100,36 @@ type crewDay struct {
 // loadStops reads the non-cancelled visits of the window (of one crew when
 // crewID > 0), in route order.
 func loadStops(db *gorm.DB, tenantID string, crewID int64, from, to localdate.Date) (map[crewDay][]stop, error) {
+	rows, err := readStops(db, tenantID, crewID, from, to, false)
+	if err != nil {
+		return nil, fmt.Errorf("read routes: %w", err)
+	}
+	return routesOf(rows), nil
+}
+
+// readStops reads the visits of the window (of one crew when crewID > 0)
+// that have a crew: the non-cancelled ones, or only the completed ones.
+func readStops(db *gorm.DB, tenantID string, crewID int64, from, to localdate.Date, completed bool) ([]stop, error) {
+	status := `v.status <> 'cancelled'`
+	if completed {
+		status = `v.status = 'completed'`
+	}
 	q := `SELECT v.id AS visit_id, v.external_id AS visit_external_id, v.customer_id, c.external_id AS customer_ext,
 			c.name, c.address, c.lat, c.lon, v.crew_id, v.service_date, v.route_position, v.duration_min
 		FROM visits v JOIN customers c ON c.id = v.customer_id
-		WHERE v.tenant_id = ? AND v.service_date BETWEEN ? AND ? AND v.status <> 'cancelled' AND v.crew_id IS NOT NULL`
+		WHERE v.tenant_id = ? AND v.service_date BETWEEN ? AND ? AND ` + status + ` AND v.crew_id IS NOT NULL`
 	args := []any{tenantID, from, to}
 	if crewID > 0 {
 		q += ` AND v.crew_id = ?`
 		args = append(args, crewID)
 	}
 	var rows []stop
-	if err := db.Raw(q, args...).Scan(&rows).Error; err != nil {
-		return nil, fmt.Errorf("read routes: %w", err)
-	}
+	err := db.Raw(q, args...).Scan(&rows).Error
+	return rows, err
+}
+
+// routesOf groups stops by crew-day, each day in route order.
+func routesOf(rows []stop) map[crewDay][]stop {
 	out := map[crewDay][]stop{}
 	for _, r := range rows {
 		k := crewDay{r.CrewID, r.ServiceDate}
@@ -121,7 +138,7 @@ func loadStops(db *gorm.DB, tenantID string, crewID int64, from, to localdate.Da
 	for _, ss := range out {
 		sortRoute(ss)
 	}
-	return out, nil
+	return out
 }
 
 // sortRoute puts a crew-day's stops in route order: by route position

@@ -129,17 +129,8 @@ func (s *Service) RouteSavings(ctx context.Context, tenantID string, q SavingsQu
 // measure computes the rows: per crew-day with synced completed visits,
 // by date then crew.
 func (s *Service) measure(db *gorm.DB, tenantID string, prog program.Program, crews []crewRow, crewID int64, from, to localdate.Date) ([]SavingsRow, error) {
-	q := `SELECT v.id AS visit_id, v.external_id AS visit_external_id, v.customer_id, c.external_id AS customer_ext,
-			c.name, c.address, c.lat, c.lon, v.crew_id, v.service_date, v.route_position, v.duration_min
-		FROM visits v JOIN customers c ON c.id = v.customer_id
-		WHERE v.tenant_id = ? AND v.service_date BETWEEN ? AND ? AND v.status = 'completed' AND v.crew_id IS NOT NULL`
-	args := []any{tenantID, from, to}
-	if crewID > 0 {
-		q += ` AND v.crew_id = ?`
-		args = append(args, crewID)
-	}
-	var done []stop
-	if err := db.Raw(q, args...).Scan(&done).Error; err != nil {
+	done, err := readStops(db, tenantID, crewID, from, to, true)
+	if err != nil {
 		return nil, fmt.Errorf("read completed visits: %w", err)
 	}
 	rows := []SavingsRow{}
@@ -150,11 +141,7 @@ func (s *Service) measure(db *gorm.DB, tenantID string, prog program.Program, cr
 	if err != nil || len(matches) == 0 {
 		return rows, err
 	}
-	days := map[crewDay][]stop{}
-	for _, d := range done {
-		k := crewDay{d.CrewID, d.ServiceDate}
-		days[k] = append(days[k], d)
-	}
+	days := routesOf(done)
 	byID := map[int64]crewRow{}
 	for _, c := range crews {
 		byID[c.ID] = c
@@ -170,7 +157,6 @@ func (s *Service) measure(db *gorm.DB, tenantID string, prog program.Program, cr
 			continue
 		}
 		c := byID[k.crew]
-		sortRoute(stops)
 		p, located, _ := dayProblem(c.depot(), stops, prog)
 		m, err := s.matrix(prog, p)
 		if err != nil {
