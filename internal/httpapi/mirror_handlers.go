@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"context"
 	"net/http"
 	"time"
 
@@ -91,14 +90,14 @@ func (a *API) listCrews(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	pr := principal(c)
-	crews := a.mirror.Crews
-	if pr.CrewID != 0 {
-		crews = func(ctx context.Context, tenantID string, p store.Page) ([]scheduling.Crew, string, error) {
-			return a.mirror.CrewOnly(ctx, tenantID, pr.CrewID, p)
-		}
+	ctx, pr := c.Request().Context(), principal(c)
+	var cs []scheduling.Crew
+	var next string
+	if pr.CrewID != 0 { // a crew-bound key lists its own crew only
+		cs, next, err = a.mirror.CrewOnly(ctx, pr.TenantID, pr.CrewID, p)
+	} else {
+		cs, next, err = a.mirror.Crews(ctx, pr.TenantID, p)
 	}
-	cs, next, err := crews(c.Request().Context(), pr.TenantID, p)
 	if err != nil {
 		return err
 	}
