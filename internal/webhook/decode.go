@@ -54,7 +54,7 @@ type envelope struct {
 // apperror naming what is wrong; nothing here touches the database.
 func decodeEvent(body []byte) (event, error) {
 	var env envelope
-	if err := strictJSON(body, &env, ""); err != nil {
+	if err := apperror.DecodeJSON(body, &env, ""); err != nil {
 		return event{}, err
 	}
 	kind, verb, _ := strings.Cut(env.Type, ".")
@@ -94,7 +94,8 @@ func decodeEvent(body []byte) (event, error) {
 	return event{Type: env.Type, Object: o}, nil
 }
 
-// decodeObject reads one object's data strictly (unknown fields refused).
+// decodeObject reads one object's data strictly, as the API reads a PUT's
+// body (unknown fields refused, full field paths in errors).
 // withID says whether data carries "external_id" (webhooks) or not (a
 // batch names it beside data). Field names in errors start with prefix.
 func decodeObject(kind string, raw []byte, withID bool, prefix string) (object, error) {
@@ -133,7 +134,7 @@ func decodeObject(kind string, raw []byte, withID bool, prefix string) (object, 
 	if !withID {
 		target = input
 	}
-	if err := strictJSON(raw, target, prefix); err != nil {
+	if err := apperror.DecodeJSON(raw, target, prefix); err != nil {
 		return object{}, err
 	}
 	return object{Kind: kind, ExternalID: *id, input: input}, nil
@@ -188,13 +189,6 @@ func setUpdatedAt(input any, t time.Time) {
 func isNull(raw json.RawMessage) bool {
 	s := bytes.TrimSpace(raw)
 	return len(s) == 0 || string(s) == "null"
-}
-
-// strictJSON decodes exactly one JSON value into v, refusing unknown fields,
-// the way the API decodes request bodies. Field names in errors are full
-// paths with prefix first (data.members[0].zz).
-func strictJSON(raw []byte, v any, prefix string) error {
-	return apperror.DecodeJSON(raw, v, prefix)
 }
 
 // relabel returns err with its field names passed through name; other
