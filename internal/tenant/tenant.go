@@ -286,7 +286,7 @@ func (s *Service) Keys(ctx context.Context, tenantID string) ([]APIKey, error) {
 	var ks []APIKey
 	err := s.store.DB.WithContext(ctx).Raw(`
 		SELECT k.*, COALESCE(cr.external_id, '') AS crew
-		FROM api_keys k LEFT JOIN crews cr ON cr.id = k.crew_id
+		FROM api_keys k LEFT JOIN crews cr ON cr.id = k.crew_id AND cr.tenant_id = k.tenant_id
 		WHERE k.tenant_id = ? ORDER BY k.id`, tenantID).Scan(&ks).Error
 	if err != nil {
 		return nil, fmt.Errorf("list keys: %w", err)

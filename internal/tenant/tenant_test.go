@@ -167,6 +167,23 @@ func TestACrewKeyIsBoundToACrewOfItsTenant(t *testing.T) {
 		if err != nil || len(ks) != 3 || ks[1].Crew != "north" || ks[2].Crew != "" || ks[0].Crew != "" {
 			t.Fatalf("keys %+v %v", ks, err)
 		}
+		// A key bound to another tenant's crew (the schema cannot refuse it)
+		// shows no crew and opens nothing: the crew is looked up in the
+		// key's own tenant only.
+		stray, _, err := svc.IssueCrewKey(ctx, green.ID, "north", "stray")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DB.Exec(`UPDATE api_keys SET crew_id = (SELECT id FROM crews WHERE tenant_id = ? AND external_id = 'east') WHERE label = 'stray'`, rival.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if p, err := svc.Authenticate(ctx, stray); err != tenant.ErrUnauthorized {
+			t.Errorf("a key bound to another tenant's crew: %+v %v, want unauthorized", p, err)
+		}
+		ks, err = svc.Keys(ctx, green.ID)
+		if err != nil || len(ks) != 4 || ks[3].Label != "stray" || ks[3].Crew != "" {
+			t.Fatalf("keys %+v %v, want the stray key without another tenant's crew", ks, err)
+		}
 		// The schema keeps the binding to crew keys.
 		if err := s.DB.Exec(`UPDATE api_keys SET crew_id = ? WHERE tenant_id = ? AND role = 'admin'`, north.ID, green.ID).Error; err == nil {
 			t.Fatal("an admin key was bound to a crew")
