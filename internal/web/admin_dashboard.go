@@ -254,15 +254,21 @@ func (p *Pages) dashFiguresOf(ctx context.Context, tenantID string, q dashQuery,
 	}
 	f.months, f.crews, f.channels = sp.By[insight.GroupByMonth], sp.By[insight.GroupByCrew], sp.By[insight.GroupByChannel]
 	f.savings = sp.Savings
-	f.names = map[string]string{}
+	return f, nil
+}
+
+// crewNames are the tenant's crews' names by external id, for the page's
+// crew table (the CSV files carry ids only).
+func (p *Pages) crewNames(ctx context.Context, tenantID string) (map[string]string, error) {
+	names := map[string]string{}
 	crews, _, err := p.d.Mirror.Crews(ctx, tenantID, store.Page{Limit: 500})
 	if err != nil {
-		return f, err
+		return nil, err
 	}
 	for _, c := range crews {
-		f.names[c.ExternalID] = c.Name
+		names[c.ExternalID] = c.Name
 	}
-	return f, nil
+	return names, nil
 }
 
 // crewSavings sums the route savings rows per crew.
@@ -397,6 +403,9 @@ func (p *Pages) dashboardFor(c echo.Context, q dashQuery, currency string) (dash
 			q.Errors[k] = m
 		}
 		return dashboard{Q: q, Presets: presetLinks(q)}, dashFigures{}, nil
+	}
+	if err == nil {
+		f.names, err = p.crewNames(c.Request().Context(), pr.TenantID)
 	}
 	if err != nil {
 		return dashboard{}, f, err

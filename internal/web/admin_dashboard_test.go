@@ -194,6 +194,11 @@ func TestAdminDashboardSaysWhetherTheProgramPaidLastMonth(t *testing.T) {
 			cell(t, [][]string{rows[0], north}, 1, "synced_visits_on_routes") != "2" || cell(t, [][]string{rows[0], north}, 1, "minutes_saved") != "11.6" {
 			t.Errorf("crew CSV: %q", rows)
 		}
+		// The channel CSV has the same total as the month CSV.
+		rows = dashboardCSV(t, x, "/admin/kpis.csv?group=channel&period=last_month", ck)
+		if len(rows) < 2 || cell(t, rows, 1, "group") != "all" || cell(t, rows, 1, "net_cents") != "-324" || cell(t, rows, 1, "route_savings_cents") != "926" {
+			t.Errorf("channel CSV: %q", rows)
+		}
 
 		// At a 60% margin the same month paid: 6000 + 926 − 5250 = 1676.
 		margin := 6000
