@@ -394,11 +394,6 @@ func sameLines(old invoice.Invoice, in invoice.Input) bool {
 // cust-0002, ...
 const writers = 8
 
-// historyWriters writes the past one object at a time: the order of a day's
-// completions and invoices decides which rewards fit the month's budget and
-// which draft a reward lands on, and the same today must give the same story.
-const historyWriters = 1
-
 // parallel runs fn for 0..n-1 on workers goroutines and returns the first
 // error; after an error no new work starts.
 func parallel(parent context.Context, workers, n int, fn func(context.Context, int) error) error {

@@ -156,19 +156,17 @@ func (w *writer) history(ctx context.Context, ds dataset) error {
 			return err
 		}
 		at(16, 0)
-		if err := parallel(ctx, historyWriters, len(visitsOn[day(d)]), func(ctx context.Context, i int) error {
-			v := visitsOn[day(d)][i]
+		// One at a time, in the day's order: the order of completions
+		// decides which rewards fit the month's budget.
+		for _, v := range visitsOn[day(d)] {
 			if old, ok := visits[v.id]; ok && sameVisit(old, *v) {
-				return nil
+				continue
 			}
 			_, up, err := w.a.Mirror.PutVisit(ctx, w.t.ID, loc, v.id, visitInput(*v))
 			if err != nil {
 				return err
 			}
 			w.count(up, &w.res.Added.Visits, &w.res.Updated.Visits)
-			return nil
-		}); err != nil {
-			return err
 		}
 		at(16, 30)
 		for _, r := range referralsOn[day(d)] {
@@ -218,14 +216,10 @@ func statusOn(inv *invoiceSpec, d localdate.Date) string {
 // invoicesOn moves the invoices on to the state they have at the end of d:
 // created as drafts, issued, paid, one step at a time as in a real
 // history. A draft stored with other lines is written again; an issued or
-// paid invoice never changes.
+// paid invoice never changes. They are written one at a time, in order:
+// which draft a reward lands on depends on it.
 func (w *writer) invoicesOn(ctx context.Context, d localdate.Date, invs []*invoiceSpec, stored map[string]invoice.Invoice, state map[string]string) error {
 	life := []string{invoice.StatusDraft, invoice.StatusIssued, invoice.StatusPaid}
-	type job struct {
-		inv   *invoiceSpec
-		steps []string
-	}
-	var jobs []job
 	for _, inv := range invs {
 		want := statusOn(inv, d)
 		cur, ok := state[inv.id]
@@ -242,15 +236,12 @@ func (w *writer) invoicesOn(ctx context.Context, d localdate.Date, invs []*invoi
 		if from > to || ok && !slices.Contains(life, cur) {
 			continue
 		}
-		jobs = append(jobs, job{inv, life[from : to+1]})
-	}
-	return parallel(ctx, historyWriters, len(jobs), func(ctx context.Context, i int) error {
-		j := jobs[i]
+		steps := life[from : to+1]
 		first := store.Updated
-		for k, step := range j.steps {
-			in := j.inv.input
+		for k, step := range steps {
+			in := inv.input
 			in.Status = step
-			_, up, err := w.a.Invoices.Put(ctx, w.t.ID, w.t.Currency, j.inv.id, in)
+			_, up, err := w.a.Invoices.Put(ctx, w.t.ID, w.t.Currency, inv.id, in)
 			if err != nil {
 				return err
 			}
@@ -259,12 +250,10 @@ func (w *writer) invoicesOn(ctx context.Context, d localdate.Date, invs []*invoi
 			}
 		}
 		w.count(first, &w.res.Added.Invoices, &w.res.Updated.Invoices)
-		w.mu.Lock()
-		state[j.inv.id] = j.steps[len(j.steps)-1]
-		delete(stored, j.inv.id)
-		w.mu.Unlock()
-		return nil
-	})
+		state[inv.id] = steps[len(steps)-1]
+		delete(stored, inv.id)
+	}
+	return nil
 }
 
 // referral records one referral of the story through its channel.
