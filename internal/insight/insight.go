@@ -6,6 +6,7 @@ package insight
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/routeloop/routeloop/internal/apperror"
@@ -29,8 +30,10 @@ func NewService(s *store.Store, c clock.Clock) *Service {
 	return &Service{store: s, clock: c, dispatch: dispatch.NewService(s, c, nil)}
 }
 
-// MaxRangeYears bounds a period: longer ones are refused, not slowly answered.
-const MaxRangeYears = 2
+// MaxRangeYears bounds a period: longer ones are refused, not slowly
+// answered. The KPIs measure the period's route savings, so it is the
+// route-savings bound.
+const MaxRangeYears = dispatch.MaxSavingsYears
 
 // DefaultDays is the period when from and to are not given: the last 30
 // tenant-local days, today included.
@@ -69,7 +72,7 @@ func period(from, to *localdate.Date, today localdate.Date) (Period, error) {
 	}
 	limit := localdate.Of(p.From.Start(time.UTC).AddDate(MaxRangeYears, 0, 0))
 	if !p.To.Before(limit) {
-		return p, apperror.Invalid("to", "the range may span at most 2 years")
+		return p, apperror.Invalid("to", fmt.Sprintf("the range may span at most %d years", MaxRangeYears))
 	}
 	return p, nil
 }
