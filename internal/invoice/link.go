@@ -29,19 +29,6 @@ func (s *Service) UseEvents(em events.Emitter) { s.events = em }
 // URLOf is the invoice_url of an invoice (its own page under base_url).
 func (s *Service) URLOf(inv Invoice) string { return URL(s.baseURL, inv.PublicToken) }
 
-// URLIn reads, inside tx, the invoice_url of a tenant's invoice; "" when
-// there is no such invoice.
-func URLIn(tx *gorm.DB, baseURL, tenantID, externalID string) (string, error) {
-	var tokens []string
-	if err := tx.Raw(`SELECT public_token FROM invoices WHERE tenant_id = ? AND external_id = ?`, tenantID, externalID).Scan(&tokens).Error; err != nil {
-		return "", fmt.Errorf("read invoice link: %w", err)
-	}
-	if len(tokens) == 0 {
-		return "", nil
-	}
-	return URL(baseURL, tokens[0]), nil
-}
-
 // RotateLink gives the invoice a new unguessable token: the old link stops
 // working at once (its page answers the invoice "no longer valid" page) and
 // the answer carries the new invoice_url. It works whatever the invoice's

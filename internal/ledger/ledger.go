@@ -162,6 +162,7 @@ type draftWrites struct {
 
 type announcement struct {
 	externalID string
+	token      string // the invoice page's key, read with the invoice
 	lines      []invoice.Line
 }
 
@@ -187,7 +188,7 @@ func (w *draftWrites) add(tenantID string, c *customerFacts, p plan) {
 			w.cleared = append(w.cleared, x.ID)
 			w.inserts = append(w.inserts, want...)
 			if disc > 0 {
-				w.announce = append(w.announce, announcement{externalID: x.ExternalID, lines: all})
+				w.announce = append(w.announce, announcement{externalID: x.ExternalID, token: x.PublicToken, lines: all})
 			}
 		}
 		if changed || sub != x.Subtotal || disc != x.Discount || total != x.Total {
@@ -232,7 +233,7 @@ func (s *Service) flush(tx *gorm.DB, tenantID string, w draftWrites, now time.Ti
 		}
 	}
 	for _, a := range w.announce {
-		if err := s.announce(tx, tenantID, a.externalID, a.lines); err != nil {
+		if err := s.announce(tx, tenantID, a); err != nil {
 			return err
 		}
 	}
@@ -240,20 +241,16 @@ func (s *Service) flush(tx *gorm.DB, tenantID string, w draftWrites, now time.Ti
 }
 
 // announce emits invoice.discounted for a draft whose discounts changed.
-func (s *Service) announce(tx *gorm.DB, tenantID, externalID string, lines []invoice.Line) error {
-	sub, disc, total := invoice.Totals(lines)
+func (s *Service) announce(tx *gorm.DB, tenantID string, a announcement) error {
+	sub, disc, total := invoice.Totals(a.lines)
 	var given []map[string]any
-	for _, l := range lines {
+	for _, l := range a.lines {
 		if l.ItemKey != nil {
 			given = append(given, map[string]any{"kind": l.Kind, "amount_cents": l.AmountCents, "reason": l.Reason})
 		}
 	}
-	link, err := invoice.URLIn(tx, s.baseURL, tenantID, externalID)
-	if err != nil {
-		return err
-	}
 	return s.events.Emit(tx, tenantID, events.InvoiceDiscounted, map[string]any{
-		"invoice_id": externalID, "invoice_url": link, "subtotal_cents": sub, "discount_cents": disc, "total_cents": total, "discounts": given,
+		"invoice_id": a.externalID, "invoice_url": invoice.URL(s.baseURL, a.token), "subtotal_cents": sub, "discount_cents": disc, "total_cents": total, "discounts": given,
 	})
 }
 

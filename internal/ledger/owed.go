@@ -75,14 +75,15 @@ func parseKey(key string) (kind string, a, b int64, ok bool) {
 
 // invoiceFacts is one of a customer's invoices that is not void.
 type invoiceFacts struct {
-	ID         int64
-	ExternalID string
-	Status     string
-	Terms      Terms // for issued and paid invoices
-	Lines      []invoice.Line
-	Subtotal   int64
-	Discount   int64
-	Total      int64
+	ID          int64
+	ExternalID  string
+	PublicToken string // its customer page's key, for invoice_url
+	Status      string
+	Terms       Terms // for issued and paid invoices
+	Lines       []invoice.Line
+	Subtotal    int64
+	Discount    int64
+	Total       int64
 }
 
 func (x *invoiceFacts) draft() bool { return x.Status == invoice.StatusDraft }
