@@ -150,3 +150,46 @@ func iv(n *int) string {
 	}
 	return fmt.Sprint(*n)
 }
+
+// TestKPIsByCrewShowEveryCrewThatSaved: a crew whose only figure is route
+// savings (no referral pitched, no points, no discount billed) still has
+// its row in the crew split, carrying those savings.
+func TestKPIsByCrewShowEveryCrewThatSaved(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		clk := clock.NewFixed(utc("2026-11-20T17:00:00Z"))
+		ten, _, err := tenant.NewService(s, clk).Create(ctx, tenant.NewTenant{Name: "Hudson", Timezone: "America/New_York", Currency: "USD"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := fixture{t: t, s: s, tid: ten.ID}
+		if _, err := program.Save(s.DB, program.Defaults(ten.ID), clk.Now()); err != nil {
+			t.Fatal(err)
+		}
+		west := f.crew("west", 40.7, -74.0)
+		dora := f.customer("dora", "2026-01-10T18:00:00Z")
+		ed := f.customer("ed", "2026-01-10T18:00:00Z")
+		f.place(dora, 40.71, -74.0)
+		f.place(ed, 40.71, -74.0)
+		f.link(dora, ed, 0, "2026-01-10")
+		f.crewVisit("d", dora, west, "2026-11-02", "completed", 1)
+		f.crewVisit("e", ed, west, "2026-11-02", "completed", 2)
+
+		svc := insight.NewService(s, clk)
+		r := insight.Range{From: day("2026-11-01"), To: day("2026-11-10")}
+		sp, err := svc.KPISplits(ctx, f.tid, r, "crew")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(sp.Savings.Rows) != 1 || sp.Savings.Rows[0].CrewID != "west" {
+			t.Fatalf("savings: %+v", sp.Savings)
+		}
+		var got []string
+		for _, g := range sp.By["crew"].Groups {
+			got = append(got, fmt.Sprintf("%s save=%s", g.Group, i64(g.RouteSavingsCents)))
+		}
+		if want := fmt.Sprintf("[west save=%d]", sp.Savings.ValueCents); fmt.Sprint(got) != want || sp.Savings.ValueCents == 0 {
+			t.Errorf("crew rows %v, want %s", got, want)
+		}
+	})
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"net/http"
-	"sort"
 	"strconv"
 	"time"
 
@@ -300,25 +299,14 @@ func dashboardOf(q dashQuery, f dashFigures, currency string) dashboard {
 		d.Months = append(d.Months, monthLineOf(r, currency))
 	}
 	d.MoneyChart, d.KmChart = monthCharts(d.Months)
+	// The crew split has a row for every crew with route savings.
 	by := f.savingsByCrew()
-	seen := map[string]bool{}
 	for _, r := range f.crews.Groups {
 		key := r.Group
 		if key == insight.Unassigned {
 			key = ""
 		}
-		seen[key] = true
-		d.Crews = append(d.Crews, crewLineOf(r.Group, f.names[key], by[key], &r, currency))
-	}
-	var rest []string
-	for k := range by {
-		if !seen[k] {
-			rest = append(rest, k)
-		}
-	}
-	sort.Strings(rest)
-	for _, k := range rest {
-		d.Crews = append(d.Crews, crewLineOf(k, f.names[k], by[k], nil, currency))
+		d.Crews = append(d.Crews, crewLineOf(r, f.names[key], by[key], currency))
 	}
 	for _, g := range []struct{ group, label string }{{"month", "Months (CSV)"}, {"crew", "Crews (CSV)"}, {"channel", "Channels (CSV)"}} {
 		d.CSV = append(d.CSV, presetLink{Label: g.label, Href: "/admin/kpis.csv?group=" + g.group + "&" + q.Query})
@@ -326,14 +314,12 @@ func dashboardOf(q dashQuery, f dashFigures, currency string) dashboard {
 	return d
 }
 
-func crewLineOf(group, name string, s crewSaving, r *insight.Row, currency string) crewLine {
-	l := crewLine{Crew: group, Name: name, SyncedVisits: s.Visits, Km: strconv.FormatFloat(s.Km, 'f', 1, 64),
-		Minutes: strconv.FormatFloat(s.Minutes, 'f', 0, 64), Savings: Money(s.Cents, currency), Cost: "—", Net: "—", Contribution: "—"}
-	if group == insight.Unassigned || group == "" {
-		l.Crew, l.Name = insight.Unassigned, "no crew (referrals no crew member pitched)"
-	}
-	if r != nil {
-		l.Cost, l.Net, l.Contribution = Money(r.CostCents, currency), Money(r.NetCents, currency), Money(r.ContributionCents, currency)
+func crewLineOf(r insight.Row, name string, s crewSaving, currency string) crewLine {
+	l := crewLine{Crew: r.Group, Name: name, SyncedVisits: s.Visits, Km: strconv.FormatFloat(s.Km, 'f', 1, 64),
+		Minutes: strconv.FormatFloat(s.Minutes, 'f', 0, 64), Savings: Money(s.Cents, currency),
+		Cost: Money(r.CostCents, currency), Net: Money(r.NetCents, currency), Contribution: Money(r.ContributionCents, currency)}
+	if r.Group == insight.Unassigned {
+		l.Name = "no crew (referrals no crew member pitched)"
 	}
 	return l
 }
