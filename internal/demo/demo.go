@@ -320,8 +320,10 @@ func sameCustomer(c scheduling.Customer, in scheduling.CustomerInput) bool {
 		p == (geo.Point{Lat: *in.Lat, Lon: *in.Lon}) && c.ConsentSameDay == in.ConsentSameDay
 }
 
+// visits writes the upcoming visits, today on (history wrote the past):
+// only those are read back to compare.
 func (w *writer) visits(ctx context.Context, ds dataset) error {
-	f := scheduling.VisitFilter{From: ds.from, To: ds.to}
+	f := scheduling.VisitFilter{From: ds.today, To: ds.to}
 	stored, err := readAll(func(p store.Page) ([]scheduling.Visit, string, error) { return w.a.Mirror.Visits(ctx, w.t.ID, f, p) }, func(v scheduling.Visit) (string, int64) { return v.ExternalID, v.ID })
 	if err != nil {
 		return err
