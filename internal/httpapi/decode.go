@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"errors"
+	"io"
 	"mime"
 	"net/http"
 	"strconv"
@@ -79,4 +81,21 @@ func emptyBody(c echo.Context) error {
 	}
 	var none struct{}
 	return apperror.DecodeJSON(body, &none, "")
+}
+
+// readBody reads the raw body, answering tooLarge past limit bytes.
+func readBody(c echo.Context, limit int64, tooLarge error) ([]byte, error) {
+	req := c.Request()
+	if req.ContentLength > limit {
+		return nil, tooLarge
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, limit))
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return nil, tooLarge
+	}
+	if err != nil {
+		return nil, apperror.BadRequest("the body could not be read")
+	}
+	return body, nil
 }

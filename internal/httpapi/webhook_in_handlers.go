@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
 
@@ -47,23 +46,6 @@ func (a *API) receiveWebhook(c echo.Context) error {
 		c.Response().Header().Set("Routeloop-Replay", "true")
 	}
 	return c.JSONBlob(res.Status, res.Body)
-}
-
-// readBody reads the raw body, answering tooLarge past limit bytes.
-func readBody(c echo.Context, limit int64, tooLarge error) ([]byte, error) {
-	req := c.Request()
-	if req.ContentLength > limit {
-		return nil, tooLarge
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), req.Body, limit))
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return nil, tooLarge
-	}
-	if err != nil {
-		return nil, apperror.BadRequest("the body could not be read")
-	}
-	return body, nil
 }
 
 // maxBatchBodyBytes bounds a sync batch: room for 5,000 objects.
