@@ -139,6 +139,33 @@ func (r *RefereeInput) check(f apperror.Fields) {
 	}
 }
 
+// promise is the variant a referral is made under and the offer it keeps
+// as its promise (JSON), for a referral by referrerID (nil: not known yet)
+// that stated variant and already holds promised (or ""). The referrer's
+// variant is assigned once (a stated variant is stored if they have none
+// yet); a stated variant keeps the promise it holds, else the program's
+// offer of that name; without one the referral takes the referrer's.
+func promise(tx *gorm.DB, prog program.Program, referrerID *int64, stated, promised string, now time.Time) (variant, offer string, err error) {
+	var assigned *program.Offer
+	if referrerID != nil {
+		o, err := program.OfferOf(tx, prog, *referrerID, stated, now)
+		if err != nil {
+			return "", "", err
+		}
+		assigned = &o
+	}
+	if stated != "" && promised != "" {
+		return stated, promised, nil
+	}
+	if o, ok := prog.Offer(stated); ok && stated != "" {
+		return o.Name, program.OfferJSON(o), nil
+	}
+	if assigned != nil {
+		return assigned.Name, program.OfferJSON(*assigned), nil
+	}
+	return "", "", nil
+}
+
 // checkPhones refuses a friend's or referrer's phone that is not a phone
 // number of the tenant's country (or an international one).
 func checkPhones(in Input, country string) error {
@@ -250,21 +277,13 @@ func (s *Service) create(tx *gorm.DB, tenantID, actor string, in Input) (int64, 
 			return 0, store.Updated, apperror.Invalid("variant", "the program has no offer named "+in.Variant)
 		}
 	}
-	// The referrer's variant is assigned once (a variant named here is
-	// stored if they have none yet); the referral keeps the offer's rewards
-	// as its promise.
-	variant, offer := in.Variant, ""
+	var referrerID *int64
 	if referrer != nil {
-		o, err := program.OfferOf(tx, prog, referrer.ID, in.Variant, now)
-		if err != nil {
-			return 0, store.Updated, err
-		}
-		if variant == "" {
-			variant = o.Name
-		}
+		referrerID = &referrer.ID
 	}
-	if o, ok := prog.Offer(variant); ok && variant != "" {
-		offer = program.OfferJSON(o)
+	variant, offer, err := promise(tx, prog, referrerID, in.Variant, "", now)
+	if err != nil {
+		return 0, store.Updated, err
 	}
 	r := in.Referee
 	emailNorm, phoneNorm := contact.Email(r.Email), contact.Phone(r.Phone, prog.Country)
@@ -280,11 +299,9 @@ func (s *Service) create(tx *gorm.DB, tenantID, actor string, in Input) (int64, 
 	if err := lockFriend(tx, tenantID, fr); err != nil {
 		return 0, store.Updated, err
 	}
-	var referrerID *int64
 	dup := `SELECT id FROM referrals WHERE tenant_id = ? AND referrer_id IS NULL AND referee_key = ?`
 	dupArgs := []any{tenantID, key}
 	if referrer != nil {
-		referrerID = &referrer.ID
 		dup = `SELECT id FROM referrals WHERE tenant_id = ? AND referrer_id = ? AND referee_key = ?`
 		dupArgs = []any{tenantID, referrer.ID, key}
 	}

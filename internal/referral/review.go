@@ -147,18 +147,12 @@ func (s *Service) Attribute(ctx context.Context, tenantID string, id int64, acto
 		}
 		// A variant stated with the referral stays, with the rewards it
 		// promised; else the referrer's (assigned now if they have none).
-		assigned, err := program.OfferOf(tx, prog, ps[0].ID, r.Variant, s.clock.Now())
+		variant, offer, err := promise(tx, prog, &ps[0].ID, r.Variant, r.Offer, s.clock.Now())
 		if err != nil {
 			return err
 		}
-		variant, promise := assigned.Name, program.OfferJSON(assigned)
-		if r.Variant != "" && r.Offer != "" {
-			variant, promise = r.Variant, r.Offer
-		} else if o, ok := prog.Offer(r.Variant); ok && r.Variant != "" {
-			variant, promise = o.Name, program.OfferJSON(o)
-		}
 		res := tx.Exec(`UPDATE referrals SET referrer_id = ?, variant = ?, offer = ?, updated_at = ? WHERE id = ?`,
-			ps[0].ID, variant, promise, s.clock.Now(), id)
+			ps[0].ID, variant, offer, s.clock.Now(), id)
 		if store.IsUniqueViolation(res.Error) {
 			return apperror.Conflict("%s already referred this friend", d.ReferrerID)
 		}
