@@ -99,12 +99,13 @@ func firstMismatch(raw []byte, t reflect.Type, path string) (mismatch, bool) {
 	wrong := func(want string) (mismatch, bool) {
 		return mismatch{path, fmt.Sprintf("must be %s, not %s", want, describe(raw))}, true
 	}
+	want := jsonKind(t.Kind().String()) // in the words FromJSON uses
 	switch t.Kind() {
 	case reflect.Interface:
 		return mismatch{}, false
 	case reflect.Struct:
 		if raw[0] != '{' {
-			return wrong("an object")
+			return wrong(want)
 		}
 		fields := jsonFields(t)
 		return eachMember(raw, func(key string, value []byte) (mismatch, bool) {
@@ -116,7 +117,7 @@ func firstMismatch(raw []byte, t reflect.Type, path string) (mismatch, bool) {
 		})
 	case reflect.Map:
 		if raw[0] != '{' {
-			return wrong("an object")
+			return wrong(want)
 		}
 		return eachMember(raw, func(key string, value []byte) (mismatch, bool) {
 			return firstMismatch(value, t.Elem(), join(path, key))
@@ -129,7 +130,7 @@ func firstMismatch(raw []byte, t reflect.Type, path string) (mismatch, bool) {
 			return mismatch{}, false
 		}
 		if raw[0] != '[' {
-			return wrong("a list")
+			return wrong(want)
 		}
 		var items []json.RawMessage
 		if json.Unmarshal(raw, &items) != nil {
@@ -143,26 +144,26 @@ func firstMismatch(raw []byte, t reflect.Type, path string) (mismatch, bool) {
 		return mismatch{}, false
 	case reflect.String:
 		if raw[0] != '"' {
-			return wrong("a string")
+			return wrong(want)
 		}
 	case reflect.Bool:
 		if string(raw) != "true" && string(raw) != "false" {
-			return wrong("true or false")
+			return wrong(want)
 		}
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
 		if _, err := strconv.ParseInt(string(raw), 10, t.Bits()); err != nil {
-			return wrong("a whole number")
+			return wrong(want)
 		}
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
 		if _, err := strconv.ParseUint(string(raw), 10, t.Bits()); err != nil {
-			return wrong("a whole number")
+			return wrong(want)
 		}
 	case reflect.Float32, reflect.Float64:
 		if !isNumber(raw) {
-			return wrong("a number")
+			return wrong(want)
 		}
 		if _, err := strconv.ParseFloat(string(raw), t.Bits()); err != nil {
-			return wrong("a number")
+			return wrong(want)
 		}
 	}
 	return mismatch{}, false

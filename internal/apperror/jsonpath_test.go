@@ -51,6 +51,8 @@ func TestDecodeJSONNamesTheFullPath(t *testing.T) {
 			func() any { return &invoiceBody{} }, CodeValidation, "tags.b", "must be a whole number, not string"},
 		{"an object for a list", `{"members": {"name": "Sam"}}`, "",
 			func() any { return &crewBody{} }, CodeValidation, "members", "must be a list, not object"},
+		{"text for a number", `{"depot_lat": "45.5"}`, "",
+			func() any { return &crewBody{} }, CodeValidation, "depot_lat", "must be a number, not string"},
 		{"a top-level unknown field", `{"nmae": "North"}`, "",
 			func() any { return &crewBody{} }, CodeValidation, "nmae", "is not a known field"},
 		{"the promoted field of an embedded body", `{"external_id": 5}`, "data.",
