@@ -552,9 +552,14 @@ func nearestNeighbour(depot geo.Point, stops []*customerSpec) []*customerSpec {
 // chance is a stable coin for the object called id: true for percent in
 // every hundred ids, the same answer on every run.
 func chance(id string, percent uint64) bool {
+	return hashOf(id)%100 < percent
+}
+
+// hashOf is a stable number drawn from s, the same on every run.
+func hashOf(s string) uint64 {
 	h := fnv.New64a()
-	_, _ = h.Write([]byte(id))
-	return h.Sum64()%100 < percent
+	_, _ = h.Write([]byte(s))
+	return h.Sum64()
 }
 
 // --- invoices ----------------------------------------------------------------

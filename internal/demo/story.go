@@ -2,7 +2,6 @@ package demo
 
 import (
 	"fmt"
-	"hash/fnv"
 	"math/rand/v2"
 	"time"
 
@@ -60,12 +59,6 @@ type referralSpec struct {
 	// flag it); duplicate: a second customer naming a friend who already
 	// converted.
 	sameHousehold, duplicate bool
-}
-
-func hashOf(s string) uint64 {
-	h := fnv.New64a()
-	_, _ = h.Write([]byte(s))
-	return h.Sum64()
 }
 
 // buildReferrals plans the referrals from anchor to the day before today,
