@@ -38,20 +38,14 @@ func (s *Service) URLOf(inv Invoice) string { return URL(s.baseURL, inv.PublicTo
 func (s *Service) RotateLink(ctx context.Context, tenantID, externalID string) (Invoice, error) {
 	token := newToken()
 	err := s.store.Tx(ctx, func(tx *gorm.DB) error {
-		res := tx.Exec(`UPDATE invoices SET public_token = ? WHERE tenant_id = ? AND external_id = ?`, token, tenantID, externalID)
-		if res.Error != nil {
-			return fmt.Errorf("rotate invoice link: %w", res.Error)
-		}
-		if res.RowsAffected == 0 {
-			return apperror.NotFound("invoice %s not found", externalID)
-		}
 		var rows []struct {
 			Status             string
 			CustomerExternalID string
 		}
-		if err := tx.Raw(`SELECT i.status, c.external_id AS customer_external_id FROM invoices i JOIN customers c ON c.id = i.customer_id
-			WHERE i.tenant_id = ? AND i.external_id = ?`, tenantID, externalID).Scan(&rows).Error; err != nil {
-			return fmt.Errorf("read invoice: %w", err)
+		if err := tx.Raw(`UPDATE invoices SET public_token = ? WHERE tenant_id = ? AND external_id = ?
+			RETURNING status, (SELECT external_id FROM customers WHERE id = invoices.customer_id) AS customer_external_id`,
+			token, tenantID, externalID).Scan(&rows).Error; err != nil {
+			return fmt.Errorf("rotate invoice link: %w", err)
 		}
 		if len(rows) == 0 {
 			return apperror.NotFound("invoice %s not found", externalID)

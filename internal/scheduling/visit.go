@@ -66,7 +66,6 @@ type VisitInput struct {
 // MaxPriceCents bounds one visit's price (a billion in major units).
 const MaxPriceCents = 100_000_000_000
 
-// visitFields is VisitInput after validation.
 // Validate checks the input's own fields as PutVisit does, without
 // changing it; loc is the tenant's zone.
 func (in VisitInput) Validate(loc *time.Location) error {
@@ -74,6 +73,7 @@ func (in VisitInput) Validate(loc *time.Location) error {
 	return err
 }
 
+// visitFields is VisitInput after validation.
 type visitFields struct {
 	date    localdate.Date
 	startAt *time.Time
@@ -142,18 +142,16 @@ func (s *Service) PutVisit(ctx context.Context, tenantID string, loc *time.Locat
 	}
 	pg := s.store.Dialect == store.Postgres
 	var read *visitRefs // what the quiet write read when it could not write
-	if pg {
+	if pg && keepsScheduled(in) {
 		v, up, row, err := s.writeAlone(ctx, tenantID, externalID, in, vf)
-		if err != nil || (row == nil && keepsScheduled(in)) {
+		if err != nil || row == nil {
 			return s.answer(ctx, tenantID, externalID, v, up, err)
 		}
-		if row != nil {
-			ref, err := row.refs(in)
-			if err != nil {
-				return Visit{}, store.Updated, err
-			}
-			read = &ref
+		ref, err := row.refs(in)
+		if err != nil {
+			return Visit{}, store.Updated, err
 		}
+		read = &ref
 	}
 	db := s.store.DB.WithContext(ctx)
 	var (
@@ -436,7 +434,7 @@ type refsRow struct {
 	RefLinks       *int
 }
 
-// refs checks that the names in resolved and answers them.
+// refs checks that the names in resolved and answers what was read.
 func (r refsRow) refs(in VisitInput) (visitRefs, error) {
 	f := apperror.Fields{}
 	if r.RefCustomerID == nil {
@@ -560,11 +558,9 @@ func (s *Service) Visits(ctx context.Context, tenantID string, f VisitFilter, p 
 // that fails (or a name is unknown, or the stored row is newer) it writes
 // nothing and answers read: the names resolved and the visit as it was,
 // read in the same statement, with which the caller writes it the long
-// way. A write that is not a quiet one (read is nil too) is not tried.
+// way (read is nil when it wrote). Only a write that keeps the visit
+// scheduled (keepsScheduled) is tried.
 func (s *Service) writeAlone(ctx context.Context, tenantID, externalID string, in VisitInput, vf visitFields) (v Visit, up store.Upserted, read *refsRow, err error) {
-	if !keepsScheduled(in) {
-		return Visit{}, store.Updated, nil, nil
-	}
 	crewJoin, crewID, crewArgs := "", "NULL", []any(nil)
 	if in.CrewID != nil {
 		crewJoin, crewID, crewArgs = " JOIN crews cr ON cr.tenant_id = ? AND cr.external_id = ?", "cr.id", []any{tenantID, *in.CrewID}
