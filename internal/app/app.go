@@ -146,6 +146,7 @@ func Wire(cfg config.Config, s *store.Store, c clock.Clock, log *slog.Logger) *A
 	a.Webhooks.CacheSecrets(cfg.AuthCacheTTL)
 	a.Jobs = jobs.New(s, a.Tenants, a.Ledger, a.Referrals, c, log, cfg.ReconcileHour)
 	a.Jobs.CleanInboxWith(a.Webhooks)
+	a.Jobs.RefreshKPIsWith(a.Insights)
 	a.Users = user.NewService(s, c)
 	if cfg.Metrics {
 		a.Metrics = metrics.New(a.Deliverer.Pending)

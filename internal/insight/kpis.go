@@ -155,6 +155,9 @@ func (s *Service) splits(ctx context.Context, tenantID string, r Range, field st
 	if err != nil {
 		return Splits{}, err
 	}
+	if err := s.refresh(ctx, tenantID, loc); err != nil {
+		return Splits{}, err
+	}
 	db := s.store.DB.WithContext(ctx)
 	prog, err := program.Get(db, tenantID)
 	if err != nil {
@@ -319,23 +322,21 @@ func (c counter) rows(p Period, by string) (Row, []Row, error) {
 		Cents int64
 	}
 	// Revenue: the service lines (only the scheduler sends them: the price
-	// before any of routeloop's discount, reward or credit lines; the index
-	// invoice_lines_cover answers them alone) of a converted friend's
-	// invoices issued since the friend was referred. A friend referred by
-	// two customers counts once, for the first converted referral.
-	revGrp, revJoins := grp, joins
-	if by == GroupByCrew {
-		revGrp, revJoins = "COALESCE(cr.external_id, '')", ` LEFT JOIN visits v ON v.id = l.visit_id LEFT JOIN crews cr ON cr.id = v.crew_id`
+	// before any of routeloop's discount, reward or credit lines) of a
+	// converted friend's invoices issued since the friend was referred. A
+	// friend referred by two customers counts once, for the first converted
+	// referral. Read from the day rollup (rollup.go), by the referral's
+	// channel or variant, or by the crew of the visit billed.
+	revGrp, revJoins := "k.ref_channel", ""
+	switch by {
+	case GroupByVariant:
+		revGrp = "k.ref_variant"
+	case GroupByCrew:
+		revGrp, revJoins = "COALESCE(cr.external_id, '')", ` LEFT JOIN crews cr ON cr.id = k.crew_id`
 	}
-	if err := db.Raw(`SELECT `+revGrp+` AS grp, COALESCE(SUM(l.amount_cents), 0) AS cents
-		FROM invoices i
-		JOIN invoice_lines l ON l.invoice_id = i.id
-		JOIN referrals r ON r.tenant_id = i.tenant_id AND r.referee_customer_id = i.customer_id AND r.status = 'converted'`+revJoins+`
-		WHERE i.tenant_id = ? AND i.status IN ('issued', 'paid') AND i.issued_at >= ? AND i.issued_at < ? AND i.issued_at >= r.created_at
-			AND l.kind = 'service'
-			AND NOT EXISTS (SELECT 1 FROM referrals o WHERE o.tenant_id = r.tenant_id
-				AND o.referee_customer_id = r.referee_customer_id AND o.status = 'converted' AND o.id < r.id)
-		GROUP BY `+revGrp, tenantID, start, end).Scan(&money).Error; err != nil {
+	const rolled = ` WHERE k.tenant_id = ? AND k.day >= ? AND k.day <= ?`
+	if err := db.Raw(`SELECT `+revGrp+` AS grp, COALESCE(SUM(k.revenue_cents), 0) AS cents FROM kpi_day_groups k`+revJoins+
+		rolled+` AND k.referred AND k.service_lines > 0 GROUP BY `+revGrp, tenantID, p.From, p.To).Scan(&money).Error; err != nil {
 		return Row{}, nil, fmt.Errorf("sum referred revenue: %w", err)
 	}
 	for _, m := range money {
@@ -365,34 +366,29 @@ func (c counter) rows(p Period, by string) (Row, []Row, error) {
 	// Sync discounts, crew points and route savings by crew (of the visit
 	// discounted, of the member who earned the points, of the route) when
 	// split by crew, under "" otherwise; the total is their sum.
-	const syncLine = `(l.kind = 'sync_discount' OR (l.kind = 'credit' AND l.item_key LIKE 'sync:%'))`
 	sync, points := map[string]int64{}, map[string]int64{}
-	var lines struct {
-		SyncCents int64
-		Invoiced  int
-		Synced    int
+	var visits struct {
+		Invoiced int
+		Synced   int
 	}
-	if err := db.Raw(`SELECT
-			COALESCE(SUM(CASE WHEN `+syncLine+` THEN -l.amount_cents ELSE 0 END), 0) AS sync_cents,
-			COUNT(DISTINCT CASE WHEN l.kind = 'service' THEN l.visit_id END) AS invoiced,
-			COUNT(DISTINCT CASE WHEN l.kind = 'sync_discount' THEN l.visit_id END) AS synced
-		FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id
-		WHERE i.tenant_id = ? AND i.status IN ('issued', 'paid') AND i.issued_at >= ? AND i.issued_at < ?`,
-		tenantID, start, end).Scan(&lines).Error; err != nil {
+	if err := db.Raw(`SELECT COALESCE(SUM(k.invoiced_visits), 0) AS invoiced, COALESCE(SUM(k.synced_visits), 0) AS synced
+		FROM kpi_days k`+rolled, tenantID, p.From, p.To).Scan(&visits).Error; err != nil {
+		return Row{}, nil, fmt.Errorf("count invoiced visits: %w", err)
+	}
+	syncGrp, syncJoins, syncBy := "''", "", ""
+	if by == GroupByCrew {
+		syncGrp, syncJoins = "COALESCE(cr.external_id, '')", ` LEFT JOIN crews cr ON cr.id = k.crew_id`
+		syncBy = ` GROUP BY ` + syncGrp
+	}
+	money = nil
+	if err := db.Raw(`SELECT `+syncGrp+` AS grp, COALESCE(SUM(k.sync_cents), 0) AS cents FROM kpi_day_groups k`+syncJoins+
+		rolled+` AND k.sync_lines > 0`+syncBy, tenantID, p.From, p.To).Scan(&money).Error; err != nil {
 		return Row{}, nil, fmt.Errorf("sum sync discounts: %w", err)
 	}
+	for _, m := range money {
+		sync[m.Grp] += m.Cents
+	}
 	if by == GroupByCrew {
-		money = nil
-		if err := db.Raw(`SELECT COALESCE(cr.external_id, '') AS grp, COALESCE(SUM(-l.amount_cents), 0) AS cents
-			FROM invoices i JOIN invoice_lines l ON l.invoice_id = i.id
-			LEFT JOIN visits v ON v.id = l.visit_id LEFT JOIN crews cr ON cr.id = v.crew_id
-			WHERE i.tenant_id = ? AND i.status IN ('issued', 'paid') AND i.issued_at >= ? AND i.issued_at < ? AND `+syncLine+`
-			GROUP BY COALESCE(cr.external_id, '')`, tenantID, start, end).Scan(&money).Error; err != nil {
-			return Row{}, nil, fmt.Errorf("sum sync discounts by crew: %w", err)
-		}
-		for _, m := range money {
-			sync[m.Grp] += m.Cents
-		}
 		money = nil
 		if err := db.Raw(`SELECT COALESCE(cr.external_id, '') AS grp, COALESCE(SUM(p.points), 0) AS cents
 			FROM crew_points p LEFT JOIN crew_members cm ON cm.id = p.crew_member_id LEFT JOIN crews cr ON cr.id = cm.crew_id
@@ -404,7 +400,6 @@ func (c counter) rows(p Period, by string) (Row, []Row, error) {
 			points[m.Grp] += m.Cents
 		}
 	} else {
-		sync[""] = lines.SyncCents
 		var n int64
 		if err := db.Raw(`SELECT COALESCE(SUM(points), 0) FROM crew_points WHERE tenant_id = ? AND created_at >= ? AND created_at < ?`,
 			tenantID, start, end).Scan(&n).Error; err != nil {
@@ -493,8 +488,8 @@ func (c counter) rows(p Period, by string) (Row, []Row, error) {
 	c.finish(&total, &value)
 	total.NewCustomers, total.NewFromReferrals = &fresh.Total, &fresh.Referred
 	total.ReferralShareOfNew = ratio(int64(fresh.Referred), int64(fresh.Total))
-	total.InvoicedVisits, total.SyncedVisits = &lines.Invoiced, &lines.Synced
-	total.SyncedVisitShare = ratio(int64(lines.Synced), int64(lines.Invoiced))
+	total.InvoicedVisits, total.SyncedVisits = &visits.Invoiced, &visits.Synced
+	total.SyncedVisitShare = ratio(int64(visits.Synced), int64(visits.Invoiced))
 	if groups == nil {
 		groups = []Row{}
 	}

@@ -1,8 +1,9 @@
 // Package jobs runs routeloop's scheduled work with robfig/cron: the nightly
 // reconciliation of the money ledger (catching up every day missed or
 // changed since the last run), the hourly release of rewards held for
-// the budget and the clean-up of old inbound webhook ids. Every job is safe on many replicas: a
-// named lock (Postgres advisory lock) lets one of them do each piece.
+// the budget, the hourly refresh of the owner's KPI day rollup and the
+// clean-up of old inbound webhook ids. Every job is safe on many replicas:
+// a named lock (Postgres advisory lock) lets one of them do each piece.
 package jobs
 
 import (
@@ -29,6 +30,7 @@ type Runner struct {
 	ledger    *ledger.Service
 	referrals *referral.Service
 	inbox     InboxCleaner
+	kpis      KPIRefresher
 	clock     clock.Clock
 	log       *slog.Logger
 	// hour is the tenant-local hour at which the previous day is reconciled.
@@ -50,6 +52,15 @@ type InboxCleaner interface {
 
 // CleanInboxWith makes the runner clear old inbound webhook ids hourly.
 func (r *Runner) CleanInboxWith(c InboxCleaner) { r.inbox = c }
+
+// KPIRefresher brings a tenant's KPI day rollup up to date.
+type KPIRefresher interface {
+	Refresh(ctx context.Context, tenantID string) error
+}
+
+// RefreshKPIsWith makes the runner bring every tenant's KPI rollup up to
+// date hourly, so an owner's first look at the KPIs does not wait for it.
+func (r *Runner) RefreshKPIsWith(k KPIRefresher) { r.kpis = k }
 
 // Measure counts the runner's reconciliations and the last success of each
 // job (reconcile, release_held, clean_inbox) in m.
@@ -102,6 +113,11 @@ func (r *Runner) Tick(ctx context.Context) []ledger.ReconcileResult {
 		if _, err := r.releaseHeld(ctx, t.ID); err != nil {
 			r.log.Error("release held rewards", "tenant_id", t.ID, "error", err)
 			released = false
+		}
+		if r.kpis != nil {
+			if err := r.kpis.Refresh(ctx, t.ID); err != nil {
+				r.log.Error("refresh kpi rollup", "tenant_id", t.ID, "error", err)
+			}
 		}
 		local := now.In(t.Location())
 		if local.Hour() != r.hour {

@@ -133,3 +133,43 @@ func TestTheNightlyJobCatchesUpEveryDayMissedOrChanged(t *testing.T) {
 		}
 	})
 }
+
+// Every tick brings each tenant's KPI rollup up to date, whatever its local
+// hour: the marks the invoice writes left are taken and the zone recorded.
+func TestTickRefreshesTheKPIRollup(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		c := clock.NewFixed(time.Date(2026, 5, 6, 10, 5, 0, 0, time.UTC))
+		a := app.Wire(config.Defaults(), s, c, slog.New(slog.DiscardHandler))
+		ten, _, err := a.Tenants.Create(ctx, tenant.NewTenant{Name: "Berlin", Timezone: "Europe/Berlin", Currency: "EUR"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cust int64
+		if err := s.DB.Raw(`INSERT INTO customers (tenant_id, external_id, name, referral_code, created_at, updated_at) VALUES (?, 'c1', 'Ann', 'ANN1', ?, ?) RETURNING id`,
+			ten.ID, c.Now(), c.Now()).Scan(&cust).Error; err != nil {
+			t.Fatal(err)
+		}
+		var inv int64
+		if err := s.DB.Raw(`INSERT INTO invoices (tenant_id, external_id, customer_id, status, currency, subtotal_cents, discount_cents, total_cents, public_token, issued_at, created_at, updated_at)
+			VALUES (?, 'i1', ?, 'issued', 'EUR', 5000, 0, 5000, 'tok-jobs-kpi', ?, ?, ?) RETURNING id`, ten.ID, cust, c.Now(), c.Now(), c.Now()).Scan(&inv).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DB.Exec(`INSERT INTO invoice_lines (tenant_id, invoice_id, position, kind, description, amount_cents) VALUES (?, ?, 1, 'service', 'Mow', 5000)`,
+			ten.ID, inv).Error; err != nil {
+			t.Fatal(err)
+		}
+		if n := storetest.Count(t, s.DB.Where("tenant_id = ?", ten.ID), "kpi_dirty"); n == 0 {
+			t.Fatal("the invoice left no mark")
+		}
+		a.Jobs.Tick(ctx)
+		if n := storetest.Count(t, s.DB.Where("tenant_id = ?", ten.ID), "kpi_dirty"); n != 0 {
+			t.Fatalf("%d marks left after the tick", n)
+		}
+		var zone string
+		s.DB.Raw(`SELECT timezone FROM kpi_rollup_state WHERE tenant_id = ?`, ten.ID).Scan(&zone)
+		if zone != "Europe/Berlin" {
+			t.Fatalf("rollup zone %q", zone)
+		}
+	})
+}
