@@ -6,7 +6,6 @@ import (
 	"maps"
 	"math"
 	"slices"
-	"sort"
 	"time"
 
 	"gorm.io/gorm"
@@ -109,7 +108,10 @@ func (s *Service) RouteSavings(ctx context.Context, tenantID string, q SavingsQu
 	if err != nil {
 		return Savings{}, err
 	}
-	rows, err := s.measure(db, tenantID, prog, crews, crewID, q.From, q.To)
+	if err := s.refreshRoutes(ctx, tenantID, prog); err != nil {
+		return Savings{}, err
+	}
+	rows, err := s.rolledRows(db, tenantID, prog, crews, crewID, q.From, q.To)
 	if err != nil {
 		return Savings{}, err
 	}
@@ -126,27 +128,44 @@ func (s *Service) RouteSavings(ctx context.Context, tenantID string, q SavingsQu
 	return out, nil
 }
 
-// measure computes the rows: per crew-day with synced completed visits,
-// by date then crew.
-func (s *Service) measure(db *gorm.DB, tenantID string, prog program.Program, crews []crewRow, crewID int64, from, to localdate.Date) ([]SavingsRow, error) {
-	done, err := readStops(db, tenantID, crewID, from, to, true)
+// routeDay is what one crew's completed synced visits saved on one day's
+// route, unrounded: a row of the route_days rollup.
+type routeDay struct {
+	Day          localdate.Date
+	CrewID       int64
+	SyncedVisits int
+	Metres       float64
+	Minutes      float64
+}
+
+// row is the answer's row of d: km to 10 m, minutes to 0.1, and the money
+// at the program's prices, from the unrounded metres and minutes.
+func (d routeDay) row(c crewRow, prog program.Program) SavingsRow {
+	return SavingsRow{Date: d.Day, CrewID: c.ExternalID, CrewName: c.Name, SyncedVisits: d.SyncedVisits,
+		KmSaved: km(d.Metres), MinutesSaved: round1(d.Minutes),
+		ValueCents: int64(math.Round(d.Metres/1000*float64(prog.CostPerKmCents) + d.Minutes*float64(prog.LabourCentsPerMinute)))}
+}
+
+// measure works out, from the facts, every crew-day from from to to with
+// synced completed visits.
+func (s *Service) measure(db *gorm.DB, tenantID string, prog program.Program, crews []crewRow, from, to localdate.Date) ([]routeDay, error) {
+	done, err := readStops(db, tenantID, 0, from, to, true)
 	if err != nil {
 		return nil, fmt.Errorf("read completed visits: %w", err)
 	}
-	rows := []SavingsRow{}
 	if len(done) == 0 {
-		return rows, nil
+		return nil, nil
 	}
 	matches, err := syncedAmong(db, tenantID, done, from, to, prog.SyncRequiresSameCrew)
 	if err != nil || len(matches) == 0 {
-		return rows, err
+		return nil, err
 	}
-	days := routesOf(done)
 	byID := map[int64]crewRow{}
 	for _, c := range crews {
 		byID[c.ID] = c
 	}
-	for k, stops := range days {
+	var out []routeDay
+	for k, stops := range routesOf(done) {
 		synced := 0
 		for _, st := range stops {
 			if _, ok := matches[st.VisitID]; ok {
@@ -162,27 +181,18 @@ func (s *Service) measure(db *gorm.DB, tenantID string, prog program.Program, cr
 		if err != nil {
 			return nil, fmt.Errorf("price the route of crew %s on %s: %w", c.ExternalID, k.day, err)
 		}
-		r := SavingsRow{Date: k.day, CrewID: c.ExternalID, CrewName: c.Name, SyncedVisits: synced}
-		var metres, minutes float64
+		d := routeDay{Day: k.day, CrewID: k.crew, SyncedVisits: synced}
 		for i, st := range located {
 			if _, ok := matches[st.VisitID]; !ok {
 				continue
 			}
 			sv := StopSaving(m, len(located), i)
-			metres += sv.Metres
-			minutes += sv.Minutes
+			d.Metres += sv.Metres
+			d.Minutes += sv.Minutes
 		}
-		r.KmSaved, r.MinutesSaved = km(metres), round1(minutes)
-		r.ValueCents = int64(math.Round(metres/1000*float64(prog.CostPerKmCents) + minutes*float64(prog.LabourCentsPerMinute)))
-		rows = append(rows, r)
+		out = append(out, d)
 	}
-	sort.Slice(rows, func(i, j int) bool {
-		if rows[i].Date != rows[j].Date {
-			return rows[i].Date.Before(rows[j].Date)
-		}
-		return rows[i].CrewID < rows[j].CrewID
-	})
-	return rows, nil
+	return out, nil
 }
 
 // syncedAmong decides which of the completed visits are synced, by the rule

@@ -3,7 +3,6 @@ package insight
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -26,37 +25,26 @@ import (
 // every dirty day (refresh), so an answer always counts every fact
 // committed before it; a new tenant zone works out every day again.
 
-// rollupSpan is how many consecutive days one statement may work out.
+// rollupSpan is how many consecutive days one statement may work out: each
+// reads the invoices of its range from the index by its bounds.
 const rollupSpan = 31
-
-// spans splits sorted days into runs no longer than rollupSpan from their
-// first day to their last: each statement reads the invoices of one such
-// range from the index by its bounds.
-func spans(days []localdate.Date) [][]localdate.Date {
-	var out [][]localdate.Date
-	for i := 0; i < len(days); {
-		j, limit := i+1, days[i].AddDays(rollupSpan)
-		for j < len(days) && days[j].Before(limit) {
-			j++
-		}
-		out = append(out, days[i:j])
-		i = j
-	}
-	return out
-}
 
 // syncLine is an invoice line that gives a same-day discount: the discount
 // line of a draft, or the credit for a sync found after issue.
 const syncLine = `(l.kind = 'sync_discount' OR (l.kind = 'credit' AND l.item_key LIKE 'sync:%'))`
 
-// Refresh brings the tenant's KPI rollup up to date with its facts (the KPIs
-// do it before they answer; the hourly job does it ahead of them).
+// Refresh brings the tenant's KPI rollups (invoices, and the route savings
+// they count) up to date with the facts (the KPIs do it before they answer;
+// the hourly job does it ahead of them).
 func (s *Service) Refresh(ctx context.Context, tenantID string) error {
 	loc, err := tenant.LocationOf(s.store.DB.WithContext(ctx), tenantID)
 	if err != nil {
 		return err
 	}
-	return s.refresh(ctx, tenantID, loc)
+	if err := s.refresh(ctx, tenantID, loc); err != nil {
+		return err
+	}
+	return s.dispatch.RefreshRoutes(ctx, tenantID)
 }
 
 func (s *Service) refresh(ctx context.Context, tenantID string, loc *time.Location) error {
@@ -92,7 +80,7 @@ func (s *Service) refresh(ctx context.Context, tenantID string, loc *time.Locati
 		} else {
 			days = markedDays(marks, loc)
 		}
-		for _, chunk := range spans(days) {
+		for _, chunk := range localdate.Runs(days, rollupSpan) {
 			if err := rollDays(tx, tenantID, loc, chunk); err != nil {
 				return err
 			}
@@ -138,18 +126,11 @@ func everyDay(tx *gorm.DB, tenantID string, loc *time.Location) ([]localdate.Dat
 // Postgres mark is the start of its hour, which in a zone with a half-hour
 // offset can reach into the next day: both days are worked out.
 func markedDays(marks []time.Time, loc *time.Location) []localdate.Date {
-	seen := map[localdate.Date]bool{}
 	var days []localdate.Date
 	for _, at := range marks {
-		for _, t := range []time.Time{at, at.Add(time.Hour - time.Microsecond)} {
-			if d := localdate.In(t, loc); !seen[d] {
-				seen[d] = true
-				days = append(days, d)
-			}
-		}
+		days = append(days, localdate.In(at, loc), localdate.In(at.Add(time.Hour-time.Microsecond), loc))
 	}
-	slices.SortFunc(days, func(a, b localdate.Date) int { return strings.Compare(a.String(), b.String()) })
-	return days
+	return localdate.Sorted(days)
 }
 
 func saveZone(tx *gorm.DB, tenantID, zone string, first bool) error {

@@ -134,7 +134,7 @@ func TestTheNightlyJobCatchesUpEveryDayMissedOrChanged(t *testing.T) {
 	})
 }
 
-// Every tick brings each tenant's KPI rollup up to date, whatever its local
+// Every tick brings each tenant's KPI rollups up to date, whatever its local
 // hour: the marks the invoice writes left are taken and the zone recorded.
 func TestTickRefreshesTheKPIRollup(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
@@ -170,6 +170,9 @@ func TestTickRefreshesTheKPIRollup(t *testing.T) {
 		s.DB.Raw(`SELECT timezone FROM kpi_rollup_state WHERE tenant_id = ?`, ten.ID).Scan(&zone)
 		if zone != "Europe/Berlin" {
 			t.Fatalf("rollup zone %q", zone)
+		}
+		if n := storetest.Count(t, s.DB.Where("tenant_id = ?", ten.ID), "route_rollup_state"); n != 1 {
+			t.Fatal("the route rollup was not worked out")
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -128,4 +129,37 @@ func (d *Date) scanText(s string) error {
 	}
 	*d = p
 	return nil
+}
+
+// Compare orders dates: -1 when d comes before o, 0 when equal, +1 after.
+func (d Date) Compare(o Date) int {
+	switch {
+	case d.Before(o):
+		return -1
+	case o.Before(d):
+		return 1
+	}
+	return 0
+}
+
+// Sorted answers the distinct dates of days in order.
+func Sorted(days []Date) []Date {
+	out := slices.Clone(days)
+	slices.SortFunc(out, Date.Compare)
+	return slices.Compact(out)
+}
+
+// Runs splits sorted dates into runs spanning at most span days from their
+// first date to their last (span 31: no run covers more than 31 days).
+func Runs(days []Date, span int) [][]Date {
+	var out [][]Date
+	for i := 0; i < len(days); {
+		j, limit := i+1, days[i].AddDays(span)
+		for j < len(days) && days[j].Before(limit) {
+			j++
+		}
+		out = append(out, days[i:j])
+		i = j
+	}
+	return out
 }

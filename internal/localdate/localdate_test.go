@@ -2,6 +2,8 @@ package localdate
 
 import (
 	"encoding/json"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 )
@@ -86,5 +88,26 @@ func TestDatesOutsideTheWindowAreRefused(t *testing.T) {
 	var d Date
 	if err := d.Scan("1999-12-31"); err != nil || d.String() != "1999-12-31" {
 		t.Errorf("Scan: %v %v", d, err)
+	}
+}
+
+func TestRunsSpanAtMostTheirLength(t *testing.T) {
+	d := func(s string) Date {
+		v, err := Parse(s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	days := Sorted([]Date{d("2026-03-02"), d("2026-01-01"), d("2026-01-31"), d("2026-02-01"), d("2026-01-01"), d("2026-03-03")})
+	var got []string
+	for _, r := range Runs(days, 31) {
+		got = append(got, fmt.Sprint(r))
+	}
+	// January 1 + 31 days is February 1: the run stops before it; February
+	// 1 + 31 is March 4, so March 2 and 3 join February's run.
+	want := "[2026-01-01 2026-01-31] [2026-02-01 2026-03-02 2026-03-03]"
+	if s := strings.Join(got, " "); s != want {
+		t.Fatalf("runs %s, want %s", s, want)
 	}
 }
