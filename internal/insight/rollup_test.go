@@ -500,3 +500,34 @@ func TestKPIRollupInAHalfHourZone(t *testing.T) {
 		}
 	})
 }
+
+// TestKPIRollupLosesNoMarkWhenARefreshFails: a refresh that fails after it
+// took the marks (here its table is briefly gone, as a crash would leave
+// it) gives them back with the rest of its transaction; the next answer
+// counts the change.
+func TestKPIRollupLosesNoMarkWhenARefreshFails(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		svc, w := newWorld(t, s, 5)
+		ctx := context.Background()
+		may := localdate.Of(windowStart)
+		end := may.AddDays(20)
+		q := insight.KPIQuery{Range: insight.Range{From: &may, To: &end}}
+		if _, err := svc.KPIs(ctx, w.f.tid, q); err != nil { // the rollup is built
+			t.Fatal(err)
+		}
+		w.f.invoice("late", w.customers[0], "issued", "2026-03-05T15:00:00Z", 0, line{"service", w.visits[0], 4000, ""},
+			line{"sync_discount", w.visits[0], -400, "visit:1"})
+		w.exec(`ALTER TABLE kpi_days RENAME TO kpi_days_away`)
+		if _, err := svc.KPIs(ctx, w.f.tid, q); err == nil {
+			t.Fatal("the refresh ran without its table")
+		}
+		w.exec(`ALTER TABLE kpi_days_away RENAME TO kpi_days`)
+		k, err := svc.KPIs(ctx, w.f.tid, q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if *k.Total.SyncDiscountCents != 400 || *k.Total.InvoicedVisits != 1 {
+			t.Fatalf("after the failed refresh: sync %d, invoiced %d; want 400 and 1", *k.Total.SyncDiscountCents, *k.Total.InvoicedVisits)
+		}
+	})
+}
