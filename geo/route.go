@@ -125,6 +125,17 @@ func ImproveRoute(p RouteProblem, m Matrix, order []int) (Route, error) {
 	return s.finish(p, m, start)
 }
 
+// KeepsAdjacent reports whether order keeps every KeepAdjacent pair of p
+// next to each other.
+func KeepsAdjacent(p RouteProblem, order []int) bool {
+	for _, pr := range p.KeepAdjacent {
+		if !adjacentIn(order, pr[0], pr[1]) {
+			return false
+		}
+	}
+	return true
+}
+
 // adjacentIn reports whether a and b are next to each other in order.
 func adjacentIn(order []int, a, b int) bool {
 	for k := 0; k+1 < len(order); k++ {

@@ -118,16 +118,28 @@ func (s *Service) Book(ctx context.Context, tenantID string, in BookInput) (Book
 				return fmt.Errorf("lock crew day: %w", err)
 			}
 		}
+		// A customer is on one crew's route a day: a visit of theirs that
+		// day, on this crew or another, is named in the refusal. (Their
+		// money lock, taken above, keeps two bookings of them apart.)
+		var taken []struct {
+			ExternalID string
+			CrewName   string
+			Name       string
+		}
+		if err := tx.Raw(`SELECT v.external_id, cr.name AS crew_name, c.name FROM visits v JOIN crews cr ON cr.id = v.crew_id JOIN customers c ON c.id = v.customer_id
+			WHERE v.tenant_id = ? AND v.customer_id = ? AND v.service_date = ? AND v.status <> 'cancelled' ORDER BY v.id LIMIT 1`,
+			tenantID, cus[0].ID, day).Scan(&taken).Error; err != nil {
+			return fmt.Errorf("read the customer's day: %w", err)
+		}
+		if len(taken) > 0 {
+			return apperror.Conflict("%s is already on %s's route on %s (visit %s): a customer is on one crew's route a day",
+				taken[0].Name, taken[0].CrewName, day, taken[0].ExternalID)
+		}
 		days, err := loadStops(tx, tenantID, crew.ID, day, day)
 		if err != nil {
 			return err
 		}
 		stops := days[crewDay{crew.ID, day}]
-		for _, st := range stops {
-			if st.CustomerID == cus[0].ID {
-				return apperror.Conflict("%s is already on %s's route on %s", in.CustomerID, crew.Name, day)
-			}
-		}
 		duration := float64(prog.DefaultVisitMinutes)
 		if in.DurationMin > 0 {
 			duration = float64(in.DurationMin)
@@ -155,7 +167,14 @@ func (s *Service) Book(ctx context.Context, tenantID string, in BookInput) (Book
 		if after+unrouted > float64(prog.WorkdayMinutes) {
 			return apperror.Conflict("%s's day on %s is full: it would take %.0f of %d minutes", crew.Name, day, after+unrouted, prog.WorkdayMinutes)
 		}
-		alone, aloneMin := geo.StandaloneTrip(m, n)
+		all, err := loadCrews(tx, tenantID)
+		if err != nil {
+			return err
+		}
+		alone, aloneMin, err := s.separateTrip(prog, all, point)
+		if err != nil {
+			return err
+		}
 		saved = alone - (addedM - baseM)
 		savedMin = aloneMin - ((after - before) - duration)
 		// Route positions: the new stop takes the place of the stop it goes
@@ -166,10 +185,11 @@ func (s *Service) Book(ctx context.Context, tenantID string, in BookInput) (Book
 		} else if pos == n && n > 0 && located[n-1].RoutePosition != nil {
 			newPos = *located[n-1].RoutePosition + 1
 		}
-		if err := tx.Exec(`UPDATE visits SET route_position = route_position + 1, updated_at = ?
+		moved := tx.Exec(`UPDATE visits SET route_position = route_position + 1, updated_at = ?
 			WHERE tenant_id = ? AND crew_id = ? AND service_date = ? AND route_position >= ?`,
-			s.clock.Now(), tenantID, crew.ID, day, newPos).Error; err != nil {
-			return fmt.Errorf("move later stops: %w", err)
+			s.clock.Now(), tenantID, crew.ID, day, newPos)
+		if moved.Error != nil {
+			return fmt.Errorf("move later stops: %w", moved.Error)
 		}
 		visitExt = newVisitID()
 		now := s.clock.Now()
@@ -188,11 +208,18 @@ func (s *Service) Book(ctx context.Context, tenantID string, in BookInput) (Book
 				return err
 			}
 		}
-		return s.events.Emit(tx, tenantID, EventVisitBooked, map[string]any{
+		if err := s.events.Emit(tx, tenantID, EventVisitBooked, map[string]any{
 			"visit_id": visitExt, "customer_id": in.CustomerID, "crew_id": in.CrewID, "service_date": day,
 			"route_position": newPos, "duration_min": dur, "price_cents": in.PriceCents,
 			"km_saved_vs_standalone": km(max(saved, 0)),
-		})
+		}); err != nil {
+			return err
+		}
+		// Later stops moved down: the scheduler hears the whole new route.
+		if moved.RowsAffected > 0 {
+			return s.emitRouteChanged(tx, tenantID, crew, day)
+		}
+		return nil
 	})
 	if err != nil {
 		return Booking{}, err

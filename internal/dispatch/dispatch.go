@@ -25,6 +25,10 @@ import (
 // EventVisitBooked tells the scheduler about a visit booked here.
 const EventVisitBooked = "visit.booked"
 
+// EventRouteChanged tells the scheduler that routeloop re-ordered a crew's
+// day: a booking moved later stops down, or an optimised order was applied.
+const EventRouteChanged = "route.changed"
+
 // Service is the dispatch desk.
 type Service struct {
 	store  *store.Store
@@ -215,3 +219,21 @@ func street(address string) string {
 
 // today is the tenant-local date now.
 func (s *Service) today(loc *time.Location) localdate.Date { return localdate.In(s.clock.Now(), loc) }
+
+// emitRouteChanged announces a crew-day's route as it now stands: every
+// visit that is not cancelled, by its external id, with its route position
+// (null for a visit without one), in route order.
+func (s *Service) emitRouteChanged(tx *gorm.DB, tenantID string, c crewRow, day localdate.Date) error {
+	var visits []struct {
+		VisitID       string `json:"visit_id"`
+		RoutePosition *int   `json:"route_position"`
+	}
+	if err := tx.Raw(`SELECT external_id AS visit_id, route_position FROM visits
+		WHERE tenant_id = ? AND crew_id = ? AND service_date = ? AND status <> 'cancelled'
+		ORDER BY route_position IS NULL, route_position, id`, tenantID, c.ID, day).Scan(&visits).Error; err != nil {
+		return fmt.Errorf("read the changed route: %w", err)
+	}
+	return s.events.Emit(tx, tenantID, EventRouteChanged, map[string]any{
+		"crew_id": c.ExternalID, "service_date": day, "visits": visits,
+	})
+}

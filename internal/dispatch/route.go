@@ -303,8 +303,11 @@ func (s *Service) OptimizeDay(ctx context.Context, tenantID, crewExt string, day
 		if err != nil {
 			return apperror.Unprocessable("%v", err)
 		}
-		if r.Metres > current { // never propose worse than what is planned
-			r.Order, r.Metres = identity(len(located)), current
+		// Never propose worse than what is planned — unless the plan parts
+		// linked neighbours: then the proposal keeps them together even if
+		// it drives further (saved_km is then negative).
+		if plan := identity(len(located)); r.Metres > current && geo.KeepsAdjacent(p, plan) {
+			r.Order, r.Metres = plan, current
 		}
 		out.CurrentKm, out.ProposedKm, out.SavedKm = km(current), km(r.Metres), km(current-r.Metres)
 		for _, i := range r.Order {
@@ -313,12 +316,20 @@ func (s *Service) OptimizeDay(ctx context.Context, tenantID, crewExt string, day
 		if !apply {
 			return nil
 		}
+		changed := false
 		for pos, i := range r.Order {
+			if was := located[i].RoutePosition; was != nil && *was == pos+1 {
+				continue
+			}
+			changed = true
 			if err := tx.Exec(`UPDATE visits SET route_position = ?, updated_at = ? WHERE id = ?`, pos+1, s.clock.Now(), located[i].VisitID).Error; err != nil {
 				return fmt.Errorf("apply order: %w", err)
 			}
 		}
 		out.Applied = true
+		if changed { // the scheduler hears the new route once
+			return s.emitRouteChanged(tx, tenantID, c, day)
+		}
 		return nil
 	})
 	if err != nil || !out.Applied {

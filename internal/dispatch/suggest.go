@@ -3,6 +3,7 @@ package dispatch
 import (
 	"context"
 	"fmt"
+	"math"
 	"sort"
 	"time"
 
@@ -24,12 +25,14 @@ type Slot struct {
 	AddedKm      float64        `json:"added_km"`
 	AddedMinutes float64        `json:"added_minutes"`
 	StandaloneKm float64        `json:"standalone_km"`
-	// KmSavedVsStandalone is the drive a separate trip would take less the
-	// drive this insertion adds.
+	// StandaloneKm is the cheapest separate trip, from the nearest crew's
+	// depot and back; KmSavedVsStandalone is that trip less the drive this
+	// insertion adds.
 	KmSavedVsStandalone float64 `json:"km_saved_vs_standalone"`
 	DayMinutesAfter     float64 `json:"day_minutes_after"`
 	// LinkedNeighbor is the linked neighbour (or, for a referral, the
-	// referrer) the crew serves that day: book here and both visits sync.
+	// referrer) the crew serves that day, living within the program's
+	// neighbour radius: book here and both visits sync.
 	LinkedNeighbor *NeighborOnDay `json:"linked_neighbor"`
 }
 
@@ -61,7 +64,8 @@ const MaxWindowDays = 62
 // Suggest ranks every crew-day of the window (default: the next 14 days)
 // by where the target fits: days with a linked neighbour on the route first,
 // then by the minutes the visit adds. Days the visit would overfill (the
-// program's working day) are left out.
+// program's working day), and days the customer is already on a crew's
+// route, are left out.
 func (s *Service) Suggest(ctx context.Context, tenantID string, t Target, w Window) ([]Slot, error) {
 	db := s.store.DB.WithContext(ctx)
 	loc, err := tenant.LocationOf(db, tenantID)
@@ -108,6 +112,18 @@ func (s *Service) Suggest(ctx context.Context, tenantID string, t Target, w Wind
 	for _, id := range t.Neighbors {
 		neighbors[id] = true
 	}
+	// The days the customer is already on a crew's route: never offered
+	// again, on that crew or another (one crew a customer a day).
+	busy := map[localdate.Date]bool{}
+	for k, stops := range days {
+		for _, st := range stops {
+			busy[k.day] = busy[k.day] || (t.CustomerID != 0 && st.CustomerID == t.CustomerID)
+		}
+	}
+	alone, _, err := s.separateTrip(prog, crews, t.Point)
+	if err != nil {
+		return nil, err
+	}
 	var slots []Slot
 	for _, c := range crews {
 		for d := from; !to.Before(d); d = d.AddDays(1) {
@@ -115,22 +131,21 @@ func (s *Service) Suggest(ctx context.Context, tenantID string, t Target, w Wind
 			if len(stops) == 0 && (d.Weekday() == time.Saturday || d.Weekday() == time.Sunday) {
 				continue
 			}
-			already := false
-			for _, st := range stops {
-				already = already || (t.CustomerID != 0 && st.CustomerID == t.CustomerID)
-			}
-			if already {
+			if busy[d] {
 				continue
 			}
-			slot, ok, err := s.fit(prog, c, d, stops, t.Point, duration)
+			slot, ok, err := s.fit(prog, c, d, stops, t.Point, duration, alone)
 			if err != nil {
 				return nil, err
 			}
 			if !ok {
 				continue
 			}
+			// The linked neighbour named is one the crew serves that day
+			// who lives within the program's radius of the target: book
+			// here and both visits sync.
 			for _, st := range stops {
-				if neighbors[st.CustomerID] {
+				if pt, located := st.point(); neighbors[st.CustomerID] && located && geo.DistanceM(pt, t.Point) <= float64(prog.NeighborRadiusM) {
 					slot.LinkedNeighbor = &NeighborOnDay{CustomerID: st.CustomerExt, Street: street(st.Address), VisitID: st.VisitExternalID}
 					break
 				}
@@ -161,9 +176,34 @@ func (s *Service) Suggest(ctx context.Context, tenantID string, t Target, w Wind
 	return slots, nil
 }
 
-// fit is the cheapest insertion of point into one crew-day; ok is false
-// when the day would run past the working day.
-func (s *Service) fit(prog program.Program, c crewRow, d localdate.Date, stops []stop, point geo.Point, duration float64) (Slot, bool, error) {
+// separateTrip is the cheapest trip serving point on its own: from the
+// nearest crew depot and back (in road metres and driving minutes), the
+// baseline of "km saved against a separate trip".
+func (s *Service) separateTrip(prog program.Program, crews []crewRow, point geo.Point) (metres, minutes float64, err error) {
+	if len(crews) == 0 {
+		return 0, 0, nil
+	}
+	points := []geo.Point{point}
+	for _, c := range crews {
+		points = append(points, c.depot())
+	}
+	m, err := s.Travel(prog).Matrix(points)
+	if err != nil {
+		return 0, 0, fmt.Errorf("price separate trips: %w", err)
+	}
+	metres, minutes = math.Inf(1), math.Inf(1)
+	for i := range crews {
+		if trip := m.Metres(i+1, 0) + m.Metres(0, i+1); trip < metres {
+			metres, minutes = trip, m.Minutes(i+1, 0)+m.Minutes(0, i+1)
+		}
+	}
+	return metres, minutes, nil
+}
+
+// fit is the cheapest insertion of point into one crew-day, against alone,
+// the cheapest separate trip; ok is false when the day would run past the
+// working day.
+func (s *Service) fit(prog program.Program, c crewRow, d localdate.Date, stops []stop, point geo.Point, duration, alone float64) (Slot, bool, error) {
 	p, located, unrouted := dayProblem(c.depot(), stops, prog, point)
 	p.ServiceMin[len(p.ServiceMin)-1] = duration
 	m, err := s.matrix(prog, p)
@@ -181,7 +221,6 @@ func (s *Service) fit(prog program.Program, c crewRow, d localdate.Date, stops [
 	if after > float64(prog.WorkdayMinutes) {
 		return Slot{}, false, nil
 	}
-	alone, _ := geo.StandaloneTrip(m, n)
 	return Slot{Date: d, CrewID: c.ExternalID, CrewName: c.Name, Position: ins.Position + 1, StopsThatDay: len(stops),
 		AddedKm: km(ins.AddedMetres), AddedMinutes: round1(ins.AddedMinutes), StandaloneKm: km(alone),
 		KmSavedVsStandalone: km(alone - ins.AddedMetres), DayMinutesAfter: round1(after)}, true, nil

@@ -20,7 +20,7 @@ import (
 // EventTypes tenants can subscribe to.
 var EventTypes = []string{
 	"referral.created", "referral.converted", "reward.granted", "reward.held", "reward.released", "reward.voided",
-	"invoice.discounted", "invoice.link_rotated", "visit.booked", "neighbor_link.created", "crew.milestone_reached",
+	"invoice.discounted", "invoice.link_rotated", "visit.booked", "route.changed", "neighbor_link.created", "crew.milestone_reached",
 }
 
 // Outbox writes events and fans them out to subscribed endpoints.
