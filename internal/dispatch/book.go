@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
 
 	"gorm.io/gorm"
 
@@ -99,15 +100,17 @@ func (s *Service) Book(ctx context.Context, tenantID string, in BookInput) (Book
 		if cus[0].Lat == nil {
 			return apperror.Unprocessable("customer %s has no location to route to", in.CustomerID)
 		}
-		var crews []crewRow
-		if err := tx.Raw(`SELECT id, external_id, name, depot_lat, depot_lon FROM crews WHERE tenant_id = ? AND external_id = ?`,
-			tenantID, in.CrewID).Scan(&crews).Error; err != nil {
-			return fmt.Errorf("read crew: %w", err)
+		// Every crew: the booked one, and the depots the separate trip is
+		// measured from.
+		crews, err := loadCrews(tx, tenantID)
+		if err != nil {
+			return err
 		}
-		if len(crews) == 0 {
+		i := slices.IndexFunc(crews, func(c crewRow) bool { return c.ExternalID == in.CrewID })
+		if i < 0 {
 			return apperror.Invalid("crew_id", "no crew with id "+in.CrewID)
 		}
-		crew := crews[0]
+		crew := crews[i]
 		// The booked customer's money (and their neighbours') is locked
 		// first, before the crew's day: the one lock order.
 		if err := scheduling.LockMoney(tx, tenantID, cus[0].ID); err != nil {
@@ -167,11 +170,7 @@ func (s *Service) Book(ctx context.Context, tenantID string, in BookInput) (Book
 		if after+unrouted > float64(prog.WorkdayMinutes) {
 			return apperror.Conflict("%s's day on %s is full: it would take %.0f of %d minutes", crew.Name, day, after+unrouted, prog.WorkdayMinutes)
 		}
-		all, err := loadCrews(tx, tenantID)
-		if err != nil {
-			return err
-		}
-		alone, aloneMin, err := s.separateTrip(prog, all, point)
+		alone, aloneMin, err := s.separateTrip(prog, crews, point)
 		if err != nil {
 			return err
 		}

@@ -22,22 +22,28 @@ import (
 	"github.com/routeloop/routeloop/internal/tenant"
 )
 
+// bookingWorld is Greenway (Los Angeles) on Monday June 1, 2026, with the
+// default program.
+func bookingWorld(t *testing.T, s *store.Store) (context.Context, *clock.Fixed, routeWorld) {
+	ctx := context.Background()
+	clk := clock.NewFixed(time.Date(2026, 6, 1, 15, 0, 0, 0, time.UTC))
+	ten, _, err := tenant.NewService(s, clk).Create(ctx, tenant.NewTenant{Name: "Greenway", Timezone: "America/Los_Angeles", Currency: "USD"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := program.Save(s.DB, program.Defaults(ten.ID), clk.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return ctx, clk, routeWorld{t: t, s: s, tid: ten.ID}
+}
+
 // TestACustomerIsOnOneCrewsRouteADay: Angie is on North's route on June 3.
 // Booking her on South that day is refused with a 409 that names North and
 // the visit, and writes nothing; suggestions for her never offer June 3, on
 // any crew, while June 4 is offered on both.
 func TestACustomerIsOnOneCrewsRouteADay(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		ctx := context.Background()
-		clk := clock.NewFixed(time.Date(2026, 6, 1, 15, 0, 0, 0, time.UTC)) // a Monday
-		ten, _, err := tenant.NewService(s, clk).Create(ctx, tenant.NewTenant{Name: "Greenway", Timezone: "America/Los_Angeles", Currency: "USD"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := program.Save(s.DB, program.Defaults(ten.ID), clk.Now()); err != nil {
-			t.Fatal(err)
-		}
-		w := routeWorld{t: t, s: s, tid: ten.ID}
+		ctx, clk, w := bookingWorld(t, s) // the default program: radius 500 m, road factor 1.3
 		north := w.crew("north")
 		w.crew("south")
 		angie := w.customer("angie", 45.01)
@@ -45,18 +51,18 @@ func TestACustomerIsOnOneCrewsRouteADay(t *testing.T) {
 		w.exec(`UPDATE visits SET status = 'scheduled' WHERE tenant_id = ?`)
 		svc := dispatch.NewService(s, clk, nil)
 
-		before := storetest.Count(t, s.DB.Where("tenant_id = ?", ten.ID), "visits")
-		_, err = svc.Book(ctx, ten.ID, dispatch.BookInput{CustomerID: "angie", Date: "2026-06-03", CrewID: "south"})
+		before := storetest.Count(t, s.DB.Where("tenant_id = ?", w.tid), "visits")
+		_, err := svc.Book(ctx, w.tid, dispatch.BookInput{CustomerID: "angie", Date: "2026-06-03", CrewID: "south"})
 		var ae *apperror.Error
 		if !errors.As(err, &ae) || ae.Code != apperror.CodeConflict || !strings.Contains(ae.Error(), "visit va") || !strings.Contains(ae.Error(), "north") {
 			t.Fatalf("booking her on another crew the same day: %v", err)
 		}
-		if n := storetest.Count(t, s.DB.Where("tenant_id = ?", ten.ID), "visits"); n != before {
+		if n := storetest.Count(t, s.DB.Where("tenant_id = ?", w.tid), "visits"); n != before {
 			t.Fatalf("visits %d → %d after a refused booking", before, n)
 		}
 
 		from, to := localdate.Of(time.Date(2026, 6, 3, 0, 0, 0, 0, time.UTC)), localdate.Of(time.Date(2026, 6, 4, 0, 0, 0, 0, time.UTC))
-		slots, err := svc.Suggest(ctx, ten.ID, dispatch.Target{Point: geo.Point{Lat: 45.01, Lon: 0}, CustomerID: angie}, dispatch.Window{From: &from, To: &to})
+		slots, err := svc.Suggest(ctx, w.tid, dispatch.Target{Point: geo.Point{Lat: 45.01, Lon: 0}, CustomerID: angie}, dispatch.Window{From: &from, To: &to})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +76,7 @@ func TestACustomerIsOnOneCrewsRouteADay(t *testing.T) {
 
 		// Cancelled, the visit frees her day.
 		w.exec(`UPDATE visits SET status = 'cancelled' WHERE tenant_id = ?`)
-		if _, err := svc.Book(ctx, ten.ID, dispatch.BookInput{CustomerID: "angie", Date: "2026-06-03", CrewID: "south"}); err != nil {
+		if _, err := svc.Book(ctx, w.tid, dispatch.BookInput{CustomerID: "angie", Date: "2026-06-03", CrewID: "south"}); err != nil {
 			t.Fatalf("booking her once the visit was cancelled: %v", err)
 		}
 	})
@@ -84,17 +90,7 @@ func TestACustomerIsOnOneCrewsRouteADay(t *testing.T) {
 // booking saves what its suggestion said.
 func TestSuggestionsNameNearNeighboursAndTheCheapestSeparateTrip(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		ctx := context.Background()
-		clk := clock.NewFixed(time.Date(2026, 6, 1, 15, 0, 0, 0, time.UTC))
-		ten, _, err := tenant.NewService(s, clk).Create(ctx, tenant.NewTenant{Name: "Greenway", Timezone: "America/Los_Angeles", Currency: "USD"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		prog := program.Defaults(ten.ID) // radius 500 m, road factor 1.3
-		if _, err := program.Save(s.DB, prog, clk.Now()); err != nil {
-			t.Fatal(err)
-		}
-		w := routeWorld{t: t, s: s, tid: ten.ID}
+		ctx, clk, w := bookingWorld(t, s) // the default program: radius 500 m, road factor 1.3
 		north, south := w.crew("north"), w.crew("south")
 		w.exec(`UPDATE crews SET depot_lat = 45.2 WHERE id = ? AND tenant_id = ?`, north)
 		angie, ben, carl := w.customer("angie", 45.01), w.customer("ben", 45.011), w.customer("carl", 45.05)
@@ -105,12 +101,12 @@ func TestSuggestionsNameNearNeighboursAndTheCheapestSeparateTrip(t *testing.T) {
 		w.exec(`UPDATE visits SET status = 'scheduled' WHERE tenant_id = ?`)
 		svc := dispatch.NewService(s, clk, nil)
 
-		target, err := svc.CustomerTarget(ctx, ten.ID, "angie")
+		target, err := svc.CustomerTarget(ctx, w.tid, "angie")
 		if err != nil {
 			t.Fatal(err)
 		}
 		from, to := localdate.Of(time.Date(2026, 6, 3, 0, 0, 0, 0, time.UTC)), localdate.Of(time.Date(2026, 6, 4, 0, 0, 0, 0, time.UTC))
-		slots, err := svc.Suggest(ctx, ten.ID, target, dispatch.Window{From: &from, To: &to})
+		slots, err := svc.Suggest(ctx, w.tid, target, dispatch.Window{From: &from, To: &to})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,7 +129,7 @@ func TestSuggestionsNameNearNeighboursAndTheCheapestSeparateTrip(t *testing.T) {
 				first = sl
 			}
 		}
-		b, err := svc.Book(ctx, ten.ID, dispatch.BookInput{CustomerID: "angie", Date: "2026-06-03", CrewID: "north"})
+		b, err := svc.Book(ctx, w.tid, dispatch.BookInput{CustomerID: "angie", Date: "2026-06-03", CrewID: "north"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -150,17 +146,8 @@ func TestSuggestionsNameNearNeighboursAndTheCheapestSeparateTrip(t *testing.T) {
 // the plan back unchanged.
 func TestOptimisingADayBringsLinkedNeighboursTogether(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		ctx := context.Background()
-		clk := clock.NewFixed(time.Date(2026, 6, 1, 15, 0, 0, 0, time.UTC))
-		ten, _, err := tenant.NewService(s, clk).Create(ctx, tenant.NewTenant{Name: "Greenway", Timezone: "America/Los_Angeles", Currency: "USD"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := program.Save(s.DB, program.Defaults(ten.ID), clk.Now()); err != nil {
-			t.Fatal(err)
-		}
-		w := routeWorld{t: t, s: s, tid: ten.ID}
-		north := w.crew("north") // depot 45, 0
+		ctx, clk, w := bookingWorld(t, s) // the default program: radius 500 m, road factor 1.3
+		north := w.crew("north")          // depot 45, 0
 		angie, carl, ben := w.customer("angie", 45.004), w.customer("carl", 45.004), w.customer("ben", 44.999)
 		w.exec(`UPDATE customers SET lon = 0.002 WHERE id = ? AND tenant_id = ?`, angie)
 		w.exec(`UPDATE customers SET lon = -0.002 WHERE id IN (?, ?) AND tenant_id = ?`, carl, ben)
@@ -172,7 +159,7 @@ func TestOptimisingADayBringsLinkedNeighboursTogether(t *testing.T) {
 		svc := dispatch.NewService(s, clk, nil)
 		svc.Travel = func(program.Program) geo.Travel { return grid{} }
 		day := localdate.Of(time.Date(2026, 6, 3, 0, 0, 0, 0, time.UTC))
-		got, err := svc.OptimizeDay(ctx, ten.ID, "north", day, false)
+		got, err := svc.OptimizeDay(ctx, w.tid, "north", day, false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,16 +189,7 @@ func (r *recorder) Emit(_ *gorm.DB, _ string, kind string, payload any) error {
 // sends one; applying it again, nothing.
 func TestTheSchedulerHearsEveryRouteChange(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		ctx := context.Background()
-		clk := clock.NewFixed(time.Date(2026, 6, 1, 15, 0, 0, 0, time.UTC))
-		ten, _, err := tenant.NewService(s, clk).Create(ctx, tenant.NewTenant{Name: "Greenway", Timezone: "America/Los_Angeles", Currency: "USD"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := program.Save(s.DB, program.Defaults(ten.ID), clk.Now()); err != nil {
-			t.Fatal(err)
-		}
-		w := routeWorld{t: t, s: s, tid: ten.ID}
+		ctx, clk, w := bookingWorld(t, s) // the default program: radius 500 m, road factor 1.3
 		north := w.crew("north")
 		angie, ben := w.customer("angie", 45.02), w.customer("ben", 45.01)
 		w.customer("dan", 45.005)
@@ -222,7 +200,7 @@ func TestTheSchedulerHearsEveryRouteChange(t *testing.T) {
 		rec := &recorder{}
 		svc := dispatch.NewService(s, clk, rec)
 
-		dan, err := svc.Book(ctx, ten.ID, dispatch.BookInput{CustomerID: "dan", Date: "2026-06-03", CrewID: "north", Position: 1})
+		dan, err := svc.Book(ctx, w.tid, dispatch.BookInput{CustomerID: "dan", Date: "2026-06-03", CrewID: "north", Position: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -232,7 +210,7 @@ func TestTheSchedulerHearsEveryRouteChange(t *testing.T) {
 			t.Fatalf("events after booking Dan first:\n%s\nwant visit.booked, then\n%s", strings.Join(rec.got, "\n"), want)
 		}
 		rec.got = nil
-		if _, err := svc.Book(ctx, ten.ID, dispatch.BookInput{CustomerID: "eve", Date: "2026-06-03", CrewID: "north", Position: 4}); err != nil {
+		if _, err := svc.Book(ctx, w.tid, dispatch.BookInput{CustomerID: "eve", Date: "2026-06-03", CrewID: "north", Position: 4}); err != nil {
 			t.Fatal(err)
 		}
 		if len(rec.got) != 1 || !strings.HasPrefix(rec.got[0], "visit.booked ") {
@@ -245,7 +223,7 @@ func TestTheSchedulerHearsEveryRouteChange(t *testing.T) {
 		rec.got = nil
 		day := localdate.Of(time.Date(2026, 6, 3, 0, 0, 0, 0, time.UTC))
 		w.exec(`UPDATE customers SET lon = 0.01 WHERE id = ? AND tenant_id = ?`, angie)
-		proposal, err := svc.OptimizeDay(ctx, ten.ID, "north", day, true)
+		proposal, err := svc.OptimizeDay(ctx, w.tid, "north", day, true)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -272,7 +250,7 @@ func TestTheSchedulerHearsEveryRouteChange(t *testing.T) {
 			t.Fatalf("sent %v, proposed %v: the applied order, changed", order, proposal.Order)
 		}
 		rec.got = nil
-		if _, err := svc.OptimizeDay(ctx, ten.ID, "north", day, true); err != nil {
+		if _, err := svc.OptimizeDay(ctx, w.tid, "north", day, true); err != nil {
 			t.Fatal(err)
 		}
 		if len(rec.got) != 0 {

@@ -23,13 +23,5 @@ func (s *Service) MeasureDirect(ctx context.Context, tenantID string, from, to l
 	if err != nil {
 		return nil, err
 	}
-	byID := map[int64]crewRow{}
-	for _, c := range crews {
-		byID[c.ID] = c
-	}
-	var rows []SavingsRow
-	for _, d := range days {
-		rows = append(rows, d.row(byID[d.CrewID], prog))
-	}
-	return rows, nil
+	return savingsRows(days, crews, prog), nil
 }

@@ -130,11 +130,7 @@ func everyRouteDay(tx *gorm.DB, tenantID string) ([]localdate.Date, error) {
 	if len(first) == 0 || len(last) == 0 {
 		return nil, nil
 	}
-	var days []localdate.Date
-	for d := first[0].ServiceDate; !last[0].ServiceDate.Before(d); d = d.AddDays(1) {
-		days = append(days, d)
-	}
-	return days, nil
+	return localdate.Span(first[0].ServiceDate, last[0].ServiceDate), nil
 }
 
 // saveRouteDays writes rollup rows, a few hundred per statement.
@@ -167,6 +163,11 @@ func (s *Service) rolledRows(db *gorm.DB, tenantID string, prog program.Program,
 	if err := db.Raw(q, args...).Scan(&days).Error; err != nil {
 		return nil, fmt.Errorf("read route savings: %w", err)
 	}
+	return savingsRows(days, crews, prog), nil
+}
+
+// savingsRows prices route days as the answer's rows, by date, then crew.
+func savingsRows(days []routeDay, crews []crewRow, prog program.Program) []SavingsRow {
 	byID := map[int64]crewRow{}
 	for _, c := range crews {
 		byID[c.ID] = c
@@ -181,5 +182,5 @@ func (s *Service) rolledRows(db *gorm.DB, tenantID string, prog program.Program,
 		}
 		return rows[i].CrewID < rows[j].CrewID
 	})
-	return rows, nil
+	return rows
 }

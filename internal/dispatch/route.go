@@ -322,7 +322,8 @@ func (s *Service) OptimizeDay(ctx context.Context, tenantID, crewExt string, day
 				continue
 			}
 			changed = true
-			if err := tx.Exec(`UPDATE visits SET route_position = ?, updated_at = ? WHERE id = ?`, pos+1, s.clock.Now(), located[i].VisitID).Error; err != nil {
+			if err := tx.Exec(`UPDATE visits SET route_position = ?, updated_at = ? WHERE tenant_id = ? AND id = ?`,
+				pos+1, s.clock.Now(), tenantID, located[i].VisitID).Error; err != nil {
 				return fmt.Errorf("apply order: %w", err)
 			}
 		}

@@ -115,11 +115,7 @@ func everyDay(tx *gorm.DB, tenantID string, loc *time.Location) ([]localdate.Dat
 	if len(first) == 0 || len(last) == 0 {
 		return nil, nil
 	}
-	var days []localdate.Date
-	for d, end := localdate.In(first[0], loc), localdate.In(last[0], loc); !end.Before(d); d = d.AddDays(1) {
-		days = append(days, d)
-	}
-	return days, nil
+	return localdate.Span(localdate.In(first[0], loc), localdate.In(last[0], loc)), nil
 }
 
 // markedDays are the tenant-local days of the marked moments, in order. A

@@ -142,6 +142,16 @@ func (d Date) Compare(o Date) int {
 	return 0
 }
 
+// Span is every date from from to to, both included (none when to comes
+// before from).
+func Span(from, to Date) []Date {
+	var out []Date
+	for d := from; !to.Before(d); d = d.AddDays(1) {
+		out = append(out, d)
+	}
+	return out
+}
+
 // Sorted answers the distinct dates of days in order.
 func Sorted(days []Date) []Date {
 	out := slices.Clone(days)

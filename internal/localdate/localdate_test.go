@@ -110,4 +110,11 @@ func TestRunsSpanAtMostTheirLength(t *testing.T) {
 	if s := strings.Join(got, " "); s != want {
 		t.Fatalf("runs %s, want %s", s, want)
 	}
+	// A span runs across the month's end, both ends included.
+	if s := fmt.Sprint(Span(d("2026-02-27"), d("2026-03-02"))); s != "[2026-02-27 2026-02-28 2026-03-01 2026-03-02]" {
+		t.Fatalf("span %s", s)
+	}
+	if n := len(Span(d("2026-03-02"), d("2026-03-01"))); n != 0 {
+		t.Fatalf("a span ending before it starts has %d days", n)
+	}
 }
