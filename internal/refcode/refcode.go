@@ -56,3 +56,28 @@ func Normalize(s string) (string, bool) {
 func URL(baseURL, code string) string {
 	return strings.TrimRight(baseURL, "/") + "/r/" + code
 }
+
+// Channels a link is handed out through. Every link routeloop prints or
+// sends carries one (?ch=), so the landing page records where the friend
+// found it and the referral made from that visit keeps it.
+const (
+	ChannelCard    = "card"    // a printed card and its QR code
+	ChannelCrew    = "crew"    // the QR code on the crew member's stop
+	ChannelInvoice = "invoice" // the customer's invoice page
+	ChannelSMS     = "sms"
+	ChannelEmail   = "email"
+	ChannelSocial  = "social"
+)
+
+// LinkChannels are the channels a link can carry, in the order they are
+// listed to people.
+var LinkChannels = []string{ChannelCard, ChannelCrew, ChannelInvoice, ChannelSMS, ChannelEmail, ChannelSocial}
+
+// WithChannel is a referral link marked with the channel it is handed out
+// through.
+func WithChannel(link, channel string) string {
+	if link == "" {
+		return ""
+	}
+	return link + "?ch=" + channel
+}

@@ -8,6 +8,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/refcode"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/user"
 )
@@ -106,7 +107,8 @@ func (p *Pages) cards(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		qr, err := qrDataURI(cust.ReferralURL, 300)
+		link := refcode.WithChannel(cust.ReferralURL, refcode.ChannelCard)
+		qr, err := qrDataURI(link, 300)
 		if err != nil {
 			return err
 		}
@@ -115,7 +117,7 @@ func (p *Pages) cards(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		cards = append(cards, referralCard{Company: pr.TenantName, FirstName: first, Code: cust.ReferralCode, Link: cust.ReferralURL, QR: qr,
+		cards = append(cards, referralCard{Company: pr.TenantName, FirstName: first, Code: cust.ReferralCode, Link: link, QR: qr,
 			Friend: offer.Referee.Describe("your first visit"), You: offer.Referrer.Describe("their next invoice")})
 	}
 	d.Count = len(cards)

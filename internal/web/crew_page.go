@@ -15,6 +15,7 @@ import (
 
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/crew"
+	"github.com/routeloop/routeloop/internal/refcode"
 	"github.com/routeloop/routeloop/internal/referral"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
@@ -176,7 +177,7 @@ func (p *Pages) showCrewToday(c echo.Context, status int, problem string) error 
 		d.MemberID = day.Member.ExternalID
 	}
 	for i, s := range day.Stops {
-		qr, err := qrDataURI(s.Customer.ReferralURL, 240)
+		qr, err := qrDataURI(refcode.WithChannel(s.Customer.ReferralURL, refcode.ChannelCrew), 240)
 		if err != nil {
 			return err
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/crew"
 	"github.com/routeloop/routeloop/internal/invoice"
+	"github.com/routeloop/routeloop/internal/refcode"
 	"github.com/routeloop/routeloop/internal/text"
 )
 
@@ -97,7 +98,7 @@ func (p *Pages) load(c echo.Context, status, rated int, problem string) error {
 	if err != nil {
 		return err
 	}
-	d := invoiceData{Token: c.Param("token"), CSRF: p.formToken(c, invoiceCookie, "/i/"), Company: t.Name, Invoice: inv, Code: cust.ReferralCode, Link: cust.ReferralURL,
+	d := invoiceData{Token: c.Param("token"), CSRF: p.formToken(c, invoiceCookie, "/i/"), Company: t.Name, Invoice: inv, Code: cust.ReferralCode, Link: refcode.WithChannel(cust.ReferralURL, refcode.ChannelInvoice),
 		Subtotal: Money(inv.SubtotalCents, inv.Currency), Discount: Money(inv.DiscountCents, inv.Currency),
 		Total: Money(inv.TotalCents, inv.Currency), HasDiscount: inv.DiscountCents > 0, Saved: inv.DiscountCents > 0,
 		Rated: rated, Problem: problem, Scores: []int{1, 2, 3, 4, 5}, StatusText: map[string]string{"draft": "not yet issued",
