@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -18,6 +19,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/routeloop/routeloop/internal/geocode"
 )
 
 // Config is every setting. The yaml tag is the file key; the environment
@@ -69,7 +72,22 @@ type Config struct {
 	Metrics bool `yaml:"metrics"`
 	// MetricsToken, when set, is the bearer token /metrics requires.
 	MetricsToken string `yaml:"metrics_token"`
+	// GeocoderURL is a search service speaking the Nominatim API that turns
+	// a friend's address into a location at sign-up; empty: no geocoder.
+	GeocoderURL string `yaml:"geocoder_url"`
+	// GeocoderUserAgent is sent as User-Agent to the geocoder.
+	GeocoderUserAgent string `yaml:"geocoder_user_agent"`
+	// GeocoderRate is how many lookups a second one process makes at most
+	// (Nominatim's own service allows 1); 0: no limit.
+	GeocoderRate float64 `yaml:"geocoder_rate"`
+	// GeocoderTimeout bounds one lookup, its wait for a turn included: the
+	// friend's sign-up waits this long at most, then is recorded without a
+	// location.
+	GeocoderTimeout time.Duration `yaml:"geocoder_timeout"`
 }
+
+// DefaultGeocoderUserAgent names routeloop to the geocoder.
+const DefaultGeocoderUserAgent = "routeloop (referral program of a field-service company)"
 
 // Defaults are the settings with nothing configured.
 func Defaults() Config {
@@ -87,6 +105,9 @@ func Defaults() Config {
 
 		ExpensiveRequestsPerMinute: 60,
 		Metrics:                    true,
+		GeocoderUserAgent:          DefaultGeocoderUserAgent,
+		GeocoderRate:               1,
+		GeocoderTimeout:            5 * time.Second,
 	}
 }
 
@@ -158,6 +179,12 @@ func (c *Config) Set(key, value string) error {
 				return fmt.Errorf("%s must be a whole number", key)
 			}
 			f.SetInt(int64(n))
+		case float64:
+			n, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+			if err != nil || math.IsNaN(n) || math.IsInf(n, 0) {
+				return fmt.Errorf("%s must be a number such as 1 or 0.5", key)
+			}
+			f.SetFloat(n)
 		case time.Duration:
 			d, err := time.ParseDuration(value)
 			if err != nil {
@@ -235,6 +262,27 @@ func (c *Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("setting shutdown_timeout: must be positive")
+	}
+	return c.validateGeocoder()
+}
+
+// validateGeocoder checks the geocoder's settings (its address is not
+// repeated: it may hold an API key).
+func (c *Config) validateGeocoder() error {
+	if c.GeocoderURL != "" {
+		if err := geocode.CheckURL(c.GeocoderURL); err != nil {
+			return fmt.Errorf("setting geocoder_url: %w", err)
+		}
+	}
+	ua := strings.TrimSpace(c.GeocoderUserAgent)
+	if ua == "" || len(ua) > 200 || strings.ContainsFunc(ua, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+		return errors.New("setting geocoder_user_agent: must be one line of up to 200 characters naming your service, such as \"routeloop for Greenway Lawn Care (ops@greenway.example)\"")
+	}
+	if math.IsNaN(c.GeocoderRate) || c.GeocoderRate < 0 || c.GeocoderRate > 1000 {
+		return fmt.Errorf("setting geocoder_rate: %v is not between 0 (no limit) and 1000 lookups a second", c.GeocoderRate)
+	}
+	if c.GeocoderTimeout < time.Millisecond || c.GeocoderTimeout > 30*time.Second {
+		return fmt.Errorf("setting geocoder_timeout: %v is not between 1ms and 30s (a friend's sign-up waits for it)", c.GeocoderTimeout)
 	}
 	return nil
 }

@@ -3,9 +3,12 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"gopkg.in/yaml.v3"
 )
 
 func TestEnvironmentOverridesFileOverridesDefaults(t *testing.T) {
@@ -42,6 +45,10 @@ func TestBadSettingsNameTheSetting(t *testing.T) {
 		"auth_cache_ttl":                func(c *Config) { c.AuthCacheTTL = -time.Second },
 		"trusted_proxies":               func(c *Config) { c.TrustedProxies = []string{"10.0.0.0/33"} },
 		"expensive_requests_per_minute": func(c *Config) { c.ExpensiveRequestsPerMinute = -1 },
+		"geocoder_url":                  func(c *Config) { c.GeocoderURL = "ftp://nominatim.example.com" },
+		"geocoder_user_agent":           func(c *Config) { c.GeocoderUserAgent = " " },
+		"geocoder_rate":                 func(c *Config) { c.GeocoderRate = -1 },
+		"geocoder_timeout":              func(c *Config) { c.GeocoderTimeout = 0 },
 	}
 	for name, mutate := range cases {
 		c := Defaults()
@@ -124,5 +131,64 @@ func TestMetricsComeFromTheEnvironment(t *testing.T) {
 	c, err = Load("", []string{"ROUTELOOP_METRICS=false", "ROUTELOOP_METRICS_TOKEN=s3cret"})
 	if err != nil || c.Validate() != nil || c.Metrics || c.MetricsToken != "s3cret" {
 		t.Fatalf("environment: %+v %v", c, err)
+	}
+}
+
+func TestTheGeocoderComesFromTheEnvironment(t *testing.T) {
+	c, err := Load("", nil)
+	if err != nil || c.Validate() != nil || c.GeocoderURL != "" || c.GeocoderRate != 1 || c.GeocoderTimeout != 5*time.Second ||
+		!strings.Contains(c.GeocoderUserAgent, "routeloop") {
+		t.Fatalf("defaults: no geocoder, 1 a second, 5s, a User-Agent naming routeloop: %+v %v", c, err)
+	}
+	c, err = Load("", []string{"ROUTELOOP_GEOCODER_URL=https://geo.internal/nominatim?key=k", "ROUTELOOP_GEOCODER_RATE=0.5",
+		"ROUTELOOP_GEOCODER_TIMEOUT=2s", "ROUTELOOP_GEOCODER_USER_AGENT=routeloop for Greenway (ops@greenway.example)"})
+	if err != nil || c.Validate() != nil || c.GeocoderURL != "https://geo.internal/nominatim?key=k" || c.GeocoderRate != 0.5 ||
+		c.GeocoderTimeout != 2*time.Second || c.GeocoderUserAgent != "routeloop for Greenway (ops@greenway.example)" {
+		t.Fatalf("environment: %+v %v %v", c, err, c.Validate())
+	}
+	for _, v := range []string{"fast", "NaN", "Inf"} {
+		if _, err := Load("", []string{"ROUTELOOP_GEOCODER_RATE=" + v}); err == nil || !strings.Contains(err.Error(), "geocoder_rate") {
+			t.Errorf("rate %q: %v", v, err)
+		}
+	}
+	// A refused address is not repeated: it may hold the service's key.
+	c.GeocoderURL = "nominatim.example.com/?key=s3cret"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "geocoder_url") || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("no scheme: %v", err)
+	}
+	c.GeocoderURL, c.GeocoderUserAgent = "", "routeloop\r\nX-Evil: 1"
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "geocoder_user_agent") {
+		t.Fatalf("a User-Agent of two lines: %v", err)
+	}
+	dir := t.TempDir()
+	file := filepath.Join(dir, "c.yaml")
+	os.WriteFile(file, []byte("geocoder_url: http://127.0.0.1:8088\ngeocoder_rate: 25\ngeocoder_timeout: 800ms\n"), 0o600)
+	if c, err = Load(file, nil); err != nil || c.Validate() != nil || c.GeocoderURL != "http://127.0.0.1:8088" || c.GeocoderRate != 25 || c.GeocoderTimeout != 800*time.Millisecond {
+		t.Fatalf("file: %+v %v", c, err)
+	}
+}
+
+// The committed settings file lists every setting with its default.
+func TestTheCommittedFileIsTheDefaults(t *testing.T) {
+	path := filepath.Join("..", "..", DefaultFile)
+	c, err := Load(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.TrustedProxies) == 0 {
+		c.TrustedProxies = nil // [] in the file
+	}
+	raw, _ := os.ReadFile(path)
+	var keys map[string]any
+	if err := yaml.Unmarshal(raw, &keys); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range Keys() {
+		if _, ok := keys[k]; !ok {
+			t.Errorf("%s is not in %s", k, DefaultFile)
+		}
+	}
+	if !reflect.DeepEqual(c, Defaults()) {
+		t.Fatalf("configs/routeloop.yaml differs from the defaults:\n file %+v\n code %+v", c, Defaults())
 	}
 }
