@@ -22,6 +22,7 @@ import (
 
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/config"
+	"github.com/routeloop/routeloop/internal/geocode"
 	"github.com/routeloop/routeloop/internal/httpapi"
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/jobs"
@@ -129,6 +130,17 @@ func Wire(cfg config.Config, s *store.Store, c clock.Clock, log *slog.Logger) *A
 	a.Programs = program.NewService(s)
 	a.Neighbors = neighbor.NewService(s, c, a.Ledger, a.Outbox)
 	a.Referrals = referral.NewService(s, c, a.Ledger, a.Neighbors, a.Outbox)
+	if cfg.GeocoderURL != "" {
+		// New has validated the setting; should it not parse, friends are
+		// recorded as without a geocoder.
+		gc, err := geocode.New(geocode.Options{URL: cfg.GeocoderURL, UserAgent: cfg.GeocoderUserAgent,
+			Rate: cfg.GeocoderRate, Timeout: cfg.GeocoderTimeout, Log: log})
+		if err != nil {
+			log.Error("no geocoder", "error", err)
+		} else {
+			a.Referrals.UseGeocoder(gc)
+		}
+	}
 	a.Invoices.OnStatusChange(a.Referrals.InvoiceChanged)
 	a.Dispatch = dispatch.NewService(s, c, a.Outbox)
 	a.Dispatch.OnVisitBooked(a.Mirror.VisitWritten)

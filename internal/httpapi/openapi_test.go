@@ -1142,6 +1142,7 @@ func TestOpenAPIEnumsMatchGoConstants(t *testing.T) {
 		{"ReferralInput", "channel", channels},
 		{"Referral", "channel", channels},
 		{"Referral", "status", statuses},
+		{"Referral", "location_source", []string{"", referral.LocationGiven, referral.LocationGeocoded, referral.LocationDispatcher}},
 		{"ReferralFlag", "code", flags},
 		{"OfferReward", "kind", kinds},
 		{"Reward", "kind", kinds},

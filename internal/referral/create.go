@@ -35,6 +35,9 @@ type Input struct {
 	Variant        string       `json:"variant"`
 	// ClickID ties a landing-page sign-up to the recorded link visit.
 	ClickID *int64 `json:"-"`
+	// location says where the friend's lat and lon came from; Create
+	// fills it.
+	location location
 }
 
 // RefereeInput is the friend; a name and a phone (or e-mail) are enough.
@@ -220,6 +223,7 @@ func (s *Service) Create(ctx context.Context, tenantID, actor string, in Input) 
 	if err := in.validate(); err != nil {
 		return Referral{}, store.Updated, err
 	}
+	in.location = s.locate(ctx, &in.Referee)
 	var (
 		id int64
 		up store.Upserted
@@ -335,7 +339,7 @@ func (s *Service) create(tx *gorm.DB, tenantID, actor string, in Input) (int64, 
 		refPoint = &geo.Point{Lat: *r.Lat, Lon: *r.Lon}
 	} else if referee != nil {
 		if p, ok := referee.point(); ok {
-			refPoint = &p
+			refPoint, in.location.note = &p, NoteCustomerRecord
 		}
 	}
 	checked, distance, within, err := checks(tx, tenantID, prog, checkFacts{referrer: referrer, referee: referee,
@@ -364,13 +368,13 @@ func (s *Service) create(tx *gorm.DB, tenantID, actor string, in Input) (int64, 
 	err = tx.Raw(`INSERT INTO referrals (tenant_id, referrer_id, referee_customer_id, referee_key, referee_name, referee_email,
 			referee_phone, referee_address, referee_lat, referee_lon, referee_email_norm, referee_phone_norm, channel,
 			crew_member_id, click_id, variant, offer, status, flags, candidates, within_radius, distance_m, duplicate_of, note,
-			created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			location_source, location_note, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (tenant_id, referrer_id, referee_key) DO NOTHING
 		RETURNING *`,
 		tenantID, referrerID, refereeID, key, r.Name, r.Email, r.Phone, r.Address, r.Lat, r.Lon, emailNorm, phoneNorm,
 		in.Channel, crewMemberID, in.ClickID, variant, offer, status, mustJSON(flags), mustJSON(candidates), within, distance,
-		duplicateOf, note, now, now).Scan(&rows).Error
+		duplicateOf, note, in.location.source, in.location.note, now, now).Scan(&rows).Error
 	if err != nil {
 		return 0, store.Updated, fmt.Errorf("insert referral: %w", err)
 	}

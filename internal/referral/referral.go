@@ -97,6 +97,8 @@ type Referral struct {
 	WithinRadius   bool       `json:"within_radius"`
 	DistanceM      *int       `json:"distance_m"`
 	Note           string     `json:"note,omitempty"`
+	LocationSource string     `json:"location_source"` // given, geocoded, dispatcher; "" while unknown
+	LocationNote   string     `json:"location_note"`   // why the location is unknown
 	ConvertedAt    *time.Time `json:"converted_at"`
 	CreatedAt      time.Time  `json:"created_at"`
 	UpdatedAt      time.Time  `json:"updated_at"`
@@ -145,6 +147,8 @@ type Service struct {
 	onConverted []ConvertedFunc
 	onCreated   []ConvertedFunc
 	onClosed    []ClosedFunc
+	// locator finds a friend's address (nil: no geocoder).
+	locator Locator
 }
 
 // ClosedFunc learns, inside the transaction, of a referral that will never
