@@ -42,7 +42,11 @@ type Invoice struct {
 	// InvoiceURL is the customer's page of the invoice, base_url + "/i/" +
 	// its unguessable token: the link the scheduler puts in its e-mail or
 	// text. Rotating the link (RotateLink) changes it.
-	InvoiceURL      string     `json:"invoice_url" gorm:"-"`
+	InvoiceURL string `json:"invoice_url" gorm:"-"`
+	// PayURL is the scheduler's payment page for the invoice ("" when it
+	// sent none): the customer's page shows it as a Pay button. It is not
+	// part of the bill, so it may change on an issued invoice too.
+	PayURL          string     `json:"pay_url"`
 	IssuedAt        *time.Time `json:"issued_at"`
 	SourceUpdatedAt *time.Time `json:"-"`
 	CreatedAt       time.Time  `json:"created_at"`

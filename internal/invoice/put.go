@@ -50,6 +50,10 @@ type Input struct {
 	// UpdatedAt is when the scheduler changed it; a write older than the
 	// stored one is ignored (deliveries may arrive out of order).
 	UpdatedAt *time.Time `json:"updated_at"`
+	// PayURL is the scheduler's payment page for the invoice (CheckPayURL):
+	// absent (nil) keeps the stored one, "" removes it. It is not money, so
+	// it may change on an invoice that has left draft.
+	PayURL *string `json:"pay_url"`
 }
 
 // LineInput is one line the scheduler bills.
@@ -78,6 +82,13 @@ func (in *Input) validate() error {
 	case StatusDraft, StatusIssued, StatusPaid, StatusVoid:
 	default:
 		f.Add("status", "must be draft, issued, paid or void")
+	}
+	if in.PayURL != nil {
+		u := strings.TrimSpace(*in.PayURL)
+		in.PayURL = &u // trimmed: not the caller's copy
+		if err := CheckPayURL(u); err != nil {
+			f.Add("pay_url", err.Error())
+		}
 	}
 	if len(in.Lines) > MaxLines {
 		f.Add("lines", fmt.Sprintf("an invoice has at most %d lines", MaxLines))
@@ -108,7 +119,7 @@ func (in *Input) validate() error {
 // Put creates or updates an invoice. A draft takes the new lines and its
 // computed lines are recomputed; an issued, paid or void invoice may only move
 // on in its life (issued → paid or void) and refuses changed lines with a
-// conflict.
+// conflict. pay_url, when given, is stored in any state: it is not money.
 func (s *Service) Put(ctx context.Context, tenantID, currency, externalID string, in Input) (Invoice, store.Upserted, error) {
 	if err := scheduling.CheckExternalID(externalID); err != nil {
 		return Invoice{}, store.Updated, apperror.Invalid("external_id", err.Error())
@@ -154,6 +165,14 @@ func (s *Service) Put(ctx context.Context, tenantID, currency, externalID string
 		wasDraft := created == store.Created || inv.Status == StatusDraft
 		if created == store.Updated && !canMove(inv.Status, in.Status) {
 			return apperror.Conflict("invoice %s cannot go from %s to %s", externalID, inv.Status, in.Status)
+		}
+		// The payment page is not part of the bill: it is stored whatever
+		// the state, and touches no line, total or status (a refused write
+		// below rolls it back with the rest).
+		if in.PayURL != nil && *in.PayURL != inv.PayURL {
+			if err := tx.Exec(`UPDATE invoices SET pay_url = ?, updated_at = ? WHERE id = ?`, *in.PayURL, now, inv.ID).Error; err != nil {
+				return fmt.Errorf("save pay_url: %w", err)
+			}
 		}
 		if !wasDraft {
 			if err := checkUnchanged(tx, inv, customerID, lines); err != nil {

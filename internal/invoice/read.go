@@ -24,7 +24,7 @@ const invoiceWithLines = `
 SELECT i.*, c.external_id AS customer_external_id,
        l.id AS line_id, l.position AS line_position, l.kind AS line_kind, l.visit_id AS line_visit_id,
        v.external_id AS line_visit_external_id, l.description AS line_description,
-       l.amount_cents AS line_amount_cents, l.reason AS line_reason
+       l.amount_cents AS line_amount_cents, l.reason AS line_reason, l.item_key AS line_item_key
 FROM invoices i
 JOIN customers c ON c.id = i.customer_id
 LEFT JOIN invoice_lines l ON l.invoice_id = i.id
@@ -42,6 +42,7 @@ type invoiceLineRow struct {
 	LineDescription     *string
 	LineAmountCents     *int64
 	LineReason          *string
+	LineItemKey         *string
 }
 
 // Get returns one invoice with its lines.
@@ -62,7 +63,7 @@ func (s *Service) Get(ctx context.Context, tenantID, externalID string) (Invoice
 		}
 		inv.Lines = append(inv.Lines, Line{ID: *r.LineID, TenantID: tenantID, InvoiceID: inv.ID, Position: *r.LinePosition,
 			Kind: *r.LineKind, VisitID: r.LineVisitID, VisitExternalID: r.LineVisitExternalID,
-			Description: *r.LineDescription, AmountCents: *r.LineAmountCents, Reason: *r.LineReason})
+			Description: *r.LineDescription, AmountCents: *r.LineAmountCents, Reason: *r.LineReason, ItemKey: r.LineItemKey})
 	}
 	return inv, nil
 }

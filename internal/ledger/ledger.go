@@ -163,6 +163,7 @@ type draftWrites struct {
 type announcement struct {
 	externalID string
 	token      string // the invoice page's key, read with the invoice
+	payURL     string // the scheduler's payment page, read with the invoice
 	lines      []invoice.Line
 }
 
@@ -188,7 +189,7 @@ func (w *draftWrites) add(tenantID string, c *customerFacts, p plan) {
 			w.cleared = append(w.cleared, x.ID)
 			w.inserts = append(w.inserts, want...)
 			if disc > 0 {
-				w.announce = append(w.announce, announcement{externalID: x.ExternalID, token: x.PublicToken, lines: all})
+				w.announce = append(w.announce, announcement{externalID: x.ExternalID, token: x.PublicToken, payURL: x.PayURL, lines: all})
 			}
 		}
 		if changed || sub != x.Subtotal || disc != x.Discount || total != x.Total {
@@ -250,7 +251,7 @@ func (s *Service) announce(tx *gorm.DB, tenantID string, a announcement) error {
 		}
 	}
 	return s.events.Emit(tx, tenantID, events.InvoiceDiscounted, map[string]any{
-		"invoice_id": a.externalID, "invoice_url": invoice.URL(s.baseURL, a.token), "subtotal_cents": sub, "discount_cents": disc, "total_cents": total, "discounts": given,
+		"invoice_id": a.externalID, "invoice_url": invoice.URL(s.baseURL, a.token), "pay_url": a.payURL, "subtotal_cents": sub, "discount_cents": disc, "total_cents": total, "discounts": given,
 	})
 }
 

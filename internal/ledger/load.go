@@ -20,6 +20,7 @@ type invoiceLineRow struct {
 	ID            int64
 	ExternalID    string
 	PublicToken   string
+	PayURL        string
 	CustomerID    int64
 	Status        string
 	TermsSyncBps  *int
@@ -40,7 +41,7 @@ type invoiceLineRow struct {
 }
 
 const invoicesOf = `
-SELECT i.id, i.external_id, i.public_token, i.customer_id, i.status, i.terms_sync_bps, i.terms_max_bps, i.terms_same_crew,
+SELECT i.id, i.external_id, i.public_token, i.pay_url, i.customer_id, i.status, i.terms_sync_bps, i.terms_max_bps, i.terms_same_crew,
        i.subtotal_cents, i.discount_cents, i.total_cents,
        l.id AS line_id, l.position AS line_position, l.kind AS line_kind, l.visit_id AS line_visit_id,
        l.description AS line_desc, l.amount_cents AS line_amount, l.reason AS line_reason,
@@ -65,7 +66,7 @@ func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int6
 		var x *invoiceFacts
 		for _, r := range rows {
 			if x == nil || x.ID != r.ID {
-				x = &invoiceFacts{ID: r.ID, ExternalID: r.ExternalID, PublicToken: r.PublicToken, Status: r.Status, Terms: cur,
+				x = &invoiceFacts{ID: r.ID, ExternalID: r.ExternalID, PublicToken: r.PublicToken, PayURL: r.PayURL, Status: r.Status, Terms: cur,
 					Subtotal: r.SubtotalCents, Discount: r.DiscountCents, Total: r.TotalCents}
 				if r.TermsSyncBps != nil && r.TermsMaxBps != nil {
 					x.Terms = Terms{SyncBps: *r.TermsSyncBps, MaxBps: *r.TermsMaxBps, SameCrew: r.TermsSameCrew != nil && *r.TermsSameCrew}

@@ -78,6 +78,7 @@ type invoiceFacts struct {
 	ID          int64
 	ExternalID  string
 	PublicToken string // its customer page's key, for invoice_url
+	PayURL      string // the scheduler's payment page, for pay_url
 	Status      string
 	Terms       Terms // for issued and paid invoices
 	Lines       []invoice.Line

@@ -16,6 +16,8 @@ import (
 	"github.com/routeloop/routeloop/internal/crew"
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/refcode"
+	"github.com/routeloop/routeloop/internal/referral"
+	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/text"
 )
 
@@ -37,23 +39,42 @@ type invoiceLine struct {
 	Description, Why, Amount, Class string
 }
 
-type invoiceData struct {
-	Token, Company, StatusText string
-	Invoice                    invoice.Invoice
-	Lines                      []invoiceLine
-	Subtotal, Discount, Total  string
-	HasDiscount, Saved         bool
-	SyncSentence               string
-	Code, Link, FriendsText    string
-	RatingVisit                string
-	Rated                      int
-	Problem                    string
-	Scores                     []int
-	CSRF                       string
+// star is one of the rating's five targets.
+type star struct {
+	N       int
+	Name    string // its accessible name, "3 stars"
+	Checked bool
 }
 
-// syncReason reads the stored reason of a same-day discount back into parts.
-var syncReason = regexp.MustCompile(`^serviced the same day as (.+), (\d+) m away, on (\d{4}-\d{2}-\d{2})`)
+type invoiceData struct {
+	Token, Company string
+	// Number is the invoice number the customer knows (the scheduler's);
+	// no other id appears on the page.
+	Number, StatusText        string
+	Lines                     []invoiceLine
+	Subtotal, Discount, Total string
+	HasDiscount               bool
+	// Savings say what the discount is made of, the same-day discount and
+	// referral rewards apart: "$4.50 for same-day service with your
+	// neighbour".
+	Savings      []string
+	SyncSentence string
+	// PayURL is the scheduler's payment page, set only while there is
+	// something to pay; Paid and Void say why there is not.
+	PayURL                  string
+	Paid, Void              bool
+	Code, Link, FriendsText string
+	// CanRate: the invoice bills a visit. Rated is the score just sent or
+	// the latest stored; Acknowledgement, once a complaint is open, takes
+	// the form's place.
+	CanRate         bool
+	Rated           int
+	Acknowledgement string
+	ComplaintLabel  string
+	Problem         string
+	Stars           []star
+	CSRF            string
+}
 
 // percentIn finds "(10%)" in a line description.
 var percentIn = regexp.MustCompile(`\((\d+(?:\.\d+)?%)\)`)
@@ -77,6 +98,37 @@ func Money(cents int64, currency string) string {
 	return s
 }
 
+// invoiceStatus is each state in the customer's words.
+var invoiceStatus = map[string]string{
+	invoice.StatusDraft:  "not final yet — the amount may still change",
+	invoice.StatusIssued: "due",
+	invoice.StatusPaid:   "paid",
+	invoice.StatusVoid:   "cancelled — there is nothing to pay",
+}
+
+// ratingVisit is the visit the page's rating is about: the first one the
+// invoice charges for ("" when it bills none).
+func ratingVisit(inv invoice.Invoice) string {
+	for _, l := range inv.Lines {
+		if l.VisitExternalID != nil && l.Charges() {
+			return *l.VisitExternalID
+		}
+	}
+	return ""
+}
+
+// reached is how someone from the company will get back to a customer who
+// complained: by phone when their number is known, else by e-mail.
+func reached(cust scheduling.Customer) (verb, ask string) {
+	switch {
+	case strings.TrimSpace(cust.Phone) != "":
+		return "will call you", "please call me"
+	case strings.TrimSpace(cust.Email) != "":
+		return "will e-mail you", "please e-mail me"
+	}
+	return "will be in touch", "please get in touch"
+}
+
 func (p *Pages) load(c echo.Context, status, rated int, problem string) error {
 	ctx := c.Request().Context()
 	tenantID, inv, err := p.d.Invoices.ByToken(ctx, c.Param("token"))
@@ -98,40 +150,129 @@ func (p *Pages) load(c echo.Context, status, rated int, problem string) error {
 	if err != nil {
 		return err
 	}
-	d := invoiceData{Token: c.Param("token"), CSRF: p.formToken(c, invoiceCookie, "/i/"), Company: t.Name, Invoice: inv, Code: cust.ReferralCode, Link: refcode.WithChannel(cust.ReferralURL, refcode.ChannelInvoice),
+	d := invoiceData{Token: c.Param("token"), CSRF: p.formToken(c, invoiceCookie, "/i/"), Company: t.Name, Number: inv.ExternalID,
+		Code: cust.ReferralCode, Link: refcode.WithChannel(cust.ReferralURL, refcode.ChannelInvoice),
 		Subtotal: Money(inv.SubtotalCents, inv.Currency), Discount: Money(inv.DiscountCents, inv.Currency),
-		Total: Money(inv.TotalCents, inv.Currency), HasDiscount: inv.DiscountCents > 0, Saved: inv.DiscountCents > 0,
-		Rated: rated, Problem: problem, Scores: []int{1, 2, 3, 4, 5}, StatusText: map[string]string{"draft": "not yet issued",
-			"issued": "issued", "paid": "paid — thank you", "void": "void"}[inv.Status]}
+		Total: Money(inv.TotalCents, inv.Currency), HasDiscount: inv.DiscountCents > 0,
+		Paid: inv.Status == invoice.StatusPaid, Void: inv.Status == invoice.StatusVoid,
+		Rated: rated, Problem: problem, StatusText: invoiceStatus[inv.Status]}
+	if inv.PayURL != "" && !d.Paid && !d.Void && inv.TotalCents > 0 {
+		d.PayURL = inv.PayURL
+	}
 	d.FriendsText = fmt.Sprintf("%d of %d friends rewarded", st.Rewarded, st.Cap)
 	if st.Pending > 0 {
 		d.FriendsText += fmt.Sprintf(", %d on the way", st.Pending)
 	}
+	if err := p.explainLines(c, tenantID, inv, &d); err != nil {
+		return err
+	}
+	if err := p.ratingState(c, tenantID, inv, cust, t.Name, &d); err != nil {
+		return err
+	}
+	return renderPage(c, status, pages["invoice"], d)
+}
+
+// explainLines fills the page's lines, each give-back line with its
+// sentence, and what the savings are made of.
+func (p *Pages) explainLines(c echo.Context, tenantID string, inv invoice.Invoice, d *invoiceData) error {
+	var rewards map[int64]referral.Reward
+	var syncSaved, rewardSaved int64
 	for _, l := range inv.Lines {
 		row := invoiceLine{Description: l.Description, Amount: Money(l.AmountCents, inv.Currency)}
 		if !l.Charges() {
 			row.Class = "give"
 		}
-		if l.VisitExternalID != nil && l.Charges() && d.RatingVisit == "" {
-			d.RatingVisit = *l.VisitExternalID
-		}
-		if l.Kind == invoice.KindSyncDiscount {
-			if m := syncReason.FindStringSubmatch(l.Reason); m != nil {
-				pct := "a discount"
-				if pm := percentIn.FindStringSubmatch(l.Description); pm != nil {
-					pct = pm[1] + " off"
-				}
-				row.Why = fmt.Sprintf("%s: we serviced your property the same day as your neighbour on %s (%s m away), on %s.", pct, m[1], m[2], m[3])
-				if d.SyncSentence == "" {
-					d.SyncSentence = "Same-day service with your neighbour takes " + strings.TrimSuffix(pct, " off") + " off every visit you share."
+		if why, ok := syncWhy(l, inv.Currency); ok {
+			row.Why = why
+			syncSaved -= l.AmountCents
+			if pm := percentIn.FindStringSubmatch(l.Description); pm != nil && d.SyncSentence == "" && l.Kind == invoice.KindSyncDiscount {
+				d.SyncSentence = "Same-day service with your neighbour takes " + pm[1] + " off every visit you share."
+			}
+		} else if id, ok := rewardKey(l); ok {
+			if rewards == nil {
+				var err error
+				if rewards, err = p.rewardsOf(c, tenantID, inv.CustomerExternalID); err != nil {
+					return err
 				}
 			}
-		} else if l.Reason != "" {
-			row.Why = l.Reason
+			if r, ok := rewards[id]; ok {
+				row.Why = rewardWhy(l, r, p.referrerName(c, tenantID, r), inv.Currency)
+			}
+			rewardSaved -= l.AmountCents
 		}
 		d.Lines = append(d.Lines, row)
 	}
-	return renderPage(c, status, pages["invoice"], d)
+	if syncSaved > 0 {
+		d.Savings = append(d.Savings, Money(syncSaved, inv.Currency)+" for same-day service with your neighbour")
+	}
+	if rewardSaved > 0 {
+		d.Savings = append(d.Savings, Money(rewardSaved, inv.Currency)+" in referral rewards")
+	}
+	return nil
+}
+
+// rewardsOf is a customer's rewards by id.
+func (p *Pages) rewardsOf(c echo.Context, tenantID, customer string) (map[int64]referral.Reward, error) {
+	rs, err := p.d.Referrals.Rewards(c.Request().Context(), tenantID, customer)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int64]referral.Reward, len(rs))
+	for _, r := range rs {
+		out[r.ID] = r
+	}
+	return out, nil
+}
+
+// referrerName is who referred the friend a welcome reward is for, "" for
+// the referrer's own reward or when it cannot be told.
+func (p *Pages) referrerName(c echo.Context, tenantID string, r referral.Reward) string {
+	if r.Role != "referee" {
+		return ""
+	}
+	ctx := c.Request().Context()
+	ref, err := p.d.Referrals.Get(ctx, tenantID, r.ReferralID)
+	if err != nil || ref.Referrer == nil {
+		return ""
+	}
+	who, err := p.d.Mirror.Customer(ctx, tenantID, *ref.Referrer)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(who.Name)
+}
+
+// ratingState fills the rating part: the stars (the latest score ticked),
+// and once a complaint is open the acknowledgement instead of the form,
+// on the answer to the complaint as on every later visit of the page.
+func (p *Pages) ratingState(c echo.Context, tenantID string, inv invoice.Invoice, cust scheduling.Customer, company string, d *invoiceData) error {
+	visit := ratingVisit(inv)
+	d.CanRate = visit != ""
+	verb, ask := reached(cust)
+	d.ComplaintLabel = "Something was wrong — " + ask
+	if d.CanRate {
+		vr, err := p.d.Crew.VisitRatings(c.Request().Context(), tenantID, visit)
+		switch {
+		case apperror.HasCode(err, apperror.CodeNotFound): // not rated yet
+		case err != nil:
+			return err
+		default:
+			if vr.OpenComplaint {
+				d.Acknowledgement = fmt.Sprintf("Thank you for telling us. We're sorry — someone from %s %s.", company, verb)
+			}
+			if d.Rated == 0 && d.Problem == "" {
+				d.Rated = vr.Latest.Score
+			}
+		}
+	}
+	for n := 1; n <= 5; n++ {
+		name := strconv.Itoa(n) + " stars"
+		if n == 1 {
+			name = "1 star"
+		}
+		d.Stars = append(d.Stars, star{N: n, Name: name, Checked: n == d.Rated})
+	}
+	return nil
 }
 
 // invoiceNotFound is the page of an unknown or replaced invoice link, with
@@ -160,6 +301,13 @@ func fieldsText(fields map[string]string) string {
 	return strings.Join(parts, "; ")
 }
 
+// isComplaint reports whether a rating asks the company to get in touch:
+// the box is ticked, or a low score (1 or 2) comes with words about what
+// went wrong.
+func isComplaint(score int, comment string, ticked bool) bool {
+	return ticked || score <= 2 && strings.TrimSpace(comment) != ""
+}
+
 // rate records the customer's 1–5 rating of the invoice's visit.
 func (p *Pages) rate(c echo.Context) error {
 	ctx := c.Request().Context()
@@ -171,19 +319,13 @@ func (p *Pages) rate(c echo.Context) error {
 		return err
 	}
 	if !formTokenOK(c, invoiceCookie) {
-		return p.load(c, http.StatusForbidden, 0, "The form had expired. Please send your rating again.")
+		return p.load(c, http.StatusForbidden, 0, "This form had expired, so your rating was not saved. Please choose your stars and send it again.")
 	}
 	score, err := strconv.Atoi(c.FormValue("score"))
 	if err != nil || score < 1 || score > 5 {
-		return p.load(c, http.StatusUnprocessableEntity, 0, "Please choose a rating from 1 to 5.")
+		return p.load(c, http.StatusUnprocessableEntity, 0, "Please choose from 1 to 5 stars.")
 	}
-	var visit string
-	for _, l := range inv.Lines {
-		if l.VisitExternalID != nil && l.Charges() {
-			visit = *l.VisitExternalID
-			break
-		}
-	}
+	visit := ratingVisit(inv)
 	if visit == "" {
 		return p.load(c, http.StatusUnprocessableEntity, 0, "This invoice has no visit to rate.")
 	}
@@ -191,11 +333,14 @@ func (p *Pages) rate(c echo.Context) error {
 	if err := text.Check(comment, text.Free, MaxRatingComment); err != nil {
 		return p.load(c, http.StatusUnprocessableEntity, 0, "Your comment "+err.Error()+".")
 	}
-	_, _, err = p.d.Crew.Rate(ctx, tenantID, visit, crew.RatingInput{Score: &score, Comment: comment, Complaint: c.FormValue("complaint") != ""})
-	if ae, ok := apperror.As(err); ok && ae.Code == apperror.CodeValidation {
-		return p.load(c, http.StatusUnprocessableEntity, 0, "Your rating was not saved: "+fieldsText(ae.Fields)+".")
-	}
-	if err != nil {
+	in := crew.RatingInput{Score: &score, Comment: comment, Complaint: isComplaint(score, comment, c.FormValue("complaint") != "")}
+	_, _, err = p.d.Crew.Rate(ctx, tenantID, visit, in)
+	switch {
+	case apperror.HasCode(err, apperror.CodeValidation):
+		return p.load(c, http.StatusUnprocessableEntity, 0, "Your rating was not saved. Please check it and send it again.")
+	case apperror.HasCode(err, apperror.CodeNotFound):
+		return p.load(c, http.StatusNotFound, 0, "This visit can no longer be rated.")
+	case err != nil:
 		return err
 	}
 	return p.load(c, http.StatusOK, score, "")
