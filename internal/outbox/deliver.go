@@ -149,7 +149,11 @@ func (w *Worker) RunOnce(ctx context.Context) (int, error) {
 
 // claimEndpoints leases endpoints with a delivery that may go now: one that
 // is due and not behind an earlier pending delivery still in its first
-// InOrderAttempts attempts. Least recently leased endpoints come first.
+// InOrderAttempts attempts. Least recently leased endpoints come first. An
+// endpoint whose holder let its lease run out without freeing it (a crash,
+// or renewals stuck behind a busy database) is taken over only half a lease
+// later: a send ends by the lease's end, and that half lease is its holder's
+// time to record that it was delivered, so it is not sent again.
 const claimEndpoints = `UPDATE webhook_endpoints SET locked_by = ?, locked_until = ?
 	WHERE id IN (SELECT ep.id FROM webhook_endpoints ep
 	             WHERE (ep.locked_by IS NULL OR ep.locked_until < ?)
@@ -171,7 +175,7 @@ func (w *Worker) claim(ctx context.Context) ([]Endpoint, error) {
 	var ids []int64
 	err := w.store.Tx(ctx, func(tx *gorm.DB) error {
 		ids = nil
-		return tx.Raw(fmt.Sprintf(claimEndpoints, skip), w.id, now.Add(w.Lease), now, now, InOrderAttempts, w.Parallel).Scan(&ids).Error
+		return tx.Raw(fmt.Sprintf(claimEndpoints, skip), w.id, now.Add(w.Lease), now.Add(-w.Lease/2), now, InOrderAttempts, w.Parallel).Scan(&ids).Error
 	})
 	if err != nil {
 		return nil, fmt.Errorf("claim endpoints: %w", err)
