@@ -53,6 +53,12 @@ type Stop struct {
 	Script        string          `json:"script"`
 	// ScriptVariant names the script read at this visit (chosen per visit).
 	ScriptVariant string `json:"script_variant"`
+	// Said is Reason as the crew's page words it: the same, without the
+	// scheduler's ids (a complaint is quoted without its visit id).
+	Said string `json:"-"`
+	// Logged is the outcome of the pitch the day's member logged at this
+	// visit ("" when none): the page shows the stop as finished.
+	Logged string `json:"-"`
 }
 
 // StopCustomer is who lives at the stop.
@@ -82,19 +88,30 @@ type Complaint struct {
 	RatedOn localdate.Date `json:"rated_on"`
 }
 
-// String is the complaint in a sentence for the crew.
+// String is the complaint in a sentence, naming the visit rated.
 func (c Complaint) String() string {
-	said := "no details given"
-	if c.Comment != "" {
-		said = fmt.Sprintf("%q", c.Comment)
-	}
-	return fmt.Sprintf("%s (rated %d of 5 on %s, visit %s)", said, c.Score, c.RatedOn, c.VisitID)
+	return fmt.Sprintf("%s (rated %d of 5 on %s, visit %s)", c.quote(), c.Score, c.RatedOn, c.VisitID)
 }
 
-// PitchDecision says whether to pitch a customer today, and why.
+// Said is the complaint in a sentence for the crew's page: what the
+// customer wrote, the score and the day, without the visit's id.
+func (c Complaint) Said() string {
+	return fmt.Sprintf("%s (rated %d of 5 on %s)", c.quote(), c.Score, c.RatedOn)
+}
+
+func (c Complaint) quote() string {
+	if c.Comment == "" {
+		return "no details given"
+	}
+	return fmt.Sprintf("%q", c.Comment)
+}
+
+// PitchDecision says whether to pitch a customer today, and why: Reason
+// for the API and the ledger, Said (the same without ids) for the page.
 type PitchDecision struct {
 	Pitch  bool
 	Reason string
+	Said   string
 }
 
 // Decide is the satisfaction-first rule: pitch when the last rating is 4 or
@@ -102,29 +119,42 @@ type PitchDecision struct {
 // repitchDays of a logged pitch (lastPitch, the tenant-local day of the
 // latest one, nil if none).
 func Decide(r RatingStatus, lastPitch *localdate.Date, day localdate.Date, repitchDays int) PitchDecision {
-	switch {
-	case r.OpenComplaint:
-		what := "open complaint"
-		if len(r.OpenComplaints) > 0 {
-			what += ": " + r.OpenComplaints[0].String()
-		}
-		if n := len(r.OpenComplaints); n > 1 {
-			what += fmt.Sprintf(", and %d more", n-1)
-		}
-		return PitchDecision{false, what + "; a dispatcher resolves it before anyone asks for referrals"}
-	case r.LastScore != nil && *r.LastScore < 4:
-		return PitchDecision{false, fmt.Sprintf("last rating was %d of 5: pitch only customers who rate 4 or 5", *r.LastScore)}
+	if r.OpenComplaint {
+		return PitchDecision{false, openComplaints(r.OpenComplaints, Complaint.String), openComplaints(r.OpenComplaints, Complaint.Said)}
+	}
+	d := decideHappy(r, lastPitch, day, repitchDays)
+	d.Said = d.Reason
+	return d
+}
+
+// openComplaints is the skip reason of a customer with open complaints,
+// the newest quoted by quote.
+func openComplaints(cs []Complaint, quote func(Complaint) string) string {
+	what := "open complaint"
+	if len(cs) > 0 {
+		what += ": " + quote(cs[0])
+	}
+	if n := len(cs); n > 1 {
+		what += fmt.Sprintf(", and %d more", n-1)
+	}
+	return what + "; a dispatcher resolves it before anyone asks for referrals"
+}
+
+// decideHappy is Decide for a customer without an open complaint.
+func decideHappy(r RatingStatus, lastPitch *localdate.Date, day localdate.Date, repitchDays int) PitchDecision {
+	if r.LastScore != nil && *r.LastScore < 4 {
+		return PitchDecision{Reason: fmt.Sprintf("last rating was %d of 5: pitch only customers who rate 4 or 5", *r.LastScore)}
 	}
 	if ago := 0; lastPitch != nil {
 		if ago = daysBetween(*lastPitch, day); ago < repitchDays {
-			return PitchDecision{false, fmt.Sprintf("pitched on %s (%d days ago); the program waits %d days before pitching again",
+			return PitchDecision{Reason: fmt.Sprintf("pitched on %s (%d days ago); the program waits %d days before pitching again",
 				lastPitch, ago, repitchDays)}
 		}
 	}
 	if r.LastScore == nil {
-		return PitchDecision{true, "no rating yet and no complaint: check they are happy, then pitch"}
+		return PitchDecision{Pitch: true, Reason: "no rating yet and no complaint: check they are happy, then pitch"}
 	}
-	return PitchDecision{true, fmt.Sprintf("last rating was %d of 5 and no complaint is open", *r.LastScore)}
+	return PitchDecision{Pitch: true, Reason: fmt.Sprintf("last rating was %d of 5 and no complaint is open", *r.LastScore)}
 }
 
 func daysBetween(a, b localdate.Date) int {
@@ -208,8 +238,10 @@ func (s *Service) Today(ctx context.Context, tenantID, crewExt, day, memberExt s
 		return out, nil
 	}
 	ids := make([]int64, 0, len(rows))
+	visits := make([]int64, 0, len(rows))
 	for _, r := range rows {
 		ids = append(ids, r.CustomerID)
+		visits = append(visits, r.ID)
 	}
 	ratings, err := ratingStatuses(db, tenantID, ids, loc)
 	if err != nil {
@@ -218,6 +250,12 @@ func (s *Service) Today(ctx context.Context, tenantID, crewExt, day, memberExt s
 	pitched, err := lastPitches(db, tenantID, ids, loc)
 	if err != nil {
 		return Day{}, err
+	}
+	logged := map[int64]string{}
+	if len(members) > 0 {
+		if logged, err = loggedOutcomes(db, tenantID, members[0].ID, visits); err != nil {
+			return Day{}, err
+		}
 	}
 	for _, r := range rows {
 		c, err := customers(ctx, tenantID, r.CustomerExt)
@@ -250,7 +288,7 @@ func (s *Service) Today(ctx context.Context, tenantID, crewExt, day, memberExt s
 		}
 		out.Stops = append(out.Stops, Stop{VisitID: r.ExternalID, RoutePosition: r.RoutePosition, StartAt: r.StartAt, Status: r.Status,
 			Customer: StopCustomer{ExternalID: r.CustomerExt, Name: r.Name, Address: r.Address, ReferralCode: c.ReferralCode, ReferralURL: c.ReferralURL},
-			Rating:   rating, Pitch: dec.Pitch, Action: action, Reason: dec.Reason,
+			Rating:   rating, Pitch: dec.Pitch, Action: action, Reason: dec.Reason, Said: dec.Said, Logged: logged[r.ID],
 			LastPitchedOn: pitched[r.CustomerID], Script: text, ScriptVariant: script.Name})
 	}
 	return out, nil
@@ -311,6 +349,24 @@ func lastPitches(db *gorm.DB, tenantID string, customerIDs []int64, loc *time.Lo
 			d := localdate.In(p.CreatedAt, loc)
 			out[p.CustomerID] = &d
 		}
+	}
+	return out, nil
+}
+
+// loggedOutcomes is the outcome of the pitch a member logged at each of
+// visits (internal ids); a visit without one is absent.
+func loggedOutcomes(db *gorm.DB, tenantID string, memberID int64, visits []int64) (map[int64]string, error) {
+	var ps []struct {
+		VisitID int64
+		Outcome string
+	}
+	if err := db.Raw(`SELECT visit_id, outcome FROM pitches WHERE tenant_id = ? AND crew_member_id = ? AND visit_id IN ?`,
+		tenantID, memberID, visits).Scan(&ps).Error; err != nil {
+		return nil, fmt.Errorf("read logged pitches: %w", err)
+	}
+	out := make(map[int64]string, len(ps))
+	for _, p := range ps {
+		out[p.VisitID] = p.Outcome
 	}
 	return out, nil
 }

@@ -92,7 +92,7 @@ func (p *Pages) RequireStaff(roles ...string) echo.MiddlewareFunc {
 				return c.Redirect(http.StatusSeeOther, target)
 			}
 			if len(roles) > 0 && !slices.Contains(roles, pr.Role) {
-				return p.forbidden(c, pr, "Your login ("+pr.Role+") can't open this page. Ask an administrator if you need it.")
+				return p.forbidden(c, pr, "Your login as "+roleInWords(pr.Role)+" can't open this page. Ask an administrator if you need it.")
 			}
 			if !isSafe(c.Request().Method) && !csrfOK(c, pr.CSRFToken) {
 				return p.forbidden(c, pr, "This form was not sent from a current page. Go back, reload the page and try again.")
@@ -106,10 +106,25 @@ func (p *Pages) RequireStaff(roles ...string) echo.MiddlewareFunc {
 type forbiddenData struct {
 	Staff   user.Principal
 	Message string
+	// Home is the person's own page, the way on.
+	Home string
 }
 
 func (p *Pages) forbidden(c echo.Context, pr user.Principal, msg string) error {
-	return p.render(c, http.StatusForbidden, "forbidden", forbiddenData{Staff: pr, Message: msg})
+	return p.render(c, http.StatusForbidden, "forbidden", forbiddenData{Staff: pr, Message: msg, Home: home(pr.Role)})
+}
+
+// roleInWords is a role as people say it: "a dispatcher".
+func roleInWords(role string) string {
+	switch role {
+	case tenant.RoleAdmin:
+		return "an administrator"
+	case tenant.RoleDispatcher:
+		return "a dispatcher"
+	case tenant.RoleCrew:
+		return "a crew member"
+	}
+	return strings.ReplaceAll(role, "_", " ")
 }
 
 // home is where a role lands after signing in.
@@ -246,8 +261,11 @@ func (p *Pages) login(c echo.Context) error {
 		d.Companies = choose.Companies
 		d.Error = "This login works for several companies. Choose one and enter your password again."
 		return p.renderLogin(c, http.StatusOK, d)
-	case errors.Is(err, user.ErrBadCredentials), errors.Is(err, user.ErrDisabled):
-		d.Error = err.Error()
+	case errors.Is(err, user.ErrBadCredentials):
+		d.Error = "The e-mail or password is not right. Check both and try again."
+		return p.renderLogin(c, http.StatusUnauthorized, d)
+	case errors.Is(err, user.ErrDisabled):
+		d.Error = "This login has been switched off. Ask your administrator if you need it again."
 		return p.renderLogin(c, http.StatusUnauthorized, d)
 	case err != nil:
 		return err

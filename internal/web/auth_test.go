@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
@@ -120,11 +122,17 @@ func TestSignInAndOut(t *testing.T) {
 			t.Fatalf("login page keeps next: %d\n%s", login.Code, login.Body.String())
 		}
 
-		// The wrong password: 401, the form again, no session.
+		// The wrong password: 401, the form again, no session; the words
+		// are people's, without the code behind them.
 		bad := x.signIn("dispatcher@greenway.example", "wrong password!", nil)
-		if bad.Code != http.StatusUnauthorized || !strings.Contains(bad.Body.String(), "e-mail or password is not right") ||
-			cookieNamed(bad, "rl_session") != nil || !strings.Contains(bad.Body.String(), `value="dispatcher@greenway.example"`) {
+		if bad.Code != http.StatusUnauthorized || cookieNamed(bad, "rl_session") != nil || !strings.Contains(bad.Body.String(), `value="dispatcher@greenway.example"`) {
 			t.Fatalf("wrong password: %d\n%s", bad.Code, bad.Body.String())
+		}
+		if said := parseDOM(t, bad.Body.String()).one("p.error").text(); said != "The e-mail or password is not right. Check both and try again." {
+			t.Fatalf("wrong password says %q", said)
+		}
+		if strings.Contains(bad.Body.String(), "unauthorized") {
+			t.Fatalf("the sign-in page shows the error code")
 		}
 		if n := storetest.Count(t, s.DB, "sessions"); n != 0 {
 			t.Fatalf("%d sessions after a failed sign-in", n)
@@ -252,7 +260,7 @@ func TestSignInDetails(t *testing.T) {
 			t.Fatal(err)
 		}
 		if rec := x.signIn("marisol@greenway.example", password, nil); rec.Code != http.StatusUnauthorized ||
-			!strings.Contains(rec.Body.String(), "disabled") || cookieNamed(rec, "rl_session") != nil {
+			!strings.Contains(rec.Body.String(), "This login has been switched off. Ask your administrator") || cookieNamed(rec, "rl_session") != nil {
 			t.Fatalf("disabled sign-in: %d", rec.Code)
 		}
 		if rec := x.get("/crew/today", sess); rec.Code != http.StatusSeeOther {
@@ -364,6 +372,95 @@ func TestStaffFormsNeedTheCSRFToken(t *testing.T) {
 		// Signed out, a form post goes to sign in (without coming back to a POST).
 		if rec := x.post("/test/book", url.Values{"csrf_token": {token}}); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/login" {
 			t.Fatalf("signed-out post: %d %q", rec.Code, rec.Header().Get("Location"))
+		}
+	})
+}
+
+// Error pages say what happened and what to do, in words, with a link on:
+// back where the person came from, or to their own page; a page handler's
+// error is such a page, never the API's JSON.
+func TestErrorPagesSayWhatHappenedAndWhereToGo(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		x := newStaffSite(t, s)
+		x.a.HTTP.GET("/test/refused", func(c echo.Context) error { return apperror.Invalid("date", "must be a date") },
+			web.New(web.Deps{Referrals: x.a.Referrals, Users: x.a.Users}).RequireStaff())
+		x.a.HTTP.GET("/test/failed", func(c echo.Context) error { return errors.New("disk on fire") })
+		x.a.HTTP.GET("/test/clash", func(c echo.Context) error { return apperror.Conflict("that visit is already booked") })
+		ck := x.session("dispatcher@greenway.example")
+
+		page := func(what string, rec *httptest.ResponseRecorder, status int) dom {
+			t.Helper()
+			if rec.Code != status || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") {
+				t.Fatalf("%s: %d %q\n%s", what, rec.Code, rec.Header().Get("Content-Type"), rec.Body.String())
+			}
+			for _, technical := range []string{"Method Not Allowed", "invalid fields", "validation_failed", "disk on fire", "openapi", `{"error"`} {
+				if strings.Contains(rec.Body.String(), technical) {
+					t.Errorf("%s shows %q", what, technical)
+				}
+			}
+			return parseDOM(t, rec.Body.String())
+		}
+		next := func(what string, d dom, href, words string) {
+			t.Helper()
+			a := d.one("a.next")
+			if a.attr("href") != href || a.text() != words {
+				t.Errorf("%s leads to %q %q, want %q %q", what, a.attr("href"), a.text(), href, words)
+			}
+		}
+
+		d := page("unknown page", x.get("/nowhere", ck), 404)
+		if d.one("h1").text() != "Page not found" || !strings.Contains(d.all("main p")[0].text(), "There is no page at this address") {
+			t.Errorf("404 says %q", d.text())
+		}
+		next("unknown page", d, "/", "Go to your start page")
+		// Coming from a page of this site, back to it; from elsewhere, not.
+		for referer, back := range map[string]string{"http://example.com/dispatch?date=2026-05-01": "/dispatch?date=2026-05-01", "https://evil.example/x": "/"} {
+			rec := x.do("GET", "/nowhere", map[string]string{"Referer": referer}, ck)
+			d := page("unknown page from "+referer, rec, 404)
+			if a := d.one("a.next"); a.attr("href") != back {
+				t.Errorf("from %s, back to %q, want %q", referer, a.attr("href"), back)
+			}
+		}
+		d = page("wrong method", x.do("PUT", "/login", nil), 405)
+		if !strings.Contains(d.text(), "This address can't be used that way") {
+			t.Errorf("405 says %q", d.text())
+		}
+		d = page("a page's refusal", x.get("/test/refused", ck), 422)
+		if !strings.Contains(d.text(), "Go back, check it and try again") {
+			t.Errorf("422 says %q", d.text())
+		}
+		d = page("a page's conflict", x.get("/test/clash", ck), 409)
+		if got := d.all("main p")[0].text(); got != "That visit is already booked." {
+			t.Errorf("409 says %q", got)
+		}
+		d = page("a page's failure", x.get("/test/failed", ck), 500)
+		if d.one("h1").text() != "Something went wrong" || !strings.Contains(d.text(), "it has been logged") {
+			t.Errorf("500 says %q", d.text())
+		}
+		// A friend's page errs back to itself, never to the staff's sign-in.
+		d = page("a friend's page", x.do("PUT", "/r/K7PM-4QXT", nil), 405)
+		next("a friend's page", d, "/r/K7PM-4QXT", "Back to the page")
+
+		// Not allowed: why, and the way to the person's own page.
+		d = page("crew on /dispatch", x.get("/dispatch", x.session("marisol@greenway.example")), 403)
+		if !strings.Contains(d.text(), "Your login as a crew member can't open this page") {
+			t.Errorf("403 says %q", d.text())
+		}
+		next("crew on /dispatch", d, "/crew/today", "Go to your own page")
+
+		// An unknown referral link asks for the code on the card.
+		d = page("unknown referral link", x.get("/r/ZZZZ-ZZZZ"), 404)
+		if f := d.one("form[action=/r]"); f.attr("method") != "get" || !f.has("input[name=code]") {
+			t.Fatalf("no code form on the not-found page")
+		}
+		code := x.customer(x.green.ID, "angie", "Angie Baker")
+		typed := strings.ToLower(strings.ReplaceAll(code, "-", " "))
+		if rec := x.get("/r?code=" + url.QueryEscape(typed)); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/r/"+code {
+			t.Fatalf("typed code %q: %d %q", typed, rec.Code, rec.Header().Get("Location"))
+		}
+		d = page("a typed non-code", x.get("/r?code=hello+there"), 404)
+		if !strings.Contains(d.one("p.error").text(), "“hello there” is not a referral code") || d.one("input[name=code]").attr("value") != "hello there" {
+			t.Errorf("a typed non-code: %q", d.text())
 		}
 	})
 }

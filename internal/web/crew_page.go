@@ -8,12 +8,17 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+	"github.com/nyaruka/phonenumbers"
 	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/contact"
 	"github.com/routeloop/routeloop/internal/crew"
 	"github.com/routeloop/routeloop/internal/refcode"
 	"github.com/routeloop/routeloop/internal/referral"
@@ -51,6 +56,45 @@ type crewStopView struct {
 	crew.Stop
 	N  int
 	QR template.URL
+	// Link is the customer's referral link as printed, broken only at "/".
+	Link printedLink
+	// State is the stop's word in the jump list ("Pitch now", "Skip",
+	// "Pitched ✓", "Done"); StateClass styles it.
+	State, StateClass string
+	// Finished stops (done, to skip, pitch logged) are collapsed unless a
+	// problem at the stop needs the form again.
+	Finished, Open bool
+	// Why is the pitch-or-skip reason as a sentence, without ids.
+	Why string
+	// CanPitch offers Pitched / Not interested: a stop to pitch where
+	// nothing is logged yet; CanRefer offers the friend's form.
+	CanPitch, CanRefer bool
+	// Notice and Problems are what the last form sent here says, shown
+	// inside the stop; Friend holds what was typed, kept on a refusal.
+	Notice   string
+	Problems []string
+	// AtFriend shows Problems inside the friend's form (it was sent).
+	AtFriend bool
+	Friend   friendForm
+}
+
+// friendForm is what was typed in a stop's referral form; Bad marks the
+// fields a refusal is about.
+type friendForm struct {
+	Name, Phone, Email string
+	Bad                map[string]bool
+}
+
+// stopMessage is what a posted form says back to the page: the visit it
+// was sent from ("" or a visit not on the page: shown at the top), a
+// notice (done) or the problems (refused) and the values typed.
+type stopMessage struct {
+	Visit    string
+	Notice   string
+	Problems []string
+	// Referral says the friend's form was sent (its problems show in it).
+	Referral bool
+	Friend   friendForm
 }
 
 type milestoneView struct {
@@ -69,12 +113,15 @@ type crewTodayData struct {
 	Day      crew.Day
 	MemberID string
 	Stops    []crewStopView
+	Finished int
 	Points   *crew.Standing
 	Period   string
 	Goals    []milestoneView
 	Notice   string
 	Error    string
 	Problem  string
+	// ProblemAt is the number of the stop a refusal is shown in (0: none).
+	ProblemAt int
 }
 
 // allCrews lists every crew of the tenant with its active members.
@@ -123,16 +170,16 @@ var crewNotices = map[string]string{
 }
 
 func (p *Pages) crewToday(c echo.Context) error {
-	return p.showCrewToday(c, http.StatusOK, "")
+	return p.showCrewToday(c, http.StatusOK, stopMessage{Visit: c.QueryParam("at"), Notice: crewNotices[c.QueryParam("done")]})
 }
 
 // showCrewToday renders the crew's day; crew and date come from the query
-// or the posted form (c.FormValue reads both).
-func (p *Pages) showCrewToday(c echo.Context, status int, problem string) error {
+// or the posted form (c.FormValue reads both). msg is shown inside the
+// stop of its visit, or at the top when that visit is not on the page.
+func (p *Pages) showCrewToday(c echo.Context, status int, msg stopMessage) error {
 	ctx := c.Request().Context()
 	pr, _ := Staff(c)
-	d := crewTodayData{Staff: pr, Title: "Today", Date: strings.TrimSpace(c.FormValue("date")),
-		Notice: crewNotices[c.QueryParam("done")], Problem: problem}
+	d := crewTodayData{Staff: pr, Title: "Today", Date: strings.TrimSpace(c.FormValue("date"))}
 	memberExt := ""
 	if pr.Role == tenant.RoleCrew {
 		cr, m, ok, err := p.ownMember(ctx, pr)
@@ -157,6 +204,7 @@ func (p *Pages) showCrewToday(c echo.Context, status int, problem string) error 
 			}
 		}
 		if d.CrewID == "" {
+			d.Notice, d.Problem = msg.Notice, strings.Join(msg.Problems, " ")
 			return renderPage(c, status, crewTodayPage, d)
 		}
 	}
@@ -176,12 +224,28 @@ func (p *Pages) showCrewToday(c echo.Context, status int, problem string) error 
 	if day.Member != nil {
 		d.MemberID = day.Member.ExternalID
 	}
+	placed := false
 	for i, s := range day.Stops {
 		qr, err := qrDataURI(refcode.WithChannel(s.Customer.ReferralURL, refcode.ChannelCrew), 240)
 		if err != nil {
 			return err
 		}
-		d.Stops = append(d.Stops, crewStopView{Stop: s, N: i + 1, QR: qr})
+		v := newStopView(s, i+1, qr)
+		if msg.Visit != "" && msg.Visit == s.VisitID {
+			placed = true
+			v.Notice, v.Problems = msg.Notice, msg.Problems
+			if len(msg.Problems) > 0 {
+				v.Friend, v.Open, d.ProblemAt = msg.Friend, true, v.N
+				v.AtFriend = msg.Referral && v.CanRefer
+			}
+		}
+		if v.Finished {
+			d.Finished++
+		}
+		d.Stops = append(d.Stops, v)
+	}
+	if !placed {
+		d.Notice, d.Problem = msg.Notice, strings.Join(msg.Problems, " ")
 	}
 	if d.MemberID != "" {
 		lb, err := p.d.Crew.Leaderboard(ctx, pr.TenantID, crew.PeriodMonth, d.Date)
@@ -209,27 +273,100 @@ func (p *Pages) showCrewToday(c echo.Context, status int, problem string) error 
 	return renderPage(c, status, crewTodayPage, d)
 }
 
-// describeError is an application error in a sentence for the page.
-func describeError(ae *apperror.Error) string {
-	msg := ae.Message
-	if len(ae.Fields) > 0 {
-		keys := make([]string, 0, len(ae.Fields))
-		for k := range ae.Fields {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		parts := make([]string, 0, len(keys))
-		for _, k := range keys {
-			parts = append(parts, strings.TrimPrefix(k, "referee.")+" "+ae.Fields[k])
-		}
-		msg = strings.TrimSuffix(msg, ".") + ": " + strings.Join(parts, "; ")
+// newStopView is stop number n as the page shows it: its state, whether
+// it is finished (collapsed) and which forms it offers.
+func newStopView(s crew.Stop, n int, qr template.URL) crewStopView {
+	v := crewStopView{Stop: s, N: n, QR: qr, Link: splitLink(s.Customer.ReferralURL), Why: sentence(s.Said),
+		CanPitch: s.Pitch && s.Logged == "", CanRefer: s.Logged == "", Finished: true}
+	switch {
+	case s.Logged == crew.OutcomePitched:
+		v.State, v.StateClass = "Pitched ✓", "logged"
+	case s.Logged == crew.OutcomeDeclined:
+		v.State, v.StateClass = "Not interested", "logged"
+	case s.Logged == crew.OutcomeReferralGiven:
+		v.State, v.StateClass = "Friend given ✓", "logged"
+	case s.Status == scheduling.VisitCompleted:
+		v.State, v.StateClass = "Done", "done"
+	case !s.Pitch:
+		v.State, v.StateClass = "Skip", "skip"
+	default:
+		v.State, v.StateClass, v.Finished = "Pitch now", "todo", false
 	}
-	return msg
+	v.Open = !v.Finished
+	return v
 }
 
-// backToToday is where a logged pitch or referral returns to.
-func backToToday(c echo.Context, pr user.Principal, done string) string {
-	q := url.Values{"done": {done}}
+// printedLink is a link split before its last part (the code and the
+// channel), which is printed unbroken: the line may wrap only after a "/".
+type printedLink struct {
+	Head, Tail string
+}
+
+func splitLink(link string) printedLink {
+	i := strings.LastIndexByte(link, '/')
+	if i < 0 {
+		return printedLink{Tail: link}
+	}
+	return printedLink{Head: link[:i+1], Tail: link[i+1:]}
+}
+
+// describeError is an application error in sentences for the page, the
+// fields named in words ("The day must be a date such as 2026-05-01.").
+func describeError(ae *apperror.Error) string {
+	if len(ae.Fields) == 0 {
+		return sentence(ae.Message)
+	}
+	keys := make([]string, 0, len(ae.Fields))
+	for k := range ae.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, 0, len(keys))
+	for _, k := range keys {
+		parts = append(parts, sentence(fieldInWords(k)+" "+ae.Fields[k]))
+	}
+	return strings.Join(parts, " ")
+}
+
+// fieldWords name the fields pages' errors speak of.
+var fieldWords = map[string]string{
+	"date":           "The day",
+	"member_id":      "The crew member",
+	"crew_member_id": "The crew member",
+	"visit_id":       "The stop",
+	"outcome":        "The answer",
+	"referee.name":   "The friend's name",
+	"referee.phone":  "The phone number",
+	"referee.email":  "The e-mail address",
+}
+
+func fieldInWords(field string) string {
+	if w, ok := fieldWords[field]; ok {
+		return w
+	}
+	field = field[strings.LastIndexByte(field, '.')+1:]
+	return "The " + strings.ReplaceAll(field, "_", " ")
+}
+
+// sentence starts s with a capital and ends it with a full stop.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return ""
+	}
+	r, n := utf8.DecodeRuneInString(s)
+	s = string(unicode.ToUpper(r)) + s[n:]
+	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "!") && !strings.HasSuffix(s, "?") {
+		s += "."
+	}
+	return s
+}
+
+// backToToday is where a logged pitch or referral returns to: the page
+// with done's notice inside the visit's stop, scrolled to that stop (the
+// stop's number as the form was shown, posted as "stop").
+func backToToday(c echo.Context, pr user.Principal, done, visit string) string {
+	q := url.Values{"done": {done}, "at": {visit}}
 	if pr.Role != tenant.RoleCrew {
 		if v := strings.TrimSpace(c.FormValue("crew")); v != "" {
 			q.Set("crew", v)
@@ -238,7 +375,11 @@ func backToToday(c echo.Context, pr user.Principal, done string) string {
 	if v := strings.TrimSpace(c.FormValue("date")); v != "" {
 		q.Set("date", v)
 	}
-	return "/crew/today?" + q.Encode()
+	target := "/crew/today?" + q.Encode()
+	if n, err := strconv.Atoi(c.FormValue("stop")); err == nil && n > 0 && n <= 10000 {
+		target += "#stop-" + strconv.Itoa(n)
+	}
+	return target
 }
 
 // pitchMember is the crew member a posted pitch is logged for: a crew login
@@ -273,38 +414,90 @@ func (p *Pages) pitchMember(c echo.Context, pr user.Principal, visitExt string) 
 func (p *Pages) crewLogPitch(c echo.Context) error {
 	outcome := c.FormValue("outcome")
 	if outcome != crew.OutcomePitched && outcome != crew.OutcomeDeclined {
-		return p.showCrewToday(c, http.StatusUnprocessableEntity, "Choose whether they were interested or not.")
+		return p.refused(c, "Choose whether they were interested or not.")
 	}
-	return p.logPitch(c, crew.PitchInput{Outcome: outcome}, outcome)
+	return p.logPitch(c, crew.PitchInput{Outcome: outcome}, outcome, friendForm{})
 }
 
 func (p *Pages) crewLogReferral(c echo.Context) error {
-	ref := referral.RefereeInput{Name: strings.TrimSpace(c.FormValue("name")), Phone: strings.TrimSpace(c.FormValue("phone")),
+	pr, _ := Staff(c)
+	typed := friendForm{Name: strings.TrimSpace(c.FormValue("name")), Phone: strings.TrimSpace(c.FormValue("phone")),
 		Email: strings.TrimSpace(c.FormValue("email"))}
-	if ref.Name == "" || (ref.Phone == "" && ref.Email == "") {
-		return p.showCrewToday(c, http.StatusUnprocessableEntity, "Write the friend's name and a phone number (or e-mail).")
+	prog, err := p.d.Programs.Get(c.Request().Context(), pr.TenantID)
+	if err != nil {
+		return err
 	}
-	return p.logPitch(c, crew.PitchInput{Outcome: crew.OutcomeReferralGiven, Referee: &ref}, "referral")
+	if problems, bad := checkFriend(typed, prog.Country); len(problems) > 0 {
+		typed.Bad = bad
+		return p.showCrewToday(c, http.StatusUnprocessableEntity, stopMessage{Visit: postedVisit(c), Problems: problems, Referral: true, Friend: typed})
+	}
+	ref := referral.RefereeInput{Name: typed.Name, Phone: typed.Phone, Email: typed.Email}
+	return p.logPitch(c, crew.PitchInput{Outcome: crew.OutcomeReferralGiven, Referee: &ref}, "referral", typed)
 }
 
-func (p *Pages) logPitch(c echo.Context, in crew.PitchInput, done string) error {
+// checkFriend says, in sentences, what is missing or wrong in the friend's
+// details (all of it at once), and which fields: a name, and a phone or an
+// e-mail (either is enough); a phone must be one of country (national) or
+// international, an e-mail an address.
+func checkFriend(f friendForm, country string) ([]string, map[string]bool) {
+	var problems []string
+	bad := map[string]bool{}
+	if f.Name == "" {
+		problems, bad["name"] = append(problems, "Write the friend's name."), true
+	}
+	switch {
+	case f.Phone == "" && f.Email == "":
+		problems = append(problems, "Write the friend's phone number or e-mail address: either one is enough.")
+		bad["phone"], bad["email"] = true, true
+	default:
+		if f.Phone != "" && contact.Phone(f.Phone, country) == "" {
+			problems, bad["phone"] = append(problems, fmt.Sprintf("%q is not a phone number we can call. Write it as you would dial it%s, or start with + and the country code.",
+				f.Phone, phoneExample(country))), true
+		}
+		if f.Email != "" && contact.Email(f.Email) == "" {
+			problems, bad["email"] = append(problems, fmt.Sprintf("%q is not an e-mail address. Write it like ben@example.com.", f.Email)), true
+		}
+	}
+	return problems, bad
+}
+
+// phoneExample is ", such as (201) 555-0123": a number of region as people
+// write it there, or "" when none is known.
+func phoneExample(region string) string {
+	n := phonenumbers.GetExampleNumber(strings.ToUpper(region))
+	if n == nil {
+		return ""
+	}
+	return ", such as " + phonenumbers.Format(n, phonenumbers.NATIONAL)
+}
+
+func postedVisit(c echo.Context) string { return strings.TrimSpace(c.FormValue("visit")) }
+
+// refused shows the page again with problem inside the stop the form came
+// from.
+func (p *Pages) refused(c echo.Context, problem string) error {
+	return p.showCrewToday(c, http.StatusUnprocessableEntity, stopMessage{Visit: postedVisit(c), Problems: []string{problem}})
+}
+
+func (p *Pages) logPitch(c echo.Context, in crew.PitchInput, done string, typed friendForm) error {
 	pr, _ := Staff(c)
-	in.VisitID = strings.TrimSpace(c.FormValue("visit"))
+	in.VisitID = postedVisit(c)
 	member, problem, err := p.pitchMember(c, pr, in.VisitID)
 	if err != nil {
 		return err
 	}
 	if problem != "" {
-		return p.showCrewToday(c, http.StatusUnprocessableEntity, problem)
+		return p.refused(c, problem)
 	}
 	in.CrewMemberID = member
 	logged, _, err := p.d.Crew.LogPitch(c.Request().Context(), pr.TenantID, "web "+pr.Role+" "+pr.Email, in)
 	if ae, ok := apperror.As(err); ok {
-		st := http.StatusUnprocessableEntity
+		st, msg := http.StatusUnprocessableEntity, describeError(ae)
 		if ae.Code == apperror.CodeConflict {
-			st = http.StatusConflict
+			// A page shown before the pitch here was logged (another tab).
+			st, msg = http.StatusConflict, "A pitch is already logged at this stop, so this one was not saved. The stop shows what was logged."
 		}
-		return p.showCrewToday(c, st, describeError(ae))
+		return p.showCrewToday(c, st, stopMessage{Visit: in.VisitID, Problems: []string{msg}, Referral: in.Referee != nil, Friend: typed})
 	}
 	if err != nil {
 		return err
@@ -312,5 +505,5 @@ func (p *Pages) logPitch(c echo.Context, in crew.PitchInput, done string) error 
 	if logged.SkipReason != nil {
 		done = "no_points"
 	}
-	return c.Redirect(http.StatusSeeOther, backToToday(c, pr, done))
+	return c.Redirect(http.StatusSeeOther, backToToday(c, pr, done, in.VisitID))
 }

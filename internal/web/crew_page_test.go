@@ -63,7 +63,7 @@ func TestCrewTodayPage(t *testing.T) {
 		if page.Code != 200 {
 			t.Fatalf("crew today: %d\n%s", page.Code, body)
 		}
-		for _, want := range []string{"2026-05-01", "Marisol Vega", "Pitch now", "no rating yet and no complaint",
+		for _, want := range []string{"2026-05-01", "Marisol Vega", "Pitch now", "No rating yet and no complaint",
 			"Tell your friends about us", codes["angie"], codes["ben"], "Ben Okafor", "&lt;script&gt;alert(1)&lt;/script&gt; Ng",
 			`action="/crew/today/pitch"`, `action="/crew/today/referral"`, `value="v-angie"`} {
 			if !strings.Contains(body, want) {
@@ -125,10 +125,10 @@ func TestCrewTodayPage(t *testing.T) {
 			t.Fatalf("referral without phone: %d", bad.Code)
 		}
 
-		// Back on the page: Angie is skipped now (just pitched), with why, and the points show.
+		// Back on the page: Angie is pitched, Ben gave a friend, and the points show.
 		page = x.get(rec.Header().Get("Location"), ck)
 		body = page.Body.String()
-		for _, want := range []string{"Referral saved", "Skip", "the program waits", "Last pitched 2026-05-01", "points"} {
+		for _, want := range []string{"Referral saved", "Pitched ✓", "Friend given ✓", "Last pitched 2026-05-01", "points"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("after logging, the page lacks %q", want)
 			}
@@ -208,8 +208,9 @@ func TestReferralCardsPage(t *testing.T) {
 }
 
 // Ben complained and then rated the visit 5: his stop still says skip,
-// quoting the complaint, and a pitch logged there anyway is kept with a
-// word that it earns no points.
+// quoting the complaint, and a pitch posted there anyway (the page offers
+// no Pitched button there; a page opened before the complaint did) is kept
+// with a word that it earns no points.
 func TestCrewTodayPageShowsAnOpenComplaintAndANoPointsPitch(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		x := newStaffSite(t, s)
@@ -224,8 +225,8 @@ func TestCrewTodayPageShowsAnOpenComplaintAndANoPointsPitch(t *testing.T) {
 		ck := x.session("marisol@greenway.example")
 		page := x.get("/crew/today", ck)
 		body := page.Body.String()
-		ben := body[strings.Index(body, `id="stop-v-ben"`):]
-		for _, want := range []string{"Skip", "open complaint: &#34;they broke my fence&#34;", "earns no points"} {
+		ben := parseDOM(t, body).one("#stop-2").text()
+		for _, want := range []string{"Skip", `Open complaint: "they broke my fence"`, "earns no points"} {
 			if !strings.Contains(ben, want) {
 				t.Errorf("Ben's stop lacks %q", want)
 			}

@@ -59,33 +59,3 @@ func staticRoutes(e *echo.Echo) {
 	e.GET("/favicon.svg", staticFile("favicon.svg", "image/svg+xml", year))
 	e.GET("/static/print.js", staticFile("print.js", "text/javascript; charset=utf-8", "public, max-age=86400"))
 }
-
-// errorTitles are the error page's headings by status.
-var errorTitles = map[int]string{
-	http.StatusNotFound:              "Page not found",
-	http.StatusMethodNotAllowed:      "That can't be done here",
-	http.StatusForbidden:             "You can't do that here",
-	http.StatusRequestEntityTooLarge: "That was too much to send",
-	http.StatusTooManyRequests:       "Too many tries",
-}
-
-type errorData struct {
-	Title, Message string
-}
-
-// ErrorPage answers a failed page request as HTML (the API answers JSON):
-// the status, a heading and, for a 4xx, the message (a 5xx says only that
-// it was logged).
-func (p *Pages) ErrorPage(c echo.Context, status int, message string) error {
-	d := errorData{Title: errorTitles[status], Message: message}
-	switch {
-	case status >= 500:
-		d = errorData{Title: "Something went wrong", Message: "Something went wrong on our side; it has been logged. Please try again in a moment."}
-	case d.Title == "":
-		d.Title = "That didn't work"
-	}
-	if status == http.StatusNotFound {
-		d.Message = "There is no page at this address. Check the link, or start again from the page you came from."
-	}
-	return p.render(c, status, "error", d)
-}

@@ -59,3 +59,29 @@ func TestSignInFollowsOnlyLocalPaths(t *testing.T) {
 		}
 	})
 }
+
+// GET / opens the signed-in person's own page, and the sign-in for anyone
+// else.
+func TestTheStartPageIsThePersonsOwn(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		x := newStaffSite(t, s)
+		for email, want := range map[string]string{
+			"admin@greenway.example":      "/admin",
+			"dispatcher@greenway.example": "/dispatch",
+			"marisol@greenway.example":    "/crew/today",
+		} {
+			rec := x.get("/", x.session(email))
+			if rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != want {
+				t.Errorf("%s at /: %d %q, want %q", email, rec.Code, rec.Header().Get("Location"), want)
+			}
+			if page := x.get(want, x.session(email)); page.Code != http.StatusOK {
+				t.Errorf("%s's own page %s: %d", email, want, page.Code)
+			}
+		}
+		for what, cookies := range map[string][]*http.Cookie{"signed out": nil, "a made-up session": {{Name: "rl_session", Value: "made-up"}}} {
+			if rec := x.get("/", cookies...); rec.Code != http.StatusSeeOther || rec.Header().Get("Location") != "/login" {
+				t.Errorf("%s at /: %d %q", what, rec.Code, rec.Header().Get("Location"))
+			}
+		}
+	})
+}
