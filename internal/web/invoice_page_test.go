@@ -36,24 +36,6 @@ func parsePage(t *testing.T, rec *httptest.ResponseRecorder) doc {
 	return doc{t: t, root: root}
 }
 
-func attr(n *html.Node, key string) string {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val
-		}
-	}
-	return ""
-}
-
-func hasClass(n *html.Node, class string) bool {
-	for _, c := range strings.Fields(attr(n, "class")) {
-		if c == class {
-			return true
-		}
-	}
-	return false
-}
-
 // all is every element under n with the tag ("" any) and class ("" any).
 func all(n *html.Node, tag, class string) []*html.Node {
 	var out []*html.Node
@@ -448,13 +430,4 @@ func TestTheInvoicePageThanksARating(t *testing.T) {
 			t.Fatalf("stored score %d, complaint %v", score, complaint)
 		}
 	})
-}
-
-func attrOK(n *html.Node, key string) (string, bool) {
-	for _, a := range n.Attr {
-		if a.Key == key {
-			return a.Val, true
-		}
-	}
-	return "", false
 }
