@@ -269,7 +269,11 @@ func TestOptimizeRouteNearOptimal(t *testing.T) {
 	r := newRand(t, 2)
 	var sum, worst float64
 	count, optimal := 0, 0
-	for inst := range 60 {
+	instances := 60
+	if raceEnabled {
+		instances = 20
+	}
+	for inst := range instances {
 		n := 8 + inst%5
 		var stops []Point
 		if inst%2 == 0 {
@@ -346,7 +350,7 @@ func TestOptimizeRouteKeepAdjacentSmall(t *testing.T) {
 func TestRouteInvariants(t *testing.T) {
 	r := newRand(t, 4)
 	sizes := []int{50, 120, 300, 77}
-	if testing.Short() {
+	if testing.Short() || raceEnabled {
 		sizes = sizes[:2]
 	}
 	for inst, n := range sizes {
@@ -597,7 +601,11 @@ func TestOptimizeRouteCustomMatrix(t *testing.T) {
 
 func TestImproveRouteNeverLonger(t *testing.T) {
 	r := newRand(t, 8)
-	for inst := range 15 {
+	instances := 15
+	if raceEnabled {
+		instances = 5
+	}
+	for inst := range instances {
 		n := 3 + r.IntN(30)
 		p := RouteProblem{Depot: portland, Stops: clusteredStops(r, portland, n, 20000), ReturnToDepot: inst%2 == 0}
 		m := crowMatrixOf(t, p)
