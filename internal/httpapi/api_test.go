@@ -147,6 +147,12 @@ func TestAnotherTenantSeesNothingThroughAnyRoute(t *testing.T) {
 				expectNotFound(t, h.do("POST", refPath+"/attribute", rival, map[string]any{"referrer_id": "angie"}))
 				unchanged(t)
 			},
+			"PUT /api/v1/referrals/:id/location": func(t *testing.T) {
+				expectNotFound(t, h.do("PUT", refPath+"/location", rival, map[string]any{"lat": 52.5, "lon": 13.4}))
+				if r := h.must(200, "GET", refPath, nil); r.Body["referee"].(map[string]any)["lat"] != nil {
+					t.Fatalf("Rival placed Greenway's friend: %s", r.Raw)
+				}
+			},
 			"GET /api/v1/rewards": func(t *testing.T) {
 				expectNotFound(t, h.do("GET", "/api/v1/rewards?customer_id=ben", rival, nil))
 			},

@@ -105,6 +105,28 @@ func (a *API) approveReferral(c echo.Context) error   { return a.review(c, a.ref
 func (a *API) rejectReferral(c echo.Context) error    { return a.review(c, a.referrals.Reject) }
 func (a *API) attributeReferral(c echo.Context) error { return a.review(c, a.referrals.Attribute) }
 
+// putReferralLocation records where the friend of an open referral lives,
+// as a dispatcher entered it (no geocoder, or it found nothing).
+func (a *API) putReferralLocation(c echo.Context) error {
+	id, err := referralID(c)
+	if err != nil {
+		return err
+	}
+	var in referral.LocationInput
+	if err := decode(c, &in); err != nil {
+		return err
+	}
+	lat, lon, err := in.Point()
+	if err != nil {
+		return err
+	}
+	r, err := a.referrals.SetLocation(c.Request().Context(), principal(c).TenantID, id, lat, lon, actor(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, r)
+}
+
 func (a *API) listRewards(c echo.Context) error {
 	id := c.QueryParam("customer_id")
 	if id == "" {

@@ -66,6 +66,7 @@ func (a *API) routes(e *echo.Echo) {
 	v1.POST("/referrals/:id/approve", a.approveReferral, a.allow(dispatchers...))
 	v1.POST("/referrals/:id/reject", a.rejectReferral, a.allow(dispatchers...))
 	v1.POST("/referrals/:id/attribute", a.attributeReferral, a.allow(dispatchers...))
+	v1.PUT("/referrals/:id/location", a.putReferralLocation, a.allow(dispatchers...))
 	v1.GET("/rewards", a.listRewards, a.allow(planners...))
 	v1.GET("/customers/:external_id/referral-status", a.referralStatus, a.allow(referrers...))
 

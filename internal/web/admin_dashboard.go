@@ -318,8 +318,11 @@ func crewLineOf(r insight.Row, name string, s crewSaving, currency string) crewL
 	l := crewLine{Crew: r.Group, Name: name, SyncedVisits: s.Visits, Km: strconv.FormatFloat(s.Km, 'f', 1, 64),
 		Minutes: strconv.FormatFloat(s.Minutes, 'f', 0, 64), Savings: Money(s.Cents, currency),
 		Cost: Money(r.CostCents, currency), Net: Money(r.NetCents, currency), Contribution: Money(r.ContributionCents, currency)}
-	if r.Group == insight.Unassigned {
-		l.Name = "no crew (referrals no crew member pitched)"
+	switch {
+	case r.Group == insight.Unassigned:
+		l.Name = "No crew (referrals no crew member pitched)"
+	case l.Name == "":
+		l.Name = "A crew no longer on file"
 	}
 	return l
 }

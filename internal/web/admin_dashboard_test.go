@@ -160,9 +160,9 @@ func TestAdminDashboardSaysWhetherTheProgramPaidLastMonth(t *testing.T) {
 			`<a href="/admin?period=last_month#dashboard" aria-current="page">Last month</a>`,
 			// The month's bars with their numbers as text, and the table.
 			">cost $52.50</text>", ">earned $49.26</text>", ">5.8 km</text>",
-			`<td>2026-05 <span class="hint">2026-05-01 to 2026-05-31</span></td><td class="n">$40.00</td><td class="n">$9.26</td><td class="n">$52.50</td><td class="n">−$3.24</td><td>did not pay</td><td class="n">5.8 km</td>`,
-			// North's route: both stops synced, 5.79 km and 11.58 minutes saved.
-			`<td>north <span class="hint">North &lt;b&gt;crew&lt;/b&gt;</span></td><td class="n">2</td><td class="n">5.8</td><td class="n">12</td><td class="n">$9.26</td><td class="n">$40.00</td><td class="n">$22.50</td><td class="n">$26.76</td>`,
+			`<td data-label="Month">2026-05 <span class="hint">2026-05-01 to 2026-05-31</span></td><td class="n" data-label="Contribution">$40.00</td><td class="n" data-label="Route savings">$9.26</td><td class="n" data-label="Cost">$52.50</td><td class="n" data-label="Net">−$3.24</td><td data-label="Paid?">did not pay</td><td class="n" data-label="Km saved">5.8 km</td>`,
+			// North's route, by its name: both stops synced, 5.79 km and 11.58 minutes saved.
+			`<td data-label="Crew">North &lt;b&gt;crew&lt;/b&gt;</td><td class="n" data-label="Synced visits">2</td><td class="n" data-label="Km saved">5.8</td><td class="n" data-label="Minutes saved">12</td><td class="n" data-label="Route savings">$9.26</td><td class="n" data-label="Contribution">$40.00</td><td class="n" data-label="Cost">$22.50</td><td class="n" data-label="Net">$26.76</td>`,
 			// The headline cards say what net is made of.
 			"contribution (revenue × margin) &#43; savings − all costs",
 			`href="/admin/kpis.csv?group=month&amp;period=last_month"`, `href="/admin/kpis.csv?group=crew&amp;period=last_month"`,

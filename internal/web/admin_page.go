@@ -29,34 +29,34 @@ func (p *Pages) adminRoutes(e *echo.Echo) {
 	e.GET("/admin", p.adminShow, admin)
 	e.GET("/admin/kpis.csv", p.adminKPIsCSV, admin)
 	e.POST("/admin/program", p.adminSaveProgram, admin)
-	e.POST("/admin/referrals/:id/approve", p.adminDecide(true), admin)
-	e.POST("/admin/referrals/:id/reject", p.adminDecide(false), admin)
+	// The review queue is shared with dispatchers: its own page.
+	p.reviewRoutes(e)
 }
 
 // adminData is everything /admin shows.
 type adminData struct {
 	Staff  user.Principal
 	Notice string
-	// Problem is a page-level error (a refused review decision).
-	Problem string
 
 	Form       settingsForm
 	Errors     map[string]string
 	ErrorCount int
-	// OtherErrors are validation messages of settings the form does not show.
-	OtherErrors []string
-	Kinds       []rewardKind
+	// ErrorList is every refused setting, in the form's order, each with
+	// a link to its input.
+	ErrorList []formError
+	Kinds     []rewardKind
 
-	KPI       adminKPIs
-	Dash      dashboard
-	Budget    budgetGauge
-	AB        insight.AB
-	ABChart   barChart
-	Review    []reviewItem
-	ReviewErr map[int64]string
-	Board     crew.Leaderboard
-	BoardRows []boardRow
-	Goals     []goalRow
+	KPI     adminKPIs
+	Dash    dashboard
+	Budget  budgetGauge
+	AB      insight.AB
+	ABChart barChart
+	// Review is how many flagged referrals wait (ReviewMore: at least).
+	Review     int
+	ReviewMore bool
+	Board      crew.Leaderboard
+	BoardRows  []boardRow
+	Goals      []goalRow
 }
 
 type rewardKind struct{ Value, Label string }
@@ -314,42 +314,114 @@ var plainMessage = strings.NewReplacer(
 	"the add-on's value in cents", "the add-on's value (0 or more)",
 )
 
-// place puts the validation messages next to their inputs.
+// formError is one refused setting: what it is called on the form, why
+// it was refused, and the input to fix.
+type formError struct {
+	Label, Message, Input string
+}
+
+// settingLabels name the settings as the form calls them, with their
+// inputs' ids.
+var settingLabels = map[string][2]string{
+	"neighbor_radius_m":       {"Neighbour radius", "neighbor_radius_m"},
+	"sync_discount_bps":       {"Same-day (sync) discount", "sync_discount"},
+	"max_discount_bps":        {"Maximum discount per line", "max_discount"},
+	"sync_requires_same_crew": {"Same crew for the same-day discount", "sync_requires_same_crew"},
+	"referrer_cap":            {"Rewarded referrals per customer", "referrer_cap"},
+	"yearly_cap":              {"Rewarded referrals per customer per year", "yearly_cap"},
+	"reward_hold_days":        {"Days a reward waits before it counts", "reward_hold_days"},
+	"monthly_budget_cents":    {"Monthly reward budget", "monthly_budget"},
+	"offers":                  {"Offers", "offer-0-name"},
+}
+
+// place puts every validation message next to its input, and lists them
+// all at the top, each linked to its input (all at once: a form is never
+// refused one field at a time).
 func (d *adminData) place(fields map[string]string) {
 	d.Errors = map[string]string{}
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
+	type placed struct {
+		order int
+		err   formError
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		msg := plainMessage.Replace(fields[k])
+	var list []placed
+	for k, m := range fields {
+		msg := plainMessage.Replace(m)
 		d.ErrorCount++
-		placed := false
-		for _, f := range formFields {
+		fe := formError{Label: settingName(k), Message: msg}
+		order := len(formFields) + 1000
+		for i, f := range formFields {
 			if k == f {
 				d.Errors[k] = msg
-				placed = true
+				fe.Input, order = settingLabels[k][1], i
 			}
 		}
 		for i := range d.Form.Offers {
 			o := &d.Form.Offers[i]
 			pre := fmt.Sprintf("offers[%d].", o.Index)
-			switch {
-			case k == pre+"name":
-				o.NameErr, placed = msg, true
-			case k == pre+"weight":
-				o.WeightErr, placed = msg, true
-			case strings.HasPrefix(k, pre+"referee."):
-				o.Referee.Err, placed = joinMsg(o.Referee.Err, msg), true
-			case strings.HasPrefix(k, pre+"referrer."):
-				o.Referrer.Err, placed = joinMsg(o.Referrer.Err, msg), true
+			if !strings.HasPrefix(k, pre) {
+				continue
+			}
+			order = len(formFields) + o.Index*10
+			id := fmt.Sprintf("offer-%d-", o.Index)
+			switch rest := strings.TrimPrefix(k, pre); {
+			case rest == "name":
+				o.NameErr, fe.Input = msg, id+"name"
+			case rest == "weight":
+				o.WeightErr, fe.Input, order = msg, id+"weight", order+1
+			case strings.HasPrefix(rest, "referee."):
+				o.Referee.Err, fe.Input, order = joinMsg(o.Referee.Err, msg), id+rewardInput(rest), order+2
+			case strings.HasPrefix(rest, "referrer."):
+				o.Referrer.Err, fe.Input, order = joinMsg(o.Referrer.Err, msg), id+rewardInput(rest), order+3
 			}
 		}
-		if !placed {
-			d.OtherErrors = append(d.OtherErrors, k+": "+msg)
-		}
+		list = append(list, placed{order, fe})
 	}
+	sort.SliceStable(list, func(i, j int) bool {
+		if list[i].order != list[j].order {
+			return list[i].order < list[j].order
+		}
+		return list[i].err.Label < list[j].err.Label
+	})
+	for _, p := range list {
+		d.ErrorList = append(d.ErrorList, p.err)
+	}
+}
+
+// rewardInput is the input of an offer's reward a field's error is about:
+// its add-on name, its kind, or its value.
+func rewardInput(field string) string {
+	side, what, _ := strings.Cut(field, ".")
+	switch what {
+	case "addon_name":
+		return side + "-addon"
+	case "kind":
+		return side + "-kind"
+	}
+	return side + "-value"
+}
+
+// settingName is what the form calls a setting ("Offer 2: friend's reward").
+func settingName(field string) string {
+	if l, ok := settingLabels[field]; ok {
+		return l[0]
+	}
+	var i int
+	var rest string
+	if n, _ := fmt.Sscanf(field, "offers[%d]", &i); n == 1 {
+		_, rest, _ = strings.Cut(field, "].")
+		what := map[string]string{"name": "name", "weight": "share of new referrers"}[rest]
+		switch {
+		case strings.HasPrefix(rest, "referee."):
+			what = "friend's reward"
+		case strings.HasPrefix(rest, "referrer."):
+			what = "referrer's reward"
+		}
+		if what == "" {
+			what = rest
+		}
+		return fmt.Sprintf("Offer %d: %s", i+1, what)
+	}
+	return strings.ReplaceAll(field, "_", " ")
 }
 
 func joinMsg(a, b string) string {
@@ -361,9 +433,7 @@ func joinMsg(a, b string) string {
 
 // notices are the messages a redirect back may ask for (never user text).
 var notices = map[string]string{
-	"program":  "Program settings saved. Draft invoices now use them.",
-	"approved": "Referral approved: it counts again and converts with the friend's first visit.",
-	"rejected": "Referral rejected: it earns no reward.",
+	"program": "Program settings saved. Draft invoices now use them.",
 }
 
 func (p *Pages) adminShow(c echo.Context) error {
@@ -381,11 +451,27 @@ func (p *Pages) adminShow(c echo.Context) error {
 // to their inputs with 422 and nothing saved; saved, back to the page.
 func (p *Pages) adminSaveProgram(c echo.Context) error {
 	pr, _ := Staff(c)
+	ctx := c.Request().Context()
 	f := formOfRequest(c)
 	errs := apperror.Fields{}
 	in := f.input(errs)
+	// The program's own rules run on whatever did read, so the page shows
+	// every error at once (a value that did not read keeps its message).
+	cur, err := p.d.Programs.Get(ctx, pr.TenantID)
+	if err != nil {
+		return err
+	}
+	if _, err := cur.Apply(in); err != nil {
+		e, ok := apperror.As(err)
+		if !ok || e.Code != apperror.CodeValidation {
+			return err
+		}
+		for k, m := range e.Fields {
+			errs.Add(k, m)
+		}
+	}
 	if len(errs) == 0 {
-		_, err := p.d.Neighbors.UpdateProgram(c.Request().Context(), pr.TenantID, in)
+		_, err := p.d.Neighbors.UpdateProgram(ctx, pr.TenantID, in)
 		if e, ok := apperror.As(err); ok && e.Code == apperror.CodeValidation {
 			for k, m := range e.Fields {
 				errs.Add(k, m)
@@ -400,56 +486,6 @@ func (p *Pages) adminSaveProgram(c echo.Context) error {
 		return p.renderAdmin(c, http.StatusUnprocessableEntity, d)
 	}
 	return c.Redirect(http.StatusSeeOther, "/admin?done=program#settings")
-}
-
-// adminDecide approves or rejects a flagged referral from the queue.
-func (p *Pages) adminDecide(approve bool) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		pr, _ := Staff(c)
-		ctx := c.Request().Context()
-		id, err := strconv.ParseInt(c.Param("id"), 10, 64)
-		if err != nil || id <= 0 {
-			return p.adminProblem(c, http.StatusNotFound, 0, "That referral does not exist.")
-		}
-		dec := referral.Decision{Reason: strings.TrimSpace(c.FormValue("reason"))}
-		who := fmt.Sprintf("%s %s (user #%d)", pr.Role, pr.Email, pr.UserID)
-		done := "approved"
-		if approve {
-			_, err = p.d.Referrals.Approve(ctx, pr.TenantID, id, who, dec)
-		} else {
-			done = "rejected"
-			if dec.Reason == "" {
-				return p.adminProblem(c, http.StatusUnprocessableEntity, id, "Say why you reject this referral.")
-			}
-			_, err = p.d.Referrals.Reject(ctx, pr.TenantID, id, who, dec)
-		}
-		if e, ok := apperror.As(err); ok {
-			status := map[string]int{apperror.CodeNotFound: http.StatusNotFound, apperror.CodeConflict: http.StatusConflict}[e.Code]
-			if status == 0 {
-				status = http.StatusUnprocessableEntity
-			}
-			msg := e.Message
-			for _, m := range e.Fields {
-				msg = "Reason: " + m
-			}
-			return p.adminProblem(c, status, id, msg)
-		}
-		if err != nil {
-			return err
-		}
-		return c.Redirect(http.StatusSeeOther, "/admin?done="+done+"#review")
-	}
-}
-
-// adminProblem shows the page with a refused decision's message.
-func (p *Pages) adminProblem(c echo.Context, status int, id int64, msg string) error {
-	pr, _ := Staff(c)
-	prog, err := p.d.Programs.Get(c.Request().Context(), pr.TenantID)
-	if err != nil {
-		return err
-	}
-	d := adminData{Staff: pr, Form: formOfProgram(prog), Problem: msg, ReviewErr: map[int64]string{id: msg}}
-	return p.renderAdmin(c, status, d)
 }
 
 // renderAdmin loads the dashboard, review queue and crew standings and
@@ -487,19 +523,19 @@ func (p *Pages) renderAdmin(c echo.Context, status int, d adminData) error {
 		return err
 	}
 	d.ABChart = abChart(d.AB)
-	queue, _, err := p.d.Referrals.List(ctx, tid, referral.Filter{Status: referral.StatusPendingReview}, store.Page{Limit: 50})
+	queue, next, err := p.d.Referrals.List(ctx, tid, referral.Filter{Status: referral.StatusPendingReview}, store.Page{Limit: reviewShown})
 	if err != nil {
 		return err
 	}
-	for _, r := range queue {
-		it := reviewOf(r, d.Staff)
-		it.Err = d.ReviewErr[r.ID]
-		d.Review = append(d.Review, it)
-	}
+	d.Review, d.ReviewMore = len(queue), next != ""
 	if d.Board, err = p.d.Crew.Leaderboard(ctx, tid, crew.PeriodQuarter, ""); err != nil {
 		return err
 	}
-	d.BoardRows = boardOf(d.Board, currency)
+	crews, err := p.crewNames(ctx, tid)
+	if err != nil {
+		return err
+	}
+	d.BoardRows = boardOf(d.Board, crews, currency)
 	goals, err := p.d.Crew.Milestones(ctx, tid, "")
 	if err != nil {
 		return err

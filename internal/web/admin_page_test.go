@@ -58,7 +58,7 @@ func adminFixture(t *testing.T, x *staffSite) (flagged, other int64) {
 func TestAdminPage(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		x := newStaffSite(t, s)
-		flagged, other := adminFixture(t, x)
+		adminFixture(t, x)
 		ck := x.session("admin@greenway.example")
 
 		// The referrals were made today: this month's dashboard.
@@ -80,10 +80,8 @@ func TestAdminPage(t *testing.T) {
 			// Each arm with its Wilson interval: an arm with no conversion yet
 			// reads from 0 up to a real upper bound, not a bare 0%.
 			"95%: 0–",
-			// The review queue with the flags' reasons and both forms.
-			"Fraud review", "(2 waiting)", "self-referral: the friend is the referrer&#39;s own customer record",
-			`action="/admin/referrals/` + itoa(flagged) + `/approve"`, `action="/admin/referrals/` + itoa(other) + `/reject"`,
-			"&lt;script&gt;alert(1)&lt;/script&gt;",
+			// The review queue is its own page (dispatchers decide there too).
+			"Fraud review", "(2 waiting)", `<a href="/review">Open the review queue</a>`,
 			// Crew.
 			"Crew leaderboard, 2026-Q2", "Marisol Vega", "Golf &lt;script&gt;day&lt;/script&gt;", "0 of 20 referrals",
 		} {
@@ -101,11 +99,25 @@ func TestAdminPage(t *testing.T) {
 			t.Log(body)
 		}
 
-		// Dispatchers and crews may not open it.
+		// The crew column names the crew, not its id.
+		if !strings.Contains(body, `<td data-label="Name">Marisol Vega</td><td data-label="Crew">A</td>`) || strings.Contains(body, ">crew-a<") {
+			t.Error("the leaderboard does not name the crew")
+		}
+		// Dispatchers and crews may not open it, nor save its settings.
 		for _, who := range []string{"dispatcher@greenway.example", "marisol@greenway.example"} {
-			if rec := x.get("/admin", x.session(who)); rec.Code != http.StatusForbidden {
+			ck := x.session(who)
+			if rec := x.get("/admin", ck); rec.Code != http.StatusForbidden {
 				t.Fatalf("%s opened /admin: %d", who, rec.Code)
 			}
+		}
+		dck := x.session("dispatcher@greenway.example")
+		f := settingsForm(formToken(t, x.get("/dispatch", dck)))
+		f.Set("neighbor_radius_m", "900")
+		if rec := x.post("/admin/program", f, dck); rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "can&#39;t open this page") {
+			t.Fatalf("a dispatcher saved the program: %d", rec.Code)
+		}
+		if p, _ := x.a.Programs.Get(context.Background(), x.green.ID); p.NeighborRadiusM != 500 {
+			t.Fatalf("the radius changed to %d", p.NeighborRadiusM)
 		}
 		// Signed out: to the sign-in page.
 		if rec := x.get("/admin"); rec.Code != http.StatusSeeOther {
@@ -145,12 +157,13 @@ func TestAdminSettingsForm(t *testing.T) {
 		if n := storetest.Count(t, s.DB, "programs"); n != 0 {
 			t.Fatalf("%d programs saved by a refused form", n)
 		}
-		// Not a number: refused too.
+		// Not a number, and a friend's reward of 0%: both refused at once.
 		f = settingsForm(tok)
 		f.Set("monthly_budget", "lots")
 		f.Set("offers.0.referee_value", "0")
 		if rec := x.post("/admin/program", f, ck); rec.Code != 422 || !strings.Contains(rec.Body.String(), "must be an amount such as 500.00") ||
-			!strings.Contains(rec.Body.String(), "Nothing was saved: 1 setting needs a fix") {
+			!strings.Contains(rec.Body.String(), "Nothing was saved: 2 settings need a fix") ||
+			!strings.Contains(rec.Body.String(), `<span class="error" id="offer-0-referee-err">must be between 0.01% and 100%</span>`) {
 			t.Fatalf("not a number: %d\n%s", rec.Code, rec.Body.String())
 		}
 		// A share that is not a whole number, or out of range: refused beside the offer.
@@ -209,59 +222,68 @@ func TestAdminSettingsForm(t *testing.T) {
 	})
 }
 
-func TestAdminReviewQueue(t *testing.T) {
+// A form with a mistake in every part comes back with all of them at
+// once, each beside its field and listed at the top with a link to it,
+// typed values kept and nothing saved: values that do not read as numbers
+// and values the program's rules refuse alike.
+func TestAdminShowsEveryErrorAtOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		x := newStaffSite(t, s)
-		flagged, other := adminFixture(t, x)
 		ck := x.session("admin@greenway.example")
-		tok := formToken(t, x.get("/admin", ck))
-		status := func(id int64) string {
-			var st string
-			s.DB.Raw(`SELECT status FROM referrals WHERE id = ?`, id).Scan(&st)
-			return st
+		f := settingsForm(formToken(t, x.get("/admin", ck)))
+		f.Set("neighbor_radius_m", "0")           // out of range
+		f.Set("sync_discount", "lots")            // not a number
+		f.Set("max_discount", "150")              // out of range
+		f.Set("referrer_cap", "2.5")              // not a whole number
+		f.Set("reward_hold_days", "400")          // out of range
+		f.Set("offers.0.referrer_value", "0")     // a 0% reward
+		f.Set("offers.1.name", "standard")        // a name used twice
+		f.Set("offers.1.referee_value", "5")      //
+		f.Set("offers.1.referrer_kind", "points") //
+		f.Set("offers.1.referrer_value", "many")  // not a number of points
+		rec := x.post("/admin/program", f, ck)
+		body := rec.Body.String()
+		if rec.Code != http.StatusUnprocessableEntity || !strings.Contains(body, "Nothing was saved: 8 settings need a fix") {
+			t.Fatalf("%d\n%s", rec.Code, body)
 		}
-		approve := "/admin/referrals/" + itoa(flagged) + "/approve"
-		reject := "/admin/referrals/" + itoa(other) + "/reject"
-
-		// Without the token: 403 and nothing decided.
-		if rec := x.post(approve, url.Values{}, ck); rec.Code != http.StatusForbidden || status(flagged) != referral.StatusPendingReview {
-			t.Fatalf("approve without token: %d %s", rec.Code, status(flagged))
+		beside := []string{
+			`id="neighbor_radius_m-err">must be between 1 and 5000 metres`,
+			`id="sync_discount-err">must be a percentage such as 10`,
+			`id="max_discount-err">must be between 0% and 100%`,
+			`id="referrer_cap-err">must be a whole number`,
+			`id="reward_hold_days-err">must be between 0 (no hold) and 365`,
+			`id="offer-0-referrer-err">must be between 0.01% and 100%`,
+			`id="offer-1-name-err">is used twice`,
+			`id="offer-1-referrer-err">must be a whole number of points`,
 		}
-		if rec := x.post(reject, url.Values{"reason": {"fake"}}, ck); rec.Code != http.StatusForbidden || status(other) != referral.StatusPendingReview {
-			t.Fatalf("reject without token: %d", rec.Code)
+		for _, want := range beside {
+			if !strings.Contains(body, want) {
+				t.Errorf("no message beside its field: %q", want)
+			}
 		}
-		// A dispatcher cannot decide.
-		dck := x.session("dispatcher@greenway.example")
-		if rec := x.post(approve, url.Values{"csrf_token": {tok}}, dck); rec.Code != http.StatusForbidden {
-			t.Fatalf("dispatcher approves: %d", rec.Code)
+		top := regexp.MustCompile(`(?s)<div class="problem" role="alert" id="settings-errors">(.*?)</div>`).FindStringSubmatch(body)
+		if top == nil {
+			t.Fatalf("no list of errors:\n%s", body)
 		}
-		// Rejecting needs a reason.
-		if rec := x.post(reject, url.Values{"csrf_token": {tok}, "reason": {"  "}}, ck); rec.Code != 422 ||
-			!strings.Contains(rec.Body.String(), "Say why you reject this referral.") || status(other) != referral.StatusPendingReview {
-			t.Fatalf("reject without reason: %d", rec.Code)
+		for _, want := range []string{`<a href="#neighbor_radius_m">Neighbour radius</a>: must be between 1 and 5000 metres`,
+			`<a href="#sync_discount">Same-day (sync) discount</a>`, `<a href="#max_discount">Maximum discount per line</a>`,
+			`<a href="#referrer_cap">Rewarded referrals per customer</a>`, `<a href="#reward_hold_days">`,
+			`<a href="#offer-0-referrer-value">Offer 1: referrer&#39;s reward</a>`, `<a href="#offer-1-name">Offer 2: name</a>: is used twice`,
+			`<a href="#offer-1-referrer-value">Offer 2: referrer&#39;s reward</a>: must be a whole number of points`} {
+			if !strings.Contains(top[1], want) {
+				t.Errorf("the list at the top lacks %q", want)
+			}
 		}
-
-		ok := x.post(approve, url.Values{"csrf_token": {tok}, "reason": {"Her sister, checked by phone"}}, ck)
-		if ok.Code != http.StatusSeeOther || ok.Header().Get("Location") != "/admin?done=approved#review" || status(flagged) != referral.StatusPending {
-			t.Fatalf("approve: %d %q %s", ok.Code, ok.Header().Get("Location"), status(flagged))
+		if n := strings.Count(top[1], "<li>"); n != 8 {
+			t.Errorf("%d errors listed, want 8:\n%s", n, top[1])
 		}
-		no := x.post(reject, url.Values{"csrf_token": {tok}, "reason": {"Same household"}}, ck)
-		if no.Code != http.StatusSeeOther || status(other) != referral.StatusRejected {
-			t.Fatalf("reject: %d %s", no.Code, status(other))
+		for _, typed := range []string{`value="lots"`, `value="150"`, `value="2.5"`, `value="many"`} {
+			if !strings.Contains(body, typed) {
+				t.Errorf("the form lost %s", typed)
+			}
 		}
-		// Approving again: the referral no longer waits; said, not a crash.
-		if again := x.post(approve, url.Values{"csrf_token": {tok}}, ck); again.Code != http.StatusConflict ||
-			!strings.Contains(again.Body.String(), "not waiting for review") {
-			t.Fatalf("approve twice: %d", again.Code)
-		}
-		page := x.get("/admin?done=rejected", ck).Body.String()
-		if !strings.Contains(page, "Referral rejected") || !strings.Contains(page, "Nothing waits for review") {
-			t.Fatalf("queue after deciding:\n%s", page)
-		}
-		var decisions int64
-		s.DB.Raw(`SELECT COUNT(*) FROM referral_decisions WHERE actor LIKE 'admin admin@greenway.example%'`).Scan(&decisions)
-		if decisions != 2 {
-			t.Errorf("%d decisions by the admin", decisions)
+		if n := storetest.Count(t, s.DB, "programs"); n != 0 {
+			t.Fatalf("%d programs saved by a refused form", n)
 		}
 	})
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/routeloop/routeloop/internal/crew"
 	"github.com/routeloop/routeloop/internal/insight"
 	"github.com/routeloop/routeloop/internal/referral"
-	"github.com/routeloop/routeloop/internal/user"
 )
 
 // headline is one of the dashboard's big numbers.
@@ -179,54 +178,21 @@ func rateInterval(v insight.Variant) string {
 	return "; 95%: " + strings.TrimSuffix(pct(v.RateLow), "%") + "–" + pct(v.RateHigh)
 }
 
-// reviewItem is one flagged referral waiting for a decision.
-type reviewItem struct {
-	ID                         int64
-	Friend, Contact, Referrer  string
-	Channel, Variant, Received string
-	Flags                      []string
-	Err                        string
-}
-
-func reviewOf(r referral.Referral, pr user.Principal) reviewItem {
-	it := reviewItem{ID: r.ID, Friend: r.Referee.Name, Channel: channelNames[r.Channel], Variant: r.Variant}
-	if it.Channel == "" {
-		it.Channel = r.Channel
-	}
-	if it.Friend == "" {
-		it.Friend = "(no name)"
-	}
-	var contact []string
-	for _, s := range []string{r.Referee.Phone, r.Referee.Email, r.Referee.Address} {
-		if s != "" {
-			contact = append(contact, s)
-		}
-	}
-	it.Contact = strings.Join(contact, " · ")
-	if r.Referrer != nil {
-		it.Referrer = *r.Referrer
-	}
-	when := r.CreatedAt
-	if pr.Location != nil {
-		when = when.In(pr.Location)
-	}
-	it.Received = when.Format("2 Jan 2006, 15:04")
-	for _, f := range r.Flags {
-		it.Flags = append(it.Flags, f.Reason)
-	}
-	return it
-}
-
-// boardRow is a leaderboard line as shown.
+// boardRow is a leaderboard line as shown: the crew by its name.
 type boardRow struct {
 	crew.Standing
+	Crew  string
 	Bonus string
 }
 
-func boardOf(b crew.Leaderboard, currency string) []boardRow {
+func boardOf(b crew.Leaderboard, crews map[string]string, currency string) []boardRow {
 	out := make([]boardRow, 0, len(b.Members))
 	for _, m := range b.Members {
-		out = append(out, boardRow{Standing: m, Bonus: Money(m.YearBonusCents, currency)})
+		name := crews[m.CrewID]
+		if name == "" {
+			name = "—"
+		}
+		out = append(out, boardRow{Standing: m, Crew: name, Bonus: Money(m.YearBonusCents, currency)})
 	}
 	return out
 }

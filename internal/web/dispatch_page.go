@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/routeloop/routeloop/geo"
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/dispatch"
 	"github.com/routeloop/routeloop/internal/localdate"
@@ -40,11 +41,14 @@ const (
 // needsVisitRule is the board's rule, said on the page.
 const needsVisitRule = "Pending and converted referrals whose friend has no scheduled visit yet (a friend who is not a customer yet has none)."
 
-// dispatchRoutes registers the dispatch board and its booking form.
+// dispatchRoutes registers the dispatch board and its forms: book a
+// suggestion, optimise a crew's day, enter a lead's location.
 func (p *Pages) dispatchRoutes(e *echo.Echo) {
 	guard := p.RequireStaff(tenant.RoleAdmin, tenant.RoleDispatcher)
 	e.GET("/dispatch", p.dispatchBoard, guard)
 	e.POST("/dispatch/book", p.dispatchBook, guard)
+	e.POST("/dispatch/optimize", p.dispatchOptimize, guard)
+	e.POST("/dispatch/referrals/:id/location", p.dispatchLocate, guard)
 }
 
 type crewOption struct {
@@ -68,13 +72,19 @@ type needView struct {
 	Slots                           []slotView
 	NotCustomer                     bool
 	Contact                         string
+	// Just is set on the lead whose location was just entered.
+	Just bool
+	// Locate is the location form of a lead without a location.
+	Locate *locateForm
 }
 
 type routeStopView struct {
 	Number                    int
+	VisitID                   string
 	Name, Address, CustomerID string
 	LegKm                     string
 	Linked                    string
+	Booked                    bool
 }
 
 type routeView struct {
@@ -82,6 +92,7 @@ type routeView struct {
 	TotalKm, TotalTime string
 	Stops              []routeStopView
 	Map                *routeMap
+	route              dispatch.DayRoute
 }
 
 type dispatchData struct {
@@ -96,6 +107,8 @@ type dispatchData struct {
 	MoreNeeds int
 	Routes    []routeView
 	DayKm     string
+	// Past: the day is over (its routes cannot be optimised).
+	Past bool
 }
 
 func kmText(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) + " km" }
@@ -103,10 +116,13 @@ func kmText(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) + " km
 // dispatchBoard is GET /dispatch: referrals waiting for a visit with where
 // they fit, and the day's routes per crew.
 func (p *Pages) dispatchBoard(c echo.Context) error {
-	return p.renderBoard(c, http.StatusOK, "")
+	return p.renderBoard(c, http.StatusOK, "", nil)
 }
 
-func (p *Pages) renderBoard(c echo.Context, status int, problem string) error {
+// renderBoard renders the board of the day and crew the request names
+// (query or form), with problem at the top and, when a location form was
+// refused, that lead's form as typed with its errors.
+func (p *Pages) renderBoard(c echo.Context, status int, problem string, typed *locateState) error {
 	pr, _ := Staff(c)
 	ctx := c.Request().Context()
 	loc := pr.Location
@@ -115,7 +131,7 @@ func (p *Pages) renderBoard(c echo.Context, status int, problem string) error {
 	}
 	d := dispatchData{Staff: pr, Problem: problem, Rule: needsVisitRule}
 	day := localdate.In(dispatchNow(), loc)
-	if q := c.QueryParam("date"); q != "" {
+	if q := c.FormValue("date"); q != "" {
 		parsed, err := localdate.Parse(q)
 		if err != nil {
 			status = http.StatusBadRequest
@@ -125,7 +141,8 @@ func (p *Pages) renderBoard(c echo.Context, status int, problem string) error {
 		}
 	}
 	d.Date = day.String()
-	d.Crew = c.QueryParam("crew")
+	d.Past = day.Before(localdate.In(p.now(), loc))
+	d.Crew = c.FormValue("crew")
 
 	crews, err := p.allCrews(ctx, pr.TenantID)
 	if err != nil {
@@ -138,20 +155,11 @@ func (p *Pages) renderBoard(c echo.Context, status int, problem string) error {
 	}
 	if !found {
 		status = http.StatusNotFound
-		d.Problem = joinProblem(d.Problem, "There is no crew "+d.Crew+". Showing every crew.")
+		d.Problem = joinProblem(d.Problem, "That crew does not exist (any more). Showing every crew.")
 		d.Crew = ""
 	}
 
-	if flash, err := p.bookedFlash(ctx, pr.TenantID, c.QueryParam("booked"), c.QueryParam("saved")); err != nil {
-		return err
-	} else {
-		d.Flash = flash
-	}
-
-	if d.Needs, d.MoreNeeds, err = p.needs(ctx, pr.TenantID); err != nil {
-		return err
-	}
-
+	booked := c.QueryParam("booked")
 	var dayKm float64
 	for _, cr := range crews {
 		if d.Crew != "" && cr.ExternalID != d.Crew {
@@ -162,9 +170,17 @@ func (p *Pages) renderBoard(c echo.Context, status int, problem string) error {
 			return err
 		}
 		dayKm += r.TotalKm
-		d.Routes = append(d.Routes, routeViewOf(r))
+		d.Routes = append(d.Routes, routeViewOf(r, booked))
 	}
 	d.DayKm = kmText(dayKm)
+
+	located, _ := strconv.ParseInt(c.QueryParam("located"), 10, 64)
+	if d.Needs, d.MoreNeeds, err = p.needs(ctx, pr.TenantID, d.Routes, typed, located); err != nil {
+		return err
+	}
+	if d.Flash, err = p.boardFlash(ctx, c, d.Routes); err != nil {
+		return err
+	}
 	return renderPage(c, status, dispatchPage, d)
 }
 
@@ -175,10 +191,27 @@ func joinProblem(a, b string) string {
 	return a + " " + b
 }
 
-// bookedFlash says what the booking form just booked (the visit is looked
-// up, so a crafted link cannot put words on the page).
-func (p *Pages) bookedFlash(ctx context.Context, tenantID, visitID, saved string) (string, error) {
-	if visitID == "" || scheduling.CheckExternalID(visitID) != nil {
+// boardFlash says what the last form did: a booking, an optimised route,
+// a lead located. Everything named is looked up, so a crafted link cannot
+// put words on the page.
+func (p *Pages) boardFlash(ctx context.Context, c echo.Context, routes []routeView) (string, error) {
+	pr, _ := Staff(c)
+	if v := c.QueryParam("booked"); v != "" {
+		return p.bookedFlash(ctx, pr.TenantID, v, c.QueryParam("saved"), routes)
+	}
+	if cr := c.QueryParam("optimized"); cr != "" {
+		return p.optimizedFlash(ctx, pr.TenantID, cr, c.QueryParam("date"), c.QueryParam("was"), c.QueryParam("now"), c.QueryParam("changed") == "1")
+	}
+	if id, err := strconv.ParseInt(c.QueryParam("located"), 10, 64); err == nil && id > 0 {
+		return p.locatedFlash(ctx, pr.TenantID, id)
+	}
+	return "", nil
+}
+
+// bookedFlash says what the booking form just booked, and where the stop
+// is on the route below (highlighted there).
+func (p *Pages) bookedFlash(ctx context.Context, tenantID, visitID, saved string, routes []routeView) (string, error) {
+	if scheduling.CheckExternalID(visitID) != nil {
 		return "", nil
 	}
 	v, err := p.d.Mirror.Visit(ctx, tenantID, visitID)
@@ -188,20 +221,23 @@ func (p *Pages) bookedFlash(ctx context.Context, tenantID, visitID, saved string
 	if err != nil {
 		return "", err
 	}
-	who := v.CustomerExternalID
+	who := "the customer"
 	if cu, err := p.d.Mirror.Customer(ctx, tenantID, v.CustomerExternalID); err == nil && cu.Name != "" {
 		who = cu.Name
 	}
-	crewName := ""
+	crewName := "the crew"
 	if v.CrewExternalID != nil {
-		crewName = *v.CrewExternalID
-		if cr, err := p.d.Mirror.Crew(ctx, tenantID, *v.CrewExternalID); err == nil {
+		if cr, err := p.d.Mirror.Crew(ctx, tenantID, *v.CrewExternalID); err == nil && cr.Name != "" {
 			crewName = cr.Name
 		}
 	}
 	msg := fmt.Sprintf("Booked %s with %s on %s", who, crewName, v.ServiceDate)
-	if v.RoutePosition != nil {
-		msg += fmt.Sprintf(" (route position %d)", *v.RoutePosition)
+	for _, r := range routes {
+		for _, s := range r.Stops {
+			if s.VisitID == visitID {
+				msg += fmt.Sprintf(" as stop %d (highlighted on the route below)", s.Number)
+			}
+		}
 	}
 	if km, err := strconv.ParseFloat(saved, 64); err == nil && km > 0 && km < 100000 {
 		msg += ": saves " + kmText(km) + " vs a separate trip"
@@ -209,8 +245,11 @@ func (p *Pages) bookedFlash(ctx context.Context, tenantID, visitID, saved string
 	return msg + ".", nil
 }
 
-// needs lists the referrals waiting for a visit, each with its best days.
-func (p *Pages) needs(ctx context.Context, tenantID string) ([]needView, int, error) {
+// needs lists the referrals waiting for a visit, each with its best days;
+// a lead without a location gets the location form instead (as typed, when
+// typed names it), with a map of the route among routes nearest to whoever
+// referred them. located is the lead just located.
+func (p *Pages) needs(ctx context.Context, tenantID string, routes []routeView, typed *locateState, located int64) ([]needView, int, error) {
 	var rs []referral.Referral
 	for _, st := range []string{referral.StatusPending, referral.StatusConverted} {
 		got, _, err := p.d.Referrals.List(ctx, tenantID, referral.Filter{Status: st}, store.Page{Limit: dispatchReferralScan})
@@ -220,23 +259,29 @@ func (p *Pages) needs(ctx context.Context, tenantID string) ([]needView, int, er
 		rs = append(rs, got...)
 	}
 	sort.SliceStable(rs, func(i, j int) bool { return rs[i].ID > rs[j].ID })
-	names := map[string]string{}
+	people := map[string]*scheduling.Customer{}
+	customer := func(ext string) *scheduling.Customer {
+		if cu, ok := people[ext]; ok {
+			return cu
+		}
+		var found *scheduling.Customer
+		if cu, err := p.d.Mirror.Customer(ctx, tenantID, ext); err == nil {
+			found = &cu
+		}
+		people[ext] = found
+		return found
+	}
 	nameOf := func(ext string) string {
-		if n, ok := names[ext]; ok {
-			return n
+		if cu := customer(ext); cu != nil && cu.Name != "" {
+			return cu.Name
 		}
-		n := ext
-		if cu, err := p.d.Mirror.Customer(ctx, tenantID, ext); err == nil && cu.Name != "" {
-			n = cu.Name
-		}
-		names[ext] = n
-		return n
+		return "a customer"
 	}
 	var out []needView
 	more := 0
 	for _, r := range rs {
 		nv := needView{ID: r.ID, Name: r.Referee.Name, Address: r.Referee.Address, Status: r.Status,
-			Contact: strings.TrimSpace(r.Referee.Phone + " " + r.Referee.Email)}
+			Contact: strings.TrimSpace(r.Referee.Phone + " " + r.Referee.Email), Just: r.ID == located}
 		if r.Referee.CustomerID != nil && *r.Referee.CustomerID != "" {
 			nv.CustomerID = *r.Referee.CustomerID
 			vs, _, err := p.d.Mirror.Visits(ctx, tenantID, scheduling.VisitFilter{CustomerID: nv.CustomerID, Status: scheduling.VisitScheduled},
@@ -247,7 +292,7 @@ func (p *Pages) needs(ctx context.Context, tenantID string) ([]needView, int, er
 			if len(vs) > 0 {
 				continue // already booked
 			}
-			if cu, err := p.d.Mirror.Customer(ctx, tenantID, nv.CustomerID); err == nil {
+			if cu := customer(nv.CustomerID); cu != nil {
 				if nv.Name == "" {
 					nv.Name = cu.Name
 				}
@@ -265,12 +310,36 @@ func (p *Pages) needs(ctx context.Context, tenantID string) ([]needView, int, er
 		if nv.Name == "" {
 			nv.Name = "(no name given)"
 		}
+		var home *geo.Point
 		if r.Referrer != nil {
 			nv.Referrer = nameOf(*r.Referrer)
+			if cu := customer(*r.Referrer); cu != nil {
+				if pt, ok := cu.Location(); ok {
+					home = &pt
+				}
+			}
+		}
+		names := map[string]string{}
+		if r.Referrer != nil {
+			names[*r.Referrer] = nv.Referrer
+		}
+		if nv.CustomerID != "" {
+			names[nv.CustomerID] = nv.Name
 		}
 		t, err := p.d.Dispatch.ReferralTarget(ctx, tenantID, r.ID)
 		if e, ok := apperror.As(err); ok {
-			nv.Problem = e.Message
+			switch {
+			case e.Code == apperror.CodeUnprocessable && r.Status == referral.StatusPending:
+				form, err := p.locateFormOf(ctx, tenantID, r.ID, nv, home, routes, typed)
+				if err != nil {
+					return nil, 0, err
+				}
+				nv.Locate = form
+			case e.Code == apperror.CodeUnprocessable:
+				nv.Problem = "We don't know where " + nv.Name + " lives: ask the scheduler to add their address and location to their customer record."
+			default:
+				nv.Problem = inWords(e.Message, names)
+			}
 			out = append(out, nv)
 			continue
 		} else if err != nil {
@@ -278,7 +347,7 @@ func (p *Pages) needs(ctx context.Context, tenantID string) ([]needView, int, er
 		}
 		slots, err := p.d.Dispatch.Suggest(ctx, tenantID, t, dispatch.Window{Limit: dispatchSuggestions})
 		if e, ok := apperror.As(err); ok {
-			nv.Problem = e.Message
+			nv.Problem = inWords(e.Message, names)
 		} else if err != nil {
 			return nil, 0, err
 		}
@@ -304,15 +373,16 @@ func (p *Pages) needs(ctx context.Context, tenantID string) ([]needView, int, er
 	return out, more, nil
 }
 
-func routeViewOf(r dispatch.DayRoute) routeView {
+func routeViewOf(r dispatch.DayRoute, booked string) routeView {
 	v := routeView{CrewID: r.CrewID, CrewName: r.CrewName, TotalKm: kmText(r.TotalKm),
-		TotalTime: strconv.FormatFloat(r.TotalMinutes, 'f', 0, 64) + " min"}
+		TotalTime: strconv.FormatFloat(r.TotalMinutes, 'f', 0, 64) + " min", route: r}
 	names := map[string]string{}
 	for _, s := range r.Stops {
 		names[s.CustomerID] = s.Name
 	}
 	for i, s := range r.Stops {
-		sv := routeStopView{Number: i + 1, Name: s.Name, Address: s.Address, CustomerID: s.CustomerID, LegKm: kmText(s.LegKm)}
+		sv := routeStopView{Number: i + 1, VisitID: s.VisitID, Name: s.Name, Address: s.Address, CustomerID: s.CustomerID,
+			LegKm: kmText(s.LegKm), Booked: booked != "" && s.VisitID == booked}
 		var linked []string
 		for _, n := range s.LinkedNeighbors {
 			linked = append(linked, names[n])
@@ -320,41 +390,83 @@ func routeViewOf(r dispatch.DayRoute) routeView {
 		sv.Linked = strings.Join(linked, ", ")
 		v.Stops = append(v.Stops, sv)
 	}
-	v.Map = drawRoute(r)
+	v.Map = drawRoute(r, booked)
 	return v
+}
+
+// boardQuery is the board to go back to after a form: its day and crew
+// filter as the form carried them (dropped when they do not read).
+func boardQuery(c echo.Context, date string) url.Values {
+	q := url.Values{}
+	if _, err := localdate.Parse(date); err == nil {
+		q.Set("date", date)
+	}
+	if cr := c.FormValue("crew"); cr != "" && scheduling.CheckExternalID(cr) == nil {
+		q.Set("crew", cr)
+	}
+	return q
 }
 
 // dispatchBook is POST /dispatch/book: book a suggested day for the
 // friend's customer record, then back to the board on that day.
 func (p *Pages) dispatchBook(c echo.Context) error {
 	pr, _ := Staff(c)
+	ctx := c.Request().Context()
 	in := dispatch.BookInput{CustomerID: c.FormValue("customer_id"), Date: c.FormValue("date"), CrewID: c.FormValue("crew_id")}
 	// Position 0 is the cheapest place in the route as it is now: the
 	// suggestion's own place, unless the day changed since the page loaded.
-	b, err := p.d.Dispatch.Book(c.Request().Context(), pr.TenantID, in)
+	b, err := p.d.Dispatch.Book(ctx, pr.TenantID, in)
 	if e, ok := apperror.As(err); ok {
-		status := http.StatusUnprocessableEntity
-		switch e.Code {
-		case apperror.CodeConflict:
-			status = http.StatusConflict
-		case apperror.CodeNotFound:
-			status = http.StatusNotFound
-		}
-		msg := e.Message
-		for _, f := range sortedKeys(e.Fields) {
-			msg += " " + f + ": " + e.Fields[f] + "."
-		}
-		return p.renderBoard(c, status, "Not booked: "+msg)
+		return p.renderBoard(c, statusOfPage(e), "Not booked: "+p.bookProblem(ctx, pr.TenantID, in, e), nil)
 	}
 	if err != nil {
 		return err
 	}
-	q := url.Values{"date": {b.Route.Date.String()}, "booked": {b.VisitID},
-		"saved": {strconv.FormatFloat(b.KmSavedVsStandalone, 'f', 1, 64)}}
-	if cr := c.FormValue("crew"); cr != "" {
-		q.Set("crew", cr)
-	}
+	q := boardQuery(c, b.Route.Date.String())
+	q.Set("booked", b.VisitID)
+	q.Set("saved", strconv.FormatFloat(b.KmSavedVsStandalone, 'f', 1, 64))
 	return c.Redirect(http.StatusSeeOther, "/dispatch?"+q.Encode())
+}
+
+// statusOfPage is a refused form's status.
+func statusOfPage(e *apperror.Error) int {
+	switch e.Code {
+	case apperror.CodeConflict:
+		return http.StatusConflict
+	case apperror.CodeNotFound:
+		return http.StatusNotFound
+	}
+	return http.StatusUnprocessableEntity
+}
+
+// bookProblem says why a booking was refused, naming the customer and the
+// crew, never their ids.
+func (p *Pages) bookProblem(ctx context.Context, tenantID string, in dispatch.BookInput, e *apperror.Error) string {
+	who, crewName := "the customer", "the crew"
+	if cu, err := p.d.Mirror.Customer(ctx, tenantID, in.CustomerID); err == nil && cu.Name != "" {
+		who = cu.Name
+	}
+	if cr, err := p.d.Mirror.Crew(ctx, tenantID, in.CrewID); err == nil && cr.Name != "" {
+		crewName = cr.Name
+	}
+	names := map[string]string{in.CustomerID: who, in.CrewID: crewName}
+	if len(e.Fields) == 0 {
+		return inWords(e.Message, names) + "."
+	}
+	var msgs []string
+	for _, f := range sortedKeys(e.Fields) {
+		switch f {
+		case "customer_id":
+			msgs = append(msgs, who+" is not among the scheduler's customers (any more)")
+		case "crew_id":
+			msgs = append(msgs, crewName+" is not among the crews (any more)")
+		case "date":
+			msgs = append(msgs, "the day: "+inWords(e.Fields[f], names))
+		default:
+			msgs = append(msgs, inWords(e.Fields[f], names))
+		}
+	}
+	return strings.Join(msgs, "; ") + "."
 }
 
 func sortedKeys(m map[string]string) []string {
