@@ -50,6 +50,7 @@ type invoiceData struct {
 	Problem                    string
 	Scores                     []int
 	CSRF                       string
+	OptOut                     string // the customer's marketing opt-out link
 }
 
 // syncReason reads the stored reason of a same-day discount back into parts.
@@ -103,6 +104,9 @@ func (p *Pages) load(c echo.Context, status, rated int, problem string) error {
 		Total: Money(inv.TotalCents, inv.Currency), HasDiscount: inv.DiscountCents > 0, Saved: inv.DiscountCents > 0,
 		Rated: rated, Problem: problem, Scores: []int{1, 2, 3, 4, 5}, StatusText: map[string]string{"draft": "not yet issued",
 			"issued": "issued", "paid": "paid — thank you", "void": "void"}[inv.Status]}
+	if d.OptOut, err = p.d.Mirror.OptOutURL(ctx, cust); err != nil {
+		return err
+	}
 	d.FriendsText = fmt.Sprintf("%d of %d friends rewarded", st.Rewarded, st.Cap)
 	if st.Pending > 0 {
 		d.FriendsText += fmt.Sprintf(", %d on the way", st.Pending)
