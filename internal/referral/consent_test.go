@@ -139,6 +139,15 @@ func TestWhatTheSchedulerStatesOnCreationWinsOverTheForm(t *testing.T) {
 		if got.Status != referral.StatusConverted || !strings.Contains(got.Note, "not linked") || len(e.links("dot")) != 0 {
 			t.Fatalf("a friend the scheduler says did not agree was linked: %s %q", got.Status, got.Note)
 		}
+		// Stating one and leaving out the other: the form fills only the other.
+		e.signUp("Gil Moss", "gil@example.com", true, true)
+		if gil := e.mirror("gil", "gil@example.com", `{"consent_same_day": false}`); gil.ConsentSameDay || !gil.ConsentMarketing {
+			t.Fatalf("Gil %+v", gil)
+		}
+		e.signUp("Hana Lee", "hana@example.com", true, true)
+		if hana := e.mirror("hana", "hana@example.com", `{"consent_marketing": false}`); !hana.ConsentSameDay || hana.ConsentMarketing {
+			t.Fatalf("Hana %+v", hana)
+		}
 		// A friend who ticked nothing takes nothing; one who ticked only
 		// marketing gets only that.
 		e.signUp("Eve Hart", "eve@example.com", false, false)
