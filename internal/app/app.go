@@ -119,6 +119,7 @@ func Wire(cfg config.Config, s *store.Store, c clock.Clock, log *slog.Logger) *A
 	a.Tenants.CacheKeys(cfg.AuthCacheTTL)
 	a.Mirror = scheduling.NewService(s, c, cfg.PublicURL())
 	a.Outbox = outbox.New(s, c)
+	a.Mirror.UseEvents(a.Outbox)
 	a.Endpoints = outbox.NewEndpoints(s, a.Outbox, cfg.WebhooksAllowPrivate)
 	a.Deliverer = outbox.NewWorker(s, c, log, cfg.WebhooksAllowPrivate)
 	a.Ledger = ledger.NewService(s, c, a.Outbox)

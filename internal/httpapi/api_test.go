@@ -159,6 +159,9 @@ func TestAnotherTenantSeesNothingThroughAnyRoute(t *testing.T) {
 			"GET /api/v1/customers/:external_id/referral-status": func(t *testing.T) {
 				expectNotFound(t, h.do("GET", "/api/v1/customers/ben/referral-status", rival, nil))
 			},
+			"GET /api/v1/customers/:external_id/referral-links": func(t *testing.T) {
+				expectNotFound(t, h.do("GET", "/api/v1/customers/ben/referral-links", rival, nil))
+			},
 			"GET /api/v1/customers/:external_id/nearby": func(t *testing.T) {
 				expectNotFound(t, h.do("GET", "/api/v1/customers/angie/nearby", rival, nil))
 			},

@@ -93,6 +93,8 @@ func crewBoundCases() map[string]crewBoundCase {
 			otherID: "ben", unID: "nobody", mine: "/api/v1/customers/angie"},
 		"GET /api/v1/customers/:external_id/referral-status": {method: "GET", other: "/api/v1/customers/ben/referral-status",
 			unknown: "/api/v1/customers/nobody/referral-status", otherID: "ben", unID: "nobody", mine: "/api/v1/customers/angie/referral-status"},
+		"GET /api/v1/customers/:external_id/referral-links": {method: "GET", other: "/api/v1/customers/ben/referral-links",
+			unknown: "/api/v1/customers/nobody/referral-links", otherID: "ben", unID: "nobody", mine: "/api/v1/customers/angie/referral-links"},
 		"GET /api/v1/customers": {method: "GET", other: "/api/v1/customers", unknown: "/api/v1/customers?updated_since=2000-01-01T00:00:00Z",
 			mine: "/api/v1/customers?limit=1", list: "customers", want: []string{"angie"}},
 		"GET /api/v1/crews/:external_id": {method: "GET", other: "/api/v1/crews/south", unknown: "/api/v1/crews/nobody",

@@ -24,6 +24,7 @@ var crewScope = map[string]scopeRule{
 	"GET /api/v1/customers":                              narrowedInHandler, // listCustomers
 	"GET /api/v1/customers/:external_id":                 pathCustomer,
 	"GET /api/v1/customers/:external_id/referral-status": pathCustomer,
+	"GET /api/v1/customers/:external_id/referral-links":  pathCustomer,
 	"GET /api/v1/crews":                                  narrowedInHandler, // listCrews
 	"GET /api/v1/crews/:external_id":                     pathCrew,
 	"GET /api/v1/crews/:external_id/today":               pathCrew,

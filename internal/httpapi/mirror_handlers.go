@@ -10,6 +10,7 @@ import (
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
+	"github.com/routeloop/routeloop/internal/tenant"
 )
 
 func page(c echo.Context) (store.Page, error) {
@@ -25,11 +26,11 @@ func list[T any](c echo.Context, name string, items []T, next string) error {
 }
 
 func (a *API) putCustomer(c echo.Context) error {
-	var in scheduling.CustomerInput
-	if err := decode(c, &in); err != nil {
+	var body scheduling.CustomerJSON // tells a consent left out from one sent false
+	if err := decode(c, &body); err != nil {
 		return err
 	}
-	cu, up, err := a.mirror.PutCustomer(c.Request().Context(), principal(c).TenantID, c.Param("external_id"), in)
+	cu, up, err := a.mirror.PutCustomer(c.Request().Context(), principal(c).TenantID, c.Param("external_id"), body.Input())
 	if err != nil {
 		return err
 	}
@@ -42,6 +43,21 @@ func (a *API) getCustomer(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, cu)
+}
+
+// referralLinks answers the customer's code, plain link, a link per
+// channel and the marketing opt-out link (left out for crew keys: a crew
+// tablet has no business stopping someone's messages).
+func (a *API) referralLinks(c echo.Context) error {
+	pr := principal(c)
+	l, err := a.mirror.ReferralLinks(c.Request().Context(), pr.TenantID, c.Param("external_id"))
+	if err != nil {
+		return err
+	}
+	if pr.Role == tenant.RoleCrew {
+		l.OptOutURL = ""
+	}
+	return c.JSON(http.StatusOK, l)
 }
 
 func (a *API) listCustomers(c echo.Context) error {

@@ -549,6 +549,7 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"ReferralDecision", referral.DecisionEntry{}, false},
 		{"Reward", referral.Reward{}, false},
 		{"ReferralStatus", referral.Status{}, false},
+		{"ReferralLinks", scheduling.ReferralLinks{}, false},
 		// Webhooks in: the data of a webhook is the PUT body plus
 		// external_id, decoded into these structs (webhook.decodeObject).
 		{"CustomerEventData", struct {
@@ -819,6 +820,7 @@ func TestOpenAPIFeatureOperationsUseTheirSchemas(t *testing.T) {
 		{"PUT /api/v1/referrals/{id}/location", "ReferralLocationInput", map[string]string{"200": "Referral"}, nil},
 		{"GET /api/v1/rewards", "", map[string]string{"200": "RewardList"}, []string{"customer_id"}},
 		{"GET /api/v1/customers/{external_id}/referral-status", "", map[string]string{"200": "ReferralStatus"}, nil},
+		{"GET /api/v1/customers/{external_id}/referral-links", "", map[string]string{"200": "ReferralLinks"}, nil},
 		{"POST /hooks/v1/{tenant_id}", "WebhookEvent", map[string]string{"200": "WebhookOutcome"}, nil},
 		{"POST /api/v1/sync/batch", "SyncBatchInput", map[string]string{"200": "SyncBatchReport"}, nil},
 		{"POST /api/v1/webhook-secrets", "", map[string]string{"201": "WebhookSecretCreated"}, nil},
@@ -1112,7 +1114,7 @@ func specMemberRef(m specObject) string {
 // the code checks.
 func TestOpenAPIEnumsMatchGoConstants(t *testing.T) {
 	doc := loadOpenAPISpec(t)
-	channels := []string{referral.ChannelLink, referral.ChannelCode, referral.ChannelCard, referral.ChannelCrewPitch, referral.ChannelNameOnly}
+	channels := referral.Channels
 	statuses := []string{referral.StatusPending, referral.StatusPendingReview, referral.StatusConverted, referral.StatusRejected,
 		referral.StatusDuplicate, referral.StatusExpired}
 	flags := []string{referral.FlagSelfReferral, referral.FlagAlreadyCustomer, referral.FlagBurst, referral.FlagOutsideArea,

@@ -35,6 +35,7 @@ func (a *API) routes(e *echo.Echo) {
 	v1 := e.Group("/api/v1")
 	v1.PUT("/customers/:external_id", a.putCustomer, a.allow(mirrorWriters...))
 	v1.GET("/customers/:external_id", a.getCustomer, a.allow(mirrorReaders...))
+	v1.GET("/customers/:external_id/referral-links", a.referralLinks, a.allow(mirrorReaders...))
 	v1.GET("/customers", a.listCustomers, a.allow(mirrorReaders...))
 	v1.PUT("/crews/:external_id", a.putCrew, a.allow(mirrorWriters...))
 	v1.GET("/crews/:external_id", a.getCrew, a.allow(mirrorReaders...))

@@ -42,9 +42,11 @@ func (s *Service) RotateLink(ctx context.Context, tenantID, externalID string) (
 			Status             string
 			PayURL             string
 			CustomerExternalID string
+			ConsentMarketing   bool
 		}
 		if err := tx.Raw(`UPDATE invoices SET public_token = ? WHERE tenant_id = ? AND external_id = ?
-			RETURNING status, pay_url, (SELECT external_id FROM customers WHERE id = invoices.customer_id) AS customer_external_id`,
+			RETURNING status, pay_url, (SELECT external_id FROM customers WHERE id = invoices.customer_id) AS customer_external_id,
+			(SELECT consent_marketing FROM customers WHERE id = invoices.customer_id) AS consent_marketing`,
 			token, tenantID, externalID).Scan(&rows).Error; err != nil {
 			return fmt.Errorf("rotate invoice link: %w", err)
 		}
@@ -53,7 +55,7 @@ func (s *Service) RotateLink(ctx context.Context, tenantID, externalID string) (
 		}
 		return s.events.Emit(tx, tenantID, EventLinkRotated, map[string]any{
 			"invoice_id": externalID, "customer_id": rows[0].CustomerExternalID, "status": rows[0].Status,
-			"invoice_url": URL(s.baseURL, token), "pay_url": rows[0].PayURL,
+			"invoice_url": URL(s.baseURL, token), "pay_url": rows[0].PayURL, "consent_marketing": rows[0].ConsentMarketing,
 		})
 	})
 	if err != nil {

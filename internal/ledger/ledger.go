@@ -165,6 +165,7 @@ type announcement struct {
 	token      string // the invoice page's key, read with the invoice
 	payURL     string // the scheduler's payment page, read with the invoice
 	lines      []invoice.Line
+	customerID int64
 }
 
 // add works out what changes on a customer's drafts.
@@ -189,7 +190,7 @@ func (w *draftWrites) add(tenantID string, c *customerFacts, p plan) {
 			w.cleared = append(w.cleared, x.ID)
 			w.inserts = append(w.inserts, want...)
 			if disc > 0 {
-				w.announce = append(w.announce, announcement{externalID: x.ExternalID, token: x.PublicToken, payURL: x.PayURL, lines: all})
+				w.announce = append(w.announce, announcement{externalID: x.ExternalID, token: x.PublicToken, payURL: x.PayURL, lines: all, customerID: c.ID})
 			}
 		}
 		if changed || sub != x.Subtotal || disc != x.Discount || total != x.Total {
@@ -233,16 +234,42 @@ func (s *Service) flush(tx *gorm.DB, tenantID string, w draftWrites, now time.Ti
 			return fmt.Errorf("save totals: %w", err)
 		}
 	}
+	if len(w.announce) == 0 {
+		return nil
+	}
+	// Who is billed, and whether they take marketing messages, for the
+	// messaging tool: one read for every announcement of the refresh.
+	byID := map[int64]billedCustomer{}
 	for _, a := range w.announce {
-		if err := s.announce(tx, tenantID, a); err != nil {
+		byID[a.customerID] = billedCustomer{}
+	}
+	for chunk := range slices.Chunk(slices.Sorted(maps.Keys(byID)), store.MaxInList) {
+		var billed []billedCustomer
+		if err := tx.Raw(`SELECT id, external_id, consent_marketing FROM customers WHERE tenant_id = ? AND id IN ?`, tenantID, chunk).
+			Scan(&billed).Error; err != nil {
+			return fmt.Errorf("read the billed customers: %w", err)
+		}
+		for _, b := range billed {
+			byID[b.ID] = b
+		}
+	}
+	for _, a := range w.announce {
+		if err := s.announce(tx, tenantID, a, byID[a.customerID]); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// billedCustomer is what invoice.discounted says of the billed customer.
+type billedCustomer struct {
+	ID               int64
+	ExternalID       string
+	ConsentMarketing bool
+}
+
 // announce emits invoice.discounted for a draft whose discounts changed.
-func (s *Service) announce(tx *gorm.DB, tenantID string, a announcement) error {
+func (s *Service) announce(tx *gorm.DB, tenantID string, a announcement, c billedCustomer) error {
 	sub, disc, total := invoice.Totals(a.lines)
 	var given []map[string]any
 	for _, l := range a.lines {
@@ -252,6 +279,7 @@ func (s *Service) announce(tx *gorm.DB, tenantID string, a announcement) error {
 	}
 	return s.events.Emit(tx, tenantID, events.InvoiceDiscounted, map[string]any{
 		"invoice_id": a.externalID, "invoice_url": invoice.URL(s.baseURL, a.token), "pay_url": a.payURL, "subtotal_cents": sub, "discount_cents": disc, "total_cents": total, "discounts": given,
+		"customer_id": c.ExternalID, "consent_marketing": c.ConsentMarketing,
 	})
 }
 

@@ -21,6 +21,7 @@ import (
 var EventTypes = []string{
 	"referral.created", "referral.converted", "reward.granted", "reward.held", "reward.released", "reward.voided",
 	"invoice.discounted", "invoice.link_rotated", "visit.booked", "route.changed", "neighbor_link.created", "crew.milestone_reached",
+	"customer.marketing_opt_out",
 }
 
 // Outbox writes events and fans them out to subscribed endpoints.

@@ -3,6 +3,7 @@ package referral
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -89,6 +90,11 @@ func (s *Service) CustomerChanged(tx *gorm.DB, ch scheduling.CustomerChange) err
 			return fmt.Errorf("attach referee: %w", err)
 		}
 	}
+	if ch.Created && (ch.SameDayOmitted || ch.MarketingOmitted) {
+		if err := s.carryConsents(tx, ch); err != nil {
+			return err
+		}
+	}
 	var open []int64
 	if err := tx.Raw(`SELECT id FROM referrals WHERE tenant_id = ? AND referee_customer_id = ? AND status IN ('pending', 'pending_review') ORDER BY id`,
 		c.TenantID, c.ID).Scan(&open).Error; err != nil {
@@ -103,6 +109,50 @@ func (s *Service) CustomerChanged(tx *gorm.DB, ch scheduling.CustomerChange) err
 		}
 	}
 	return s.convertReferee(tx, c.TenantID, c.ID, "")
+}
+
+// carryConsents gives a customer the scheduler has just created the
+// friend's answers from the landing form, for each consent the creating
+// write left out: a yes on any of the friend's referrals now attached to
+// them (marketing as of the latest such sign-up). What the scheduler
+// states, in this write or a later one, wins: it is never overwritten here.
+func (s *Service) carryConsents(tx *gorm.DB, ch scheduling.CustomerChange) error {
+	c := ch.Customer
+	var given []struct {
+		ConsentSameDay   bool
+		ConsentMarketing bool
+		CreatedAt        time.Time
+	}
+	if err := tx.Raw(`SELECT consent_same_day, consent_marketing, created_at FROM referrals
+		WHERE tenant_id = ? AND referee_customer_id = ? AND (consent_same_day OR consent_marketing) ORDER BY id`,
+		c.TenantID, c.ID).Scan(&given).Error; err != nil {
+		return fmt.Errorf("read the friend's consents: %w", err)
+	}
+	var sameDay bool
+	var marketingAt *time.Time
+	for _, g := range given {
+		sameDay = sameDay || g.ConsentSameDay
+		if g.ConsentMarketing && (marketingAt == nil || g.CreatedAt.After(*marketingAt)) {
+			at := g.CreatedAt.UTC().Truncate(time.Microsecond)
+			marketingAt = &at
+		}
+	}
+	var set []string
+	var args []any
+	if ch.SameDayOmitted && sameDay {
+		set = append(set, "consent_same_day = TRUE")
+	}
+	if ch.MarketingOmitted && marketingAt != nil {
+		set, args = append(set, "consent_marketing = TRUE, consent_marketing_at = ?"), append(args, *marketingAt)
+	}
+	if len(set) == 0 {
+		return nil
+	}
+	if err := tx.Exec(`UPDATE customers SET `+strings.Join(set, ", ")+` WHERE id = ? AND tenant_id = ?`,
+		append(args, c.ID, c.TenantID)...).Error; err != nil {
+		return fmt.Errorf("carry the friend's consents: %w", err)
+	}
+	return nil
 }
 
 // InvoiceChanged converts, inside the invoice write's transaction, the
@@ -434,11 +484,14 @@ func (s *Service) ReleaseBudgetIn(tx *gorm.DB, tenantID string) (int, error) {
 }
 
 // announceReward emits a reward event with what a messaging tool needs:
-// the customer's scheduler id, their role, the reward's kind, value,
-// status and reason.
+// the customer's scheduler id and marketing consent, their role, the
+// reward's kind, value, status and reason.
 func (s *Service) announceReward(tx *gorm.DB, tenantID, kind, key string) error {
-	var rs []Reward
-	if err := tx.Raw(`SELECT w.*, c.external_id AS customer FROM rewards w JOIN customers c ON c.id = w.customer_id
+	var rs []struct {
+		Reward
+		ConsentMarketing bool
+	}
+	if err := tx.Raw(`SELECT w.*, c.external_id AS customer, c.consent_marketing FROM rewards w JOIN customers c ON c.id = w.customer_id
 		WHERE w.tenant_id = ? AND w.idempotency_key = ?`, tenantID, key).Scan(&rs).Error; err != nil {
 		return fmt.Errorf("read reward: %w", err)
 	}
@@ -448,7 +501,7 @@ func (s *Service) announceReward(tx *gorm.DB, tenantID, kind, key string) error 
 	w := rs[0]
 	return s.events.Emit(tx, tenantID, kind, map[string]any{"reward_id": w.ID, "referral_id": w.ReferralID,
 		"customer_id": w.Customer, "role": w.Role, "kind": w.Kind, "value_cents": w.ValueCents, "status": w.Status,
-		"reason": w.Reason})
+		"reason": w.Reason, "consent_marketing": w.ConsentMarketing})
 }
 
 // Sweep settles every pending referral whose friend has qualified — a

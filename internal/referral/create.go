@@ -33,8 +33,10 @@ type Input struct {
 	Channel        string       `json:"channel"`
 	CrewMemberID   string       `json:"crew_member_id"`
 	Variant        string       `json:"variant"`
-	// ClickID ties a landing-page sign-up to the recorded link visit.
+	// ClickID ties a landing-page sign-up to the recorded link visit; UTM
+	// is that visit's utm_* (see ParseUTM).
 	ClickID *int64 `json:"-"`
+	UTM     UTM    `json:"-"`
 	// location says where the friend's lat and lon came from; Create
 	// fills it.
 	location location
@@ -49,19 +51,26 @@ type RefereeInput struct {
 	Address    string   `json:"address"`
 	Lat        *float64 `json:"lat"`
 	Lon        *float64 `json:"lon"`
+	// The friend's own answers (the landing form's two ticks): same-day
+	// service next to a neighbour, and marketing messages. Carried to the
+	// friend's customer record when the scheduler creates it without them.
+	ConsentSameDay   bool `json:"consent_same_day"`
+	ConsentMarketing bool `json:"consent_marketing"`
 }
 
 // SelfReferralMetres: a friend living this close is the same household.
 const SelfReferralMetres = 15
 
-func (in *Input) validate() error {
-	f := apperror.Fields{}
-	switch in.Channel {
-	case ChannelLink, ChannelCode, ChannelCard, ChannelCrewPitch, ChannelNameOnly:
-	case "":
-		f.Add("channel", "is required: link, code, card, crew_pitch or name_only")
-	default:
-		f.Add("channel", "must be link, code, card, crew_pitch or name_only")
+// channelList is the channels as a sentence's list: "link, code, … or social".
+var channelList = strings.Join(Channels[:len(Channels)-1], ", ") + " or " + Channels[len(Channels)-1]
+
+// check adds to f what is wrong with the input's own fields.
+func (in *Input) check(f apperror.Fields) {
+	switch {
+	case in.Channel == "":
+		f.Add("channel", "is required: "+channelList)
+	case !validChannel(in.Channel):
+		f.Add("channel", "must be "+channelList)
 	}
 	named := 0
 	for _, s := range []string{in.ReferrerCode, in.ReferrerID, in.ReferrerName} {
@@ -99,7 +108,6 @@ func (in *Input) validate() error {
 	if text.Len(in.Variant) > 40 || text.Check(in.Variant, text.Line, 40) != nil {
 		f.Add("variant", "must be an offer name of the program")
 	}
-	return f.Err()
 }
 
 // Validate checks the friend as a referral gives them (fields named
@@ -169,16 +177,32 @@ func promise(tx *gorm.DB, prog program.Program, referrerID *int64, stated, promi
 	return "", "", nil
 }
 
-// checkPhones refuses a friend's or referrer's phone that is not a phone
+// checkPhones adds to f a friend's or referrer's phone that is not a phone
 // number of the tenant's country (or an international one).
-func checkPhones(in Input, country string) error {
+func checkPhones(f apperror.Fields, in Input, country string) {
+	if _, bad := f["referee.phone"]; !bad {
+		if err := contact.CheckPhone(in.Referee.Phone, country); err != nil {
+			f.Add("referee.phone", err.Error())
+		}
+	}
+	if _, bad := f["referrer_phone"]; !bad {
+		if err := contact.CheckPhone(in.ReferrerPhone, country); err != nil {
+			f.Add("referrer_phone", err.Error())
+		}
+	}
+}
+
+// Check is every check Create makes of the input's own fields — the phones
+// against the company's country too — all at once, without writing; it
+// trims the input.
+func (s *Service) Check(ctx context.Context, tenantID string, in *Input) error {
 	f := apperror.Fields{}
-	if err := contact.CheckPhone(in.Referee.Phone, country); err != nil {
-		f.Add("referee.phone", err.Error())
+	in.check(f)
+	prog, err := program.Get(s.store.DB.WithContext(ctx), tenantID)
+	if err != nil {
+		return err
 	}
-	if err := contact.CheckPhone(in.ReferrerPhone, country); err != nil {
-		f.Add("referrer_phone", err.Error())
-	}
+	checkPhones(f, *in, prog.Country)
 	return f.Err()
 }
 
@@ -220,7 +244,7 @@ func findPeople(tx *gorm.DB, tenantID, where string, args ...any) ([]person, err
 // created). Suspicious referrals are flagged with reasons and wait for
 // review; nothing is dropped.
 func (s *Service) Create(ctx context.Context, tenantID, actor string, in Input) (Referral, store.Upserted, error) {
-	if err := in.validate(); err != nil {
+	if err := s.Check(ctx, tenantID, &in); err != nil {
 		return Referral{}, store.Updated, err
 	}
 	in.location = s.locate(ctx, &in.Referee)
@@ -243,9 +267,6 @@ func (s *Service) Create(ctx context.Context, tenantID, actor string, in Input) 
 func (s *Service) create(tx *gorm.DB, tenantID, actor string, in Input) (int64, store.Upserted, error) {
 	prog, err := program.Get(tx, tenantID)
 	if err != nil {
-		return 0, store.Updated, err
-	}
-	if err := checkPhones(in, prog.Country); err != nil {
 		return 0, store.Updated, err
 	}
 	now := s.clock.Now()
@@ -326,6 +347,14 @@ func (s *Service) create(tx *gorm.DB, tenantID, actor string, in Input) (int64, 
 		return 0, store.Updated, fmt.Errorf("find duplicate: %w", err)
 	}
 	if len(existing) > 0 {
+		// The friend signing up again keeps the referral; a tick given now
+		// is added (one left off does not take back an earlier one).
+		if r.ConsentSameDay || r.ConsentMarketing {
+			if err := tx.Exec(`UPDATE referrals SET consent_same_day = consent_same_day OR ?, consent_marketing = consent_marketing OR ?
+				WHERE id = ?`, r.ConsentSameDay, r.ConsentMarketing, existing[0]).Error; err != nil {
+				return 0, store.Updated, fmt.Errorf("record the friend's consents: %w", err)
+			}
+		}
 		return existing[0], store.Updated, nil
 	}
 	// One friend, one referrer: anyone else's referral of a friend already
@@ -368,13 +397,13 @@ func (s *Service) create(tx *gorm.DB, tenantID, actor string, in Input) (int64, 
 	err = tx.Raw(`INSERT INTO referrals (tenant_id, referrer_id, referee_customer_id, referee_key, referee_name, referee_email,
 			referee_phone, referee_address, referee_lat, referee_lon, referee_email_norm, referee_phone_norm, channel,
 			crew_member_id, click_id, variant, offer, status, flags, candidates, within_radius, distance_m, duplicate_of, note,
-			location_source, location_note, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			consent_same_day, consent_marketing, utm, location_source, location_note, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (tenant_id, referrer_id, referee_key) DO NOTHING
 		RETURNING *`,
 		tenantID, referrerID, refereeID, key, r.Name, r.Email, r.Phone, r.Address, r.Lat, r.Lon, emailNorm, phoneNorm,
 		in.Channel, crewMemberID, in.ClickID, variant, offer, status, mustJSON(flags), mustJSON(candidates), within, distance,
-		duplicateOf, note, in.location.source, in.location.note, now, now).Scan(&rows).Error
+		duplicateOf, note, r.ConsentSameDay, r.ConsentMarketing, in.UTM.stored(), in.location.source, in.location.note, now, now).Scan(&rows).Error
 	if err != nil {
 		return 0, store.Updated, fmt.Errorf("insert referral: %w", err)
 	}

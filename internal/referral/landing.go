@@ -24,10 +24,21 @@ type Landing struct {
 	Code         string
 	Offer        program.Offer
 	ClickID      int64
+	// SyncDiscountBps is the program's same-day discount (1000 = 10%),
+	// what the same-day consent on the form offers.
+	SyncDiscountBps int
 }
 
-// Click channel tags a referral link may carry (?ch=).
-var clickChannels = map[string]bool{"sms": true, "email": true, "card": true, "social": true, "crew": true, "link": true}
+// LinkChannel is the channel a link visit is recorded under: the link's
+// ?ch= when it is one of refcode.LinkChannels, else link.
+func LinkChannel(ch string) string {
+	for _, c := range refcode.LinkChannels {
+		if ch == c {
+			return c
+		}
+	}
+	return ChannelLink
+}
 
 // Landing resolves a referral code to its page; an unknown code is not_found.
 func (s *Service) Landing(ctx context.Context, code string) (Landing, error) {
@@ -60,7 +71,7 @@ func (s *Service) Landing(ctx context.Context, code string) (Landing, error) {
 		return Landing{}, err
 	}
 	return Landing{TenantID: r.TenantID, CompanyName: r.CompanyName, ReferrerID: r.ID, ReferrerName: first, Code: c,
-		Offer: offer}, nil
+		Offer: offer, SyncDiscountBps: prog.SyncDiscountBps}, nil
 }
 
 // OfferFor is the customer's offer variant as a referrer, assigned on first
@@ -69,12 +80,11 @@ func (s *Service) OfferFor(ctx context.Context, prog program.Program, customerID
 	return program.OfferFor(ctx, s.store, prog, customerID, s.clock.Now())
 }
 
-// RecordVisit records a visit to a referral link: code, channel tag, time
-// and a keyed hash of the visitor (never the IP itself).
-func (s *Service) RecordVisit(ctx context.Context, l Landing, channel, ip, userAgent string) (int64, error) {
-	if !clickChannels[channel] {
-		channel = "link"
-	}
+// RecordVisit records a visit to a referral link: code, channel tag (see
+// LinkChannel), the link's utm_* (see ParseUTM), time and a keyed hash of
+// the visitor (never the IP itself).
+func (s *Service) RecordVisit(ctx context.Context, l Landing, channel string, utm UTM, ip, userAgent string) (int64, error) {
+	channel = LinkChannel(channel)
 	key, err := s.store.Secret(ctx, "fingerprint")
 	if err != nil {
 		return 0, err
@@ -82,8 +92,9 @@ func (s *Service) RecordVisit(ctx context.Context, l Landing, channel, ip, userA
 	mac := hmac.New(sha256.New, key)
 	mac.Write([]byte(ip + "\x00" + userAgent))
 	var id int64
-	err = s.store.DB.WithContext(ctx).Raw(`INSERT INTO referral_clicks (tenant_id, referrer_id, channel, fingerprint, created_at)
-		VALUES (?, ?, ?, ?, ?) RETURNING id`, l.TenantID, l.ReferrerID, channel, hex.EncodeToString(mac.Sum(nil))[:32], s.clock.Now()).Scan(&id).Error
+	err = s.store.DB.WithContext(ctx).Raw(`INSERT INTO referral_clicks (tenant_id, referrer_id, channel, utm, fingerprint, created_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, l.TenantID, l.ReferrerID, channel, utm.stored(), hex.EncodeToString(mac.Sum(nil))[:32],
+		s.clock.Now()).Scan(&id).Error
 	if err != nil {
 		return 0, fmt.Errorf("record link visit: %w", err)
 	}
@@ -102,10 +113,18 @@ func (s *Service) VisitCookie(ctx context.Context, clickID int64) (string, error
 	return v + "." + hex.EncodeToString(mac.Sum(nil))[:32], nil
 }
 
-// AttributedClick reads the cookie back: the link visit it names, if the
+// LinkVisit is a recorded visit to a referral link: what a referral made
+// from it keeps.
+type LinkVisit struct {
+	ID      int64
+	Channel string
+	UTM     UTM
+}
+
+// AttributedVisit reads the cookie back: the link visit it names, if the
 // signature holds, it was a visit to this referrer's link and it is within
-// the program's attribution window.
-func (s *Service) AttributedClick(ctx context.Context, l Landing, cookie string) *int64 {
+// the program's attribution window; else nil.
+func (s *Service) AttributedVisit(ctx context.Context, l Landing, cookie string) *LinkVisit {
 	parts := strings.Split(cookie, ".")
 	if len(parts) != 3 {
 		return nil
@@ -128,11 +147,22 @@ func (s *Service) AttributedClick(ctx context.Context, l Landing, cookie string)
 	if err != nil || s.clock.Now().Sub(time.Unix(at, 0)) > time.Duration(prog.AttributionDays)*24*time.Hour {
 		return nil
 	}
-	var n int64
-	s.store.DB.WithContext(ctx).Raw(`SELECT COUNT(*) FROM referral_clicks WHERE id = ? AND tenant_id = ? AND referrer_id = ?`,
-		id, l.TenantID, l.ReferrerID).Scan(&n)
-	if n == 0 {
+	var rows []struct {
+		Channel string
+		UTM     string
+	}
+	s.store.DB.WithContext(ctx).Raw(`SELECT channel, utm FROM referral_clicks WHERE id = ? AND tenant_id = ? AND referrer_id = ?`,
+		id, l.TenantID, l.ReferrerID).Scan(&rows)
+	if len(rows) == 0 {
 		return nil
 	}
-	return &id
+	return &LinkVisit{ID: id, Channel: LinkChannel(rows[0].Channel), UTM: readUTM(rows[0].UTM)}
+}
+
+// AttributedClick is the id of AttributedVisit's link visit, or nil.
+func (s *Service) AttributedClick(ctx context.Context, l Landing, cookie string) *int64 {
+	if v := s.AttributedVisit(ctx, l, cookie); v != nil {
+		return &v.ID
+	}
+	return nil
 }

@@ -14,7 +14,9 @@ import (
 
 func referralQuery(db *gorm.DB, tenantID string) *gorm.DB {
 	return db.Table("referrals AS r").
-		Select(`r.*, cr.external_id AS referrer, ce.external_id AS referee_customer_external, m.external_id AS crew_member`).
+		Select(`r.*, cr.external_id AS referrer, ce.external_id AS referee_customer_external, m.external_id AS crew_member,
+			cr.consent_marketing AS referrer_consent_marketing, ce.consent_same_day AS referee_customer_consent_same_day,
+			ce.consent_marketing AS referee_customer_consent_marketing`).
 		Joins("LEFT JOIN customers cr ON cr.id = r.referrer_id").
 		Joins("LEFT JOIN customers ce ON ce.id = r.referee_customer_id").
 		Joins("LEFT JOIN crew_members m ON m.id = r.crew_member_id").
@@ -197,7 +199,16 @@ func (s *Service) announce(tx *gorm.DB, tenantID, kind string, id int64) error {
 	}
 	r := rs[0]
 	r.present()
+	// The friend's consents as they stand: their customer record's once
+	// mirrored (the scheduler's word, or an opt-out, wins), else their own
+	// ticks on the landing form.
+	sameDay, marketing := r.ConsentSameDay, r.ConsentMarketing
+	if r.RefereeCustSameDay != nil && r.RefereeCustMarketing != nil {
+		sameDay, marketing = *r.RefereeCustSameDay, *r.RefereeCustMarketing
+	}
 	return s.events.Emit(tx, tenantID, kind, map[string]any{"referral_id": r.ID, "status": r.Status, "channel": r.Channel,
 		"variant": r.Variant, "flags": r.Flags, "referrer_id": r.Referrer, "friend_customer_id": r.RefereeCustExternal,
-		"friend": map[string]any{"name": r.RefereeName, "email": r.RefereeEmail, "phone": r.RefereePhone}})
+		"referrer_consent_marketing": r.ReferrerMarketing != nil && *r.ReferrerMarketing, "utm": r.UTM,
+		"friend": map[string]any{"name": r.RefereeName, "email": r.RefereeEmail, "phone": r.RefereePhone,
+			"consent_same_day": sameDay, "consent_marketing": marketing}})
 }

@@ -16,17 +16,48 @@ import (
 	"github.com/routeloop/routeloop/internal/events"
 	"github.com/routeloop/routeloop/internal/ledger"
 	"github.com/routeloop/routeloop/internal/neighbor"
+	"github.com/routeloop/routeloop/internal/refcode"
 	"github.com/routeloop/routeloop/internal/store"
 )
 
 // Channels a referral can come through; all earn the same reward (rule 9).
+// A referral made on the landing page takes the channel its link carried
+// (?ch=, see refcode.LinkChannels): card, crew, invoice, sms, email or
+// social; a plain link (or an unknown ch) is link.
 const (
 	ChannelLink      = "link"
 	ChannelCode      = "code"
-	ChannelCard      = "card"
+	ChannelCard      = refcode.ChannelCard
 	ChannelCrewPitch = "crew_pitch"
 	ChannelNameOnly  = "name_only"
+	ChannelCrew      = refcode.ChannelCrew
+	ChannelInvoice   = refcode.ChannelInvoice
+	ChannelSMS       = refcode.ChannelSMS
+	ChannelEmail     = refcode.ChannelEmail
+	ChannelSocial    = refcode.ChannelSocial
 )
+
+// Channels are every channel a referral may have, in the order they are
+// listed to people.
+var Channels = []string{ChannelLink, ChannelCode, ChannelCard, ChannelCrewPitch, ChannelNameOnly,
+	ChannelCrew, ChannelInvoice, ChannelSMS, ChannelEmail, ChannelSocial}
+
+// ChannelWords are the channels in people's words (pages, dashboards).
+var ChannelWords = map[string]string{
+	ChannelLink: "Link", ChannelCode: "Code", ChannelCard: "Card", ChannelCrewPitch: "Crew pitch",
+	ChannelNameOnly: "Name only", ChannelCrew: "Crew QR code", ChannelInvoice: "Invoice page",
+	ChannelSMS: "Text message", ChannelEmail: "E-mail", ChannelSocial: "Social media",
+}
+
+// validChannel reports whether ch is one of Channels.
+func validChannel(ch string) bool {
+	for _, c := range Channels {
+		if c == ch {
+			return true
+		}
+	}
+	return false
+}
 
 // Referral states.
 const (
@@ -90,10 +121,18 @@ type Referral struct {
 	Variant           string   `json:"variant"`
 	// Offer is the variant's rewards when the referral was made (JSON),
 	// what it grants on conversion.
-	Offer          string     `json:"-"`
-	Status         string     `json:"status"`
-	FlagsJSON      string     `json:"-" gorm:"column:flags"`
-	CandidatesJSON string     `json:"-" gorm:"column:candidates"`
+	Offer          string `json:"-"`
+	Status         string `json:"status"`
+	FlagsJSON      string `json:"-" gorm:"column:flags"`
+	CandidatesJSON string `json:"-" gorm:"column:candidates"`
+	// The friend's own answers on the landing form (or as the API gave
+	// them), carried to their customer record when it is mirrored.
+	ConsentSameDay   bool `json:"-"`
+	ConsentMarketing bool `json:"-"`
+	// UTMJSON is the utm_* of the link visit the referral was made from
+	// (JSON object, '' when none).
+	UTMJSON        string     `json:"-" gorm:"column:utm"`
+	UTM            UTM        `json:"utm" gorm:"-"`
 	WithinRadius   bool       `json:"within_radius"`
 	DistanceM      *int       `json:"distance_m"`
 	Note           string     `json:"note,omitempty"`
@@ -110,6 +149,11 @@ type Referral struct {
 	Flags               []Flag   `json:"flags" gorm:"-"`
 	Candidates          []string `json:"candidates,omitempty" gorm:"-"`
 	RefereeCustExternal *string  `json:"-" gorm:"column:referee_customer_external;->"`
+	// Consents of the referrer's and the friend's customer records (nil
+	// when there is none), for the events.
+	ReferrerMarketing    *bool `json:"-" gorm:"column:referrer_consent_marketing;->"`
+	RefereeCustSameDay   *bool `json:"-" gorm:"column:referee_customer_consent_same_day;->"`
+	RefereeCustMarketing *bool `json:"-" gorm:"column:referee_customer_consent_marketing;->"`
 }
 
 // Referee is the friend as recorded (partial details are fine).
@@ -121,6 +165,9 @@ type Referee struct {
 	Lat        *float64 `json:"lat,omitempty"`
 	Lon        *float64 `json:"lon,omitempty"`
 	CustomerID *string  `json:"customer_id"`
+	// What the friend answered on the landing form (or the API gave).
+	ConsentSameDay   bool `json:"consent_same_day"`
+	ConsentMarketing bool `json:"consent_marketing"`
 }
 
 // TableName is referrals.
@@ -132,7 +179,9 @@ func (r *Referral) present() {
 	_ = json.Unmarshal([]byte(r.FlagsJSON), &r.Flags)
 	_ = json.Unmarshal([]byte(r.CandidatesJSON), &r.Candidates)
 	r.Referee = Referee{Name: r.RefereeName, Email: r.RefereeEmail, Phone: r.RefereePhone, Address: r.RefereeAddress,
-		Lat: r.RefereeLat, Lon: r.RefereeLon, CustomerID: r.RefereeCustExternal}
+		Lat: r.RefereeLat, Lon: r.RefereeLon, CustomerID: r.RefereeCustExternal,
+		ConsentSameDay: r.ConsentSameDay, ConsentMarketing: r.ConsentMarketing}
+	r.UTM = readUTM(r.UTMJSON)
 }
 
 // Service runs the referral engine.

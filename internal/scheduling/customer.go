@@ -29,9 +29,14 @@ type Customer struct {
 	Lat            *float64 `json:"lat"`
 	Lon            *float64 `json:"lon"`
 	ConsentSameDay bool     `json:"consent_same_day"`
-	GeoCell        *int64   `json:"-"`
-	ReferralCode   string   `json:"referral_code"`
-	ReferralURL    string   `json:"referral_url" gorm:"-"`
+	// ConsentMarketing: whether the customer may be sent marketing
+	// messages; ConsentMarketingAt is when that answer was given (nil:
+	// never asked).
+	ConsentMarketing   bool       `json:"consent_marketing"`
+	ConsentMarketingAt *time.Time `json:"consent_marketing_at"`
+	GeoCell            *int64     `json:"-"`
+	ReferralCode       string     `json:"referral_code"`
+	ReferralURL        string     `json:"referral_url" gorm:"-"`
 	// OutsideServiceArea flags a customer whose location lies outside every
 	// service area of the program (false when none are defined).
 	OutsideServiceArea bool      `json:"outside_service_area" gorm:"-"`
@@ -48,6 +53,12 @@ func (c Customer) Location() (geo.Point, bool) {
 }
 
 // CustomerInput is the body of PUT /customers/{external_id}.
+//
+// The consents are statements the scheduler may leave out. A consent left
+// out keeps what is stored; a new customer starts without it (false),
+// unless the friend's landing form gave it (see CustomerChange): the
+// friend's ticks fill only what the creating write leaves out, and
+// whatever the scheduler states, then or later, wins.
 type CustomerInput struct {
 	Name           string   `json:"name"`
 	Email          string   `json:"email"`
@@ -56,9 +67,33 @@ type CustomerInput struct {
 	Lat            *float64 `json:"lat"`
 	Lon            *float64 `json:"lon"`
 	ConsentSameDay bool     `json:"consent_same_day"`
+	// SameDayOmitted says ConsentSameDay was not stated: the JSON body left
+	// consent_same_day out or sent null (CustomerJSON sets it). Go callers
+	// that leave it false state ConsentSameDay, as before.
+	SameDayOmitted bool `json:"-"`
+	// ConsentMarketing is the customer's answer to marketing messages; nil
+	// leaves it unstated. A statement older (updated_at) than the stored
+	// answer — an opt-out the customer made since — does not change it.
+	ConsentMarketing *bool `json:"consent_marketing"`
 	// UpdatedAt is when the scheduler changed it; a write older than the
 	// stored one is ignored (deliveries may arrive out of order).
 	UpdatedAt *time.Time `json:"updated_at"`
+}
+
+// CustomerJSON is a CustomerInput as JSON carries it (the PUT body, the
+// data of a customer.upserted webhook): it tells a consent_same_day left
+// out, or null, from one sent false.
+type CustomerJSON struct {
+	CustomerInput
+	ConsentSameDay *bool `json:"consent_same_day"`
+}
+
+// Input is the body as a CustomerInput.
+func (b CustomerJSON) Input() CustomerInput {
+	in := b.CustomerInput
+	in.ConsentSameDay = b.ConsentSameDay != nil && *b.ConsentSameDay
+	in.SameDayOmitted = b.ConsentSameDay == nil
+	return in
 }
 
 // Validate checks the input and normalises it in place.
@@ -158,28 +193,47 @@ func (s *Service) PutCustomer(ctx context.Context, tenantID, externalID string, 
 				return err
 			}
 			var err error
+			sameDay := &in.ConsentSameDay // nil: keep the stored answer
+			if in.SameDayOmitted {
+				sameDay = nil
+			}
+			mSet, mArgs := marketingSet(in, now)
+			var marketing bool
+			var marketingAt any
+			if in.ConsentMarketing != nil {
+				marketing, marketingAt = *in.ConsentMarketing, statedAt(in, now)
+			}
 			c, up, err = store.Upsert[Customer](tx, `
 			INSERT INTO customers (tenant_id, external_id, name, email, phone, address, lat, lon, geo_cell,
-			                       consent_same_day, referral_code, email_norm, phone_norm, street_norm, name_norm,
-			                       source_updated_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+			                       consent_same_day, consent_marketing, consent_marketing_at, referral_code,
+			                       email_norm, phone_norm, street_norm, name_norm, source_updated_at, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (tenant_id, external_id) DO NOTHING
 			RETURNING *`,
 				append(append([]any{tenantID, externalID, in.Name, in.Email, in.Phone, in.Address, in.Lat, in.Lon, cell,
-					in.ConsentSameDay, refcode.New()}, norm...), utc(in.UpdatedAt), now, now), `
+					in.ConsentSameDay && !in.SameDayOmitted, marketing, marketingAt, refcode.New()}, norm...), utc(in.UpdatedAt), now, now), `
 			UPDATE customers SET name = ?, email = ?, phone = ?, address = ?, lat = ?, lon = ?, geo_cell = ?,
-			       consent_same_day = ?, email_norm = ?, phone_norm = ?, street_norm = ?, name_norm = ?,
+			       consent_same_day = COALESCE(?, consent_same_day), `+mSet+`email_norm = ?, phone_norm = ?, street_norm = ?, name_norm = ?,
 			       source_updated_at = COALESCE(?, source_updated_at), updated_at = ?
 			WHERE tenant_id = ? AND external_id = ?`+newerOnly(in.UpdatedAt)+`
 			RETURNING *`,
-				append(append(append([]any{in.Name, in.Email, in.Phone, in.Address, in.Lat, in.Lon, cell, in.ConsentSameDay}, norm...),
+				append(append(append(append([]any{in.Name, in.Email, in.Phone, in.Address, in.Lat, in.Lon, cell, sameDay}, mArgs...), norm...),
 					utc(in.UpdatedAt), now, tenantID, externalID), newerArgs(in.UpdatedAt)...))
 			if err != nil {
 				return err
 			}
+			ch := CustomerChange{Customer: c, Created: up == store.Created, SameDayOmitted: in.SameDayOmitted,
+				MarketingOmitted: in.ConsentMarketing == nil}
 			for _, fn := range s.onCustomer {
-				if err := fn(tx, CustomerChange{Customer: c, Created: up == store.Created}); err != nil {
+				if err := fn(tx, ch); err != nil {
 					return err
+				}
+			}
+			if ch.Created && (ch.SameDayOmitted || ch.MarketingOmitted) {
+				// A listener may have filled a consent the write left out
+				// (the friend's ticks): answer what is stored.
+				if err := tx.Where("id = ?", c.ID).Take(&c).Error; err != nil {
+					return fmt.Errorf("read customer: %w", err)
 				}
 			}
 			return nil
@@ -197,6 +251,63 @@ func (s *Service) PutCustomer(ctx context.Context, tenantID, externalID string, 
 		}
 		return s.present(prog, c), up, nil
 	}
+}
+
+// statedAt is when a write's statement was made: the scheduler's change
+// time, else now (UTC, as stored).
+func statedAt(in CustomerInput, now time.Time) any {
+	if in.UpdatedAt != nil {
+		return utc(in.UpdatedAt)
+	}
+	return utc(&now)
+}
+
+// marketingSet is the SET part (and its arguments) by which an update
+// takes the write's marketing consent: none when the write leaves it out;
+// kept when the write's change time is older than the stored answer (the
+// customer opted out since); consent_marketing_at moves only when the
+// answer changes or was never given.
+func marketingSet(in CustomerInput, now time.Time) (string, []any) {
+	if in.ConsentMarketing == nil {
+		return "", nil
+	}
+	m, at := *in.ConsentMarketing, statedAt(in, now)
+	if in.UpdatedAt == nil {
+		return `consent_marketing_at = CASE WHEN consent_marketing <> ? OR consent_marketing_at IS NULL THEN ? ELSE consent_marketing_at END,
+			consent_marketing = ?, `, []any{m, at, m}
+	}
+	newer := `(consent_marketing_at IS NULL OR consent_marketing_at <= ?)`
+	return `consent_marketing_at = CASE WHEN ` + newer + ` AND (consent_marketing <> ? OR consent_marketing_at IS NULL) THEN ? ELSE consent_marketing_at END,
+			consent_marketing = CASE WHEN ` + newer + ` THEN ? ELSE consent_marketing END, `, []any{at, m, at, at, m}
+}
+
+// ReferralLinks are a customer's referral code and links: the plain link
+// and one marked for each channel it may be handed out through, and their
+// marketing opt-out link.
+type ReferralLinks struct {
+	CustomerID string            `json:"customer_id"`
+	Code       string            `json:"code"`
+	URL        string            `json:"url"`
+	Links      map[string]string `json:"links"`
+	// OptOutURL is left out for crew keys (see the API).
+	OptOutURL string `json:"opt_out_url,omitempty"`
+}
+
+// ReferralLinks answers the customer's links; an unknown customer (or
+// another tenant's) is not_found.
+func (s *Service) ReferralLinks(ctx context.Context, tenantID, externalID string) (ReferralLinks, error) {
+	c, err := s.Customer(ctx, tenantID, externalID)
+	if err != nil {
+		return ReferralLinks{}, err
+	}
+	out := ReferralLinks{CustomerID: c.ExternalID, Code: c.ReferralCode, URL: c.ReferralURL, Links: map[string]string{}}
+	for _, ch := range refcode.LinkChannels {
+		out.Links[ch] = refcode.WithChannel(c.ReferralURL, ch)
+	}
+	if out.OptOutURL, err = s.OptOutURL(ctx, c); err != nil {
+		return ReferralLinks{}, err
+	}
+	return out, nil
 }
 
 // Customer returns one customer by the scheduler's id.

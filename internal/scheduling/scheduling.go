@@ -15,6 +15,7 @@ import (
 
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/clock"
+	"github.com/routeloop/routeloop/internal/events"
 	"github.com/routeloop/routeloop/internal/localdate"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/text"
@@ -30,6 +31,10 @@ type Service struct {
 	// together; they register here at wiring.
 	onVisit    []func(*gorm.DB, VisitChange) error
 	onCustomer []func(*gorm.DB, CustomerChange) error
+	// events announces opt-outs (UseEvents); optOut holds the secret their
+	// links are signed with.
+	events events.Emitter
+	optOut keyCache
 }
 
 // CustomerChange tells listeners what a customer write did.
@@ -37,6 +42,10 @@ type CustomerChange struct {
 	Customer Customer
 	// Created is true when the write created the customer.
 	Created bool
+	// SameDayOmitted and MarketingOmitted say the write left that consent
+	// out: a listener may fill it on a customer the write created (the
+	// friend's answers on the landing form).
+	SameDayOmitted, MarketingOmitted bool
 }
 
 // VisitChange tells listeners what a visit write did.

@@ -72,11 +72,14 @@ func scaled(v, top int64, width int) int {
 	return max(w, 2)
 }
 
-// channelNames are the channels in plain words.
-var channelNames = map[string]string{
-	referral.ChannelLink: "Link", referral.ChannelCode: "Code", referral.ChannelCard: "Card",
-	referral.ChannelCrewPitch: "Crew pitch", referral.ChannelNameOnly: "Name only", insight.Unassigned: "(none)",
-}
+// channelNames are the channels in plain words (the referral engine's).
+var channelNames = func() map[string]string {
+	m := map[string]string{insight.Unassigned: "(none)"}
+	for ch, words := range referral.ChannelWords {
+		m[ch] = words
+	}
+	return m
+}()
 
 func kpisOf(k insight.KPIs, currency string) adminKPIs {
 	t := k.Total

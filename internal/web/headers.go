@@ -18,8 +18,8 @@ const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 
 // API alike), the Content-Security-Policy, X-Frame-Options: DENY (for
 // browsers without frame-ancestors), X-Content-Type-Options: nosniff and
 // Referrer-Policy: same-origin; and X-Robots-Tag: noindex on the
-// customers' invoice pages (/i/) and the friends' referral pages (/r/),
-// whose links are private.
+// customers' invoice pages (/i/), the friends' referral pages (/r/) and the
+// customers' opt-out pages (/optout/), whose links are private.
 func SecurityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
@@ -27,7 +27,7 @@ func SecurityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "same-origin")
-		if p := c.Request().URL.Path; strings.HasPrefix(p, "/i/") || strings.HasPrefix(p, "/r/") {
+		if p := c.Request().URL.Path; strings.HasPrefix(p, "/i/") || strings.HasPrefix(p, "/r/") || strings.HasPrefix(p, "/optout/") {
 			h.Set("X-Robots-Tag", "noindex, nofollow")
 		}
 		return next(c)

@@ -48,7 +48,8 @@ func assertPageHeaders(t *testing.T, what string, rec *httptest.ResponseRecorder
 			t.Errorf("%s: %s %q, want %q", what, k, got, want)
 		}
 	}
-	private := strings.HasPrefix(what, "GET /i/") || strings.HasPrefix(what, "POST /i/") || strings.HasPrefix(what, "GET /r/") || strings.HasPrefix(what, "POST /r/")
+	private := strings.HasPrefix(what, "GET /i/") || strings.HasPrefix(what, "POST /i/") || strings.HasPrefix(what, "GET /r/") || strings.HasPrefix(what, "POST /r/") ||
+		strings.HasPrefix(what, "GET /optout/") || strings.HasPrefix(what, "POST /optout/")
 	if got := h.Get("X-Robots-Tag"); private != strings.Contains(got, "noindex") {
 		t.Errorf("%s: X-Robots-Tag %q", what, got)
 	}

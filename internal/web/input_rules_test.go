@@ -54,7 +54,7 @@ func TestFormsFollowTheInputRules(t *testing.T) {
 			rec := x.post("/r/"+code, v, cookies...)
 			body := rec.Body.String()
 			if rec.Code != 422 || !strings.HasPrefix(rec.Header().Get("Content-Type"), "text/html") ||
-				!strings.Contains(body, "Please check: "+bad.field+" must") {
+				!strings.Contains(body, map[string]string{"name": "Your name", "address": "Your address", "phone": "Your phone number"}[bad.field]+" should") {
 				t.Errorf("landing form, %s: %d %s\n%.600s", bad.name, rec.Code, rec.Header().Get("Content-Type"), body)
 			}
 		}

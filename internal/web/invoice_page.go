@@ -74,6 +74,7 @@ type invoiceData struct {
 	Problem         string
 	Stars           []star
 	CSRF            string
+	OptOut          string // the customer's marketing opt-out link
 }
 
 // percentIn finds "(10%)" in a line description.
@@ -158,6 +159,9 @@ func (p *Pages) load(c echo.Context, status, rated int, problem string) error {
 		Rated: rated, Problem: problem, StatusText: invoiceStatus[inv.Status]}
 	if inv.PayURL != "" && !d.Paid && !d.Void && inv.TotalCents > 0 {
 		d.PayURL = inv.PayURL
+	}
+	if d.OptOut, err = p.d.Mirror.OptOutURL(ctx, cust); err != nil {
+		return err
 	}
 	d.FriendsText = fmt.Sprintf("%d of %d friends rewarded", st.Rewarded, st.Cap)
 	if st.Pending > 0 {

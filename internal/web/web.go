@@ -94,6 +94,7 @@ func (p *Pages) Routes(e *echo.Echo) {
 	p.adminRoutes(e)
 	p.dispatchRoutes(e)
 	p.crewRoutes(e)
+	p.optOutRoutes(e)
 }
 
 // render writes one of the pages.

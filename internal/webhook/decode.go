@@ -102,14 +102,18 @@ func decodeObject(kind string, raw []byte, withID bool, prefix string) (object, 
 	var (
 		target, input any
 		id            *string
+		bare          any // what a batch decodes, when not the input itself
+		decoded       = func() {}
 	)
 	switch kind {
 	case KindCustomer:
+		// CustomerJSON tells a consent_same_day left out from one sent false.
 		v := &struct {
 			ExternalID string `json:"external_id"`
-			scheduling.CustomerInput
+			scheduling.CustomerJSON
 		}{}
-		target, input, id = v, &v.CustomerInput, &v.ExternalID
+		target, input, id, bare = v, &v.CustomerInput, &v.ExternalID, &v.CustomerJSON
+		decoded = func() { v.CustomerInput = v.CustomerJSON.Input() }
 	case KindCrew:
 		v := &struct {
 			ExternalID string `json:"external_id"`
@@ -133,10 +137,14 @@ func decodeObject(kind string, raw []byte, withID bool, prefix string) (object, 
 	}
 	if !withID {
 		target = input
+		if bare != nil {
+			target = bare
+		}
 	}
 	if err := apperror.DecodeJSON(raw, target, prefix); err != nil {
 		return object{}, err
 	}
+	decoded()
 	return object{Kind: kind, ExternalID: *id, input: input}, nil
 }
 
