@@ -64,6 +64,8 @@ type invoiceData struct {
 	PayURL                  string
 	Paid, Void              bool
 	Code, Link, FriendsText string
+	// LinkText is Link as printed: it may wrap after a "/" only.
+	LinkText printedLink
 	// CanRate: the invoice bills a visit. Rated is the score just sent or
 	// the latest stored; Acknowledgement, once a complaint is open, takes
 	// the form's place.
@@ -163,6 +165,7 @@ func (p *Pages) load(c echo.Context, status, rated int, problem string) error {
 	if d.OptOut, err = p.d.Mirror.OptOutURL(ctx, cust); err != nil {
 		return err
 	}
+	d.LinkText = splitLink(d.Link)
 	d.FriendsText = fmt.Sprintf("%d of %d friends rewarded", st.Rewarded, st.Cap)
 	if st.Pending > 0 {
 		d.FriendsText += fmt.Sprintf(", %d on the way", st.Pending)

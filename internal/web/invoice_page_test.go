@@ -235,6 +235,11 @@ func TestTheInvoicePageExplainsEachSavingInTheCustomersWords(t *testing.T) {
 		if link := attr(all(ben.root, "a", "")[0], "href"); !strings.Contains(link, "ch=invoice") {
 			t.Errorf("the referral link %q lacks ch=invoice", link)
 		}
+		// The printed link may wrap after a "/" only: the code and its
+		// channel stay on one unbreakable line.
+		if tails := all(ben.root, "span", "tail"); len(tails) != 1 || !strings.HasSuffix(textOf(tails[0]), "?ch=invoice") || strings.Contains(textOf(tails[0]), "/") {
+			t.Errorf("the printed referral link is not kept whole after its last /: %d tails", len(tails))
+		}
 
 		// Angie's thank-you names no friend; her page names Ben nowhere.
 		_, angie := x.page("inv-2026-0501-A")
