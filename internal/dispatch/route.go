@@ -367,26 +367,15 @@ func keepTogether(located []stop, idx map[int64]int, links map[int64][]int64) []
 		}
 		return pairs[a][1] < pairs[b][1]
 	})
-	parent := make([]int, len(located))
-	for i := range parent {
-		parent[i] = i
-	}
-	var find func(int) int
-	find = func(x int) int {
-		for parent[x] != x {
-			parent[x] = parent[parent[x]]
-			x = parent[x]
-		}
-		return x
-	}
+	chains := geo.NewGroups(len(located))
 	degree := make([]int, len(located))
 	var keep [][2]int
 	for _, pr := range pairs {
 		a, b := pr[0], pr[1]
-		if degree[a] >= 2 || degree[b] >= 2 || find(a) == find(b) {
+		if degree[a] >= 2 || degree[b] >= 2 || chains.Same(a, b) {
 			continue
 		}
-		parent[find(a)] = find(b)
+		chains.Join(a, b)
 		degree[a]++
 		degree[b]++
 		keep = append(keep, pr)

@@ -339,28 +339,17 @@ func clipSegment(x1, y1, x2, y2, w, h float64) (float64, float64, float64, float
 // maxInsets groups of two or more.
 func crowded(xs, ys []float64) [][]int {
 	n := len(xs)
-	parent := make([]int, n)
-	for i := range parent {
-		parent[i] = i
-	}
-	var find func(int) int
-	find = func(i int) int {
-		for parent[i] != i {
-			parent[i] = parent[parent[i]]
-			i = parent[i]
-		}
-		return i
-	}
+	joined := geo.NewGroups(n)
 	for i := 0; i < n; i++ {
 		for j := i + 1; j < n; j++ {
 			if math.Hypot(xs[i]-xs[j], ys[i]-ys[j]) < clusterGap {
-				parent[find(i)] = find(j)
+				joined.Join(i, j)
 			}
 		}
 	}
 	byRoot := map[int][]int{}
 	for i := 0; i < n; i++ {
-		byRoot[find(i)] = append(byRoot[find(i)], i)
+		byRoot[joined.Root(i)] = append(byRoot[joined.Root(i)], i)
 	}
 	var groups [][]int
 	for _, g := range byRoot {
