@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/tenant"
 )
 
 // SessionLifetime is how long a sign-in lasts, however active: a working
@@ -108,7 +109,7 @@ func (s *Service) Session(ctx context.Context, token string) (Principal, error) 
 	if r.RevokedAt != nil || r.DisabledAt != nil || !s.clock.Now().Before(r.ExpiresAt) {
 		return Principal{}, ErrNoSession
 	}
-	loc, err := time.LoadLocation(r.Timezone)
+	loc, err := tenant.LoadLocation(r.Timezone) // cached: this runs on every signed-in request
 	if err != nil {
 		loc = time.UTC
 	}
