@@ -76,6 +76,21 @@ func (r *receiver) count(id string) int {
 	return r.got[id]
 }
 
+// received is how many distinct events have arrived.
+func (r *receiver) received() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.got)
+}
+
+// settle waits (up to 5 s) until id has arrived: a worker whose request was
+// cancelled returns before the receiver has finished answering it.
+func (r *receiver) settle(id string) {
+	for deadline := time.Now().Add(5 * time.Second); r.count(id) == 0 && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 type fixture struct {
 	s      *store.Store
 	clock  *clock.Fixed
