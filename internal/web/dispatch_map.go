@@ -382,7 +382,7 @@ func metresText(m float64) string {
 	if m < 1000 {
 		return strconv.Itoa(int(math.Round(m/10)*10)) + " m"
 	}
-	return strconv.FormatFloat(m/1000, 'f', 1, 64) + " km"
+	return kmText(m / 1000)
 }
 
 // The location picker: the map of the route near a lead, shown as an

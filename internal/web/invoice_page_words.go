@@ -50,7 +50,7 @@ func distanceText(m int) string {
 	if m < 1000 {
 		return fmt.Sprintf("%d m", m)
 	}
-	return strconv.FormatFloat(float64(m)/1000, 'f', 1, 64) + " km"
+	return kmText(float64(m) / 1000)
 }
 
 // dayText is a tenant-local date for people: "Tuesday, May 5, 2026".
