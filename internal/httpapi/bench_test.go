@@ -1,10 +1,14 @@
 package httpapi_test
 
 import (
+	"fmt"
+	"math/rand/v2"
 	"net/http/httptest"
+	"sync/atomic"
 	"strings"
 	"testing"
 
+	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
 )
@@ -32,4 +36,32 @@ func BenchmarkGetInvoice(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkNearby measures GET /api/v1/customers/{id}/nearby (500 m, 50 at
+// most) through the whole HTTP stack for a tenant with 200,000 customers on
+// PostgreSQL, the shape of ../shared/bench/nearby-vs-postgis.sh without the
+// network.
+//
+//	go test ./internal/httpapi -run x -bench Nearby -benchtime 5000x
+func BenchmarkNearby(b *testing.B) {
+	t := &testing.T{}
+	h := newHarness(t, storetest.Open(b, store.Postgres))
+	const n = 200_000
+	storetest.BulkCustomers(b, h.store, h.greenway, n, rand.New(rand.NewPCG(7, 7)))
+	key := h.keys[tenant.RoleAdmin]
+	var seq atomic.Int64
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := seq.Add(1) * 7919 % n
+			req := httptest.NewRequest("GET", fmt.Sprintf("/api/v1/customers/c%d/nearby?radius_m=500&limit=50", i), nil)
+			req.Header.Set("Authorization", "Bearer "+key)
+			rec := httptest.NewRecorder()
+			h.app.HTTP.ServeHTTP(rec, req)
+			if rec.Code != 200 || !strings.Contains(rec.Body.String(), `"customers":[`) {
+				b.Fatalf("%d %s", rec.Code, rec.Body.String())
+			}
+		}
+	})
 }
