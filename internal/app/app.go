@@ -130,6 +130,7 @@ func Wire(cfg config.Config, s *store.Store, c clock.Clock, log *slog.Logger) *A
 	a.Invoices.UseLedger(a.Ledger)
 	a.Programs = program.NewService(s)
 	a.Neighbors = neighbor.NewService(s, c, a.Ledger, a.Outbox)
+	a.Neighbors.KeepNearbyCopies(cfg.NearbyCacheCustomers, log)
 	a.Referrals = referral.NewService(s, c, a.Ledger, a.Neighbors, a.Outbox)
 	if cfg.GeocoderURL != "" {
 		// New has validated the setting; should it not parse, friends are
@@ -165,6 +166,7 @@ func Wire(cfg config.Config, s *store.Store, c clock.Clock, log *slog.Logger) *A
 		a.Metrics = metrics.New(a.Deliverer.Pending)
 		a.Deliverer.OnAttempt = a.Metrics.Delivery
 		a.Jobs.Measure(a.Metrics)
+		a.Metrics.NearbyHeld(a.Neighbors.NearbyHeld)
 	}
 	pages := web.New(web.Deps{Referrals: a.Referrals, Users: a.Users, Tenants: a.Tenants, Mirror: a.Mirror, Invoices: a.Invoices,
 		Programs: a.Programs, Neighbors: a.Neighbors, Dispatch: a.Dispatch, Crew: a.Crew, Insights: a.Insights, Clock: c})

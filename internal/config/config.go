@@ -84,6 +84,11 @@ type Config struct {
 	// friend's sign-up waits this long at most, then is recorded without a
 	// location.
 	GeocoderTimeout time.Duration `yaml:"geocoder_timeout"`
+	// NearbyCacheCustomers is how many customers, across tenants, the
+	// nearby search may hold in memory (about 190 bytes each); the least
+	// recently searched tenants are dropped beyond it. 0: every search
+	// reads the database.
+	NearbyCacheCustomers int `yaml:"nearby_cache_customers"`
 }
 
 // DefaultGeocoderUserAgent names routeloop to the geocoder.
@@ -108,6 +113,7 @@ func Defaults() Config {
 		GeocoderUserAgent:          DefaultGeocoderUserAgent,
 		GeocoderRate:               1,
 		GeocoderTimeout:            5 * time.Second,
+		NearbyCacheCustomers:       1_000_000,
 	}
 }
 
@@ -256,6 +262,9 @@ func (c *Config) Validate() error {
 	}
 	if c.ExpensiveRequestsPerMinute < 0 || c.ExpensiveRequestsPerMinute > 1000000 {
 		return fmt.Errorf("setting expensive_requests_per_minute: %d is not between 0 (no limit) and 1000000", c.ExpensiveRequestsPerMinute)
+	}
+	if c.NearbyCacheCustomers < 0 || c.NearbyCacheCustomers > 100_000_000 {
+		return fmt.Errorf("setting nearby_cache_customers: %d is not between 0 (read the database every time) and 100000000", c.NearbyCacheCustomers)
 	}
 	if _, err := c.TrustedNets(); err != nil {
 		return err

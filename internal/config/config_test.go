@@ -49,6 +49,7 @@ func TestBadSettingsNameTheSetting(t *testing.T) {
 		"geocoder_user_agent":           func(c *Config) { c.GeocoderUserAgent = " " },
 		"geocoder_rate":                 func(c *Config) { c.GeocoderRate = -1 },
 		"geocoder_timeout":              func(c *Config) { c.GeocoderTimeout = 0 },
+		"nearby_cache_customers":        func(c *Config) { c.NearbyCacheCustomers = -1 },
 	}
 	for name, mutate := range cases {
 		c := Defaults()

@@ -30,6 +30,18 @@ type Metrics struct {
 	jobSuccess *prometheus.GaugeVec
 }
 
+// NearbyHeld reports, on every scrape, how many customers the nearby
+// search holds in memory across tenants (see nearby_cache_customers).
+func (m *Metrics) NearbyHeld(held func() int) {
+	if m == nil {
+		return
+	}
+	m.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "routeloop_nearby_customers_held",
+		Help: "Customers the nearby search holds in memory in this process, across tenants.",
+	}, func() float64 { return float64(held()) }))
+}
+
 // Results of a recorded webhook delivery attempt.
 const (
 	Delivered = "delivered"

@@ -31,8 +31,9 @@ const (
 )
 
 // Nearby lists the tenant's customers within radiusM of the given customer
-// (0: the program radius), nearest first. The database narrows by cell (or,
-// for a large radius, by a lat/lon box); the exact distance decides.
+// (0: the program radius), nearest first, ties by external id. It answers
+// from the tenant's copy in memory when there is one (nearbycache.go) and
+// from the database otherwise; both give the same answer.
 func (s *Service) Nearby(ctx context.Context, tenantID, customerExt string, radiusM, limit int) ([]Nearby, error) {
 	db := s.store.DB.WithContext(ctx)
 	if radiusM == 0 {
@@ -42,6 +43,15 @@ func (s *Service) Nearby(ctx context.Context, tenantID, customerExt string, radi
 		}
 		radiusM = prog.NeighborRadiusM
 	}
+	if out, ok, err := s.nearbyFromCopy(db, tenantID, customerExt, radiusM, limit); ok || err != nil {
+		return out, err
+	}
+	return s.nearbyFromDatabase(db, tenantID, customerExt, radiusM, limit)
+}
+
+// nearbyFromDatabase narrows by cell (or, for a large radius, by a lat/lon
+// box) in the database; the exact distance decides.
+func (s *Service) nearbyFromDatabase(db *gorm.DB, tenantID, customerExt string, radiusM, limit int) ([]Nearby, error) {
 	c, err := customerByExternalID(db, tenantID, customerExt)
 	if err != nil {
 		return nil, err
@@ -54,15 +64,9 @@ func (s *Service) Nearby(ctx context.Context, tenantID, customerExt string, radi
 	if err != nil {
 		return nil, err
 	}
-	var links []int64
-	if err := db.Raw(`SELECT CASE WHEN customer_a_id = ? THEN customer_b_id ELSE customer_a_id END FROM neighbor_links
-		WHERE tenant_id = ? AND (customer_a_id = ? OR customer_b_id = ?) AND ends_on IS NULL`,
-		c.ID, tenantID, c.ID, c.ID).Scan(&links).Error; err != nil {
-		return nil, fmt.Errorf("read links: %w", err)
-	}
-	linked := map[int64]bool{}
-	for _, id := range links {
-		linked[id] = true
+	_, linked, err := linksAndVersion(db, tenantID, c.ID)
+	if err != nil {
+		return nil, err
 	}
 	out := []Nearby{}
 	for _, x := range cands {
@@ -74,6 +78,52 @@ func (s *Service) Nearby(ctx context.Context, tenantID, customerExt string, radi
 		out = append(out, Nearby{ExternalID: x.ExternalID, Name: x.Name, Address: x.Address,
 			DistanceM: int(d + 0.5), ConsentSameDay: x.ConsentSameDay, Linked: linked[x.ID]})
 	}
+	return nearestFirst(out, limit), nil
+}
+
+// nearbyFromCopy answers from the tenant's copy in memory, moved forward
+// first when the database's change counter is past it. ok is false when
+// there is no copy to answer from, or the copy does not hold the customer
+// (unknown, without a location, or just added on another replica): the
+// database then answers, with the same result or error.
+func (s *Service) nearbyFromCopy(db *gorm.DB, tenantID, customerExt string, radiusM, limit int) ([]Nearby, bool, error) {
+	e, cp := s.nearby.get(tenantID)
+	if cp == nil {
+		return nil, false, nil
+	}
+	me, ok := cp.lookup(customerExt)
+	if !ok {
+		return nil, false, nil
+	}
+	version, linked, err := linksAndVersion(db, tenantID, me.ID)
+	if err != nil {
+		return nil, true, err
+	}
+	if version > cp.at.version {
+		if cp, err = s.nearby.advance(db, tenantID, e, version); err != nil {
+			return nil, true, err
+		}
+		again, ok := cp.lookup(customerExt)
+		if !ok || again.ID != me.ID {
+			return nil, false, nil
+		}
+		me = again
+	}
+	p := geo.Point{Lat: me.Lat, Lon: me.Lon}
+	out := []Nearby{}
+	cp.within(p, float64(radiusM), func(x cachedCustomer, d float64) {
+		if x.ID == me.ID {
+			return
+		}
+		out = append(out, Nearby{ExternalID: x.ExternalID, Name: x.Name, Address: x.Address,
+			DistanceM: int(d + 0.5), ConsentSameDay: x.ConsentSameDay, Linked: linked[x.ID]})
+	})
+	return nearestFirst(out, limit), true, nil
+}
+
+// nearestFirst sorts by rounded distance, ties by external id, and keeps
+// limit.
+func nearestFirst(out []Nearby, limit int) []Nearby {
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].DistanceM != out[j].DistanceM {
 			return out[i].DistanceM < out[j].DistanceM
@@ -83,7 +133,36 @@ func (s *Service) Nearby(ctx context.Context, tenantID, customerExt string, radi
 	if len(out) > limit {
 		out = out[:limit]
 	}
-	return out, nil
+	return out
+}
+
+// linksAndVersion reads, in one statement, the tenant's customer change
+// counter (migration 0023) and the customers linked to customerID now.
+func linksAndVersion(db *gorm.DB, tenantID string, customerID int64) (int64, map[int64]bool, error) {
+	rows, err := db.Raw(`SELECT v.version, l.other
+		FROM (SELECT COALESCE((SELECT version FROM customer_versions WHERE tenant_id = ?), 0) AS version) v
+		LEFT JOIN (SELECT CASE WHEN customer_a_id = ? THEN customer_b_id ELSE customer_a_id END AS other
+			FROM neighbor_links WHERE tenant_id = ? AND (customer_a_id = ? OR customer_b_id = ?) AND ends_on IS NULL) l ON 1 = 1`,
+		tenantID, customerID, tenantID, customerID, customerID).Rows()
+	if err != nil {
+		return 0, nil, fmt.Errorf("read links: %w", err)
+	}
+	defer rows.Close()
+	var version int64
+	linked := map[int64]bool{}
+	for rows.Next() {
+		var other *int64
+		if err := rows.Scan(&version, &other); err != nil {
+			return 0, nil, fmt.Errorf("read links: %w", err)
+		}
+		if other != nil {
+			linked[*other] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, nil, fmt.Errorf("read links: %w", err)
+	}
+	return version, linked, nil
 }
 
 // candidates reads the customers whose cell (or box) may hold points within

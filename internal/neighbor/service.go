@@ -6,6 +6,7 @@ package neighbor
 
 import (
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -28,6 +29,7 @@ type Service struct {
 	ledger    *ledger.Service
 	events    events.Emitter
 	onProgram []func(tx *gorm.DB, tenantID string) error
+	nearby    *nearbyCache
 }
 
 // NewService returns the neighbour service; what links change in money it
@@ -38,6 +40,16 @@ func NewService(s *store.Store, c clock.Clock, l *ledger.Service, em events.Emit
 	}
 	return &Service{store: s, clock: c, ledger: l, events: em}
 }
+
+// KeepNearbyCopies lets the nearby search hold up to limit customers in
+// memory across tenants (0: every search reads the database). See
+// nearbycache.go for how a copy is kept current on every replica.
+func (s *Service) KeepNearbyCopies(limit int, log *slog.Logger) {
+	s.nearby = newNearbyCache(s.store, limit, log)
+}
+
+// NearbyHeld is how many customers the nearby search holds in memory.
+func (s *Service) NearbyHeld() int { return s.nearby.held() }
 
 // customerRow is what this package reads of a customer.
 type customerRow struct {
