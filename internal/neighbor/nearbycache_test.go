@@ -12,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/routeloop/routeloop/internal/app"
+	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/config"
 	"github.com/routeloop/routeloop/internal/neighbor"
@@ -38,6 +39,15 @@ func twoReplicas(t *testing.T, s *store.Store, cfg config.Config) (a, b *app.App
 // street puts customer id at a random point of a ~2 km square (or nowhere).
 func street(t *testing.T, a *app.App, tenantID, id string, rng *rand.Rand, located bool) scheduling.CustomerInput {
 	t.Helper()
+	in := streetInput(id, rng, located)
+	if _, _, err := a.Mirror.PutCustomer(context.Background(), tenantID, id, in); err != nil {
+		t.Fatal(err)
+	}
+	return in
+}
+
+// streetInput is a customer at a random point of a ~2 km square (or nowhere).
+func streetInput(id string, rng *rand.Rand, located bool) scheduling.CustomerInput {
 	in := scheduling.CustomerInput{Name: "Customer " + id, Address: fmt.Sprintf("%d Oak St", rng.IntN(900)),
 		ConsentSameDay: rng.IntN(3) != 0}
 	if located {
@@ -46,9 +56,6 @@ func street(t *testing.T, a *app.App, tenantID, id string, rng *rand.Rand, locat
 			lat, lon = 45.505, -122.64
 		}
 		in.Lat, in.Lon = &lat, &lon
-	}
-	if _, _, err := a.Mirror.PutCustomer(context.Background(), tenantID, id, in); err != nil {
-		t.Fatal(err)
 	}
 	return in
 }
@@ -261,6 +268,83 @@ func TestATransactionRaisesTheCustomerCounterOnce(t *testing.T) {
 		s.DB.Raw(`SELECT MAX(nearby_version) FROM customers WHERE tenant_id = ? AND external_id LIKE 'i%'`, tid).Scan(&maxStamp)
 		if after != before+50 || minStamp != before+1 || maxStamp != after {
 			t.Fatalf("counter %d → %d (want +50), rows stamped %d..%d", before, after, minStamp, maxStamp)
+		}
+	})
+}
+
+// TestNearbyCopyUnderConcurrentSearchesAndWrites: searches on one replica
+// while another writes, all at once; every answer a search gives after a
+// write was acknowledged holds that write, and when the writes stop both
+// ways agree.
+func TestNearbyCopyUnderConcurrentSearchesAndWrites(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		rng := rand.New(rand.NewPCG(9, 9))
+		a, b, tid := twoReplicas(t, s, config.Defaults())
+		for i := 0; i < 60; i++ {
+			street(t, a, tid, fmt.Sprintf("c%d", i), rng, true)
+		}
+		lat, lon := 45.49, -122.70 // away from the street
+		if _, _, err := a.Mirror.PutCustomer(ctx, tid, "home", scheduling.CustomerInput{Name: "home", Lat: &lat, Lon: &lon}); err != nil {
+			t.Fatal(err)
+		}
+		a.Neighbors.WaitNearbyCopy(t, tid)
+		errs := make(chan error, 3)
+		done := make(chan struct{})
+		for r := 0; r < 2; r++ {
+			rrng := rand.New(rand.NewPCG(uint64(r), 4))
+			go func() {
+				for {
+					select {
+					case <-done:
+						errs <- nil
+						return
+					default:
+					}
+					// a customer the writer took the location from is refused
+					if _, err := a.Neighbors.Nearby(ctx, tid, fmt.Sprintf("c%d", rrng.IntN(60)), 800, 20); err != nil && !apperror.HasCode(err, apperror.CodeUnprocessable) {
+						errs <- err
+						return
+					}
+				}
+			}()
+		}
+		go func() {
+			defer close(done)
+			wrng := rand.New(rand.NewPCG(1, 9))
+			for i := 0; i < 40; i++ {
+				moved := fmt.Sprintf("c%d", wrng.IntN(60))
+				if _, _, err := b.Mirror.PutCustomer(ctx, tid, moved, streetInput(moved, wrng, wrng.IntN(5) != 0)); err != nil {
+					errs <- err
+					return
+				}
+				// a neighbour moves in next to home, acknowledged: home's next search shows it
+				nlat, nlon := lat+0.0001, lon
+				id := fmt.Sprintf("n%d", i)
+				if _, _, err := b.Mirror.PutCustomer(ctx, tid, id, scheduling.CustomerInput{Name: id, Lat: &nlat, Lon: &nlon}); err != nil {
+					errs <- err
+					return
+				}
+				got, err := a.Neighbors.Nearby(ctx, tid, "home", 100, 100)
+				if err != nil || len(got) != i+1 {
+					errs <- fmt.Errorf("after %s moved in, home's neighbours: %v %v", id, got, err)
+					return
+				}
+			}
+			errs <- nil
+		}()
+		for k := 0; k < 3; k++ {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		for i := 0; i < 60; i++ {
+			id := fmt.Sprintf("c%d", i)
+			want, werr := a.Neighbors.NearbyFromDatabase(ctx, tid, id, 800, 20)
+			got, gerr := a.Neighbors.Nearby(ctx, tid, id, 800, 20)
+			if fmt.Sprint(werr) != fmt.Sprint(gerr) || !reflect.DeepEqual(got, want) {
+				t.Fatalf("%s: copy %v %+v, database %v %+v", id, gerr, got, werr, want)
+			}
 		}
 	})
 }
