@@ -243,9 +243,9 @@ func (s *Service) PutCustomer(ctx context.Context, tenantID, externalID string, 
 			RETURNING *`
 			updateSQL := `
 			UPDATE customers SET name = ?, email = ?, phone = ?, address = ?, lat = ?, lon = ?, geo_cell = ?,
-			       consent_same_day = COALESCE(?, consent_same_day), `+mSet+`email_norm = ?, phone_norm = ?, street_norm = ?, name_norm = ?,
+			       consent_same_day = COALESCE(?, consent_same_day), ` + mSet + `email_norm = ?, phone_norm = ?, street_norm = ?, name_norm = ?,
 			       source_updated_at = COALESCE(?, source_updated_at), updated_at = ?
-			WHERE tenant_id = ? AND external_id = ?`+newerOnly(in.UpdatedAt)+`
+			WHERE tenant_id = ? AND external_id = ?` + newerOnly(in.UpdatedAt) + `
 			RETURNING *`
 			updateArgs := append(append(append(append([]any{in.Name, in.Email, in.Phone, in.Address, in.Lat, in.Lon, cell, sameDay}, mArgs...), norm...),
 				utc(in.UpdatedAt), now, tenantID, externalID), newerArgs(in.UpdatedAt)...)
