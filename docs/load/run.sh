@@ -117,3 +117,22 @@ fi
 
 echo "== mixed profile (${DB:-postgres}, $CONNS connections, $DURATION)"
 wrk -t2 -c"$CONNS" -d"$DURATION" --latency -s docs/load/mixed.lua "http://$ADDR"
+
+# Where the time went, by route, as the server measured it (its /metrics):
+# requests, mean, and the share answered in more than 50 ms.
+echo "== server-side, by route (mixed run only)"
+curl -sf "http://$ADDR/metrics" | python3 -c '
+import re, sys, collections
+cnt, tot, le50 = collections.Counter(), collections.Counter(), collections.Counter()
+for line in sys.stdin:
+    m = re.match(r"routeloop_http_request_duration_seconds_(count|sum|bucket)\{(.*)\} (\S+)", line)
+    if not m: continue
+    kind, labels, v = m.group(1), dict(re.findall(r"(\w+)=\"([^\"]*)\"", m.group(2))), float(m.group(3))
+    k = labels["method"] + " " + labels["route"]
+    if kind == "count": cnt[k] = v
+    elif kind == "sum": tot[k] = v
+    elif labels.get("le") == "0.05": le50[k] = v
+for k in sorted(cnt, key=lambda k: -cnt[k]):
+    if cnt[k] >= 100:
+        print("%-45s %7d  mean %6.1f ms  over 50 ms %5.1f%%" % (k, cnt[k], 1000 * tot[k] / cnt[k], 100 * (1 - le50[k] / cnt[k])))
+'

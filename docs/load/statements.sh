@@ -52,3 +52,9 @@ measure "PUT /visits/{new id}" PUT visits/new- '{"customer_id":"c2","crew_id":"n
 measure "PUT /visits/{same id}" PUT visits/seed '{"customer_id":"c1","crew_id":"north","service_date":"2026-05-05","status":"completed","price_cents":4600}'
 measure "PUT /customers/{id}" PUT customers/c2 '{"name":"Customer 2 again","phone":"503 555 0102","lat":45.5,"lon":-122.6,"consent_same_day":true}'
 measure "GET /visits?from&to&crew_id" GET 'visits?from=2026-05-01&to=2026-05-07&crew_id=north&limit=50'
+mark referrals
+for i in $(seq 1 "$N"); do
+  call POST referrals "{\"channel\":\"card\",\"referrer_id\":\"c1\",\"referee\":{\"name\":\"Friend $i\",\"phone\":\"971 555 $((1000 + i))\"}}"
+done
+mark end-referrals
+echo "POST /referrals: $(count referrals) statements per request"

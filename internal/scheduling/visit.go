@@ -529,16 +529,19 @@ func scanVisit(rows *sql.Rows, tenantID string) (Visit, error) {
 	return v, err
 }
 
-// Visits lists visits in id order, one page at a time. The crew and
-// customer asked for are resolved to their ids in the statement, so that
-// the filter is on the visit's own columns (and their indexes); the page
-// is read through (tenant_id, id) or a day index, whichever the planner
-// finds cheaper (migration 0024).
+// Visits lists visits in id order, one page at a time. The page is chosen
+// from the visits alone and only its rows are joined to their customer and
+// crew: whatever plan the statistics lead to — walking (tenant_id, id)
+// (migration 0024) or a day index and sorting — no row outside the page is
+// joined (joining a whole week before sorting took 40–220 ms on a freshly
+// imported table). The crew and customer asked for are resolved to their
+// ids in the statement, so that the filter is on the visit's own columns.
 func (s *Service) Visits(ctx context.Context, tenantID string, f VisitFilter, p store.Page) ([]Visit, string, error) {
 	var sb strings.Builder
-	sb.WriteString(`SELECT ` + visitColumns + `
-		FROM visits v JOIN customers c ON c.id = v.customer_id LEFT JOIN crews cr ON cr.id = v.crew_id
-		WHERE v.tenant_id = ? AND v.id > ?`)
+	sb.WriteString(`SELECT ` + visitColumns + ` FROM (
+		SELECT v.id, v.external_id, v.customer_id, v.crew_id, v.service_date, v.start_at, v.route_position,
+		       v.duration_min, v.status, v.price_cents, v.source, v.created_at, v.updated_at
+		FROM visits v WHERE v.tenant_id = ? AND v.id > ?`)
 	args := []any{tenantID, p.After}
 	if !f.From.IsZero() {
 		sb.WriteString(` AND v.service_date >= ?`)
@@ -564,7 +567,8 @@ func (s *Service) Visits(ctx context.Context, tenantID string, f VisitFilter, p 
 		sb.WriteString(` AND v.status = ?`)
 		args = append(args, strings.ToLower(f.Status))
 	}
-	sb.WriteString(` ORDER BY v.id LIMIT ?`)
+	sb.WriteString(` ORDER BY v.id LIMIT ?) v
+		JOIN customers c ON c.id = v.customer_id LEFT JOIN crews cr ON cr.id = v.crew_id ORDER BY v.id`)
 	args = append(args, p.Limit)
 	rows, err := store.Query(s.store.DB.WithContext(ctx), sb.String(), args...)
 	if err != nil {
