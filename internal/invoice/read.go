@@ -19,12 +19,14 @@ func invoiceQuery(db *gorm.DB, tenantID string) *gorm.DB {
 }
 
 // invoiceWithLines reads one invoice and its lines in a single round trip:
-// the invoice columns repeat on each line row.
+// the invoice columns repeat on each line row. Its columns are named, in
+// the order Get scans them.
 const invoiceWithLines = `
-SELECT i.*, c.external_id AS customer_external_id,
-       l.id AS line_id, l.position AS line_position, l.kind AS line_kind, l.visit_id AS line_visit_id,
-       v.external_id AS line_visit_external_id, l.description AS line_description,
-       l.amount_cents AS line_amount_cents, l.reason AS line_reason, l.item_key AS line_item_key
+SELECT i.id, i.external_id, i.customer_id, c.external_id, i.status, i.currency,
+       i.subtotal_cents, i.discount_cents, i.total_cents, i.public_token, i.pay_url,
+       i.issued_at, i.source_updated_at, i.created_at, i.updated_at,
+       l.id, l.position, l.kind, l.visit_id, v.external_id, l.description,
+       l.amount_cents, l.reason, l.item_key
 FROM invoices i
 JOIN customers c ON c.id = i.customer_id
 LEFT JOIN invoice_lines l ON l.invoice_id = i.id
@@ -32,39 +34,54 @@ LEFT JOIN visits v ON v.id = l.visit_id
 WHERE i.tenant_id = ? AND i.external_id = ?
 ORDER BY l.position`
 
-type invoiceLineRow struct {
-	Invoice
-	LineID              *int64
-	LinePosition        *int
-	LineKind            *string
-	LineVisitID         *int64
-	LineVisitExternalID *string
-	LineDescription     *string
-	LineAmountCents     *int64
-	LineReason          *string
-	LineItemKey         *string
-}
-
-// Get returns one invoice with its lines.
+// Get returns one invoice with its lines, in one statement scanned
+// without gorm (GET /invoices/{id} is the mirror's busiest read).
 func (s *Service) Get(ctx context.Context, tenantID, externalID string) (Invoice, error) {
-	var rows []invoiceLineRow
-	if err := s.store.DB.WithContext(ctx).Raw(invoiceWithLines, tenantID, externalID).Scan(&rows).Error; err != nil {
+	rows, err := store.Query(s.store.DB.WithContext(ctx), invoiceWithLines, tenantID, externalID)
+	if err != nil {
 		return Invoice{}, fmt.Errorf("read invoice: %w", err)
 	}
-	if len(rows) == 0 {
-		return Invoice{}, apperror.NotFound("invoice %s not found", externalID)
-	}
-	inv := rows[0].Invoice
-	inv.InvoiceURL = s.URLOf(inv)
-	inv.Lines = make([]Line, 0, len(rows))
-	for _, r := range rows {
-		if r.LineID == nil {
+	defer rows.Close()
+	var (
+		inv   Invoice
+		found bool
+	)
+	for rows.Next() {
+		var (
+			l           Line
+			lineID      *int64
+			position    *int
+			kind        *string
+			description *string
+			amount      *int64
+			reason      *string
+		)
+		if err := rows.Scan(&inv.ID, &inv.ExternalID, &inv.CustomerID, &inv.CustomerExternalID, &inv.Status, &inv.Currency,
+			&inv.SubtotalCents, &inv.DiscountCents, &inv.TotalCents, &inv.PublicToken, &inv.PayURL,
+			&inv.IssuedAt, &inv.SourceUpdatedAt, &inv.CreatedAt, &inv.UpdatedAt,
+			&lineID, &position, &kind, &l.VisitID, &l.VisitExternalID, &description,
+			&amount, &reason, &l.ItemKey); err != nil {
+			return Invoice{}, fmt.Errorf("read invoice: %w", err)
+		}
+		if !found {
+			found = true
+			inv.Lines = make([]Line, 0, 4)
+		}
+		if lineID == nil {
 			continue // an invoice without lines
 		}
-		inv.Lines = append(inv.Lines, Line{ID: *r.LineID, TenantID: tenantID, InvoiceID: inv.ID, Position: *r.LinePosition,
-			Kind: *r.LineKind, VisitID: r.LineVisitID, VisitExternalID: r.LineVisitExternalID,
-			Description: *r.LineDescription, AmountCents: *r.LineAmountCents, Reason: *r.LineReason, ItemKey: r.LineItemKey})
+		l.ID, l.TenantID, l.InvoiceID, l.Position, l.Kind = *lineID, tenantID, inv.ID, *position, *kind
+		l.Description, l.AmountCents, l.Reason = *description, *amount, *reason
+		inv.Lines = append(inv.Lines, l)
 	}
+	if err := rows.Err(); err != nil {
+		return Invoice{}, fmt.Errorf("read invoice: %w", err)
+	}
+	if !found {
+		return Invoice{}, apperror.NotFound("invoice %s not found", externalID)
+	}
+	inv.TenantID = tenantID
+	inv.InvoiceURL = s.URLOf(inv)
 	return inv, nil
 }
 

@@ -137,6 +137,41 @@ func (s *Service) program(db *gorm.DB, tenantID string) (program.Program, error)
 	return program.Get(db, tenantID)
 }
 
+// lockCustomerMoney takes, for a write of the customer the scheduler calls
+// externalID, the lock LockMoney takes for it (the customer and everyone
+// linked to it, in id order, on PostgreSQL), finding the customer in the
+// same statement, and reports whether it exists.
+func lockCustomerMoney(tx *gorm.DB, tenantID, externalID string) (bool, error) {
+	if tx.Dialector.Name() != store.Postgres {
+		var ids []int64
+		if err := tx.Raw(`SELECT id FROM customers WHERE tenant_id = ? AND external_id = ?`, tenantID, externalID).Scan(&ids).Error; err != nil {
+			return false, fmt.Errorf("read customer: %w", err)
+		}
+		return len(ids) > 0, nil
+	}
+	rows, err := store.Query(tx, `WITH me AS (SELECT id FROM customers WHERE tenant_id = ? AND external_id = ?)
+		SELECT id IN (SELECT id FROM me) AS own FROM customers WHERE tenant_id = ? AND (id IN (SELECT id FROM me)
+		    OR id IN (SELECT customer_a_id FROM neighbor_links WHERE tenant_id = ? AND customer_b_id IN (SELECT id FROM me))
+		    OR id IN (SELECT customer_b_id FROM neighbor_links WHERE tenant_id = ? AND customer_a_id IN (SELECT id FROM me)))
+		ORDER BY id FOR UPDATE`, tenantID, externalID, tenantID, tenantID, tenantID)
+	if err != nil {
+		return false, fmt.Errorf("lock customers and their neighbours: %w", err)
+	}
+	defer rows.Close()
+	exists := false
+	for rows.Next() {
+		var own bool
+		if err := rows.Scan(&own); err != nil {
+			return false, fmt.Errorf("lock customers and their neighbours: %w", err)
+		}
+		exists = exists || own
+	}
+	if err := rows.Err(); err != nil {
+		return false, fmt.Errorf("lock customers and their neighbours: %w", err)
+	}
+	return exists, nil
+}
+
 // CheckCustomer runs every check PutCustomer makes of a body before it
 // writes — the fields' own rules and the phone for the company's country —
 // without writing or changing in.
@@ -185,14 +220,10 @@ func (s *Service) PutCustomer(ctx context.Context, tenantID, externalID string, 
 			up store.Upserted
 		)
 		err := s.store.Tx(ctx, func(tx *gorm.DB) error {
-			var ids []int64
-			if err := tx.Raw(`SELECT id FROM customers WHERE tenant_id = ? AND external_id = ?`, tenantID, externalID).Scan(&ids).Error; err != nil {
-				return fmt.Errorf("read customer: %w", err)
-			}
-			if err := LockMoney(tx, tenantID, ids...); err != nil {
+			exists, err := lockCustomerMoney(tx, tenantID, externalID)
+			if err != nil {
 				return err
 			}
-			var err error
 			sameDay := &in.ConsentSameDay // nil: keep the stored answer
 			if in.SameDayOmitted {
 				sameDay = nil
@@ -203,22 +234,29 @@ func (s *Service) PutCustomer(ctx context.Context, tenantID, externalID string, 
 			if in.ConsentMarketing != nil {
 				marketing, marketingAt = *in.ConsentMarketing, statedAt(in, now)
 			}
-			c, up, err = store.Upsert[Customer](tx, `
+			insertSQL := `
 			INSERT INTO customers (tenant_id, external_id, name, email, phone, address, lat, lon, geo_cell,
 			                       consent_same_day, consent_marketing, consent_marketing_at, referral_code,
 			                       email_norm, phone_norm, street_norm, name_norm, source_updated_at, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (tenant_id, external_id) DO NOTHING
-			RETURNING *`,
-				append(append([]any{tenantID, externalID, in.Name, in.Email, in.Phone, in.Address, in.Lat, in.Lon, cell,
-					in.ConsentSameDay && !in.SameDayOmitted, marketing, marketingAt, refcode.New()}, norm...), utc(in.UpdatedAt), now, now), `
+			RETURNING *`
+			updateSQL := `
 			UPDATE customers SET name = ?, email = ?, phone = ?, address = ?, lat = ?, lon = ?, geo_cell = ?,
-			       consent_same_day = COALESCE(?, consent_same_day), `+mSet+`email_norm = ?, phone_norm = ?, street_norm = ?, name_norm = ?,
+			       consent_same_day = COALESCE(?, consent_same_day), ` + mSet + `email_norm = ?, phone_norm = ?, street_norm = ?, name_norm = ?,
 			       source_updated_at = COALESCE(?, source_updated_at), updated_at = ?
-			WHERE tenant_id = ? AND external_id = ?`+newerOnly(in.UpdatedAt)+`
-			RETURNING *`,
-				append(append(append(append([]any{in.Name, in.Email, in.Phone, in.Address, in.Lat, in.Lon, cell, sameDay}, mArgs...), norm...),
-					utc(in.UpdatedAt), now, tenantID, externalID), newerArgs(in.UpdatedAt)...))
+			WHERE tenant_id = ? AND external_id = ?` + newerOnly(in.UpdatedAt) + `
+			RETURNING *`
+			updateArgs := append(append(append(append([]any{in.Name, in.Email, in.Phone, in.Address, in.Lat, in.Lon, cell, sameDay}, mArgs...), norm...),
+				utc(in.UpdatedAt), now, tenantID, externalID), newerArgs(in.UpdatedAt)...)
+			if exists { // customers are never deleted: no insert to try
+				c, up, err = store.Update[Customer](tx, updateSQL, updateArgs)
+			} else {
+				c, up, err = store.Upsert[Customer](tx, insertSQL,
+					append(append([]any{tenantID, externalID, in.Name, in.Email, in.Phone, in.Address, in.Lat, in.Lon, cell,
+						in.ConsentSameDay && !in.SameDayOmitted, marketing, marketingAt, refcode.New()}, norm...), utc(in.UpdatedAt), now, now),
+					updateSQL, updateArgs)
+			}
 			if err != nil {
 				return err
 			}
