@@ -71,7 +71,8 @@ func (r *BatchReport) count(status string) {
 // own: a refused object is reported in its result and does not stop the
 // others. Only a failure of routeloop itself (the database) ends the batch
 // with an error; the objects before it stay written, and sending the batch
-// again is safe.
+// again is safe. A batch that wrote AnalyzeAfter objects or more then
+// refreshes the statistics of the tables it wrote.
 func (s *Service) ApplyBatch(ctx context.Context, t Tenant, in BatchInput) (BatchReport, error) {
 	if in.Objects == nil {
 		return BatchReport{}, apperror.Invalid("objects", "is required: a list of {type, external_id, data}")
@@ -81,6 +82,7 @@ func (s *Service) ApplyBatch(ctx context.Context, t Tenant, in BatchInput) (Batc
 			Message: "a batch holds at most 5000 objects; split it into several calls"}
 	}
 	rep := BatchReport{Results: make([]BatchResult, 0, len(in.Objects))}
+	written := map[string]int{} // objects created or updated, by kind
 	for i, o := range in.Objects {
 		if err := ctx.Err(); err != nil {
 			return rep, err
@@ -99,7 +101,11 @@ func (s *Service) ApplyBatch(ctx context.Context, t Tenant, in BatchInput) (Batc
 		}
 		rep.count(r.Status)
 		rep.Results = append(rep.Results, r)
+		if r.Status == string(store.Created) || r.Status == string(store.Updated) {
+			written[o.Type]++
+		}
 	}
+	s.analyzeImported(ctx, written)
 	return rep, nil
 }
 

@@ -96,7 +96,8 @@ type ImportReport struct {
 // that cannot be read as that kind (bad CSV, unknown or missing columns)
 // loads nothing and is an error; a bad row fails only its object and is
 // listed in the report. progress, if not nil, hears after each object how
-// many of the file's rows are done.
+// many of the file's rows are done. A file that wrote AnalyzeAfter objects
+// or more then refreshes the statistics of the tables it wrote.
 func (s *Service) ImportCSV(ctx context.Context, tenantID, kind string, r io.Reader, progress func(done, total int)) (ImportReport, error) {
 	rep := ImportReport{Kind: kind}
 	if _, ok := CSVColumns[kind]; !ok {
@@ -139,8 +140,12 @@ func (s *Service) ImportCSV(ctx context.Context, tenantID, kind string, r io.Rea
 			progress(done, rows)
 		}
 	}
+	s.analyzeImported(ctx, map[string]int{csvKinds[kind]: rep.Created + rep.Updated})
 	return rep, nil
 }
+
+// csvKinds are the kinds of object of each kind of file.
+var csvKinds = map[string]string{"customers": KindCustomer, "crews": KindCrew, "visits": KindVisit, "invoices": KindInvoice}
 
 // csvGroup is the rows of one object: cells by column name.
 type csvGroup struct {
