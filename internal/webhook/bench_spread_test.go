@@ -1,0 +1,57 @@
+package webhook_test
+
+import (
+	"context"
+	"strconv"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/routeloop/routeloop/internal/store"
+	"github.com/routeloop/routeloop/internal/store/storetest"
+	"github.com/routeloop/routeloop/internal/webhook"
+)
+
+// BenchmarkInboundWebhookManyCustomers is BenchmarkInboundWebhook with the
+// thousand visits spread over 100 customers, as a scheduler's day is: in
+// BenchmarkInboundWebhook every visit is Angie's, so every delivery waits
+// for the one before it to release her (the visit write locks its
+// customer's money until it commits), and that lock decides the rate.
+//
+//	go test -run x -bench InboundWebhookManyCustomers -benchtime 10s ./internal/webhook/
+func BenchmarkInboundWebhookManyCustomers(b *testing.B) {
+	s := storetest.Open(b, store.Postgres)
+	f := newFixture(b, s)
+	f.seed()
+	for c := range 100 {
+		f.mustDeliver("seed-c"+strconv.Itoa(c), event("customer.upserted", map[string]any{"external_id": "c" + strconv.Itoa(c),
+			"name": "Customer " + strconv.Itoa(c), "address": strconv.Itoa(c) + " Elm St"}))
+	}
+	ctx := context.Background()
+	now := f.clock.Now()
+	ts := strconv.FormatInt(now.Unix(), 10)
+	var n atomic.Int64
+	b.SetParallelism(4)
+	b.ResetTimer()
+	began := time.Now()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := n.Add(1)
+			id := "bench-" + strconv.FormatInt(i, 10)
+			body := event("visit.upserted", visitData("v"+strconv.FormatInt(i%1000, 10), 4000+int(i%1000),
+				"customer_id", "c"+strconv.FormatInt(i%1000%100, 10)))
+			sig, err := webhook.Sign(f.secret, id, now, body)
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			res, err := f.app.Webhooks.Receive(ctx, webhook.Delivery{TenantID: f.greenway, ID: id, Timestamp: ts, Signature: sig, Body: body}, now)
+			if err != nil || res.Status != 200 {
+				b.Errorf("delivery %s: %v", id, err)
+				return
+			}
+		}
+	})
+	elapsed := time.Since(began)
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "webhooks/s")
+}
