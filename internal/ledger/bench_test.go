@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"sync/atomic"
 	"testing"
+
+	"gorm.io/gorm"
 
 	"github.com/routeloop/routeloop/internal/app"
 	"github.com/routeloop/routeloop/internal/clock"
@@ -58,6 +61,28 @@ func reconcileBench(b *testing.B, dayOf string) (*app.App, *store.Store, string)
 
 const benchVisits, benchLinks = 100_000, 20_000
 
+// statements counts the SQL statements gorm sends through s (transaction
+// control aside): a measure of a reconciliation that does not depend on
+// the machine's load.
+func statements(b *testing.B, s *store.Store) *atomic.Int64 {
+	var n atomic.Int64
+	count := func(*gorm.DB) { n.Add(1) }
+	cb := s.DB.Callback()
+	for _, err := range []error{
+		cb.Create().After("gorm:create").Register("bench:count", count),
+		cb.Query().After("gorm:query").Register("bench:count", count),
+		cb.Update().After("gorm:update").Register("bench:count", count),
+		cb.Delete().After("gorm:delete").Register("bench:count", count),
+		cb.Row().After("gorm:row").Register("bench:count", count),
+		cb.Raw().After("gorm:raw").Register("bench:count", count),
+	} {
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	return &n
+}
+
 // forget removes what reconciling wrote, so the next run starts from
 // drafts without any discount.
 func forget(s *store.Store, tid string) {
@@ -84,25 +109,32 @@ func BenchmarkReconcileDay(b *testing.B) {
 	a, s, tid := reconcileBench(b, `DATE '2026-05-05'`)
 	ctx := context.Background()
 	day := localdate.Date{Year: 2026, Month: 5, Day: 5}
+	sent := statements(b, s)
 	b.Run("first", func(b *testing.B) {
+		var n int64
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
 			forget(s, tid)
+			sent.Store(0)
 			b.StartTimer()
 			res, err := a.Ledger.ReconcileDay(ctx, tid, day)
+			n += sent.Load()
 			if err != nil || res.Visits != benchVisits || len(res.Errors) != 0 {
 				b.Fatal(err, res.Visits, res.Errors)
 			}
 		}
 		b.StopTimer()
+		b.ReportMetric(float64(n)/float64(b.N), "stmts/op")
 		countDiscounts(b, s, tid)
 	})
 	b.Run("again", func(b *testing.B) {
+		sent.Store(0)
 		for i := 0; i < b.N; i++ {
 			if _, err := a.Ledger.ReconcileDay(ctx, tid, day); err != nil {
 				b.Fatal(err)
 			}
 		}
+		b.ReportMetric(float64(sent.Load())/float64(b.N), "stmts/op")
 	})
 }
 
@@ -121,19 +153,26 @@ func BenchmarkReconcileMonth(b *testing.B) {
 			b.Fatal(err, ran, len(res))
 		}
 	}
+	sent := statements(b, s)
 	b.Run("first", func(b *testing.B) {
+		var n int64
 		for i := 0; i < b.N; i++ {
 			b.StopTimer()
 			forget(s, tid)
+			sent.Store(0)
 			b.StartTimer()
 			run(b)
+			n += sent.Load()
 		}
 		b.StopTimer()
+		b.ReportMetric(float64(n)/float64(b.N), "stmts/op")
 		countDiscounts(b, s, tid)
 	})
 	b.Run("again", func(b *testing.B) {
+		sent.Store(0)
 		for i := 0; i < b.N; i++ {
 			run(b)
 		}
+		b.ReportMetric(float64(sent.Load())/float64(b.N), "stmts/op")
 	})
 }

@@ -12,6 +12,7 @@ import (
 	"maps"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -115,10 +116,11 @@ func (s *Service) RefreshHeld(tx *gorm.DB, tenantID string, held []int64, custom
 	}
 	// Nothing billed, nothing owed: nothing to work out (most visit writes).
 	var any bool
-	if err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM invoices WHERE tenant_id = ? AND customer_id IN ? AND status <> 'void')
-		OR EXISTS (SELECT 1 FROM ledger_items WHERE tenant_id = ? AND customer_id IN ?)
-		OR EXISTS (SELECT 1 FROM rewards WHERE tenant_id = ? AND customer_id IN ? AND status = 'granted')`,
-		tenantID, ids, tenantID, ids, tenantID, ids).Scan(&any).Error; err != nil {
+	set, arg := idSet(tx, ids)
+	if err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM invoices i JOIN `+set+` ON i.customer_id = s.id WHERE i.tenant_id = ? AND i.status <> 'void')
+		OR EXISTS (SELECT 1 FROM ledger_items li JOIN `+set+` ON li.customer_id = s.id WHERE li.tenant_id = ?)
+		OR EXISTS (SELECT 1 FROM rewards r JOIN `+set+` ON r.customer_id = s.id WHERE r.tenant_id = ? AND r.status = 'granted')`,
+		arg, tenantID, arg, tenantID, arg, tenantID).Scan(&any).Error; err != nil {
 		return fmt.Errorf("look for money: %w", err)
 	}
 	if !any {
@@ -214,25 +216,8 @@ func (s *Service) flush(tx *gorm.DB, tenantID string, w draftWrites, now time.Ti
 			return fmt.Errorf("insert computed lines: %w", err)
 		}
 	}
-	ids := slices.Collect(maps.Keys(w.totals))
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	for chunk := range slices.Chunk(ids, store.MaxInList) {
-		var sql strings.Builder
-		var args []any
-		sql.WriteString("UPDATE invoices SET ")
-		for k, col := range []string{"subtotal_cents", "discount_cents", "total_cents"} {
-			sql.WriteString(col + " = CASE id")
-			for _, id := range chunk {
-				sql.WriteString(" WHEN ? THEN CAST(? AS BIGINT)")
-				args = append(args, id, w.totals[id][k])
-			}
-			sql.WriteString(" END, ")
-		}
-		sql.WriteString("updated_at = ? WHERE id IN ?")
-		args = append(args, now, chunk)
-		if err := tx.Exec(sql.String(), args...).Error; err != nil {
-			return fmt.Errorf("save totals: %w", err)
-		}
+	if err := saveTotals(tx, w.totals, now); err != nil {
+		return err
 	}
 	if len(w.announce) == 0 {
 		return nil
@@ -253,10 +238,74 @@ func (s *Service) flush(tx *gorm.DB, tenantID string, w draftWrites, now time.Ti
 			byID[b.ID] = b
 		}
 	}
-	for _, a := range w.announce {
-		if err := s.announce(tx, tenantID, a, byID[a.customerID]); err != nil {
+	payloads := make([]any, len(w.announce))
+	for i, a := range w.announce {
+		payloads[i] = s.discounted(a, byID[a.customerID])
+	}
+	if em, ok := s.events.(manyEmitter); ok {
+		return em.EmitMany(tx, tenantID, events.InvoiceDiscounted, payloads)
+	}
+	for _, p := range payloads {
+		if err := s.events.Emit(tx, tenantID, events.InvoiceDiscounted, p); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// manyEmitter is an events.Emitter that also records many events of one
+// kind, in order, in a few statements: a day's reconciliation announces
+// tens of thousands of drafts, each otherwise its own statements.
+type manyEmitter interface {
+	EmitMany(tx *gorm.DB, tenantID, kind string, payloads []any) error
+}
+
+// saveTotals writes the drafts' new totals (by invoice id) in one
+// statement: the invoice ids and their three amounts travel as arrays
+// (PostgreSQL) or as one JSON array (SQLite), whatever their number.
+func saveTotals(tx *gorm.DB, totals map[int64][3]int64, now time.Time) error {
+	if len(totals) == 0 {
+		return nil
+	}
+	ids := slices.Sorted(maps.Keys(totals))
+	var err error
+	if tx.Dialector.Name() == store.Postgres {
+		cols := [4]strings.Builder{}
+		for k := range cols {
+			cols[k].WriteByte('{')
+		}
+		for i, id := range ids {
+			t := totals[id]
+			for k, v := range [4]int64{id, t[0], t[1], t[2]} {
+				if i > 0 {
+					cols[k].WriteByte(',')
+				}
+				cols[k].WriteString(strconv.FormatInt(v, 10))
+			}
+		}
+		for k := range cols {
+			cols[k].WriteByte('}')
+		}
+		err = tx.Exec(`UPDATE invoices AS i SET subtotal_cents = v.sub, discount_cents = v.disc, total_cents = v.total, updated_at = ?
+			FROM unnest(CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[])) AS v(id, sub, disc, total)
+			WHERE i.id = v.id`, now, cols[0].String(), cols[1].String(), cols[2].String(), cols[3].String()).Error
+	} else {
+		var b strings.Builder
+		b.WriteByte('[')
+		for i, id := range ids {
+			t := totals[id]
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(&b, "[%d,%d,%d,%d]", id, t[0], t[1], t[2])
+		}
+		b.WriteByte(']')
+		err = tx.Exec(`UPDATE invoices SET subtotal_cents = v.sub, discount_cents = v.disc, total_cents = v.total, updated_at = ?
+			FROM (SELECT value ->> 0 AS id, value ->> 1 AS sub, value ->> 2 AS disc, value ->> 3 AS total FROM json_each(?)) AS v
+			WHERE invoices.id = v.id`, now, b.String()).Error
+	}
+	if err != nil {
+		return fmt.Errorf("save totals: %w", err)
 	}
 	return nil
 }
@@ -268,8 +317,9 @@ type billedCustomer struct {
 	ConsentMarketing bool
 }
 
-// announce emits invoice.discounted for a draft whose discounts changed.
-func (s *Service) announce(tx *gorm.DB, tenantID string, a announcement, c billedCustomer) error {
+// discounted is the invoice.discounted event of a draft whose discounts
+// changed.
+func (s *Service) discounted(a announcement, c billedCustomer) map[string]any {
 	sub, disc, total := invoice.Totals(a.lines)
 	var given []map[string]any
 	for _, l := range a.lines {
@@ -277,10 +327,10 @@ func (s *Service) announce(tx *gorm.DB, tenantID string, a announcement, c bille
 			given = append(given, map[string]any{"kind": l.Kind, "amount_cents": l.AmountCents, "reason": l.Reason})
 		}
 	}
-	return s.events.Emit(tx, tenantID, events.InvoiceDiscounted, map[string]any{
+	return map[string]any{
 		"invoice_id": a.externalID, "invoice_url": invoice.URL(s.baseURL, a.token), "pay_url": a.payURL, "subtotal_cents": sub, "discount_cents": disc, "total_cents": total, "discounts": given,
 		"customer_id": c.ExternalID, "consent_marketing": c.ConsentMarketing,
-	})
+	}
 }
 
 // sameLines reports whether stored computed lines equal the wanted ones, in
@@ -339,16 +389,42 @@ type itemRow struct {
 // TableName is ledger_items.
 func (itemRow) TableName() string { return "ledger_items" }
 
+// storedItems reads the ledger rows of the customers (unique).
 func storedItems(tx *gorm.DB, tenantID string, customerIDs []int64) (map[string]itemRow, error) {
 	out := map[string]itemRow{}
-	for chunk := range slices.Chunk(customerIDs, store.MaxInList) {
-		var rows []itemRow
-		if err := tx.Where("tenant_id = ? AND customer_id IN ?", tenantID, chunk).Find(&rows).Error; err != nil {
+	var rows []itemRow
+	set, arg := idSet(tx, customerIDs)
+	if err := tx.Raw(`SELECT li.* FROM ledger_items li JOIN `+set+` ON li.customer_id = s.id WHERE li.tenant_id = ?`, arg, tenantID).
+		Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("read ledger: %w", err)
+	}
+	for _, r := range rows {
+		out[r.ItemKey] = r
+	}
+	return out, nil
+}
+
+// storedAmounts reads what same compares of the customers' (unique) ledger
+// rows, for a reconciliation to tell which customers need refreshing.
+func storedAmounts(tx *gorm.DB, tenantID string, customerIDs []int64) (map[string]itemRow, error) {
+	set, arg := idSet(tx, customerIDs)
+	rows, err := tx.Raw(`SELECT li.customer_id, li.item_key, li.owed_cents, li.given_cents, li.frozen_cents, li.pending_cents,
+		li.in_error_cents, li.status, li.reason FROM ledger_items li JOIN `+set+` ON li.customer_id = s.id WHERE li.tenant_id = ?`, arg, tenantID).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("read ledger: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]itemRow{}
+	for rows.Next() {
+		var r itemRow
+		if err := rows.Scan(&r.CustomerID, &r.ItemKey, &r.OwedCents, &r.GivenCents, &r.FrozenCents, &r.PendingCents, &r.InErrorCents,
+			&r.Status, &r.Reason); err != nil {
 			return nil, fmt.Errorf("read ledger: %w", err)
 		}
-		for _, r := range rows {
-			out[r.ItemKey] = r
-		}
+		out[r.ItemKey] = r
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read ledger: %w", err)
 	}
 	return out, nil
 }

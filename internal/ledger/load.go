@@ -1,6 +1,8 @@
 package ledger
 
 import (
+	"cmp"
+	"database/sql"
 	"fmt"
 	"maps"
 	"slices"
@@ -12,8 +14,75 @@ import (
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/localdate"
 	"github.com/routeloop/routeloop/internal/program"
-	"github.com/routeloop/routeloop/internal/store"
 )
+
+// invoicesOf reads the invoices that are not void of the customers of an
+// idSet (its parameter first), with their lines, in no order (sorted in
+// Go: a day's hundred thousand rows would not sort in PostgreSQL's memory).
+const invoicesOf = `
+SELECT i.id, i.external_id, i.public_token, i.pay_url, i.customer_id, i.status, i.terms_sync_bps, i.terms_max_bps, i.terms_same_crew,
+       i.subtotal_cents, i.discount_cents, i.total_cents,
+       l.id, l.position, l.kind, l.visit_id, l.description, l.amount_cents, l.reason, l.source_key, l.item_key
+FROM invoices i JOIN %s ON i.customer_id = s.id LEFT JOIN invoice_lines l ON l.invoice_id = i.id
+WHERE i.tenant_id = ? AND i.status <> 'void'`
+
+// readInvoices fills the customers' invoices and their lines, and returns
+// the visits the lines name.
+func readInvoices(tx *gorm.DB, tenantID string, cur Terms, facts map[int64]*customerFacts, customerIDs []int64) (map[int64]bool, error) {
+	set, arg := idSet(tx, customerIDs)
+	rows, err := tx.Raw(fmt.Sprintf(invoicesOf, set), arg, tenantID).Rows()
+	if err != nil {
+		return nil, fmt.Errorf("read invoices: %w", err)
+	}
+	defer rows.Close()
+	billedIDs := map[int64]bool{}
+	byID := map[int64]*invoiceFacts{}
+	var r invoiceLineRow
+	for rows.Next() {
+		if err := rows.Scan(&r.ID, &r.ExternalID, &r.PublicToken, &r.PayURL, &r.CustomerID, &r.Status, &r.TermsSyncBps, &r.TermsMaxBps,
+			&r.TermsSameCrew, &r.SubtotalCents, &r.DiscountCents, &r.TotalCents, &r.LineID, &r.LinePosition, &r.LineKind, &r.LineVisitID,
+			&r.LineDesc, &r.LineAmount, &r.LineReason, &r.LineSourceKey, &r.LineItemKey); err != nil {
+			return nil, fmt.Errorf("read invoices: %w", err)
+		}
+		x := byID[r.ID]
+		if x == nil {
+			x = &invoiceFacts{ID: r.ID, ExternalID: r.ExternalID, PublicToken: r.PublicToken, PayURL: r.PayURL, Status: r.Status, Terms: cur,
+				Subtotal: r.SubtotalCents, Discount: r.DiscountCents, Total: r.TotalCents}
+			if r.TermsSyncBps.Valid && r.TermsMaxBps.Valid {
+				x.Terms = Terms{SyncBps: int(r.TermsSyncBps.Int64), MaxBps: int(r.TermsMaxBps.Int64), SameCrew: r.TermsSameCrew.Valid && r.TermsSameCrew.Bool}
+			}
+			byID[r.ID] = x
+			facts[r.CustomerID].Invoices = append(facts[r.CustomerID].Invoices, x)
+		}
+		if !r.LineID.Valid {
+			continue
+		}
+		l := invoice.Line{ID: r.LineID.Int64, TenantID: tenantID, InvoiceID: r.ID, Position: int(r.LinePosition.Int64),
+			Kind: r.LineKind.String, Description: r.LineDesc.String, AmountCents: r.LineAmount.Int64, Reason: r.LineReason.String}
+		if r.LineVisitID.Valid {
+			v := r.LineVisitID.Int64
+			l.VisitID = &v
+			billedIDs[v] = true
+		}
+		if r.LineSourceKey.Valid {
+			l.SourceKey = ptr(r.LineSourceKey.String)
+		}
+		if r.LineItemKey.Valid {
+			l.ItemKey = ptr(r.LineItemKey.String)
+		}
+		x.Lines = append(x.Lines, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read invoices: %w", err)
+	}
+	for _, c := range facts {
+		slices.SortFunc(c.Invoices, func(a, b *invoiceFacts) int { return cmp.Compare(a.ID, b.ID) })
+	}
+	for _, x := range byID {
+		slices.SortFunc(x.Lines, func(a, b invoice.Line) int { return cmp.Compare(a.Position, b.Position) })
+	}
+	return billedIDs, nil
+}
 
 // invoiceLineRow is an invoice joined with one of its lines.
 type invoiceLineRow struct {
@@ -23,68 +92,60 @@ type invoiceLineRow struct {
 	PayURL        string
 	CustomerID    int64
 	Status        string
-	TermsSyncBps  *int
-	TermsMaxBps   *int
-	TermsSameCrew *bool
+	TermsSyncBps  sql.NullInt64
+	TermsMaxBps   sql.NullInt64
+	TermsSameCrew sql.NullBool
 	SubtotalCents int64
 	DiscountCents int64
 	TotalCents    int64
-	LineID        *int64
-	LinePosition  *int
-	LineKind      *string
-	LineVisitID   *int64
-	LineDesc      *string
-	LineAmount    *int64
-	LineReason    *string
-	LineSourceKey *string
-	LineItemKey   *string
+	LineID        sql.NullInt64
+	LinePosition  sql.NullInt64
+	LineKind      sql.NullString
+	LineVisitID   sql.NullInt64
+	LineDesc      sql.NullString
+	LineAmount    sql.NullInt64
+	LineReason    sql.NullString
+	LineSourceKey sql.NullString
+	LineItemKey   sql.NullString
 }
 
-const invoicesOf = `
-SELECT i.id, i.external_id, i.public_token, i.pay_url, i.customer_id, i.status, i.terms_sync_bps, i.terms_max_bps, i.terms_same_crew,
-       i.subtotal_cents, i.discount_cents, i.total_cents,
-       l.id AS line_id, l.position AS line_position, l.kind AS line_kind, l.visit_id AS line_visit_id,
-       l.description AS line_desc, l.amount_cents AS line_amount, l.reason AS line_reason,
-       l.source_key AS line_source_key, l.item_key AS line_item_key
-FROM invoices i LEFT JOIN invoice_lines l ON l.invoice_id = i.id
-WHERE i.tenant_id = ? AND i.customer_id IN ? AND i.status <> 'void'
-ORDER BY i.id, l.position`
+// readVisits reads visits: query selects id, customer_id, crew_id,
+// service_date, status.
+func readVisits(tx *gorm.DB, query string, args ...any) ([]VisitRef, error) {
+	rows, err := tx.Raw(query, args...).Rows()
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []VisitRef
+	for rows.Next() {
+		var v VisitRef
+		var crew sql.NullInt64
+		if err := rows.Scan(&v.ID, &v.CustomerID, &crew, &v.ServiceDate, &v.Status); err != nil {
+			return nil, err
+		}
+		if crew.Valid {
+			c := crew.Int64
+			v.CrewID = &c
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
 
-// load reads everything the money of the given customers depends on.
+// load reads everything the money of the given customers (unique) depends
+// on, a few statements whatever their number.
 func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int64) (map[int64]*customerFacts, *world, error) {
 	cur := TermsOf(prog)
-	facts := map[int64]*customerFacts{}
+	facts := make(map[int64]*customerFacts, len(customerIDs))
 	for _, id := range customerIDs {
 		facts[id] = &customerFacts{ID: id}
 	}
-	billedIDs := map[int64]bool{}
-	for chunk := range slices.Chunk(customerIDs, store.MaxInList) {
-		var rows []invoiceLineRow
-		if err := tx.Raw(invoicesOf, tenantID, chunk).Scan(&rows).Error; err != nil {
-			return nil, nil, fmt.Errorf("read invoices: %w", err)
-		}
-		var x *invoiceFacts
-		for _, r := range rows {
-			if x == nil || x.ID != r.ID {
-				x = &invoiceFacts{ID: r.ID, ExternalID: r.ExternalID, PublicToken: r.PublicToken, PayURL: r.PayURL, Status: r.Status, Terms: cur,
-					Subtotal: r.SubtotalCents, Discount: r.DiscountCents, Total: r.TotalCents}
-				if r.TermsSyncBps != nil && r.TermsMaxBps != nil {
-					x.Terms = Terms{SyncBps: *r.TermsSyncBps, MaxBps: *r.TermsMaxBps, SameCrew: r.TermsSameCrew != nil && *r.TermsSameCrew}
-				}
-				facts[r.CustomerID].Invoices = append(facts[r.CustomerID].Invoices, x)
-			}
-			if r.LineID == nil {
-				continue
-			}
-			x.Lines = append(x.Lines, invoice.Line{ID: *r.LineID, TenantID: tenantID, InvoiceID: r.ID, Position: *r.LinePosition,
-				Kind: *r.LineKind, VisitID: r.LineVisitID, Description: *r.LineDesc, AmountCents: *r.LineAmount,
-				Reason: *r.LineReason, SourceKey: r.LineSourceKey, ItemKey: r.LineItemKey})
-			if r.LineVisitID != nil {
-				billedIDs[*r.LineVisitID] = true
-			}
-		}
+	billedIDs, err := readInvoices(tx, tenantID, cur, facts, customerIDs)
+	if err != nil {
+		return nil, nil, err
 	}
-	w := &world{terms: cur, visits: map[int64]VisitRef{}, matches: map[bool]map[int64]Match{}, streets: map[int64]string{},
+	w := &world{terms: cur, visits: make(map[int64]VisitRef, len(billedIDs)), matches: map[bool]map[int64]Match{}, streets: map[int64]string{},
 		invoiceIDs: map[int64]string{}}
 	// Invoices that items name but that are not the customers' any more
 	// (voided): their scheduler ids, for reasons.
@@ -108,22 +169,25 @@ func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int6
 			}
 		}
 	}
-	for chunk := range slices.Chunk(slices.Collect(maps.Keys(named)), store.MaxInList) {
+	if len(named) > 0 {
 		var rows []struct {
 			ID         int64
 			ExternalID string
 		}
-		if err := tx.Raw(`SELECT id, external_id FROM invoices WHERE tenant_id = ? AND id IN ?`, tenantID, chunk).Scan(&rows).Error; err != nil {
+		set, arg := idSet(tx, slices.Sorted(maps.Keys(named)))
+		if err := tx.Raw(`SELECT i.id, i.external_id FROM invoices i JOIN `+set+` ON i.id = s.id WHERE i.tenant_id = ?`, arg, tenantID).
+			Scan(&rows).Error; err != nil {
 			return nil, nil, fmt.Errorf("read invoices: %w", err)
 		}
 		for _, r := range rows {
 			w.invoiceIDs[r.ID] = r.ExternalID
 		}
 	}
-	for chunk := range slices.Chunk(slices.Collect(maps.Keys(billedIDs)), store.MaxInList) {
-		var vs []VisitRef
-		if err := tx.Raw(`SELECT id, customer_id, crew_id, service_date, status FROM visits WHERE tenant_id = ? AND id IN ?`,
-			tenantID, chunk).Scan(&vs).Error; err != nil {
+	if len(billedIDs) > 0 {
+		set, arg := idSet(tx, slices.Sorted(maps.Keys(billedIDs)))
+		vs, err := readVisits(tx, `SELECT v.id, v.customer_id, v.crew_id, v.service_date, v.status FROM visits v JOIN `+set+` ON v.id = s.id
+			WHERE v.tenant_id = ?`, arg, tenantID)
+		if err != nil {
 			return nil, nil, fmt.Errorf("read billed visits: %w", err)
 		}
 		for _, v := range vs {
@@ -140,9 +204,12 @@ func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int6
 		}
 	}
 	sort.Slice(own, func(i, j int) bool { return own[i].ID < own[j].ID })
-	links, err := LinksOf(tx, tenantID, customerIDs)
-	if err != nil {
-		return nil, nil, err
+	var links []Link
+	if len(own) > 0 {
+		// Links matter only to customers with a visit to discount.
+		if links, err = LinksOf(tx, tenantID, customerIDs); err != nil {
+			return nil, nil, err
+		}
 	}
 	sameCrew := map[bool]bool{cur.SameCrew: true}
 	for _, c := range facts {
@@ -161,16 +228,11 @@ func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int6
 		for _, l := range links {
 			others[l.CustomerAID], others[l.CustomerBID] = true, true
 		}
-		var theirs []VisitRef
-		dayList := slices.Collect(maps.Keys(days))
-		for chunk := range slices.Chunk(slices.Collect(maps.Keys(others)), store.MaxInList) {
-			var vs []VisitRef
-			if err := tx.Raw(`SELECT id, customer_id, crew_id, service_date, status FROM visits
-				WHERE tenant_id = ? AND customer_id IN ? AND service_date IN ? AND status <> 'cancelled'`,
-				tenantID, chunk, dayList).Scan(&vs).Error; err != nil {
-				return nil, nil, fmt.Errorf("read neighbours' visits: %w", err)
-			}
-			theirs = append(theirs, vs...)
+		set, arg := idSet(tx, slices.Sorted(maps.Keys(others)))
+		theirs, err := readVisits(tx, `SELECT v.id, v.customer_id, v.crew_id, v.service_date, v.status FROM visits v JOIN `+set+` ON v.customer_id = s.id
+			WHERE v.tenant_id = ? AND v.service_date IN ? AND v.status <> 'cancelled'`, arg, tenantID, slices.Collect(maps.Keys(days)))
+		if err != nil {
+			return nil, nil, fmt.Errorf("read neighbours' visits: %w", err)
 		}
 		for sc := range sameCrew {
 			w.matches[sc] = MatchSynced(own, links, theirs, sc)
@@ -181,12 +243,14 @@ func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int6
 				neighbours[m.NeighborID] = true
 			}
 		}
-		for chunk := range slices.Chunk(slices.Collect(maps.Keys(neighbours)), store.MaxInList) {
+		if len(neighbours) > 0 {
 			var rows []struct {
 				ID      int64
 				Address string
 			}
-			if err := tx.Raw(`SELECT id, address FROM customers WHERE tenant_id = ? AND id IN ?`, tenantID, chunk).Scan(&rows).Error; err != nil {
+			set, arg := idSet(tx, slices.Sorted(maps.Keys(neighbours)))
+			if err := tx.Raw(`SELECT c.id, c.address FROM customers c JOIN `+set+` ON c.id = s.id WHERE c.tenant_id = ?`, arg, tenantID).
+				Scan(&rows).Error; err != nil {
 				return nil, nil, fmt.Errorf("read neighbours: %w", err)
 			}
 			for _, r := range rows {
@@ -194,46 +258,42 @@ func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int6
 			}
 		}
 	}
-	for chunk := range slices.Chunk(customerIDs, store.MaxInList) {
-		var rs []struct {
-			ID         int64
-			CustomerID int64
-			Kind       string
-			Bps        int
-			Points     int
-			AddonName  string
-			ValueCents int64
-			Reason     string
-		}
-		if err := tx.Raw(`SELECT id, customer_id, kind, bps, points, addon_name, value_cents, reason FROM rewards
-			WHERE tenant_id = ? AND customer_id IN ? AND status = 'granted' ORDER BY id`, tenantID, chunk).Scan(&rs).Error; err != nil {
-			return nil, nil, fmt.Errorf("read rewards: %w", err)
-		}
-		for _, r := range rs {
-			facts[r.CustomerID].Rewards = append(facts[r.CustomerID].Rewards, rewardFacts{ID: r.ID, Kind: r.Kind, Bps: r.Bps,
-				Value: r.ValueCents, Points: r.Points, AddonName: r.AddonName, Reason: r.Reason})
-		}
+	var rs []struct {
+		ID         int64
+		CustomerID int64
+		Kind       string
+		Bps        int
+		Points     int
+		AddonName  string
+		ValueCents int64
+		Reason     string
+	}
+	set, arg := idSet(tx, customerIDs)
+	if err := tx.Raw(`SELECT r.id, r.customer_id, r.kind, r.bps, r.points, r.addon_name, r.value_cents, r.reason FROM rewards r JOIN `+set+`
+		ON r.customer_id = s.id WHERE r.tenant_id = ? AND r.status = 'granted' ORDER BY r.id`, arg, tenantID).Scan(&rs).Error; err != nil {
+		return nil, nil, fmt.Errorf("read rewards: %w", err)
+	}
+	for _, r := range rs {
+		facts[r.CustomerID].Rewards = append(facts[r.CustomerID].Rewards, rewardFacts{ID: r.ID, Kind: r.Kind, Bps: r.Bps,
+			Value: r.ValueCents, Points: r.Points, AddonName: r.AddonName, Reason: r.Reason})
 	}
 	return facts, w, nil
 }
 
 // LinksOf returns every link (open or ended) of the given customers, by id.
 func LinksOf(tx *gorm.DB, tenantID string, customerIDs []int64) ([]Link, error) {
-	seen := map[int64]bool{}
+	ids := uniqueSorted(customerIDs)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	set, arg := idSet(tx, ids)
 	var out []Link
-	for chunk := range slices.Chunk(customerIDs, store.MaxInList) {
-		var ls []Link
-		err := tx.Raw(`SELECT id, customer_a_id, customer_b_id, distance_m, starts_on, ends_on FROM neighbor_links
-			WHERE tenant_id = ? AND (customer_a_id IN ? OR customer_b_id IN ?)`, tenantID, chunk, chunk).Scan(&ls).Error
-		if err != nil {
-			return nil, fmt.Errorf("read links: %w", err)
-		}
-		for _, l := range ls {
-			if !seen[l.ID] {
-				seen[l.ID] = true
-				out = append(out, l)
-			}
-		}
+	err := tx.Raw(`SELECT l.id, l.customer_a_id, l.customer_b_id, l.distance_m, l.starts_on, l.ends_on FROM neighbor_links l
+		JOIN `+set+` ON l.customer_a_id = s.id WHERE l.tenant_id = ?
+		UNION SELECT l.id, l.customer_a_id, l.customer_b_id, l.distance_m, l.starts_on, l.ends_on FROM neighbor_links l
+		JOIN `+set+` ON l.customer_b_id = s.id WHERE l.tenant_id = ?`, arg, tenantID, arg, tenantID).Scan(&out).Error
+	if err != nil {
+		return nil, fmt.Errorf("read links: %w", err)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil

@@ -3,6 +3,7 @@ package ledger
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/routeloop/routeloop/internal/invoice"
@@ -57,11 +58,28 @@ type Item struct {
 }
 
 // Keys of items, as computed lines name them.
-func syncKey(visitID, invoiceID int64) string { return fmt.Sprintf("sync:%d:%d", visitID, invoiceID) }
-func rewardKey(rewardID int64) string         { return fmt.Sprintf("reward:%d", rewardID) }
+func syncKey(visitID, invoiceID int64) string {
+	return "sync:" + strconv.FormatInt(visitID, 10) + ":" + strconv.FormatInt(invoiceID, 10)
+}
+func rewardKey(rewardID int64) string { return "reward:" + strconv.FormatInt(rewardID, 10) }
 
 // parseKey reads an item key back.
 func parseKey(key string) (kind string, a, b int64, ok bool) {
+	// The keys syncKey and rewardKey write, without fmt (a day's
+	// reconciliation reads a hundred thousand); anything else as before.
+	if rest, found := strings.CutPrefix(key, "sync:"); found {
+		if x, y, cut := strings.Cut(rest, ":"); cut {
+			a, errA := strconv.ParseInt(x, 10, 64)
+			b, errB := strconv.ParseInt(y, 10, 64)
+			if errA == nil && errB == nil {
+				return KindSyncDiscount, a, b, true
+			}
+		}
+	} else if rest, found := strings.CutPrefix(key, "reward:"); found {
+		if a, err := strconv.ParseInt(rest, 10, 64); err == nil {
+			return KindReward, a, 0, true
+		}
+	}
 	switch {
 	case strings.HasPrefix(key, "sync:"):
 		_, err := fmt.Sscanf(key, "sync:%d:%d", &a, &b)

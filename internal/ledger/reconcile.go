@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"maps"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/store"
 )
 
@@ -32,44 +34,74 @@ type ReconcileError struct {
 }
 
 // reconcileBatch is how many customers one transaction refreshes.
-const reconcileBatch = 200
+const reconcileBatch = 1000
 
 // LockName is the lock every reconciliation of a tenant takes — the nightly
 // job on any replica, POST /reconcile and the CLI — so one runs at a time.
 func LockName(tenantID string) string { return "routeloop.reconcile." + tenantID }
 
 // ReconcileDay works out again the money of every customer with a visit
-// that day, or an invoice billing one, a batch at a time. A customer that
-// fails is recorded with the reason (reconcile_errors) and the others
-// complete. Running it twice changes nothing the second time. Callers take
-// LockName (ReconcileRange, CatchUp).
+// that day, or an invoice billing one. It reads the facts of all of them
+// at once and works out, without locking anyone, whose ledger or drafts
+// differ from what the facts say; only those are refreshed (Refresh,
+// locked, reading their facts again), a batch at a time. A customer found
+// settled needs nothing: every write that changes a customer's facts
+// refreshes that customer in its own transaction. A customer that fails
+// is recorded with the reason (reconcile_errors) and the others complete.
+// Running it twice changes nothing the second time, and the second run
+// writes nothing. Callers take LockName (ReconcileRange, CatchUp).
 func (s *Service) ReconcileDay(ctx context.Context, tenantID string, day localdate.Date) (ReconcileResult, error) {
 	res := ReconcileResult{TenantID: tenantID, Day: day, Errors: []ReconcileError{}}
 	db := s.store.DB.WithContext(ctx)
-	var counts struct {
-		Visits   int
-		Invoices int
+	// One pass over the day's visits and the lines billing them: the
+	// visits, the invoices billing them (void ones too), and whose money
+	// to work out (the visits' customers and those invoices' customers).
+	rows, err := db.Raw(`SELECT v.id, v.customer_id, l.invoice_id, i.customer_id
+		FROM visits v LEFT JOIN invoice_lines l ON l.visit_id = v.id AND l.tenant_id = ? LEFT JOIN invoices i ON i.id = l.invoice_id
+		WHERE v.tenant_id = ? AND v.service_date = ?`, tenantID, tenantID, day).Rows()
+	if err != nil {
+		return res, fmt.Errorf("reconcile %s: read the day: %w", day, err)
 	}
-	if err := db.Raw(`SELECT
-		(SELECT COUNT(*) FROM visits WHERE tenant_id = ? AND service_date = ?) AS visits,
-		(SELECT COUNT(DISTINCT l.invoice_id) FROM invoice_lines l JOIN visits v ON v.id = l.visit_id
-		 WHERE l.tenant_id = ? AND v.tenant_id = ? AND v.service_date = ?) AS invoices`,
-		tenantID, day, tenantID, tenantID, day).Scan(&counts).Error; err != nil {
-		return res, fmt.Errorf("reconcile %s: count: %w", day, err)
+	visits, invoices, who := map[int64]bool{}, map[int64]bool{}, map[int64]bool{}
+	for rows.Next() {
+		var visitID, customerID int64
+		var invoiceID, billedID sql.NullInt64
+		if err := rows.Scan(&visitID, &customerID, &invoiceID, &billedID); err != nil {
+			rows.Close()
+			return res, fmt.Errorf("reconcile %s: read the day: %w", day, err)
+		}
+		visits[visitID], who[customerID] = true, true
+		if invoiceID.Valid {
+			invoices[invoiceID.Int64] = true
+		}
+		if billedID.Valid {
+			who[billedID.Int64] = true
+		}
 	}
-	res.Visits, res.Invoices = counts.Visits, counts.Invoices
-	var customers []int64
-	if err := db.Raw(`SELECT customer_id FROM visits WHERE tenant_id = ? AND service_date = ?
-		UNION SELECT i.customer_id FROM invoice_lines l JOIN visits v ON v.id = l.visit_id JOIN invoices i ON i.id = l.invoice_id
-		WHERE l.tenant_id = ? AND v.tenant_id = ? AND v.service_date = ?`, tenantID, day, tenantID, tenantID, day).Scan(&customers).Error; err != nil {
-		return res, fmt.Errorf("reconcile %s: read customers: %w", day, err)
+	err = rows.Err()
+	rows.Close()
+	if err != nil {
+		return res, fmt.Errorf("reconcile %s: read the day: %w", day, err)
 	}
-	sort.Slice(customers, func(i, j int) bool { return customers[i] < customers[j] })
+	res.Visits, res.Invoices = len(visits), len(invoices)
+	customers := slices.Collect(maps.Keys(who))
+	customers = uniqueSorted(customers)
 	res.Customers = len(customers)
-	for start := 0; start < len(customers); start += reconcileBatch {
-		batch := customers[start:min(start+reconcileBatch, len(customers))]
+	if len(customers) == 0 {
+		return res, nil
+	}
+	unsettled, err := s.unsettled(ctx, tenantID, customers)
+	if err != nil {
+		if ctx.Err() != nil {
+			return res, ctx.Err()
+		}
+		// The day could not be worked out as a whole: go one by one.
+		return res, s.oneByOne(ctx, tenantID, day, customers, &res)
+	}
+	for start := 0; start < len(unsettled); start += reconcileBatch {
+		batch := unsettled[start:min(start+reconcileBatch, len(unsettled))]
 		err := s.store.Tx(ctx, func(tx *gorm.DB) error { return s.Refresh(tx, tenantID, batch...) })
-		if start == 0 && len(customers) > reconcileBatch {
+		if start == 0 && len(unsettled) > reconcileBatch {
 			// A ledger that was empty has no statistics yet: without them
 			// PostgreSQL reads it whole for every batch that follows.
 			s.analyze(ctx)
@@ -81,19 +113,110 @@ func (s *Service) ReconcileDay(ctx context.Context, tenantID string, day localda
 			return res, ctx.Err()
 		}
 		// One bad customer must not hold up the others: go one by one.
-		for _, id := range batch {
-			err := s.store.Tx(ctx, func(tx *gorm.DB) error { return s.Refresh(tx, tenantID, id) })
-			if err == nil {
-				continue
-			}
-			e, rerr := s.recordError(ctx, tenantID, day, id, err)
-			if rerr != nil {
-				return res, rerr
-			}
-			res.Errors = append(res.Errors, e)
+		if err := s.oneByOne(ctx, tenantID, day, batch, &res); err != nil {
+			return res, err
 		}
 	}
 	return res, nil
+}
+
+// oneByOne refreshes each customer in a transaction of its own, recording
+// those that fail.
+func (s *Service) oneByOne(ctx context.Context, tenantID string, day localdate.Date, customers []int64, res *ReconcileResult) error {
+	for _, id := range customers {
+		err := s.store.Tx(ctx, func(tx *gorm.DB) error { return s.Refresh(tx, tenantID, id) })
+		if err == nil {
+			continue
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		e, rerr := s.recordError(ctx, tenantID, day, id, err)
+		if rerr != nil {
+			return rerr
+		}
+		res.Errors = append(res.Errors, e)
+	}
+	return nil
+}
+
+// unsettled returns, of the given customers (unique, sorted), those whose
+// drafts or ledger rows differ from what their facts say now: what Refresh
+// would write for. It reads the facts of all of them in a few statements
+// and locks nothing; on PostgreSQL it reads them in one snapshot.
+func (s *Service) unsettled(ctx context.Context, tenantID string, customers []int64) ([]int64, error) {
+	if err := fault(PointRefresh); err != nil {
+		return nil, err
+	}
+	var out []int64
+	read := func(db *gorm.DB) error {
+		prog, err := program.Get(db, tenantID)
+		if err != nil {
+			return err
+		}
+		facts, w0, err := load(db, tenantID, prog, customers)
+		if err != nil {
+			return err
+		}
+		stored, err := storedAmounts(db, tenantID, customers)
+		if err != nil {
+			return err
+		}
+		out = w0.unsettled(tenantID, customers, facts, stored)
+		return nil
+	}
+	db := s.store.DB.WithContext(ctx)
+	if s.store.Dialect != store.Postgres {
+		return out, read(db)
+	}
+	return out, db.Transaction(func(tx *gorm.DB) error {
+		// The statements read the whole day: plan each for its real
+		// number of ids (a cached generic plan assumes ten), and give
+		// their hash joins the memory a day's rows take.
+		if err := tx.Exec(`SET LOCAL plan_cache_mode = force_custom_plan`).Error; err != nil {
+			return err
+		}
+		if err := tx.Exec(`SET LOCAL work_mem = '64MB'`).Error; err != nil {
+			return err
+		}
+		return read(tx)
+	}, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+}
+
+// unsettled are the customers (of ids, in order) for whom Refresh would
+// change a draft's computed lines or totals, or a ledger row (stored: the
+// customers' rows, by key).
+func (w *world) unsettled(tenantID string, ids []int64, facts map[int64]*customerFacts, stored map[string]itemRow) []int64 {
+	bad := map[int64]bool{}
+	computed := make(map[string]bool, len(stored))
+	for _, id := range ids {
+		c := facts[id]
+		p := w.work(c)
+		var dw draftWrites
+		dw.add(tenantID, c, p)
+		if len(dw.cleared) > 0 || len(dw.totals) > 0 {
+			bad[id] = true
+		}
+		for _, it := range p.items {
+			computed[it.Key] = true
+			if r, ok := stored[it.Key]; !ok || !r.same(it) {
+				bad[id] = true
+			}
+		}
+	}
+	// Rows no customer is owed anything for any more go.
+	for key, r := range stored {
+		if !computed[key] {
+			bad[r.CustomerID] = true
+		}
+	}
+	var out []int64
+	for _, id := range ids {
+		if bad[id] {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 func (s *Service) recordError(ctx context.Context, tenantID string, day localdate.Date, customerID int64, cause error) (ReconcileError, error) {
