@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -390,6 +391,49 @@ func TestEndpointEventTypesAreDedupedAndBounded(t *testing.T) {
 		if err != nil || len(eps) != 1 || strings.Join(eps[0].EventTypes, ",") != "visit.booked,reward.granted" ||
 			strings.Join(ep.EventTypes, ",") != "visit.booked,reward.granted" {
 			t.Fatalf("stored %+v (answered %v): %v", eps, ep.EventTypes, err)
+		}
+	})
+}
+
+// TestManyEventsAtOnceAreEachQueuedOnceInOrder: a day's reconciliation
+// announces thousands of events in one call; each is recorded once, in the
+// order given, with one delivery to each endpoint subscribed to the kind and
+// none to the others.
+func TestManyEventsAtOnceAreEachQueuedOnceInOrder(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s)
+		wants, other := newReceiver(t), newReceiver(t)
+		ep := f.endpoint(t, wants, "invoice.discounted")
+		f.endpoint(t, other, "referral.converted")
+		const n = 2500 // more than one chunk
+		payloads := make([]any, n)
+		for i := range payloads {
+			payloads[i] = map[string]any{"n": i}
+		}
+		if err := s.Tx(context.Background(), func(tx *gorm.DB) error {
+			return f.box.EmitMany(tx, f.tenant, "invoice.discounted", payloads)
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		s.DB.Raw(`SELECT payload FROM outbox_events WHERE tenant_id = ? ORDER BY id`, f.tenant).Scan(&got)
+		if len(got) != n {
+			t.Fatalf("%d events, want %d", len(got), n)
+		}
+		for i, p := range got {
+			if p != fmt.Sprintf(`{"n":%d}`, i) {
+				t.Fatalf("event %d is %s", i, p)
+			}
+		}
+		var deliveries []struct {
+			EndpointID     int64
+			Events         int
+			DistinctEvents int
+		}
+		s.DB.Raw(`SELECT endpoint_id, COUNT(*) AS events, COUNT(DISTINCT event_id) AS distinct_events FROM webhook_deliveries
+			WHERE tenant_id = ? GROUP BY endpoint_id`, f.tenant).Scan(&deliveries)
+		if len(deliveries) != 1 || deliveries[0].EndpointID != ep.ID || deliveries[0].Events != n || deliveries[0].DistinctEvents != n {
+			t.Fatalf("deliveries %+v, want %d to endpoint %d alone", deliveries, n, ep.ID)
 		}
 	})
 }
