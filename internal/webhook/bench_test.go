@@ -22,6 +22,33 @@ func BenchmarkInboundWebhook(b *testing.B) {
 	s := storetest.Open(b, store.Postgres)
 	f := newFixture(b, s)
 	f.seed()
+	benchDeliveries(b, f, func(i int64) []byte {
+		return event("visit.upserted", visitData("v"+strconv.FormatInt(i%1000, 10), 4000+int(i%1000)))
+	})
+}
+
+// BenchmarkInboundWebhookManyCustomers is BenchmarkInboundWebhook with the
+// thousand visits spread over 100 customers: there, all are one customer's,
+// whose lock (the visit's money) decides the rate.
+//
+//	go test -run x -bench InboundWebhookManyCustomers -benchtime 10s ./internal/webhook/
+func BenchmarkInboundWebhookManyCustomers(b *testing.B) {
+	s := storetest.Open(b, store.Postgres)
+	f := newFixture(b, s)
+	f.seed()
+	for c := range 100 {
+		f.mustDeliver("seed-c"+strconv.Itoa(c), event("customer.upserted", map[string]any{"external_id": "c" + strconv.Itoa(c),
+			"name": "Customer " + strconv.Itoa(c), "address": strconv.Itoa(c) + " Elm St"}))
+	}
+	benchDeliveries(b, f, func(i int64) []byte {
+		return event("visit.upserted", visitData("v"+strconv.FormatInt(i%1000, 10), 4000+int(i%1000),
+			"customer_id", "c"+strconv.FormatInt(i%1000%100, 10)))
+	})
+}
+
+// benchDeliveries signs and receives body(i) for i = 1.. from four
+// goroutines a core and reports webhooks/s.
+func benchDeliveries(b *testing.B, f *fixture, body func(i int64) []byte) {
 	ctx := context.Background()
 	now := f.clock.Now()
 	ts := strconv.FormatInt(now.Unix(), 10)
@@ -33,7 +60,7 @@ func BenchmarkInboundWebhook(b *testing.B) {
 		for pb.Next() {
 			i := n.Add(1)
 			id := "bench-" + strconv.FormatInt(i, 10)
-			body := event("visit.upserted", visitData("v"+strconv.FormatInt(i%1000, 10), 4000+int(i%1000)))
+			body := body(i)
 			sig, err := webhook.Sign(f.secret, id, now, body)
 			if err != nil {
 				b.Error(err)
