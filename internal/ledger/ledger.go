@@ -117,9 +117,9 @@ func (s *Service) RefreshHeld(tx *gorm.DB, tenantID string, held []int64, custom
 	// Nothing billed, nothing owed: nothing to work out (most visit writes).
 	var any bool
 	set, arg := idSet(tx, ids)
-	if err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM invoices i JOIN `+set+` ON i.customer_id = s.id WHERE i.tenant_id = ? AND i.status <> 'void')
-		OR EXISTS (SELECT 1 FROM ledger_items li JOIN `+set+` ON li.customer_id = s.id WHERE li.tenant_id = ?)
-		OR EXISTS (SELECT 1 FROM rewards r JOIN `+set+` ON r.customer_id = s.id WHERE r.tenant_id = ? AND r.status = 'granted')`,
+	if err := tx.Raw(`SELECT EXISTS (SELECT 1 FROM `+set+` invoices i ON i.customer_id = s.id WHERE i.tenant_id = ? AND i.status <> 'void')
+		OR EXISTS (SELECT 1 FROM `+set+` ledger_items li ON li.customer_id = s.id WHERE li.tenant_id = ?)
+		OR EXISTS (SELECT 1 FROM `+set+` rewards r ON r.customer_id = s.id WHERE r.tenant_id = ? AND r.status = 'granted')`,
 		arg, tenantID, arg, tenantID, arg, tenantID).Scan(&any).Error; err != nil {
 		return fmt.Errorf("look for money: %w", err)
 	}
@@ -394,7 +394,7 @@ func storedItems(tx *gorm.DB, tenantID string, customerIDs []int64) (map[string]
 	out := map[string]itemRow{}
 	var rows []itemRow
 	set, arg := idSet(tx, customerIDs)
-	if err := tx.Raw(`SELECT li.* FROM ledger_items li JOIN `+set+` ON li.customer_id = s.id WHERE li.tenant_id = ?`, arg, tenantID).
+	if err := tx.Raw(`SELECT li.* FROM `+set+` ledger_items li ON li.customer_id = s.id WHERE li.tenant_id = ?`, arg, tenantID).
 		Scan(&rows).Error; err != nil {
 		return nil, fmt.Errorf("read ledger: %w", err)
 	}
@@ -409,7 +409,7 @@ func storedItems(tx *gorm.DB, tenantID string, customerIDs []int64) (map[string]
 func storedAmounts(tx *gorm.DB, tenantID string, customerIDs []int64) (map[string]itemRow, error) {
 	set, arg := idSet(tx, customerIDs)
 	rows, err := tx.Raw(`SELECT li.customer_id, li.item_key, li.owed_cents, li.given_cents, li.frozen_cents, li.pending_cents,
-		li.in_error_cents, li.status, li.reason FROM ledger_items li JOIN `+set+` ON li.customer_id = s.id WHERE li.tenant_id = ?`, arg, tenantID).Rows()
+		li.in_error_cents, li.status, li.reason FROM `+set+` ledger_items li ON li.customer_id = s.id WHERE li.tenant_id = ?`, arg, tenantID).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("read ledger: %w", err)
 	}

@@ -23,7 +23,7 @@ const invoicesOf = `
 SELECT i.id, i.external_id, i.public_token, i.pay_url, i.customer_id, i.status, i.terms_sync_bps, i.terms_max_bps, i.terms_same_crew,
        i.subtotal_cents, i.discount_cents, i.total_cents,
        l.id, l.position, l.kind, l.visit_id, l.description, l.amount_cents, l.reason, l.source_key, l.item_key
-FROM invoices i JOIN %s ON i.customer_id = s.id LEFT JOIN invoice_lines l ON l.invoice_id = i.id
+FROM %s invoices i ON i.customer_id = s.id LEFT JOIN invoice_lines l ON l.invoice_id = i.id
 WHERE i.tenant_id = ? AND i.status <> 'void'`
 
 // readInvoices fills the customers' invoices and their lines, and returns
@@ -175,7 +175,7 @@ func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int6
 			ExternalID string
 		}
 		set, arg := idSet(tx, slices.Sorted(maps.Keys(named)))
-		if err := tx.Raw(`SELECT i.id, i.external_id FROM invoices i JOIN `+set+` ON i.id = s.id WHERE i.tenant_id = ?`, arg, tenantID).
+		if err := tx.Raw(`SELECT i.id, i.external_id FROM `+set+` invoices i ON i.id = s.id WHERE i.tenant_id = ?`, arg, tenantID).
 			Scan(&rows).Error; err != nil {
 			return nil, nil, fmt.Errorf("read invoices: %w", err)
 		}
@@ -185,7 +185,7 @@ func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int6
 	}
 	if len(billedIDs) > 0 {
 		set, arg := idSet(tx, slices.Sorted(maps.Keys(billedIDs)))
-		vs, err := readVisits(tx, `SELECT v.id, v.customer_id, v.crew_id, v.service_date, v.status FROM visits v JOIN `+set+` ON v.id = s.id
+		vs, err := readVisits(tx, `SELECT v.id, v.customer_id, v.crew_id, v.service_date, v.status FROM `+set+` visits v ON v.id = s.id
 			WHERE v.tenant_id = ?`, arg, tenantID)
 		if err != nil {
 			return nil, nil, fmt.Errorf("read billed visits: %w", err)
@@ -229,7 +229,7 @@ func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int6
 			others[l.CustomerAID], others[l.CustomerBID] = true, true
 		}
 		set, arg := idSet(tx, slices.Sorted(maps.Keys(others)))
-		theirs, err := readVisits(tx, `SELECT v.id, v.customer_id, v.crew_id, v.service_date, v.status FROM visits v JOIN `+set+` ON v.customer_id = s.id
+		theirs, err := readVisits(tx, `SELECT v.id, v.customer_id, v.crew_id, v.service_date, v.status FROM `+set+` visits v ON v.customer_id = s.id
 			WHERE v.tenant_id = ? AND v.service_date IN ? AND v.status <> 'cancelled'`, arg, tenantID, slices.Collect(maps.Keys(days)))
 		if err != nil {
 			return nil, nil, fmt.Errorf("read neighbours' visits: %w", err)
@@ -249,7 +249,7 @@ func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int6
 				Address string
 			}
 			set, arg := idSet(tx, slices.Sorted(maps.Keys(neighbours)))
-			if err := tx.Raw(`SELECT c.id, c.address FROM customers c JOIN `+set+` ON c.id = s.id WHERE c.tenant_id = ?`, arg, tenantID).
+			if err := tx.Raw(`SELECT c.id, c.address FROM `+set+` customers c ON c.id = s.id WHERE c.tenant_id = ?`, arg, tenantID).
 				Scan(&rows).Error; err != nil {
 				return nil, nil, fmt.Errorf("read neighbours: %w", err)
 			}
@@ -269,7 +269,7 @@ func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int6
 		Reason     string
 	}
 	set, arg := idSet(tx, customerIDs)
-	if err := tx.Raw(`SELECT r.id, r.customer_id, r.kind, r.bps, r.points, r.addon_name, r.value_cents, r.reason FROM rewards r JOIN `+set+`
+	if err := tx.Raw(`SELECT r.id, r.customer_id, r.kind, r.bps, r.points, r.addon_name, r.value_cents, r.reason FROM `+set+` rewards r
 		ON r.customer_id = s.id WHERE r.tenant_id = ? AND r.status = 'granted' ORDER BY r.id`, arg, tenantID).Scan(&rs).Error; err != nil {
 		return nil, nil, fmt.Errorf("read rewards: %w", err)
 	}
@@ -288,10 +288,8 @@ func LinksOf(tx *gorm.DB, tenantID string, customerIDs []int64) ([]Link, error) 
 	}
 	set, arg := idSet(tx, ids)
 	var out []Link
-	err := tx.Raw(`SELECT l.id, l.customer_a_id, l.customer_b_id, l.distance_m, l.starts_on, l.ends_on FROM neighbor_links l
-		JOIN `+set+` ON l.customer_a_id = s.id WHERE l.tenant_id = ?
-		UNION SELECT l.id, l.customer_a_id, l.customer_b_id, l.distance_m, l.starts_on, l.ends_on FROM neighbor_links l
-		JOIN `+set+` ON l.customer_b_id = s.id WHERE l.tenant_id = ?`, arg, tenantID, arg, tenantID).Scan(&out).Error
+	err := tx.Raw(`SELECT l.id, l.customer_a_id, l.customer_b_id, l.distance_m, l.starts_on, l.ends_on FROM `+set+` neighbor_links l ON l.customer_a_id = s.id WHERE l.tenant_id = ?
+		UNION SELECT l.id, l.customer_a_id, l.customer_b_id, l.distance_m, l.starts_on, l.ends_on FROM `+set+` neighbor_links l ON l.customer_b_id = s.id WHERE l.tenant_id = ?`, arg, tenantID, arg, tenantID).Scan(&out).Error
 	if err != nil {
 		return nil, fmt.Errorf("read links: %w", err)
 	}

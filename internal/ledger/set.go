@@ -9,20 +9,25 @@ import (
 	"github.com/routeloop/routeloop/internal/store"
 )
 
-// idSet is a table of the given ids, s(id), to join a statement with: one
-// parameter carries them all, whatever their number (a PostgreSQL array, a
-// JSON array on SQLite), so a day's hundred thousand customers are read in
-// one statement instead of an IN list per few hundred, and no statement
-// runs into either database's limit on parameters. The ids must be unique.
-func idSet(tx *gorm.DB, ids []int64) (table string, arg string) {
+// idSet leads a FROM clause with a table of the given ids, s(id), and the
+// join to the table written after it: FROM <idSet> visits v ON v.id = s.id.
+// One parameter carries them all, whatever their number (a PostgreSQL
+// array, a JSON array on SQLite), so a day's hundred thousand customers are
+// read in one statement instead of an IN list per few hundred, and no
+// statement runs into either database's limit on parameters. On SQLite the
+// join is a CROSS JOIN, which keeps the ids the outer loop: SQLite cannot
+// tell how many a JSON array holds and would otherwise scan the whole
+// tenant's table once, probing the ids, for a write that names one
+// customer. PostgreSQL orders the join itself. The ids must be unique.
+func idSet(tx *gorm.DB, ids []int64) (lead string, arg string) {
 	var b strings.Builder
 	b.Grow(8 * len(ids))
 	open, shut := byte('['), byte(']')
 	if tx.Dialector.Name() == store.Postgres {
 		open, shut = '{', '}'
-		table = "unnest(CAST(? AS BIGINT[])) AS s(id)"
+		lead = "unnest(CAST(? AS BIGINT[])) AS s(id) JOIN"
 	} else {
-		table = "(SELECT value AS id FROM json_each(?)) AS s"
+		lead = "(SELECT value AS id FROM json_each(?)) AS s CROSS JOIN"
 	}
 	b.WriteByte(open)
 	for i, id := range ids {
@@ -32,5 +37,5 @@ func idSet(tx *gorm.DB, ids []int64) (table string, arg string) {
 		b.WriteString(strconv.FormatInt(id, 10))
 	}
 	b.WriteByte(shut)
-	return table, b.String()
+	return lead, b.String()
 }
