@@ -356,7 +356,7 @@ func (s *Service) grantConversion(tx *gorm.DB, tenantID string, prog program.Pro
 	if err := s.decide(tx, tenantID, r.ID, "converted", actor, note); err != nil {
 		return err
 	}
-	if err := s.announce(tx, tenantID, EventConverted, r.ID); err != nil {
+	if _, err := s.announce(tx, tenantID, EventConverted, r.ID); err != nil {
 		return err
 	}
 	for _, fn := range s.onConverted {

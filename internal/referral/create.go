@@ -192,20 +192,6 @@ func checkPhones(f apperror.Fields, in Input, country string) {
 	}
 }
 
-// Check is every check Create makes of the input's own fields — the phones
-// against the company's country too — all at once, without writing; it
-// trims the input.
-func (s *Service) Check(ctx context.Context, tenantID string, in *Input) error {
-	f := apperror.Fields{}
-	in.check(f)
-	prog, err := program.Get(s.store.DB.WithContext(ctx), tenantID)
-	if err != nil {
-		return err
-	}
-	checkPhones(f, *in, prog.Country)
-	return f.Err()
-}
-
 // person is what fraud checks and matching read of a customer.
 type person struct {
 	ID             int64
@@ -244,62 +230,62 @@ func findPeople(tx *gorm.DB, tenantID, where string, args ...any) ([]person, err
 // created). Suspicious referrals are flagged with reasons and wait for
 // review; nothing is dropped.
 func (s *Service) Create(ctx context.Context, tenantID, actor string, in Input) (Referral, store.Upserted, error) {
-	if err := s.Check(ctx, tenantID, &in); err != nil {
+	prog, err := s.check(ctx, tenantID, &in)
+	if err != nil {
 		return Referral{}, store.Updated, err
 	}
 	in.location = s.locate(ctx, &in.Referee)
 	var (
-		id int64
-		up store.Upserted
+		made   Referral
+		repeat int64
 	)
-	err := s.store.Tx(ctx, func(tx *gorm.DB) error {
+	err = s.store.Tx(ctx, func(tx *gorm.DB) error {
 		var err error
-		id, up, err = s.create(tx, tenantID, actor, in)
+		made, repeat, err = s.create(tx, tenantID, prog, actor, in)
 		return err
 	})
-	if err != nil {
+	switch {
+	case err != nil:
 		return Referral{}, store.Updated, err
+	case repeat == 0:
+		return made, store.Created, nil
 	}
-	r, err := s.Get(ctx, tenantID, id)
-	return r, up, err
+	r, err := s.Get(ctx, tenantID, repeat)
+	return r, store.Updated, err
 }
 
-func (s *Service) create(tx *gorm.DB, tenantID, actor string, in Input) (int64, store.Upserted, error) {
-	prog, err := program.Get(tx, tenantID)
+// check is every check Create makes of the input's own fields — the phones
+// against the company's country too — all at once, before the friend's
+// address is looked up and without writing; it trims the input and returns
+// the program the referral is made under. The program is read once, outside
+// the transaction: it takes no lock, so reading it there sees what the
+// transaction's first statement would.
+func (s *Service) check(ctx context.Context, tenantID string, in *Input) (program.Program, error) {
+	f := apperror.Fields{}
+	in.check(f)
+	prog, err := program.Get(s.store.DB.WithContext(ctx), tenantID)
 	if err != nil {
-		return 0, store.Updated, err
+		return program.Program{}, err
 	}
+	checkPhones(f, *in, prog.Country)
+	return prog, f.Err()
+}
+
+// create records the referral in tx: the new one as read back, or the id of
+// the referral already recorded that this one repeats (repeat, not 0).
+func (s *Service) create(tx *gorm.DB, tenantID string, prog program.Program, actor string, in Input) (made Referral, repeat int64, err error) {
 	now := s.clock.Now()
-	var flags []Flag
-	var candidates []string
-	referrer, err := s.resolveReferrer(tx, tenantID, in)
-	switch {
-	case errors.Is(err, errAmbiguous), errors.Is(err, errNoMatch):
-		var ae *matchError
-		errors.As(err, &ae)
-		candidates = ae.candidates
-		code, why := FlagNoMatch, "no customer matches the name given; pick the referrer"
-		if errors.Is(err, errAmbiguous) {
-			code, why = FlagAmbiguous, fmt.Sprintf("%d customers match the name given; pick the referrer", len(candidates))
-		}
-		flags = append(flags, Flag{code, why})
-	case err != nil:
-		return 0, store.Updated, err
+	referrer, flags, candidates, err := s.referrerOf(tx, tenantID, prog, in)
+	if err != nil {
+		return Referral{}, 0, err
 	}
-	var crewMemberID *int64
-	if in.CrewMemberID != "" {
-		var ids []int64
-		if err := tx.Raw(`SELECT id FROM crew_members WHERE tenant_id = ? AND external_id = ?`, tenantID, in.CrewMemberID).Scan(&ids).Error; err != nil {
-			return 0, store.Updated, fmt.Errorf("find crew member: %w", err)
-		}
-		if len(ids) == 0 {
-			return 0, store.Updated, apperror.Invalid("crew_member_id", "no crew member with id "+in.CrewMemberID)
-		}
-		crewMemberID = &ids[0]
+	crewMemberID, err := crewMemberOf(tx, tenantID, in.CrewMemberID)
+	if err != nil {
+		return Referral{}, 0, err
 	}
 	if in.Variant != "" {
 		if _, ok := prog.Offer(in.Variant); !ok {
-			return 0, store.Updated, apperror.Invalid("variant", "the program has no offer named "+in.Variant)
+			return Referral{}, 0, apperror.Invalid("variant", "the program has no offer named "+in.Variant)
 		}
 	}
 	var referrerID *int64
@@ -308,73 +294,37 @@ func (s *Service) create(tx *gorm.DB, tenantID, actor string, in Input) (int64, 
 	}
 	variant, offer, err := promise(tx, prog, referrerID, in.Variant, "", now)
 	if err != nil {
-		return 0, store.Updated, err
+		return Referral{}, 0, err
 	}
 	r := in.Referee
 	emailNorm, phoneNorm := contact.Email(r.Email), contact.Phone(r.Phone, prog.Country)
 	key := refereeKey(emailNorm, phoneNorm, r)
 	referee, err := s.matchReferee(tx, tenantID, r.ExternalID, emailNorm, phoneNorm)
 	if err != nil {
-		return 0, store.Updated, err
+		return Referral{}, 0, err
 	}
 	fr := friend{emailNorm: emailNorm, phoneNorm: phoneNorm}
+	var refereeID *int64
 	if referee != nil {
-		fr.customerID = &referee.ID
+		fr.customerID, refereeID = &referee.ID, &referee.ID
 	}
 	if err := lockFriend(tx, tenantID, fr); err != nil {
-		return 0, store.Updated, err
+		return Referral{}, 0, err
 	}
-	dup := `SELECT id FROM referrals WHERE tenant_id = ? AND referrer_id IS NULL AND referee_key = ?`
-	dupArgs := []any{tenantID, key}
-	if referrer != nil {
-		dup = `SELECT id FROM referrals WHERE tenant_id = ? AND referrer_id = ? AND referee_key = ?`
-		dupArgs = []any{tenantID, referrer.ID, key}
-	}
-	// The same referrer naming the same friend again, by any contact, is
-	// the referral already recorded.
-	own, ownArgs := dup, dupArgs
-	if referrer != nil {
-		var customer int64 = -1
-		if fr.customerID != nil {
-			customer = *fr.customerID
-		}
-		own = `SELECT id FROM referrals WHERE tenant_id = ? AND referrer_id = ? AND (referee_key = ?
-			OR (? <> '' AND referee_email_norm = ?) OR (? <> '' AND referee_phone_norm = ?) OR referee_customer_id = ?) ORDER BY id LIMIT 1`
-		ownArgs = []any{tenantID, referrer.ID, key, emailNorm, emailNorm, phoneNorm, phoneNorm, customer}
-	}
-	var existing []int64
-	if err := tx.Raw(own, ownArgs...).Scan(&existing).Error; err != nil {
-		return 0, store.Updated, fmt.Errorf("find duplicate: %w", err)
-	}
-	if len(existing) > 0 {
-		// The friend signing up again keeps the referral; a tick given now
-		// is added (one left off does not take back an earlier one).
-		if r.ConsentSameDay || r.ConsentMarketing {
-			if err := tx.Exec(`UPDATE referrals SET consent_same_day = consent_same_day OR ?, consent_marketing = consent_marketing OR ?
-				WHERE id = ?`, r.ConsentSameDay, r.ConsentMarketing, existing[0]).Error; err != nil {
-				return 0, store.Updated, fmt.Errorf("record the friend's consents: %w", err)
-			}
-		}
-		return existing[0], store.Updated, nil
+	if id, err := s.repeatOf(tx, tenantID, referrer, fr, key, r); err != nil || id != 0 {
+		return Referral{}, id, err
 	}
 	// One friend, one referrer: anyone else's referral of a friend already
 	// credited is kept as a duplicate.
 	first, err := firstOf(tx, tenantID, fr, 0)
 	if err != nil {
-		return 0, store.Updated, err
+		return Referral{}, 0, err
 	}
-	var refPoint *geo.Point
-	if r.Lat != nil {
-		refPoint = &geo.Point{Lat: *r.Lat, Lon: *r.Lon}
-	} else if referee != nil {
-		if p, ok := referee.point(); ok {
-			refPoint, in.location.note = &p, NoteCustomerRecord
-		}
-	}
+	refPoint := homeOf(&in, referee)
 	checked, distance, within, err := checks(tx, tenantID, prog, checkFacts{referrer: referrer, referee: referee,
 		emailNorm: emailNorm, phoneNorm: phoneNorm, street: contact.Street(r.Address), point: refPoint, created: now})
 	if err != nil {
-		return 0, store.Updated, err
+		return Referral{}, 0, err
 	}
 	flags = append(flags, checked...)
 	status := StatusPending
@@ -386,10 +336,6 @@ func (s *Service) create(tx *gorm.DB, tenantID, actor string, in Input) (int64, 
 	if first != nil {
 		status, duplicateOf, note = StatusDuplicate, &first.ID, duplicateReason(first)
 	}
-	var refereeID *int64
-	if referee != nil {
-		refereeID = &referee.ID
-	}
 	if flags == nil {
 		flags = []Flag{}
 	}
@@ -400,21 +346,17 @@ func (s *Service) create(tx *gorm.DB, tenantID, actor string, in Input) (int64, 
 			consent_same_day, consent_marketing, utm, location_source, location_note, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (tenant_id, referrer_id, referee_key) DO NOTHING
-		RETURNING *`,
+		RETURNING id`,
 		tenantID, referrerID, refereeID, key, r.Name, r.Email, r.Phone, r.Address, r.Lat, r.Lon, emailNorm, phoneNorm,
 		in.Channel, crewMemberID, in.ClickID, variant, offer, status, mustJSON(flags), mustJSON(candidates), within, distance,
 		duplicateOf, note, r.ConsentSameDay, r.ConsentMarketing, in.UTM.stored(), in.location.source, in.location.note, now, now).Scan(&rows).Error
 	if err != nil {
-		return 0, store.Updated, fmt.Errorf("insert referral: %w", err)
+		return Referral{}, 0, fmt.Errorf("insert referral: %w", err)
 	}
 	if len(rows) == 0 { // a concurrent twin won
-		tx.Raw(dup, dupArgs...).Scan(&existing)
-		if len(existing) == 0 {
-			return 0, store.Updated, errors.New("insert referral: lost to a twin that is not there")
-		}
-		return existing[0], store.Updated, nil
+		id, err := s.twinOf(tx, tenantID, referrer, key)
+		return Referral{}, id, err
 	}
-	ref := rows[0]
 	why := "recorded via " + in.Channel
 	for _, fl := range flags {
 		why += "; flagged: " + fl.Reason
@@ -422,23 +364,126 @@ func (s *Service) create(tx *gorm.DB, tenantID, actor string, in Input) (int64, 
 	if note != "" {
 		why += "; " + note
 	}
-	if err := s.decide(tx, tenantID, ref.ID, "created", actor, why); err != nil {
-		return 0, store.Updated, err
+	made, err = s.recorded(tx, tenantID, rows[0].ID, actor, why, crewMemberID)
+	if err != nil || status != StatusDuplicate {
+		return made, 0, err
 	}
-	if err := s.announce(tx, tenantID, EventCreated, ref.ID); err != nil {
-		return 0, store.Updated, err
+	return made, 0, s.closed(tx, tenantID, made.ID, StatusDuplicate, note)
+}
+
+// referrerOf is who referred, as resolveReferrer finds them; a name that
+// matches no customer or several is not refused but flagged for review,
+// with the candidates.
+func (s *Service) referrerOf(tx *gorm.DB, tenantID string, prog program.Program, in Input) (*person, []Flag, []string, error) {
+	referrer, err := s.resolveReferrer(tx, tenantID, prog, in)
+	var ae *matchError
+	switch {
+	case errors.As(err, &ae) && errors.Is(err, errAmbiguous):
+		return nil, []Flag{{FlagAmbiguous, fmt.Sprintf("%d customers match the name given; pick the referrer", len(ae.candidates))}}, ae.candidates, nil
+	case errors.As(err, &ae):
+		return nil, []Flag{{FlagNoMatch, "no customer matches the name given; pick the referrer"}}, ae.candidates, nil
+	case err != nil:
+		return nil, nil, nil, err
+	}
+	return referrer, nil, nil, nil
+}
+
+// crewMemberOf is the database id of the crew member who pitched (nil when
+// no one was named); an unknown one is refused.
+func crewMemberOf(tx *gorm.DB, tenantID, externalID string) (*int64, error) {
+	if externalID == "" {
+		return nil, nil
+	}
+	var ids []int64
+	if err := tx.Raw(`SELECT id FROM crew_members WHERE tenant_id = ? AND external_id = ?`, tenantID, externalID).Scan(&ids).Error; err != nil {
+		return nil, fmt.Errorf("find crew member: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil, apperror.Invalid("crew_member_id", "no crew member with id "+externalID)
+	}
+	return &ids[0], nil
+}
+
+// repeatOf is the referral already recorded that this one repeats (0 when
+// none): the same referrer naming the same friend again, by any contact
+// (without a referrer, the same friend's key). The friend signing up again
+// keeps the referral; a tick given now is added (one left off does not
+// take back an earlier one).
+func (s *Service) repeatOf(tx *gorm.DB, tenantID string, referrer *person, fr friend, key string, r RefereeInput) (int64, error) {
+	q, args := `SELECT id FROM referrals WHERE tenant_id = ? AND referrer_id IS NULL AND referee_key = ?`, []any{tenantID, key}
+	if referrer != nil {
+		var customer int64 = -1
+		if fr.customerID != nil {
+			customer = *fr.customerID
+		}
+		q = `SELECT id FROM referrals WHERE tenant_id = ? AND referrer_id = ? AND (referee_key = ?
+			OR (? <> '' AND referee_email_norm = ?) OR (? <> '' AND referee_phone_norm = ?) OR referee_customer_id = ?) ORDER BY id LIMIT 1`
+		args = []any{tenantID, referrer.ID, key, fr.emailNorm, fr.emailNorm, fr.phoneNorm, fr.phoneNorm, customer}
+	}
+	var existing []int64
+	if err := tx.Raw(q, args...).Scan(&existing).Error; err != nil {
+		return 0, fmt.Errorf("find duplicate: %w", err)
+	}
+	if len(existing) == 0 {
+		return 0, nil
+	}
+	if r.ConsentSameDay || r.ConsentMarketing {
+		if err := tx.Exec(`UPDATE referrals SET consent_same_day = consent_same_day OR ?, consent_marketing = consent_marketing OR ?
+			WHERE id = ?`, r.ConsentSameDay, r.ConsentMarketing, existing[0]).Error; err != nil {
+			return 0, fmt.Errorf("record the friend's consents: %w", err)
+		}
+	}
+	return existing[0], nil
+}
+
+// twinOf is the referral a concurrent twin recorded under the same
+// (referrer, friend key) while this one was being made.
+func (s *Service) twinOf(tx *gorm.DB, tenantID string, referrer *person, key string) (int64, error) {
+	q, args := `SELECT id FROM referrals WHERE tenant_id = ? AND referrer_id IS NULL AND referee_key = ?`, []any{tenantID, key}
+	if referrer != nil {
+		q, args = `SELECT id FROM referrals WHERE tenant_id = ? AND referrer_id = ? AND referee_key = ?`, []any{tenantID, referrer.ID, key}
+	}
+	var ids []int64
+	if err := tx.Raw(q, args...).Scan(&ids).Error; err != nil {
+		return 0, fmt.Errorf("find the twin referral: %w", err)
+	}
+	if len(ids) == 0 {
+		return 0, errors.New("insert referral: lost to a twin that is not there")
+	}
+	return ids[0], nil
+}
+
+// homeOf is where the friend lives, as best known: the point given (or
+// geocoded), else their customer record's (noted as such).
+func homeOf(in *Input, referee *person) *geo.Point {
+	if r := in.Referee; r.Lat != nil {
+		return &geo.Point{Lat: *r.Lat, Lon: *r.Lon}
+	}
+	if referee != nil {
+		if p, ok := referee.point(); ok {
+			in.location.note = NoteCustomerRecord
+			return &p
+		}
+	}
+	return nil
+}
+
+// recorded logs the new referral's creation (why), announces it and tells
+// the listeners, and returns it as it now stands.
+func (s *Service) recorded(tx *gorm.DB, tenantID string, id int64, actor, why string, crewMemberID *int64) (Referral, error) {
+	if err := s.decide(tx, tenantID, id, "created", actor, why); err != nil {
+		return Referral{}, err
+	}
+	made, err := s.announce(tx, tenantID, EventCreated, id)
+	if err != nil {
+		return Referral{}, err
 	}
 	for _, fn := range s.onCreated {
-		if err := fn(tx, tenantID, ref.ID, crewMemberID); err != nil {
-			return 0, store.Updated, err
+		if err := fn(tx, tenantID, id, crewMemberID); err != nil {
+			return Referral{}, err
 		}
 	}
-	if status == StatusDuplicate {
-		if err := s.closed(tx, tenantID, ref.ID, StatusDuplicate, note); err != nil {
-			return 0, store.Updated, err
-		}
-	}
-	return ref.ID, store.Created, nil
+	return made, nil
 }
 
 // refereeKey identifies the friend for duplicate detection: e-mail, else
@@ -495,7 +540,7 @@ func (e *matchError) Unwrap() error { return e.kind }
 
 // resolveReferrer finds who referred: by code, by scheduler id, or by the
 // name (and street or phone) the friend gave.
-func (s *Service) resolveReferrer(tx *gorm.DB, tenantID string, in Input) (*person, error) {
+func (s *Service) resolveReferrer(tx *gorm.DB, tenantID string, prog program.Program, in Input) (*person, error) {
 	switch {
 	case in.ReferrerCode != "":
 		code, ok := refcode.Normalize(strings.TrimSpace(in.ReferrerCode))
@@ -523,12 +568,9 @@ func (s *Service) resolveReferrer(tx *gorm.DB, tenantID string, in Input) (*pers
 		}
 		return &ps[0], nil
 	}
-	prog, err := program.Get(tx, tenantID)
-	if err != nil {
-		return nil, err
-	}
 	name := contact.Name(in.ReferrerName)
 	var ps []person
+	var err error
 	if street := contact.Street(in.ReferrerStreet); street != "" {
 		if ps, err = findPeople(tx, tenantID, "name_norm = ? AND street_norm = ?", name, street); err != nil {
 			return nil, err

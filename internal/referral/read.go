@@ -188,14 +188,14 @@ func (s *Service) ReferralStatus(ctx context.Context, tenantID, customerExt stri
 
 // announce emits a referral event with what a messaging tool needs: who
 // referred whom (the scheduler's ids, when known), the friend's contact,
-// the channel, status and flags.
-func (s *Service) announce(tx *gorm.DB, tenantID, kind string, id int64) error {
+// the channel, status and flags. It returns the referral as it read it.
+func (s *Service) announce(tx *gorm.DB, tenantID, kind string, id int64) (Referral, error) {
 	var rs []Referral
 	if err := referralQuery(tx, tenantID).Where("r.id = ?", id).Scan(&rs).Error; err != nil {
-		return fmt.Errorf("read referral: %w", err)
+		return Referral{}, fmt.Errorf("read referral: %w", err)
 	}
 	if len(rs) == 0 {
-		return fmt.Errorf("announce referral %d: not found", id)
+		return Referral{}, fmt.Errorf("announce referral %d: not found", id)
 	}
 	r := rs[0]
 	r.present()
@@ -206,7 +206,7 @@ func (s *Service) announce(tx *gorm.DB, tenantID, kind string, id int64) error {
 	if r.RefereeCustSameDay != nil && r.RefereeCustMarketing != nil {
 		sameDay, marketing = *r.RefereeCustSameDay, *r.RefereeCustMarketing
 	}
-	return s.events.Emit(tx, tenantID, kind, map[string]any{"referral_id": r.ID, "status": r.Status, "channel": r.Channel,
+	return r, s.events.Emit(tx, tenantID, kind, map[string]any{"referral_id": r.ID, "status": r.Status, "channel": r.Channel,
 		"variant": r.Variant, "flags": r.Flags, "referrer_id": r.Referrer, "friend_customer_id": r.RefereeCustExternal,
 		"referrer_consent_marketing": r.ReferrerMarketing != nil && *r.ReferrerMarketing, "utm": r.UTM,
 		"friend": map[string]any{"name": r.RefereeName, "email": r.RefereeEmail, "phone": r.RefereePhone,
