@@ -75,20 +75,12 @@ func (s *Service) VisitChanged(tx *gorm.DB, ch scheduling.VisitChange) error {
 // inside the customer write's transaction.
 func (s *Service) CustomerChanged(tx *gorm.DB, ch scheduling.CustomerChange) error {
 	c := ch.Customer
-	var norm struct {
-		EmailNorm string
-		PhoneNorm string
-	}
-	if err := tx.Raw(`SELECT email_norm, phone_norm FROM customers WHERE id = ?`, c.ID).Scan(&norm).Error; err != nil {
-		return fmt.Errorf("read customer: %w", err)
-	}
-	if norm.EmailNorm != "" || norm.PhoneNorm != "" {
-		if err := tx.Exec(`UPDATE referrals SET referee_customer_id = ?, updated_at = ?
-			WHERE tenant_id = ? AND referee_customer_id IS NULL AND status IN ('pending', 'pending_review')
-			  AND ((referee_email_norm <> '' AND referee_email_norm = ?) OR (referee_phone_norm <> '' AND referee_phone_norm = ?))`,
-			c.ID, s.clock.Now(), c.TenantID, norm.EmailNorm, norm.PhoneNorm).Error; err != nil {
-			return fmt.Errorf("attach referee: %w", err)
-		}
+	if err := tx.Exec(`UPDATE referrals SET referee_customer_id = ?, updated_at = ?
+		WHERE tenant_id = ? AND referee_customer_id IS NULL AND status IN ('pending', 'pending_review')
+		  AND ((referee_email_norm <> '' AND referee_email_norm = (SELECT email_norm FROM customers WHERE id = ?))
+		    OR (referee_phone_norm <> '' AND referee_phone_norm = (SELECT phone_norm FROM customers WHERE id = ?)))`,
+		c.ID, s.clock.Now(), c.TenantID, c.ID, c.ID).Error; err != nil {
+		return fmt.Errorf("attach referee: %w", err)
 	}
 	if ch.Created && (ch.SameDayOmitted || ch.MarketingOmitted) {
 		if err := s.carryConsents(tx, ch); err != nil {
