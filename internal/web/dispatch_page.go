@@ -417,7 +417,7 @@ func (p *Pages) dispatchBook(c echo.Context) error {
 	// suggestion's own place, unless the day changed since the page loaded.
 	b, err := p.d.Dispatch.Book(ctx, pr.TenantID, in)
 	if e, ok := apperror.As(err); ok {
-		return p.renderBoard(c, statusOfPage(e), "Not booked: "+p.bookProblem(ctx, pr.TenantID, in, e), nil)
+		return p.renderBoard(c, apperror.Status(e.Code), "Not booked: "+p.bookProblem(ctx, pr.TenantID, in, e), nil)
 	}
 	if err != nil {
 		return err
@@ -426,17 +426,6 @@ func (p *Pages) dispatchBook(c echo.Context) error {
 	q.Set("booked", b.VisitID)
 	q.Set("saved", strconv.FormatFloat(b.KmSavedVsStandalone, 'f', 1, 64))
 	return c.Redirect(http.StatusSeeOther, "/dispatch?"+q.Encode())
-}
-
-// statusOfPage is a refused form's status.
-func statusOfPage(e *apperror.Error) int {
-	switch e.Code {
-	case apperror.CodeConflict:
-		return http.StatusConflict
-	case apperror.CodeNotFound:
-		return http.StatusNotFound
-	}
-	return http.StatusUnprocessableEntity
 }
 
 // bookProblem says why a booking was refused, naming the customer and the

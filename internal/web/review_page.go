@@ -242,7 +242,7 @@ func (p *Pages) reviewDecide(action string) echo.HandlerFunc {
 			_, err = p.d.Referrals.Attribute(ctx, pr.TenantID, id, who, dec)
 		}
 		if e, ok := apperror.As(err); ok {
-			return refuse(statusOfPage(e), decisionProblem(e))
+			return refuse(apperror.Status(e.Code), decisionProblem(e))
 		}
 		if err != nil {
 			return err
