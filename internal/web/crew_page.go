@@ -30,15 +30,6 @@ import (
 
 var crewTodayPage = parsePage("crew_today")
 
-// crewRoutes registers the crew's phone pages and the printable cards.
-func (p *Pages) crewRoutes(e *echo.Echo) {
-	anyStaff := p.RequireStaff(tenant.RoleCrew, tenant.RoleAdmin, tenant.RoleDispatcher)
-	e.GET("/crew/today", p.crewToday, anyStaff)
-	e.POST("/crew/today/pitch", p.crewLogPitch, anyStaff)
-	e.POST("/crew/today/referral", p.crewLogReferral, anyStaff)
-	e.GET("/cards", p.cards, p.RequireStaff(tenant.RoleAdmin, tenant.RoleDispatcher))
-}
-
 // qrDataURI is a PNG QR code of link as a data: URI for an <img src>.
 func qrDataURI(link string, size int) (template.URL, error) {
 	if link == "" {

@@ -19,7 +19,6 @@ import (
 	"github.com/routeloop/routeloop/internal/referral"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
-	"github.com/routeloop/routeloop/internal/tenant"
 	"github.com/routeloop/routeloop/internal/user"
 )
 
@@ -40,16 +39,6 @@ const (
 
 // needsVisitRule is the board's rule, said on the page.
 const needsVisitRule = "Pending and converted referrals whose friend has no scheduled visit yet (a friend who is not a customer yet has none)."
-
-// dispatchRoutes registers the dispatch board and its forms: book a
-// suggestion, optimise a crew's day, enter a lead's location.
-func (p *Pages) dispatchRoutes(e *echo.Echo) {
-	guard := p.RequireStaff(tenant.RoleAdmin, tenant.RoleDispatcher)
-	e.GET("/dispatch", p.dispatchBoard, guard)
-	e.POST("/dispatch/book", p.dispatchBook, guard)
-	e.POST("/dispatch/optimize", p.dispatchOptimize, guard)
-	e.POST("/dispatch/referrals/:id/location", p.dispatchLocate, guard)
-}
 
 type crewOption struct {
 	ID, Name string
