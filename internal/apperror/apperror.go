@@ -1,5 +1,6 @@
 // Package apperror is routeloop's one error type. Features create these with a
-// stable code; the HTTP layer maps the code to a status in one place.
+// stable code; Status maps the code to its HTTP status in one table, for the
+// API and the pages alike.
 package apperror
 
 import (
@@ -10,7 +11,7 @@ import (
 )
 
 // Codes understood by every layer. The HTTP status of each is decided by
-// httpapi.statusOf, nowhere else.
+// Status, nowhere else.
 const (
 	CodeValidation    = "validation_failed"
 	CodeNotFound      = "not_found"

@@ -9,21 +9,6 @@ import (
 	"github.com/routeloop/routeloop/internal/store"
 )
 
-// crewRoutes registers the crew program's routes.
-func (a *API) crewRoutes(v1 *echo.Group) {
-	v1.GET("/scripts", a.listScripts, a.allow(referrers...))
-	v1.POST("/scripts", a.createScript, a.allow(adminsOnly...))
-	v1.PUT("/scripts/:name", a.putScript, a.allow(adminsOnly...))
-	v1.GET("/visits/:external_id/rating", a.visitRatings, a.allow(referrers...))
-	v1.POST("/visits/:external_id/rating", a.rateVisit, a.allow(referrers...))
-	v1.POST("/visits/:external_id/rating/resolve", a.resolveComplaint, a.allow(dispatchers...))
-	v1.GET("/crews/:external_id/today", a.crewToday, a.allow(referrers...))
-	v1.POST("/pitches", a.logPitch, a.allow(referrers...))
-	v1.GET("/crew/leaderboard", a.leaderboard, a.allow(referrers...))
-	v1.GET("/crew/milestones", a.listMilestones, a.allow(referrers...))
-	v1.POST("/crew/milestones", a.createMilestone, a.allow(adminsOnly...))
-}
-
 func (a *API) listScripts(c echo.Context) error {
 	ss, err := a.crew.Scripts(c.Request().Context(), principal(c).TenantID)
 	if err != nil {

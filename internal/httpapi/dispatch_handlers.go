@@ -11,17 +11,6 @@ import (
 	"github.com/routeloop/routeloop/internal/localdate"
 )
 
-// dispatchRoutes registers suggestions, booking, day routes and savings.
-func (a *API) dispatchRoutes(v1 *echo.Group) {
-	v1.GET("/customers/:external_id/suggestions", a.customerSuggestions, a.allow(planners...), a.expensive)
-	v1.GET("/referrals/:id/suggestions", a.referralSuggestions, a.allow(planners...), a.expensive)
-	v1.POST("/linked-visits", a.bookVisit, a.allow(dispatchers...))
-	v1.GET("/crews/:external_id/route", a.dayRoute, a.allow(referrers...))
-	v1.POST("/crews/:external_id/route/optimize", a.optimizeDay, a.allow(dispatchers...), a.expensive)
-	v1.POST("/routes/optimize", a.optimizeStops, a.allow(planners...), a.expensive)
-	v1.GET("/insights/route-savings", a.routeSavings, a.allow(planners...), a.expensive)
-}
-
 // window reads from, to, duration_min and limit.
 func window(c echo.Context) (dispatch.Window, error) {
 	var w dispatch.Window

@@ -22,57 +22,6 @@ type errorDetail struct {
 	Fields  map[string]string `json:"fields,omitempty"`
 }
 
-// statusOf maps an error code to its HTTP status: the one place this is decided.
-func statusOf(code string) int {
-	switch code {
-	case apperror.CodeValidation, apperror.CodeUnprocessable:
-		return http.StatusUnprocessableEntity
-	case apperror.CodeBadRequest:
-		return http.StatusBadRequest
-	case apperror.CodeNotFound:
-		return http.StatusNotFound
-	case apperror.CodeConflict:
-		return http.StatusConflict
-	case apperror.CodeUnauthorized:
-		return http.StatusUnauthorized
-	case apperror.CodeForbidden:
-		return http.StatusForbidden
-	case apperror.CodeTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case apperror.CodeMediaType:
-		return http.StatusUnsupportedMediaType
-	case "method_not_allowed":
-		return http.StatusMethodNotAllowed
-	case "too_many_requests":
-		return http.StatusTooManyRequests
-	}
-	return http.StatusInternalServerError
-}
-
-// codeOfStatus names the code for an echo-level status (unknown route, ...).
-func codeOfStatus(status int) string {
-	switch status {
-	case http.StatusNotFound:
-		return apperror.CodeNotFound
-	case http.StatusMethodNotAllowed:
-		return "method_not_allowed"
-	case http.StatusRequestEntityTooLarge:
-		return apperror.CodeTooLarge
-	case http.StatusUnauthorized:
-		return apperror.CodeUnauthorized
-	case http.StatusForbidden:
-		return apperror.CodeForbidden
-	case http.StatusUnsupportedMediaType:
-		return apperror.CodeMediaType
-	case http.StatusTooManyRequests:
-		return "too_many_requests"
-	}
-	if status >= 400 && status < 500 {
-		return apperror.CodeBadRequest
-	}
-	return "internal"
-}
-
 // IsAPIPath says whether a path belongs to the API (JSON errors) rather
 // than to the pages (HTML errors): /api/, the inbound webhooks, the
 // health checks and the metrics.
@@ -81,9 +30,10 @@ func IsAPIPath(path string) bool {
 		path == "/api" || path == "/healthz" || path == "/readyz" || path == "/metrics"
 }
 
-// errorHandler answers every failed request: with the JSON error body on
-// the API, with page (when set) elsewhere. Errors that are not routeloop's
-// or echo's own are logged and hidden behind a 500.
+// errorHandler answers every failed request with the status apperror.Status
+// gives its code: with the JSON error body on the API, with page (when set)
+// elsewhere. Errors that are not routeloop's or echo's own are logged and
+// hidden behind a 500.
 func errorHandler(log *slog.Logger, page func(echo.Context, int, string) error) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
@@ -95,7 +45,7 @@ func errorHandler(log *slog.Logger, page func(echo.Context, int, string) error) 
 			he     *echo.HTTPError
 		)
 		if ae, ok := apperror.As(err); ok {
-			status = statusOf(ae.Code)
+			status = apperror.Status(ae.Code)
 			detail = errorDetail{Code: ae.Code, Message: ae.Message, Fields: ae.Fields}
 		} else if errors.As(err, &he) {
 			status = he.Code
@@ -106,14 +56,14 @@ func errorHandler(log *slog.Logger, page func(echo.Context, int, string) error) 
 			if m, ok := he.Message.(string); ok && m != "" && m != http.StatusText(he.Code) {
 				msg = m
 			}
-			detail = errorDetail{Code: codeOfStatus(he.Code), Message: msg}
+			detail = errorDetail{Code: apperror.CodeOf(he.Code), Message: msg}
 		} else {
 			status = http.StatusInternalServerError
 		}
 		if status >= 500 {
 			log.ErrorContext(c.Request().Context(), "request failed",
 				"error", err.Error(), "route", c.Path(), "request_id", c.Response().Header().Get(echo.HeaderXRequestID))
-			detail = errorDetail{Code: "internal", Message: "something went wrong on our side; it has been logged"}
+			detail = errorDetail{Code: apperror.CodeInternal, Message: "something went wrong on our side; it has been logged"}
 		}
 		if c.Request().Method == http.MethodHead {
 			_ = c.NoContent(status)

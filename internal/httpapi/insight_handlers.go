@@ -11,13 +11,6 @@ import (
 	"github.com/routeloop/routeloop/internal/insight"
 )
 
-// insightRoutes registers the owner's insights.
-func (a *API) insightRoutes(v1 *echo.Group) {
-	v1.GET("/insights/kpis", a.kpis, a.allow(dispatchers...), a.expensive)
-	v1.GET("/insights/ab", a.abTest, a.allow(dispatchers...), a.expensive)
-	v1.GET("/insights/word-of-mouth", a.wordOfMouth, a.allow(dispatchers...), a.expensive)
-}
-
 // insightRange reads the optional from and to days.
 func insightRange(c echo.Context) (insight.Range, error) {
 	var r insight.Range

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"net/http"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -74,7 +73,7 @@ func (a *API) expensive(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		secs := int(math.Ceil(wait.Seconds()))
 		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
-		return &apperror.Error{Code: codeOfStatus(http.StatusTooManyRequests),
+		return &apperror.Error{Code: apperror.CodeTooManyRequests,
 			Message: fmt.Sprintf("this key has used its expensive requests for now (route optimisation, suggestions, insights, batch import); try again in %d s", secs)}
 	}
 }

@@ -11,16 +11,6 @@ import (
 	"github.com/routeloop/routeloop/internal/webhook"
 )
 
-// webhookInRoutes registers the inbound webhook receiver, the signing
-// secrets API and the batch import.
-func (a *API) webhookInRoutes(e *echo.Echo, v1 *echo.Group) {
-	e.POST("/hooks/v1/:tenant_id", a.receiveWebhook) // no key: the signature authenticates
-	v1.POST("/sync/batch", a.syncBatch, a.allow(mirrorWriters...), a.expensive)
-	v1.POST("/webhook-secrets", a.createWebhookSecret, a.allow(adminsOnly...))
-	v1.GET("/webhook-secrets", a.listWebhookSecrets, a.allow(adminsOnly...))
-	v1.DELETE("/webhook-secrets/:id", a.revokeWebhookSecret, a.allow(adminsOnly...))
-}
-
 // receiveWebhook answers a Standard Webhooks delivery: 200 with what was
 // applied (again on a replay, with Routeloop-Replay: true).
 func (a *API) receiveWebhook(c echo.Context) error {

@@ -10,17 +10,6 @@ import (
 	"github.com/routeloop/routeloop/internal/outbox"
 )
 
-// webhookOutRoutes registers the endpoints tenants receive events at and
-// the deliveries made to them.
-func (a *API) webhookOutRoutes(v1 *echo.Group) {
-	v1.POST("/webhook-endpoints", a.createEndpoint, a.allow(integrators...))
-	v1.GET("/webhook-endpoints", a.listEndpoints, a.allow(integrators...))
-	v1.DELETE("/webhook-endpoints/:id", a.deleteEndpoint, a.allow(integrators...))
-	v1.POST("/webhook-endpoints/:id/enable", a.enableEndpoint, a.allow(integrators...))
-	v1.GET("/webhook-deliveries", a.listDeliveries, a.allow(integrators...))
-	v1.POST("/webhook-deliveries/:id/redeliver", a.redeliver, a.allow(integrators...))
-}
-
 func pathID(c echo.Context, what string) (int64, error) {
 	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
 	if err != nil || id <= 0 {

@@ -424,7 +424,7 @@ func (p *Pages) adminKPIsCSV(c echo.Context) error {
 	}
 	f, err := p.dashFiguresOf(c.Request().Context(), pr.TenantID, q, group)
 	if e, ok := apperror.As(err); ok && e.Code == apperror.CodeValidation {
-		return p.ErrorPage(c, http.StatusUnprocessableEntity, "The period cannot be exported: "+fieldsText(e.Fields)+".")
+		return p.ErrorPage(c, apperror.Status(e.Code), "The period cannot be exported: "+fieldsText(e.Fields)+".")
 	}
 	if err != nil {
 		return err

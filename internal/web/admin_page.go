@@ -16,22 +16,11 @@ import (
 	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/referral"
 	"github.com/routeloop/routeloop/internal/store"
-	"github.com/routeloop/routeloop/internal/tenant"
 	"github.com/routeloop/routeloop/internal/user"
 )
 
 // adminPage is the owner's page; parsed once at start-up.
 var adminPage = parsePage("admin")
-
-// adminRoutes registers the owner's pages.
-func (p *Pages) adminRoutes(e *echo.Echo) {
-	admin := p.RequireStaff(tenant.RoleAdmin)
-	e.GET("/admin", p.adminShow, admin)
-	e.GET("/admin/kpis.csv", p.adminKPIsCSV, admin)
-	e.POST("/admin/program", p.adminSaveProgram, admin)
-	// The review queue is shared with dispatchers: its own page.
-	p.reviewRoutes(e)
-}
 
 // adminData is everything /admin shows.
 type adminData struct {

@@ -133,11 +133,7 @@ func (p *Pages) cards(c echo.Context) error {
 		day, err := p.d.Crew.Today(ctx, pr.TenantID, d.CrewID, d.Date, "", p.d.Mirror.Customer)
 		if ae, ok := apperror.As(err); ok {
 			d.Error = describeError(ae)
-			st := http.StatusBadRequest
-			if ae.Code == apperror.CodeNotFound {
-				st = http.StatusNotFound
-			}
-			return renderPage(c, st, cardsPage, d)
+			return renderPage(c, apperror.Status(ae.Code), cardsPage, d)
 		}
 		if err != nil {
 			return err

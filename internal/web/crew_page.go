@@ -30,15 +30,6 @@ import (
 
 var crewTodayPage = parsePage("crew_today")
 
-// crewRoutes registers the crew's phone pages and the printable cards.
-func (p *Pages) crewRoutes(e *echo.Echo) {
-	anyStaff := p.RequireStaff(tenant.RoleCrew, tenant.RoleAdmin, tenant.RoleDispatcher)
-	e.GET("/crew/today", p.crewToday, anyStaff)
-	e.POST("/crew/today/pitch", p.crewLogPitch, anyStaff)
-	e.POST("/crew/today/referral", p.crewLogReferral, anyStaff)
-	e.GET("/cards", p.cards, p.RequireStaff(tenant.RoleAdmin, tenant.RoleDispatcher))
-}
-
 // qrDataURI is a PNG QR code of link as a data: URI for an <img src>.
 func qrDataURI(link string, size int) (template.URL, error) {
 	if link == "" {
@@ -211,11 +202,7 @@ func (p *Pages) showCrewToday(c echo.Context, status int, msg stopMessage) error
 	day, err := p.d.Crew.Today(ctx, pr.TenantID, d.CrewID, d.Date, memberExt, p.d.Mirror.Customer)
 	if ae, ok := apperror.As(err); ok {
 		d.Error = describeError(ae)
-		st := http.StatusBadRequest
-		if ae.Code == apperror.CodeNotFound {
-			st = http.StatusNotFound
-		}
-		return renderPage(c, st, crewTodayPage, d)
+		return renderPage(c, apperror.Status(ae.Code), crewTodayPage, d)
 	}
 	if err != nil {
 		return err
@@ -492,12 +479,12 @@ func (p *Pages) logPitch(c echo.Context, in crew.PitchInput, done string, typed 
 	in.CrewMemberID = member
 	logged, _, err := p.d.Crew.LogPitch(c.Request().Context(), pr.TenantID, "web "+pr.Role+" "+pr.Email, in)
 	if ae, ok := apperror.As(err); ok {
-		st, msg := http.StatusUnprocessableEntity, describeError(ae)
+		msg := describeError(ae)
 		if ae.Code == apperror.CodeConflict {
 			// A page shown before the pitch here was logged (another tab).
-			st, msg = http.StatusConflict, "A pitch is already logged at this stop, so this one was not saved. The stop shows what was logged."
+			msg = "A pitch is already logged at this stop, so this one was not saved. The stop shows what was logged."
 		}
-		return p.showCrewToday(c, st, stopMessage{Visit: in.VisitID, Problems: []string{msg}, Referral: in.Referee != nil, Friend: typed})
+		return p.showCrewToday(c, apperror.Status(ae.Code), stopMessage{Visit: in.VisitID, Problems: []string{msg}, Referral: in.Referee != nil, Friend: typed})
 	}
 	if err != nil {
 		return err

@@ -19,7 +19,6 @@ import (
 	"github.com/routeloop/routeloop/internal/referral"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
-	"github.com/routeloop/routeloop/internal/tenant"
 	"github.com/routeloop/routeloop/internal/user"
 )
 
@@ -40,16 +39,6 @@ const (
 
 // needsVisitRule is the board's rule, said on the page.
 const needsVisitRule = "Pending and converted referrals whose friend has no scheduled visit yet (a friend who is not a customer yet has none)."
-
-// dispatchRoutes registers the dispatch board and its forms: book a
-// suggestion, optimise a crew's day, enter a lead's location.
-func (p *Pages) dispatchRoutes(e *echo.Echo) {
-	guard := p.RequireStaff(tenant.RoleAdmin, tenant.RoleDispatcher)
-	e.GET("/dispatch", p.dispatchBoard, guard)
-	e.POST("/dispatch/book", p.dispatchBook, guard)
-	e.POST("/dispatch/optimize", p.dispatchOptimize, guard)
-	e.POST("/dispatch/referrals/:id/location", p.dispatchLocate, guard)
-}
 
 type crewOption struct {
 	ID, Name string
@@ -417,7 +406,7 @@ func (p *Pages) dispatchBook(c echo.Context) error {
 	// suggestion's own place, unless the day changed since the page loaded.
 	b, err := p.d.Dispatch.Book(ctx, pr.TenantID, in)
 	if e, ok := apperror.As(err); ok {
-		return p.renderBoard(c, statusOfPage(e), "Not booked: "+p.bookProblem(ctx, pr.TenantID, in, e), nil)
+		return p.renderBoard(c, apperror.Status(e.Code), "Not booked: "+p.bookProblem(ctx, pr.TenantID, in, e), nil)
 	}
 	if err != nil {
 		return err
@@ -426,17 +415,6 @@ func (p *Pages) dispatchBook(c echo.Context) error {
 	q.Set("booked", b.VisitID)
 	q.Set("saved", strconv.FormatFloat(b.KmSavedVsStandalone, 'f', 1, 64))
 	return c.Redirect(http.StatusSeeOther, "/dispatch?"+q.Encode())
-}
-
-// statusOfPage is a refused form's status.
-func statusOfPage(e *apperror.Error) int {
-	switch e.Code {
-	case apperror.CodeConflict:
-		return http.StatusConflict
-	case apperror.CodeNotFound:
-		return http.StatusNotFound
-	}
-	return http.StatusUnprocessableEntity
 }
 
 // bookProblem says why a booking was refused, naming the customer and the

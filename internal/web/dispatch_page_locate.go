@@ -123,13 +123,13 @@ func (p *Pages) dispatchLocate(c echo.Context) error {
 			for k, m := range e.Fields {
 				st.Errors[k] = fieldWord(k) + ": " + m + "."
 			}
-			return p.renderBoard(c, http.StatusUnprocessableEntity, "Not saved: "+st.summary(), st)
+			return p.renderBoard(c, apperror.Status(e.Code), "Not saved: "+st.summary(), st)
 		}
 		msg := "That referral does not exist."
 		if e.Code == apperror.CodeConflict {
 			msg = "Not saved: " + decisionProblem(e)
 		}
-		return p.renderBoard(c, statusOfPage(e), msg, nil)
+		return p.renderBoard(c, apperror.Status(e.Code), msg, nil)
 	}
 	if err != nil {
 		return err

@@ -47,7 +47,7 @@ func (p *Pages) dispatchOptimize(c echo.Context) error {
 	}
 	out, err := p.d.Dispatch.OptimizeDay(ctx, pr.TenantID, crewID, day, true)
 	if e, ok := apperror.As(err); ok {
-		return p.renderBoard(c, statusOfPage(e), "Not optimised: "+inWords(e.Message, map[string]string{crewID: before.CrewName})+".", nil)
+		return p.renderBoard(c, apperror.Status(e.Code), "Not optimised: "+inWords(e.Message, map[string]string{crewID: before.CrewName})+".", nil)
 	}
 	if err != nil {
 		return err

@@ -50,12 +50,3 @@ func staticFile(name, contentType, cacheControl string) echo.HandlerFunc {
 		return c.Blob(http.StatusOK, contentType, body)
 	}
 }
-
-// staticRoutes serves the favicon (cached for a year: it never changes
-// under its name) and the script behind the cards page's Print button.
-func staticRoutes(e *echo.Echo) {
-	const year = "public, max-age=31536000, immutable"
-	e.GET("/favicon.ico", staticFile("favicon.ico", "image/x-icon", year))
-	e.GET("/favicon.svg", staticFile("favicon.svg", "image/svg+xml", year))
-	e.GET("/static/print.js", staticFile("print.js", "text/javascript; charset=utf-8", "public, max-age=86400"))
-}

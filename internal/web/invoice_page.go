@@ -29,12 +29,6 @@ import (
 // invoiceCookie carries the rating form's CSRF token.
 const invoiceCookie = "rl_rate"
 
-// invoiceRoutes registers the invoice page.
-func (p *Pages) invoiceRoutes(e *echo.Echo) {
-	e.GET("/i/:token", p.show)
-	e.POST("/i/:token/rating", p.rate)
-}
-
 type invoiceLine struct {
 	Description, Why, Amount, Class string
 }

@@ -147,7 +147,7 @@ func (p *Pages) submitReferral(c echo.Context) error {
 	_, _, err = p.referrals.Create(ctx, l.TenantID, "landing page", in)
 	if ae, ok := apperror.As(err); ok && ae.Code == apperror.CodeValidation {
 		data.Errors, data.FieldErrors = landingErrors(ae.Fields)
-		return p.render(c, http.StatusUnprocessableEntity, "landing", data)
+		return p.render(c, apperror.Status(ae.Code), "landing", data)
 	}
 	if err != nil {
 		return err

@@ -22,12 +22,6 @@ var (
 	optOutNotFoundPage = parsePage("optout_notfound")
 )
 
-// optOutRoutes registers the opt-out page.
-func (p *Pages) optOutRoutes(e *echo.Echo) {
-	e.GET("/optout/:token", p.optOutForm)
-	e.POST("/optout/:token", p.optOut)
-}
-
 type optOutData struct {
 	Token, Company string
 	// Stopped: the customer already said no (or just did); Done: just now.

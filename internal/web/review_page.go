@@ -13,7 +13,6 @@ import (
 	"github.com/routeloop/routeloop/internal/referral"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
-	"github.com/routeloop/routeloop/internal/tenant"
 	"github.com/routeloop/routeloop/internal/user"
 )
 
@@ -22,17 +21,6 @@ var reviewPage = parsePage("review")
 
 // reviewShown is how many flagged referrals the queue shows at once.
 const reviewShown = 50
-
-// reviewRoutes registers the review queue: dispatchers and admins see the
-// flagged referrals and decide them (approve, reject, or attribute a
-// name-only referral to one of the customers of that name).
-func (p *Pages) reviewRoutes(e *echo.Echo) {
-	staff := p.RequireStaff(tenant.RoleAdmin, tenant.RoleDispatcher)
-	e.GET("/review", p.reviewShow, staff)
-	e.POST("/review/referrals/:id/approve", p.reviewDecide(decisionApprove), staff)
-	e.POST("/review/referrals/:id/reject", p.reviewDecide(decisionReject), staff)
-	e.POST("/review/referrals/:id/attribute", p.reviewDecide(decisionAttribute), staff)
-}
 
 // The decisions of the queue, as the redirect back names them.
 const (
@@ -242,7 +230,7 @@ func (p *Pages) reviewDecide(action string) echo.HandlerFunc {
 			_, err = p.d.Referrals.Attribute(ctx, pr.TenantID, id, who, dec)
 		}
 		if e, ok := apperror.As(err); ok {
-			return refuse(statusOfPage(e), decisionProblem(e))
+			return refuse(apperror.Status(e.Code), decisionProblem(e))
 		}
 		if err != nil {
 			return err

@@ -78,25 +78,6 @@ func parsePage(name string) *template.Template {
 	return template.Must(template.ParseFS(templates.FS, "layout.html", "staffbar.html", name+".html"))
 }
 
-// Routes registers the pages on e. Staff pages go through RequireStaff,
-// which also checks the CSRF token of every form they receive.
-func (p *Pages) Routes(e *echo.Echo) {
-	staticRoutes(e)
-	e.GET("/", p.start)
-	e.GET("/r", p.typedCode)
-	e.GET("/r/:code", p.landing)
-	e.POST("/r/:code", p.submitReferral)
-
-	e.GET("/login", p.loginPage)
-	e.POST("/login", p.login)
-	e.POST("/logout", p.logout)
-	p.invoiceRoutes(e)
-	p.adminRoutes(e)
-	p.dispatchRoutes(e)
-	p.crewRoutes(e)
-	p.optOutRoutes(e)
-}
-
 // render writes one of the pages.
 func (p *Pages) render(c echo.Context, status int, name string, data any) error {
 	return renderPage(c, status, pages[name], data)
