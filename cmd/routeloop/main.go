@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	_ "time/tzdata" // tenants' IANA zones work in a bare container too
 )
@@ -45,13 +46,39 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
-	if errors.Is(err, flag.ErrHelp) {
-		os.Exit(0)
-	}
-	if err != nil {
+	code := exitCode(err)
+	if code != 0 {
 		fmt.Fprintln(os.Stderr, "routeloop:", err)
-		os.Exit(1)
 	}
+	os.Exit(code)
+}
+
+// exitCode is the process's exit status for what run returned: 0 for
+// success and for a command's --help, 1 for any error.
+func exitCode(err error) int {
+	if err == nil || errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	return 1
+}
+
+// usageOf is the part of the usage about one command ("tenant", "tenant
+// webhook-secret"): its lines, then the note on settings.
+func usageOf(command string) string {
+	var b strings.Builder
+	b.WriteString("Usage:\n")
+	for _, line := range strings.Split(usage, "\n") {
+		if strings.HasPrefix(line, "  routeloop "+command+" ") || line == "  routeloop "+command {
+			b.WriteString(line + "\n")
+		}
+	}
+	b.WriteString("\n" + usage[strings.Index(usage, "Settings come from"):])
+	return b.String()
+}
+
+// helpAsked says whether a command's arguments ask for its help.
+func helpAsked(args []string) bool {
+	return len(args) > 0 && (args[0] == "-h" || args[0] == "--help" || args[0] == "help")
 }
 
 // run executes one command line; main only adds signals and the exit code.
@@ -79,6 +106,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "healthcheck":
 		return cmdHealthcheck(ctx, rest, stdout, stderr)
 	case "version", "--version":
+		if helpAsked(rest) {
+			fmt.Fprint(stdout, usageOf("version"))
+			return nil
+		}
 		fmt.Fprintln(stdout, "routeloop", version())
 		return nil
 	case "help", "-h", "--help":

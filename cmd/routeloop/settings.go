@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"strings"
 
 	"flag"
 	"io"
@@ -70,36 +71,65 @@ func (sf *settingFlags) load() (config.Config, error) {
 	return cfg, cfg.Validate()
 }
 
-// Version is set at build time with -ldflags "-X main.Version=v1.2.3".
-var Version = ""
+// Version, Commit and BuildDate are set at build time, as the Dockerfile
+// does from its build arguments:
+//
+//	-ldflags "-X main.Version=v1.2.3 -X main.Commit=abc123 -X main.BuildDate=2026-12-02T10:00:00Z"
+//
+// Any left unset is taken from what the go command recorded of the git
+// checkout it built from (vcs.revision, vcs.time, vcs.modified).
+var Version, Commit, BuildDate string
 
+// version is the version line's text: "v1.2.3 (commit abc123, built
+// 2026-12-02T10:00:00Z)", "dev" where nothing is known.
 func version() string {
-	if Version != "" {
-		return Version
-	}
+	var settings []debug.BuildSetting
 	if bi, ok := debug.ReadBuildInfo(); ok {
-		rev, dirty := "", ""
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				rev = s.Value
-			case "vcs.modified":
-				if s.Value == "true" {
-					dirty = "-dirty"
-				}
-			}
-		}
-		if rev != "" {
-			if len(rev) > 12 {
-				rev = rev[:12]
-			}
-			return "dev-" + rev + dirty
-		}
-		if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			return bi.Main.Version
+		settings = bi.Settings
+		if Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			return describeVersion(bi.Main.Version, Commit, BuildDate, settings)
 		}
 	}
-	return "dev"
+	return describeVersion(Version, Commit, BuildDate, settings)
+}
+
+// describeVersion fills what the build flags left out from the build's
+// recorded settings.
+func describeVersion(v, commit, date string, settings []debug.BuildSetting) string {
+	dirty := ""
+	for _, s := range settings {
+		switch s.Key {
+		case "vcs.revision":
+			if commit == "" {
+				commit = s.Value
+			}
+		case "vcs.time":
+			if date == "" {
+				date = s.Value
+			}
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = "+changes"
+			}
+		}
+	}
+	if v == "" {
+		v = "dev"
+	}
+	if len(commit) > 12 {
+		commit = commit[:12]
+	}
+	var about []string
+	if commit != "" {
+		about = append(about, "commit "+commit+dirty)
+	}
+	if date != "" {
+		about = append(about, "built "+date)
+	}
+	if len(about) == 0 {
+		return v
+	}
+	return v + " (" + strings.Join(about, ", ") + ")"
 }
 
 // openStore loads the settings, opens the database and brings its schema

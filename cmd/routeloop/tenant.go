@@ -13,7 +13,12 @@ import (
 )
 
 func cmdTenant(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if helpAsked(args) {
+		fmt.Fprint(stdout, usageOf("tenant"))
+		return nil
+	}
 	if len(args) == 0 {
+		fmt.Fprint(stderr, usageOf("tenant"))
 		return errors.New("tenant: name a subcommand: create, list, key, keys, revoke-key, webhook-secret")
 	}
 	sub, args := args[0], args[1:]

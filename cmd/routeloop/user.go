@@ -14,7 +14,12 @@ import (
 
 // cmdUser manages the staff who sign in to the pages.
 func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if helpAsked(args) {
+		fmt.Fprint(stdout, usageOf("user"))
+		return nil
+	}
 	if len(args) == 0 {
+		fmt.Fprint(stderr, usageOf("user"))
 		return errors.New("user: name a subcommand: create, list, disable")
 	}
 	sub, args := args[0], args[1:]

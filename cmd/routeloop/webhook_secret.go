@@ -15,7 +15,12 @@ import (
 
 // cmdWebhookSecret manages a tenant's inbound webhook signing secrets.
 func cmdWebhookSecret(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if helpAsked(args) {
+		fmt.Fprint(stdout, usageOf("tenant webhook-secret"))
+		return nil
+	}
 	if len(args) == 0 {
+		fmt.Fprint(stderr, usageOf("tenant webhook-secret"))
 		return errors.New("tenant webhook-secret: name a subcommand: create, list, revoke")
 	}
 	sub, args := args[0], args[1:]

@@ -146,7 +146,9 @@ func Load(path string, environ []string) (Config, error) {
 			continue
 		}
 		key := strings.ToLower(strings.TrimPrefix(k, "ROUTELOOP_"))
-		if key == "config" {
+		// ROUTELOOP_CONFIG names the file read above; ROUTELOOP_TEST_* are
+		// the test suite's own (its database, its dialects), not settings.
+		if key == "config" || strings.HasPrefix(key, "test_") {
 			continue
 		}
 		if err := c.Set(key, v); err != nil {

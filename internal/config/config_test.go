@@ -193,3 +193,20 @@ func TestTheCommittedFileIsTheDefaults(t *testing.T) {
 		t.Fatalf("configs/routeloop.yaml differs from the defaults:\n file %+v\n code %+v", c, Defaults())
 	}
 }
+
+// The test suite's own variables (ROUTELOOP_TEST_DATABASE_URL, ...) are not
+// settings: a server started from a shell that has them set starts, while a
+// misspelt setting still stops it.
+func TestTheTestSuitesVariablesAreNotSettings(t *testing.T) {
+	c, err := Load("", []string{"ROUTELOOP_TEST_DATABASE_URL=postgres://x@127.0.0.1/test", "ROUTELOOP_TEST_DIALECTS=postgres",
+		"ROUTELOOP_LOG_LEVEL=warn"})
+	if err != nil {
+		t.Fatalf("ROUTELOOP_TEST_* refused: %v", err)
+	}
+	if c.LogLevel != "warn" || c.DatabaseURL != "" {
+		t.Errorf("settings read: log level %q, database url %q", c.LogLevel, c.DatabaseURL)
+	}
+	if _, err := Load("", []string{"ROUTELOOP_TESTING=1"}); err == nil || !strings.Contains(err.Error(), "ROUTELOOP_TESTING") {
+		t.Errorf("ROUTELOOP_TESTING is no test variable and no setting, yet: %v", err)
+	}
+}
