@@ -54,17 +54,6 @@ func BenchmarkWithin500m(b *testing.B) {
 	})
 }
 
-func BenchmarkNearest10(b *testing.B) {
-	ix, qs := metroIndex(), metroQueries()
-	i := 0
-	for b.Loop() {
-		if len(ix.Nearest(qs[i%len(qs)], 10, 2000)) != 10 {
-			b.Fatal("fewer than 10 neighbours")
-		}
-		i++
-	}
-}
-
 func BenchmarkNewIndex1M(b *testing.B) {
 	items := metroItems()
 	for b.Loop() {

@@ -95,22 +95,6 @@ func spread(v uint32) uint64 {
 	return x
 }
 
-// compact is the inverse of spread.
-func compact(x uint64) uint32 {
-	x &= 0x5555555555555555
-	x = (x | x>>1) & 0x3333333333333333
-	x = (x | x>>2) & 0x0F0F0F0F0F0F0F0F
-	x = (x | x>>4) & 0x00FF00FF00FF00FF
-	x = (x | x>>8) & 0x0000FFFF0000FFFF
-	x = (x | x>>16) & 0x00000000FFFFFFFF
-	return uint32(x)
-}
-
-// CellXY returns the tile column and row (x, y at CellZoom) of a cell id.
-func CellXY(cell int64) (x, y uint32) {
-	return compact(uint64(cell)), compact(uint64(cell) >> 1)
-}
-
 // CellsCovering returns, sorted, the ids of every cell that intersects the
 // boxes of BoundsAround(p, radiusM), so that Cell(q) is among them for every
 // q with DistanceM(p, q) <= radiusM; the antimeridian is handled by the split

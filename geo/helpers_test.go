@@ -52,17 +52,6 @@ func bruteWithin(items []Item, p Point, radiusM float64) []Hit {
 	return hits
 }
 
-func bruteNearest(items []Item, p Point, k int, maxRadiusM float64) []Hit {
-	if k <= 0 {
-		return nil
-	}
-	hits := bruteWithin(items, p, maxRadiusM)
-	if len(hits) > k {
-		hits = hits[:k]
-	}
-	return hits
-}
-
 func sameHits(t *testing.T, what string, got, want []Hit) bool {
 	t.Helper()
 	if len(got) != len(want) {

@@ -3,8 +3,6 @@ package geo
 import (
 	"math"
 	"slices"
-
-	"github.com/paulmach/orb"
 )
 
 // Item is something with an ID at a point, to be put in an Index.
@@ -46,9 +44,6 @@ type Index struct {
 	lat       []float64
 	lon       []float64
 	id        []int64
-	// density is items per square metre over the items' bounding box, used
-	// to guess the first search radius of Nearest.
-	density float64
 }
 
 // bandOf returns the band of a latitude in [-90, 90]. It is monotone in lat.
@@ -76,7 +71,6 @@ func NewIndex(items []Item) *Index {
 	bands := make([]int32, len(items))
 	valid := 0
 	lowBand, highBand := numBands, int32(-1)
-	minLat, maxLat, minLon, maxLon := 90.0, -90.0, 180.0, -180.0
 	for i, it := range items {
 		if CheckLat(it.Point.Lat) != nil || CheckLon(it.Point.Lon) != nil {
 			bands[i] = -1
@@ -86,8 +80,6 @@ func NewIndex(items []Item) *Index {
 		bands[i] = b
 		lowBand, highBand = min(lowBand, b), max(highBand, b)
 		valid++
-		minLat, maxLat = math.Min(minLat, it.Point.Lat), math.Max(maxLat, it.Point.Lat)
-		minLon, maxLon = math.Min(minLon, it.Point.Lon), math.Max(maxLon, it.Point.Lon)
 	}
 	ix := &Index{
 		lat: make([]float64, valid),
@@ -147,14 +139,8 @@ func NewIndex(items []Item) *Index {
 	}
 
 	// Rough items per m² over the bounding box (at least 100 m x 100 m).
-	h := math.Max((maxLat-minLat)*math.Pi/180*orb.EarthRadius, 100)
-	w := math.Max((maxLon-minLon)*math.Pi/180*orb.EarthRadius*math.Cos((minLat+maxLat)/2*math.Pi/180), 100)
-	ix.density = float64(valid) / (h * w)
 	return ix
 }
-
-// Len is the number of indexed items.
-func (ix *Index) Len() int { return len(ix.id) }
 
 // scan calls fn(i, d) for every indexed item i with d = DistanceM(p, item)
 // <= radiusM.
@@ -216,77 +202,4 @@ func (ix *Index) Within(p Point, radiusM float64) []Hit {
 	})
 	slices.SortFunc(hits, compareHits)
 	return hits
-}
-
-// Nearest returns the k items nearest to p with DistanceM(p, item) <=
-// maxRadiusM, nearest first, ties by ID (so among items at the same distance
-// the smaller IDs are kept). k <= 0 or a negative radius finds nothing.
-//
-// It searches a radius guessed from the index's density and doubles it until
-// k items are found or maxRadiusM is reached.
-func (ix *Index) Nearest(p Point, k int, maxRadiusM float64) []Hit {
-	if k <= 0 || len(ix.id) == 0 || math.IsNaN(maxRadiusM) || maxRadiusM < 0 {
-		return nil
-	}
-	// Radius holding ~2k items at the average density, at least 50 m.
-	r := math.Max(50, math.Sqrt(2*float64(k)/(math.Pi*ix.density)))
-	var best hitHeap
-	for {
-		if r >= maxRadiusM || r >= math.Pi*orb.EarthRadius {
-			// From half the circumference on, a scan sees the whole world.
-			r = maxRadiusM
-		}
-		best = best[:0]
-		ix.scan(p, r, func(i int, d float64) {
-			best.offer(Hit{ID: ix.id[i], DistanceM: d}, k)
-		})
-		// Every item not seen is farther than r; with k items seen within
-		// r they are the k nearest.
-		if len(best) >= k || r >= maxRadiusM {
-			break
-		}
-		r *= 2
-	}
-	out := []Hit(best)
-	slices.SortFunc(out, compareHits)
-	return out
-}
-
-// hitHeap keeps the best (smallest by compareHits) hits seen, at most k, as
-// a max-heap: the worst kept hit is at [0].
-type hitHeap []Hit
-
-func (h *hitHeap) offer(x Hit, k int) {
-	s := *h
-	if len(s) < k {
-		s = append(s, x)
-		for i := len(s) - 1; i > 0; {
-			p := (i - 1) / 2
-			if compareHits(s[p], s[i]) >= 0 {
-				break
-			}
-			s[p], s[i] = s[i], s[p]
-			i = p
-		}
-		*h = s
-		return
-	}
-	if compareHits(x, s[0]) >= 0 {
-		return
-	}
-	s[0] = x
-	for i := 0; ; {
-		l, big := 2*i+1, i
-		if l < len(s) && compareHits(s[l], s[big]) > 0 {
-			big = l
-		}
-		if r := l + 1; r < len(s) && compareHits(s[r], s[big]) > 0 {
-			big = r
-		}
-		if big == i {
-			break
-		}
-		s[i], s[big] = s[big], s[i]
-		i = big
-	}
 }

@@ -86,9 +86,6 @@ func TestIndexEdgeCases(t *testing.T) {
 					}
 				}
 			}
-			for _, k := range []int{1, 2, 3, 10, 1000} {
-				sameHits(t, "Nearest", ix.Nearest(tt.p, k, tt.radius), bruteNearest(items, tt.p, k, tt.radius))
-			}
 		})
 	}
 
@@ -105,20 +102,11 @@ func TestIndexEdgeCases(t *testing.T) {
 	if n := len(ix.Within(portland, 20_000_000)); n != ix.Len() {
 		t.Errorf("20,000 km from Portland found %d of %d", n, ix.Len())
 	}
-	if h := ix.Nearest(portland, 0, 1000); h != nil {
-		t.Errorf("Nearest k=0 = %v", h)
-	}
-	if h := ix.Nearest(portland, 2, 0); len(h) != 2 || h[0].ID != 3 || h[1].ID != 3 {
-		t.Errorf("Nearest k=2 radius 0 = %v, want the two ID 3 duplicates", h)
-	}
-	if h := ix.Nearest(portland, 4, math.Inf(1)); len(h) != 4 || h[3].ID != 7 {
-		t.Errorf("Nearest k=4 = %v", h)
-	}
 }
 
 func TestIndexEmpty(t *testing.T) {
 	for _, ix := range []*Index{NewIndex(nil), NewIndex([]Item{{ID: 1, Point: Point{math.NaN(), 0}}})} {
-		if ix.Len() != 0 || len(ix.Within(Point{}, 1e7)) != 0 || len(ix.Nearest(Point{}, 5, math.Inf(1))) != 0 {
+		if ix.Len() != 0 || len(ix.Within(Point{}, 1e7)) != 0 {
 			t.Errorf("empty index found something")
 		}
 	}
@@ -199,7 +187,7 @@ func testDatasets(t *testing.T) []dataset {
 	return sets
 }
 
-// Within and Nearest agree exactly with brute force.
+// Within agrees exactly with brute force.
 func TestIndexMatchesBruteForce(t *testing.T) {
 	radii := []float64{0, 1, 30, 100, 500, 2000, 10_000, 100_000, 3_000_000}
 	for _, ds := range testDatasets(t) {
@@ -218,14 +206,6 @@ func TestIndexMatchesBruteForce(t *testing.T) {
 				if !sameHits(t, "Within", ix.Within(p, radius), want) {
 					t.Fatalf("query %v radius %v", p, radius)
 				}
-				k := []int{1, 2, 5, 10, 50}[r.IntN(5)]
-				maxR := radii[r.IntN(len(radii))]
-				if r.IntN(5) == 0 {
-					maxR = math.Inf(1)
-				}
-				if !sameHits(t, "Nearest", ix.Nearest(p, k, maxR), bruteNearest(ds.items, p, k, maxR)) {
-					t.Fatalf("query %v k %d maxRadius %v", p, k, maxR)
-				}
 			}
 			if found == 0 {
 				t.Fatalf("no query found anything; the test is not testing")
@@ -242,12 +222,11 @@ func TestIndexConcurrentReaders(t *testing.T) {
 	type query struct {
 		p      Point
 		within []Hit
-		near   []Hit
 	}
 	qs := make([]query, 50)
 	for i := range qs {
 		p := ds.centre(r)
-		qs[i] = query{p, ix.Within(p, 800), ix.Nearest(p, 7, 5000)}
+		qs[i] = query{p, ix.Within(p, 800)}
 	}
 	var wg sync.WaitGroup
 	for g := 0; g < 4; g++ {
@@ -257,10 +236,12 @@ func TestIndexConcurrentReaders(t *testing.T) {
 			for rep := 0; rep < 3; rep++ {
 				for _, q := range qs {
 					sameHits(t, "Within", ix.Within(q.p, 800), q.within)
-					sameHits(t, "Nearest", ix.Nearest(q.p, 7, 5000), q.near)
 				}
 			}
 		}()
 	}
 	wg.Wait()
 }
+
+// Len is the number of indexed items.
+func (ix *Index) Len() int { return len(ix.id) }

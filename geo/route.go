@@ -1,7 +1,6 @@
 package geo
 
 import (
-	"fmt"
 	"math"
 )
 
@@ -88,40 +87,6 @@ func OptimizeRoute(p RouteProblem, m Matrix) (Route, error) {
 	}
 	s.construct()
 	start := s.order()
-	return s.finish(p, m, start)
-}
-
-// ImproveRoute improves a given order of all of p's stops (a dispatcher's
-// current route) with the local search of OptimizeRoute, starting from it.
-// ImprovedFromMetres is the given order's length, and the result is never
-// longer. order must be a permutation of the stop indexes that already
-// keeps every KeepAdjacent pair adjacent (otherwise use OptimizeRoute); it
-// is not modified.
-func ImproveRoute(p RouteProblem, m Matrix, order []int) (Route, error) {
-	s, err := newSolver(p, m)
-	if err != nil {
-		return Route{}, err
-	}
-	if len(order) != len(p.Stops) {
-		return Route{}, fmt.Errorf("geo: the order has %d stops, the problem %d", len(order), len(p.Stops))
-	}
-	seen := make([]bool, len(p.Stops))
-	for _, st := range order {
-		if st < 0 || st >= len(p.Stops) || seen[st] {
-			return Route{}, fmt.Errorf("geo: the order is not a permutation of the stops (stop %d)", st)
-		}
-		seen[st] = true
-	}
-	if len(order) == 0 {
-		return Route{Order: []int{}}, nil
-	}
-	for _, pr := range p.KeepAdjacent {
-		if !adjacentIn(order, pr[0], pr[1]) {
-			return Route{}, fmt.Errorf("geo: the order separates stops %d and %d, which must stay adjacent", pr[0], pr[1])
-		}
-	}
-	start := append([]int(nil), order...)
-	s.load(start)
 	return s.finish(p, m, start)
 }
 

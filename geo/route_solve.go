@@ -123,8 +123,6 @@ func newSolver(p RouteProblem, m Matrix) (*solver, error) {
 	switch mm := m.(type) {
 	case *crowMatrix:
 		s.w = mm.metres
-	case *DenseMatrix:
-		s.w = mm.metres
 	default:
 		s.w = make([]float64, n*n)
 		for i := 0; i < n; i++ {
@@ -451,15 +449,6 @@ func (s *solver) construct() {
 	for q := range s.n {
 		s.t[q] = u
 		u = next[u]
-	}
-	s.reset()
-}
-
-// load sets the tour to a given order of stop indexes.
-func (s *solver) load(order []int) {
-	s.t[0] = 0
-	for q, st := range order {
-		s.t[q+1] = int32(st + 1)
 	}
 	s.reset()
 }

@@ -210,3 +210,13 @@ func TestTheTestSuitesVariablesAreNotSettings(t *testing.T) {
 		t.Errorf("ROUTELOOP_TESTING is no test variable and no setting, yet: %v", err)
 	}
 }
+
+// Keys lists every setting's file key, in declaration order.
+func Keys() []string {
+	t := reflect.TypeOf(Config{})
+	out := make([]string, t.NumField())
+	for i := range out {
+		out[i] = t.Field(i).Tag.Get("yaml")
+	}
+	return out
+}

@@ -33,8 +33,18 @@ func (grid) Matrix(points []geo.Point) (geo.Matrix, error) {
 			metres[i*n+j], minutes[i*n+j] = m, m/500
 		}
 	}
-	return geo.NewDenseMatrix(n, metres, minutes)
+	return gridMatrix{n, metres, minutes}, nil
 }
+
+// gridMatrix is grid's answer: row-major metres and minutes of n points.
+type gridMatrix struct {
+	n               int
+	metres, minutes []float64
+}
+
+func (m gridMatrix) Size() int                { return m.n }
+func (m gridMatrix) Metres(i, j int) float64  { return m.metres[i*m.n+j] }
+func (m gridMatrix) Minutes(i, j int) float64 { return m.minutes[i*m.n+j] }
 
 type routeWorld struct {
 	t   *testing.T

@@ -13,6 +13,8 @@ import (
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
+
+	"gorm.io/gorm"
 )
 
 // refer records a referral by the dispatcher and answers it.
@@ -351,7 +353,12 @@ func (h *harness) rewardStatuses(customer string) []string {
 // releaseHolds runs what the hourly job runs for holds.
 func (h *harness) releaseHolds() int {
 	h.t.Helper()
-	n, err := h.app.Referrals.ReleaseHoldsNow(context.Background(), h.greenway)
+	var n int
+	err := h.store.Tx(context.Background(), func(tx *gorm.DB) error {
+		var err error
+		n, err = h.app.Referrals.ReleaseHolds(tx, h.greenway)
+		return err
+	})
 	if err != nil {
 		h.t.Fatal(err)
 	}
@@ -486,14 +493,15 @@ func TestACrashBeforeTheConversionsConsequencesLosesNothing(t *testing.T) {
 		h.household("angie", "ben")
 		ref := h.refer(201, "angie", map[string]any{"name": "Ben Ortiz", "customer_id": "ben"})
 		crashed := false
-		ledger.SetFaultHook(func(string) error {
+		crash := func(string) error {
 			if !crashed {
 				crashed = true
 				return errors.New("the process died here")
 			}
 			return nil
-		})
-		defer ledger.SetFaultHook(nil)
+		}
+		ledger.FaultHook.Store(&crash)
+		defer ledger.FaultHook.Store(nil)
 		body := map[string]any{"customer_id": "ben", "service_date": "2026-05-04", "status": "completed", "price_cents": 4500}
 		if r := h.do("PUT", "/api/v1/visits/v-ben-1", h.keys[tenant.RoleIntegration], body); r.Status < 500 || !crashed {
 			t.Fatalf("the crashed write answered %d %s", r.Status, r.Raw)

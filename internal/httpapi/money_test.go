@@ -137,13 +137,14 @@ func TestOneStuckCustomerDoesNotStopTheDay(t *testing.T) {
 		}
 		// The whole batch fails once, then the first customer alone.
 		var calls atomic.Int32
-		ledger.SetFaultHook(func(point string) error {
+		crash := func(point string) error {
 			if calls.Add(1) <= 2 {
 				return errors.New("disk on fire")
 			}
 			return nil
-		})
-		defer ledger.SetFaultHook(nil)
+		}
+		ledger.FaultHook.Store(&crash)
+		defer ledger.FaultHook.Store(nil)
 		r := h.must(200, "POST", "/api/v1/reconcile", map[string]any{"date": "2026-05-05"})
 		errs := r.Body["errors"].([]any)
 		if len(errs) != 1 || r.Body["customers"] != 3.0 {
@@ -158,7 +159,7 @@ func TestOneStuckCustomerDoesNotStopTheDay(t *testing.T) {
 		if n != 1 {
 			t.Fatalf("%s: %d errors recorded", d, n)
 		}
-		ledger.SetFaultHook(nil)
+		ledger.FaultHook.Store(nil)
 	}
 }
 

@@ -2,11 +2,12 @@ package ledger
 
 import "sync/atomic"
 
-// faultHook, when set, is called at named points of a money write — after
+// FaultHook, when set, is called at named points of a money write — after
 // the fact is stored and before its consequences are worked out — and an
 // error it returns aborts the write there, as a crash would. It exists so a
-// test can prove that such an abort loses nothing and half-saves nothing.
-var faultHook atomic.Pointer[func(point string) error]
+// test can prove that such an abort loses nothing and half-saves nothing:
+// tests Store a function (and nil to remove it); nothing else sets it.
+var FaultHook atomic.Pointer[func(point string) error]
 
 // Fault points.
 const (
@@ -15,17 +16,8 @@ const (
 	PointRefresh = "refresh"
 )
 
-// SetFaultHook installs fn (nil removes it). For tests.
-func SetFaultHook(fn func(point string) error) {
-	if fn == nil {
-		faultHook.Store(nil)
-		return
-	}
-	faultHook.Store(&fn)
-}
-
 func fault(point string) error {
-	if fn := faultHook.Load(); fn != nil {
+	if fn := FaultHook.Load(); fn != nil {
 		return (*fn)(point)
 	}
 	return nil

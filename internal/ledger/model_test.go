@@ -328,7 +328,7 @@ func (r *run) sequence() (err error) {
 			}
 			err = errors.New(f.msg)
 		}
-		ledger.SetFaultHook(nil)
+		ledger.FaultHook.Store(nil)
 	}()
 	r.setup()
 	n := 12 + r.rng.IntN(9)
@@ -676,16 +676,17 @@ func lineDiff(a, b string) string {
 // be the oracle's with it; reconciling the days it touched changes nothing.
 func (r *run) execCrash(st *step) {
 	var calls atomic.Int32
-	ledger.SetFaultHook(func(point string) error {
+	crash := func(point string) error {
 		if point == ledger.PointRefresh {
 			calls.Add(1)
 			return errors.New("injected crash")
 		}
 		return nil
-	})
+	}
+	ledger.FaultHook.Store(&crash)
 	before := r.last
 	a := r.send(st)
-	ledger.SetFaultHook(nil)
+	ledger.FaultHook.Store(nil)
 	if calls.Load() == 0 {
 		r.logStep(st, &a, "(crash planned here: the request never reached the ledger)")
 		r.seen["crash planned, ledger not reached"] = true

@@ -70,10 +70,3 @@ func (p *PerKey) sweep(now time.Time) {
 	}
 	p.lastSweep = now
 }
-
-// Len is how many keys have a bucket.
-func (p *PerKey) Len() int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return len(p.buckets)
-}

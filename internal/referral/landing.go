@@ -158,11 +158,3 @@ func (s *Service) AttributedVisit(ctx context.Context, l Landing, cookie string)
 	}
 	return &LinkVisit{ID: id, Channel: LinkChannel(rows[0].Channel), UTM: readUTM(rows[0].UTM)}
 }
-
-// AttributedClick is the id of AttributedVisit's link visit, or nil.
-func (s *Service) AttributedClick(ctx context.Context, l Landing, cookie string) *int64 {
-	if v := s.AttributedVisit(ctx, l, cookie); v != nil {
-		return &v.ID
-	}
-	return nil
-}

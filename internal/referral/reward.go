@@ -1,7 +1,6 @@
 package referral
 
 import (
-	"context"
 	"fmt"
 
 	"gorm.io/gorm"
@@ -196,17 +195,6 @@ func (s *Service) ReleaseHolds(tx *gorm.DB, tenantID string) (int, error) {
 		touched = append(touched, h.CustomerID)
 	}
 	return len(hs), s.ledger.Refresh(tx, tenantID, touched...)
-}
-
-// ReleaseHoldsNow is ReleaseHolds in its own transaction (the hourly job).
-func (s *Service) ReleaseHoldsNow(ctx context.Context, tenantID string) (int, error) {
-	var n int
-	err := s.store.Tx(ctx, func(tx *gorm.DB) error {
-		var err error
-		n, err = s.ReleaseHolds(tx, tenantID)
-		return err
-	})
-	return n, err
 }
 
 // voidHeld voids the held rewards of a converted referral whose qualifying

@@ -10,7 +10,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -110,16 +109,4 @@ func Verify(secrets []string, msgID, timestamp, signature string, body []byte, n
 		}
 	}
 	return ErrNoMatch
-}
-
-// CheckSecret explains why s is not a usable secret, or returns nil.
-func CheckSecret(s string) error {
-	if !strings.HasPrefix(s, secretPrefix) {
-		return fmt.Errorf("a secret starts with %s", secretPrefix)
-	}
-	key, err := secretKey(s)
-	if err != nil || len(key) < 16 {
-		return errors.New("a secret is whsec_ followed by at least 16 base64-encoded bytes")
-	}
-	return nil
 }
