@@ -3,7 +3,6 @@ package crew
 import (
 	"context"
 	"fmt"
-	"math"
 	"sort"
 	"strings"
 	"time"
@@ -146,7 +145,7 @@ func decideHappy(r RatingStatus, lastPitch *localdate.Date, day localdate.Date, 
 		return PitchDecision{Reason: fmt.Sprintf("last rating was %d of 5: pitch only customers who rate 4 or 5", *r.LastScore)}
 	}
 	if ago := 0; lastPitch != nil {
-		if ago = daysBetween(*lastPitch, day); ago < repitchDays {
+		if ago = lastPitch.DaysUntil(day); ago < repitchDays {
 			return PitchDecision{Reason: fmt.Sprintf("pitched on %s (%d days ago); the program waits %d days before pitching again",
 				lastPitch, ago, repitchDays)}
 		}
@@ -155,10 +154,6 @@ func decideHappy(r RatingStatus, lastPitch *localdate.Date, day localdate.Date, 
 		return PitchDecision{Pitch: true, Reason: "no rating yet and no complaint: check they are happy, then pitch"}
 	}
 	return PitchDecision{Pitch: true, Reason: fmt.Sprintf("last rating was %d of 5 and no complaint is open", *r.LastScore)}
-}
-
-func daysBetween(a, b localdate.Date) int {
-	return int(math.Round(b.Start(time.UTC).Sub(a.Start(time.UTC)).Hours() / 24))
 }
 
 type stopRow struct {
@@ -416,7 +411,7 @@ func neighborOffer(db *gorm.DB, tenantID string, prog program.Program, c stopRow
 	if cs[0].street != "" {
 		where = "on " + cs[0].street
 	}
-	return fmt.Sprintf("Your neighbours %s get %s off too if we do your yards the same day.", where, percent(prog.SyncDiscountBps)), nil
+	return fmt.Sprintf("Your neighbours %s get %s off too if we do your yards the same day.", where, program.Percent(prog.SyncDiscountBps)), nil
 }
 
 // streetOf is the street of an address: "14 SE Maple St, Portland" → "SE
@@ -428,11 +423,4 @@ func streetOf(address string) string {
 		fields = fields[1:]
 	}
 	return strings.Join(fields, " ")
-}
-
-func percent(bps int) string {
-	if bps%100 == 0 {
-		return fmt.Sprintf("%d%%", bps/100)
-	}
-	return fmt.Sprintf("%.2f%%", float64(bps)/100)
 }

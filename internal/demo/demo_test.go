@@ -341,7 +341,7 @@ func checkCompany(t *testing.T, s *store.Store, a *app.App, res Result) {
 			}
 			if i > 0 {
 				// Weekly or biweekly; a holiday skips one visit.
-				if d := daysBetween(cvs[i-1].ServiceDate, v.ServiceDate); d != 7 && d != 14 && d != 28 {
+				if d := cvs[i-1].ServiceDate.DaysUntil(v.ServiceDate); d != 7 && d != 14 && d != 28 {
 					t.Errorf("customer %s is served %d days apart", id, d)
 				}
 			}

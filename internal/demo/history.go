@@ -203,7 +203,7 @@ func (w *writer) history(ctx context.Context, ds dataset) error {
 // statusOn is the state an invoice is in at the end of day d: a draft for
 // the week after its visit, then issued, then (but for late payers) paid.
 func statusOn(inv *invoiceSpec, d localdate.Date) string {
-	age := daysBetween(inv.visit.date, d) + 1
+	age := inv.visit.date.DaysUntil(d) + 1
 	switch {
 	case age <= draftDays:
 		return invoice.StatusDraft

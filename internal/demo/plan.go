@@ -579,7 +579,7 @@ func buildInvoices(vs []visitSpec, today localdate.Date) []invoiceSpec {
 			continue
 		}
 		id := "inv-" + v.customer.id + "-" + v.date.String()
-		age := daysBetween(v.date, today)
+		age := v.date.DaysUntil(today)
 		status := invoice.StatusPaid
 		switch {
 		case age <= draftDays:
@@ -604,9 +604,4 @@ func buildInvoices(vs []visitSpec, today localdate.Date) []invoiceSpec {
 		})
 	}
 	return out
-}
-
-// daysBetween is the number of days from a to b.
-func daysBetween(a, b localdate.Date) int {
-	return int(b.Start(time.UTC).Sub(a.Start(time.UTC)).Hours() / 24)
 }

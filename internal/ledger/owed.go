@@ -305,7 +305,7 @@ func (w *world) work(c *customerFacts) plan {
 	// 1. The drafts' own sync discounts, line by line.
 	rooms := map[int64][]*lineRoom{}
 	creditRoom := map[int64]int64{}
-	desc := fmt.Sprintf("Same-day neighbour discount (%s)", Percent(w.terms.SyncBps))
+	desc := fmt.Sprintf("Same-day neighbour discount (%s)", program.Percent(w.terms.SyncBps))
 	for _, x := range drafts {
 		var subtotal, capped int64
 		for _, l := range x.schedulerLines() {
@@ -370,7 +370,7 @@ func (w *world) work(c *customerFacts) plan {
 					}
 					v := lr.visitID
 					put(d, it, invoice.Line{Kind: invoice.KindReferralReward, VisitID: &v, AmountCents: -amount,
-						Description: fmt.Sprintf("Referral reward (%s)", Percent(r.Bps)), Reason: r.Reason,
+						Description: fmt.Sprintf("Referral reward (%s)", program.Percent(r.Bps)), Reason: r.Reason,
 						SourceKey: ptr(fmt.Sprintf("%s:visit:%d", it.Key, v))}, amount)
 					lr.room -= amount
 					rest -= amount
@@ -450,14 +450,6 @@ func (w *world) errorReason(it *Item, current map[int64]bool) string {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-// Percent writes basis points as a percentage: 1000 → "10%", 1250 → "12.50%".
-func Percent(bps int) string {
-	if bps%100 == 0 {
-		return fmt.Sprintf("%d%%", bps/100)
-	}
-	return fmt.Sprintf("%.2f%%", float64(bps)/100)
-}
 
 // Cents writes an amount of minor units with two decimals: 1500 → "15.00".
 func Cents(c int64) string {

@@ -7,6 +7,7 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 )
@@ -71,6 +72,12 @@ func (d Date) Start(loc *time.Location) time.Time {
 // AddDays returns the date n days later (earlier when n < 0).
 func (d Date) AddDays(n int) Date {
 	return Of(time.Date(d.Year, d.Month, d.Day+n, 12, 0, 0, 0, time.UTC))
+}
+
+// DaysUntil is the number of calendar days from d to o (negative when o
+// is earlier).
+func (d Date) DaysUntil(o Date) int {
+	return int(math.Round(o.Start(time.UTC).Sub(d.Start(time.UTC)).Hours() / 24))
 }
 
 // Before reports whether d comes before o.

@@ -118,3 +118,20 @@ func TestRunsSpanAtMostTheirLength(t *testing.T) {
 		t.Fatalf("a span ending before it starts has %d days", n)
 	}
 }
+
+func TestDaysUntilCountsCalendarDays(t *testing.T) {
+	d := func(s string) Date { v, _ := Parse(s); return v }
+	for _, c := range []struct {
+		from, to string
+		want     int
+	}{
+		{"2026-05-05", "2026-05-05", 0}, {"2026-05-05", "2026-05-06", 1}, {"2026-05-06", "2026-05-05", -1},
+		{"2026-03-07", "2026-03-09", 2}, // across the US spring change
+		{"2026-10-24", "2026-10-26", 2}, // across the EU autumn change
+		{"2024-02-28", "2024-03-01", 2}, {"2025-12-31", "2026-01-01", 1}, {"2026-01-01", "2027-01-01", 365},
+	} {
+		if got := d(c.from).DaysUntil(d(c.to)); got != c.want {
+			t.Errorf("%s → %s: %d days, want %d", c.from, c.to, got, c.want)
+		}
+	}
+}

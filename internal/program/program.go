@@ -478,16 +478,22 @@ func Save(tx *gorm.DB, p Program, now time.Time) (Program, error) {
 	return p, nil
 }
 
+// Percent writes basis points, the program's unit for discounts and
+// rewards, as people read them: 1000 → "10%", 1250 → "12.50%". Invoice
+// lines, scripts and pages all write a rate with it.
+func Percent(bps int) string {
+	if bps%100 == 0 {
+		return fmt.Sprintf("%d%%", bps/100)
+	}
+	return fmt.Sprintf("%.2f%%", float64(bps)/100)
+}
+
 // Describe says in plain words what the reward gives; first is what a
 // percent reward applies to ("your first visit", "your next invoice").
 func (r Reward) Describe(first string) string {
 	switch r.Kind {
 	case RewardPercentNextInvoice:
-		pct := fmt.Sprintf("%d%%", r.Bps/100)
-		if r.Bps%100 != 0 {
-			pct = fmt.Sprintf("%.2f%%", float64(r.Bps)/100)
-		}
-		return pct + " off " + first
+		return Percent(r.Bps) + " off " + first
 	case RewardFixedCredit:
 		return fmt.Sprintf("a %d.%02d credit on %s", r.AmountCents/100, r.AmountCents%100, first)
 	case RewardFreeAddon:

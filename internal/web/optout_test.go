@@ -84,7 +84,11 @@ func TestACustomerStopsMarketingMessagesFromTheirInvoicePage(t *testing.T) {
 		}
 		// A forged, cut or made-up link is a friendly 404, and changes nothing.
 		tok := strings.TrimPrefix(path, "/optout/")
-		for _, bad := range []string{"/optout/" + tok[:20], "/optout/" + strings.Repeat("A", 32), "/optout/" + tok[:31] + "x",
+		last := "x" // a changed last character, whatever the real one is
+		if strings.HasSuffix(tok, last) {
+			last = "y"
+		}
+		for _, bad := range []string{"/optout/" + tok[:20], "/optout/" + strings.Repeat("A", 32), "/optout/" + tok[:31] + last,
 			"/optout/%3Cscript%3E"} {
 			nf := x.get(bad)
 			if nf.Code != 404 || !strings.Contains(nf.Body.String(), "This link doesn't work") {
