@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -15,15 +14,10 @@ import (
 
 // cmdWebhookSecret manages a tenant's inbound webhook signing secrets.
 func cmdWebhookSecret(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	if helpAsked(args) {
-		fmt.Fprint(stdout, usageOf("tenant webhook-secret"))
-		return nil
+	sub, args, err := subcommand("tenant webhook-secret", []string{"create", "list", "revoke"}, args, stdout, stderr)
+	if err != nil {
+		return err
 	}
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usageOf("tenant webhook-secret"))
-		return errors.New("tenant webhook-secret: name a subcommand: create, list, revoke")
-	}
-	sub, args := args[0], args[1:]
 	sf := newFlags("tenant webhook-secret "+sub, stderr, "data_dir", "database_url")
 	var (
 		tenantID = sf.fs.String("tenant", "", "tenant id (required)")
@@ -33,8 +27,8 @@ func cmdWebhookSecret(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err := sf.fs.Parse(args); err != nil {
 		return err
 	}
-	if *tenantID == "" {
-		return errors.New("tenant webhook-secret: --tenant is required")
+	if err := needTenant("tenant webhook-secret "+sub, *tenantID); err != nil {
+		return err
 	}
 	s, err := sf.openStore(ctx)
 	if err != nil {
