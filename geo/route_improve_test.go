@@ -42,9 +42,9 @@ func ImproveRoute(p RouteProblem, m Matrix, order []int) (Route, error) {
 
 // load sets the tour to a given order of stop indexes.
 func (s *solver) load(order []int) {
-	s.t[0] = 0
+	s.tour[0] = 0
 	for q, st := range order {
-		s.t[q+1] = int32(st + 1)
+		s.tour[q+1] = int32(st + 1)
 	}
 	s.reset()
 }

@@ -86,11 +86,11 @@ type solver struct {
 	nbd []float64 // their symmetric distances, ascending
 	k   int
 
-	t, pos []int32
-	// rev[q] = Σ_{p<q} (w(t[p+1], t[p]) − w(t[p], t[p+1])): what reversing
+	tour, pos []int32 // tour[q]: the node at position q; pos[node]: its position
+	// rev[q] = Σ_{p<q} (w(tour[p+1], tour[p]) − w(tour[p], tour[p+1])): what reversing
 	// the legs between positions costs, when !sym.
 	rev    []float64
-	length float64 // current tour length by c, kept up to date by deltas
+	length float64 // current tour length by legCost, kept up to date by deltas
 
 	queue  []int32 // ring buffer of dirty nodes
 	qHead  int
@@ -147,7 +147,7 @@ func newSolver(p RouteProblem, m Matrix) (*solver, error) {
 			}
 		}
 	}
-	s.t = make([]int32, n)
+	s.tour = make([]int32, n)
 	s.pos = make([]int32, n)
 	s.inq = make([]bool, n)
 	s.queue = make([]int32, n)
@@ -258,24 +258,24 @@ func (s *solver) fixed(k int) bool {
 	if k2 == s.n {
 		k2 = 0
 	}
-	return s.isLinked(s.t[k], s.t[k2])
+	return s.isLinked(s.tour[k], s.tour[k2])
 }
 
-// c is the cost of leg i → j.
-func (s *solver) c(i, j int32) float64 {
+// legCost is what leg i → j costs: its metres, and nothing for a leg back to the depot of an open route.
+func (s *solver) legCost(i, j int32) float64 {
 	if j == 0 && s.open {
 		return 0
 	}
 	return s.w[int(i)*s.n+int(j)]
 }
 
-// sd is the symmetric distance used to rank neighbours.
-func (s *solver) sd(i, j int32) float64 {
+// symDist is the symmetric distance used to rank neighbours.
+func (s *solver) symDist(i, j int32) float64 {
 	return 0.5 * (s.w[int(i)*s.n+int(j)] + s.w[int(j)*s.n+int(i)])
 }
 
 // neighbours fills the candidate lists: for each node the nearest nodes
-// (by sd, ties by lower index), but with up to quadK of them taken from
+// (by symDist, ties by lower index), but with up to quadK of them taken from
 // each quadrant around it (north-east, north-west, ...) when coordinates
 // are known. Pure nearest lists fail on clustered stops: all of a node's
 // nearest lie in its own cluster, so no move ever tries the edges between
@@ -323,7 +323,7 @@ func (s *solver) neighbours(pts []Point) {
 			if j == i {
 				continue
 			}
-			x := cand{j, s.sd(i, j)}
+			x := cand{j, s.symDist(i, j)}
 			near = offer(near, k, x)
 			if pts != nil {
 				q := 0
@@ -378,12 +378,12 @@ func (s *solver) construct() {
 	done := make([]bool, nb)
 	for b, blk := range s.blocks {
 		for q := 0; q+1 < len(blk); q++ {
-			inF[b] += s.c(blk[q], blk[q+1])
-			inR[b] += s.c(blk[q+1], blk[q])
+			inF[b] += s.legCost(blk[q], blk[q+1])
+			inR[b] += s.legCost(blk[q+1], blk[q])
 		}
 		minD[b] = math.Inf(1)
 		for _, x := range blk {
-			minD[b] = math.Min(minD[b], s.sd(0, x))
+			minD[b] = math.Min(minD[b], s.symDist(0, x))
 		}
 	}
 	for range nb {
@@ -405,13 +405,13 @@ func (s *solver) construct() {
 			}
 			base := 0.0
 			if u != v { // the depot alone is an empty tour, not a leg
-				base = s.c(u, v)
+				base = s.legCost(u, v)
 			}
-			if f := s.c(u, h) + inF[far] + s.c(tl, v) - base; f < bestCost {
+			if f := s.legCost(u, h) + inF[far] + s.legCost(tl, v) - base; f < bestCost {
 				bestU, bestRev, bestCost = u, false, f
 			}
 			if len(blk) > 1 {
-				if r := s.c(u, tl) + inR[far] + s.c(h, v) - base; r < bestCost {
+				if r := s.legCost(u, tl) + inR[far] + s.legCost(h, v) - base; r < bestCost {
 					bestU, bestRev, bestCost = u, true, r
 				}
 			}
@@ -438,7 +438,7 @@ func (s *solver) construct() {
 			}
 			for _, y := range s.blocks[b] {
 				for _, x := range blk {
-					if d := s.sd(x, y); d < minD[b] {
+					if d := s.symDist(x, y); d < minD[b] {
 						minD[b] = d
 					}
 				}
@@ -447,7 +447,7 @@ func (s *solver) construct() {
 	}
 	u := int32(0)
 	for q := range s.n {
-		s.t[q] = u
+		s.tour[q] = u
 		u = next[u]
 	}
 	s.reset()
@@ -457,7 +457,7 @@ func (s *solver) construct() {
 func (s *solver) order() []int {
 	out := make([]int, s.n-1)
 	for q := 1; q < s.n; q++ {
-		out[q-1] = int(s.t[q]) - 1
+		out[q-1] = int(s.tour[q]) - 1
 	}
 	return out
 }
@@ -466,8 +466,8 @@ func (s *solver) order() []int {
 func (s *solver) reset() {
 	s.length = 0
 	for q := range s.n {
-		s.pos[s.t[q]] = int32(q)
-		s.length += s.c(s.t[q], s.t[(q+1)%s.n])
+		s.pos[s.tour[q]] = int32(q)
+		s.length += s.legCost(s.tour[q], s.tour[(q+1)%s.n])
 	}
 	s.fixRev(0)
 	// Moves must gain more than rounding can produce: deltas sum a few
@@ -486,7 +486,7 @@ func (s *solver) fixRev(from int) {
 		s.rev[0] = 0
 	}
 	for q := from; q < s.n; q++ {
-		a, b := s.t[q-1], s.t[q]
+		a, b := s.tour[q-1], s.tour[q]
 		s.rev[q] = s.rev[q-1] + s.w[int(b)*s.n+int(a)] - s.w[int(a)*s.n+int(b)]
 	}
 }
@@ -521,7 +521,7 @@ func (s *solver) dirty(i, j int) {
 	s.lo = min(s.lo, i)
 	s.hi = max(s.hi, j)
 	for q := i; q <= j; q++ {
-		s.pos[s.t[q]] = int32(q)
+		s.pos[s.tour[q]] = int32(q)
 	}
 	s.fixRev(i)
 }
@@ -538,9 +538,9 @@ type move struct {
 }
 
 func (s *solver) twoOptDelta(k1, k2 int) float64 {
-	a, b := s.t[k1], s.t[k1+1]
-	c, d := s.t[k2], s.t[(k2+1)%s.n]
-	return s.c(a, c) + s.c(b, d) - s.c(a, b) - s.c(c, d) + s.inner(k1+1, k2)
+	a, b := s.tour[k1], s.tour[k1+1]
+	c, d := s.tour[k2], s.tour[(k2+1)%s.n]
+	return s.legCost(a, c) + s.legCost(b, d) - s.legCost(a, b) - s.legCost(c, d) + s.inner(k1+1, k2)
 }
 
 // tryTwoOpt considers removing edges ka and kc (in either order).
@@ -561,12 +561,12 @@ func (s *solver) trySegment(best *move, i, j int) {
 	if i < 1 || j >= n || s.fixed(i-1) || s.fixed(j) {
 		return
 	}
-	prev, next := s.t[i-1], s.t[(j+1)%n]
-	s1, s2 := s.t[i], s.t[j]
+	prev, next := s.tour[i-1], s.tour[(j+1)%n]
+	s1, s2 := s.tour[i], s.tour[j]
 	if i == 1 && j == n-1 {
 		return // every stop: nowhere else to go
 	}
-	gain := s.c(prev, s1) + s.c(s2, next) - s.c(prev, next)
+	gain := s.legCost(prev, s1) + s.legCost(s2, next) - s.legCost(prev, next)
 	bound := gain // neighbours this far or farther cannot pay, roughly
 	if !s.sym {
 		bound = math.Inf(1) // no such rule with one-way legs
@@ -602,7 +602,7 @@ func (s *solver) trySegment(best *move, i, j int) {
 				if (ke >= i-1 && ke <= j) || s.fixed(ke) {
 					continue
 				}
-				p, r := s.t[ke], s.t[(ke+1)%n]
+				p, r := s.tour[ke], s.tour[(ke+1)%n]
 				// Forward puts s1 after p and s2 before r; flipped the
 				// other way. x next to y: (x == s1) == (side == 0) is
 				// forward.
@@ -610,11 +610,11 @@ func (s *solver) trySegment(best *move, i, j int) {
 				if i == j {
 					flip = false
 				}
-				d := s.c(p, s1) + s.c(s2, r)
+				d := s.legCost(p, s1) + s.legCost(s2, r)
 				if flip {
-					d = s.c(p, s2) + s.c(s1, r) + flipInner
+					d = s.legCost(p, s2) + s.legCost(s1, r) + flipInner
 				}
-				if d -= gain + s.c(p, r); d < best.delta {
+				if d -= gain + s.legCost(p, r); d < best.delta {
 					*best = move{kind: 2, flip: flip, i: i, j: j, e: ke, delta: d}
 				}
 			}
@@ -631,9 +631,9 @@ func (s *solver) improveNode(a int32) bool {
 	// 2-opt: a new edge between a and a neighbour c, replacing a's edge to
 	// its successor (or predecessor) and c's edge to its own.
 	succ := (pa + 1) % n
-	dSucc := s.sd(a, s.t[succ])
+	dSucc := s.symDist(a, s.tour[succ])
 	predK := (pa + n - 1) % n
-	dPred := s.sd(a, s.t[predK])
+	dPred := s.symDist(a, s.tour[predK])
 	// With symmetric legs a gain needs the new edge shorter than the one it
 	// replaces at a; otherwise (asymmetric, or open so that legs into the
 	// depot are free) every candidate is tried.
@@ -682,30 +682,30 @@ func (s *solver) improveNode(a int32) bool {
 
 func (s *solver) applyTwoOpt(k1, k2 int) {
 	n := s.n
-	for _, x := range [4]int32{s.t[k1], s.t[k1+1], s.t[k2], s.t[(k2+1)%n]} {
+	for _, x := range [4]int32{s.tour[k1], s.tour[k1+1], s.tour[k2], s.tour[(k2+1)%n]} {
 		s.push(x)
 	}
-	slices.Reverse(s.t[k1+1 : k2+1])
+	slices.Reverse(s.tour[k1+1 : k2+1])
 	s.dirty(k1+1, k2)
 }
 
 func (s *solver) applyOrOpt(i, j, e int, flip bool) {
 	n := s.n
-	for _, x := range [6]int32{s.t[i-1], s.t[(j+1)%n], s.t[i], s.t[j], s.t[e], s.t[(e+1)%n]} {
+	for _, x := range [6]int32{s.tour[i-1], s.tour[(j+1)%n], s.tour[i], s.tour[j], s.tour[e], s.tour[(e+1)%n]} {
 		s.push(x)
 	}
 	l := j - i + 1
-	seg := append(s.buf[:0], s.t[i:j+1]...)
+	seg := append(s.buf[:0], s.tour[i:j+1]...)
 	if flip {
 		slices.Reverse(seg)
 	}
 	if e > j {
-		copy(s.t[i:], s.t[j+1:e+1])
-		copy(s.t[e-l+1:e+1], seg)
+		copy(s.tour[i:], s.tour[j+1:e+1])
+		copy(s.tour[e-l+1:e+1], seg)
 		s.dirty(i, e)
 	} else {
-		copy(s.t[e+1+l:j+1], s.t[e+1:i])
-		copy(s.t[e+1:e+1+l], seg)
+		copy(s.tour[e+1+l:j+1], s.tour[e+1:i])
+		copy(s.tour[e+1:e+1+l], seg)
 		s.dirty(e+1, j)
 	}
 	s.buf = seg
@@ -727,14 +727,14 @@ func (s *solver) localSearch() {
 // search runs the local search on the loaded tour, then the kicks.
 func (s *solver) search() {
 	for q := range s.n {
-		s.push(s.t[q])
+		s.push(s.tour[q])
 	}
 	s.localSearch()
 	stops := s.n - 1
 	if stops < 2 {
 		return
 	}
-	best := slices.Clone(s.t)
+	best := slices.Clone(s.tour)
 	bestLen := s.length
 	s.lo, s.hi = s.n, -1
 	rng := rand.New(rand.NewPCG(0x726f7574, uint64(s.n)))
@@ -753,10 +753,10 @@ func (s *solver) search() {
 		// Keep ties too: moving sideways across equal routes helps the
 		// next kicks; the length never grows.
 		if s.length <= bestLen {
-			copy(best[s.lo:s.hi+1], s.t[s.lo:s.hi+1])
+			copy(best[s.lo:s.hi+1], s.tour[s.lo:s.hi+1])
 			bestLen = s.length
 		} else {
-			copy(s.t[s.lo:s.hi+1], best[s.lo:s.hi+1])
+			copy(s.tour[s.lo:s.hi+1], best[s.lo:s.hi+1])
 			s.dirty(s.lo, s.hi)
 			s.length = bestLen
 		}
@@ -769,11 +769,11 @@ func (s *solver) search() {
 // keep their cost even when asymmetric.
 func (s *solver) kick(e1, e2, e3 int) {
 	n := s.n
-	t := s.t
+	t := s.tour
 	a, b1 := t[e1], t[e1+1]
 	b2, c1 := t[e2], t[e2+1]
 	c2, d := t[e3], t[(e3+1)%n]
-	s.length += s.c(a, c1) + s.c(c2, b1) + s.c(b2, d) - s.c(a, b1) - s.c(b2, c1) - s.c(c2, d)
+	s.length += s.legCost(a, c1) + s.legCost(c2, b1) + s.legCost(b2, d) - s.legCost(a, b1) - s.legCost(b2, c1) - s.legCost(c2, d)
 	for _, x := range [6]int32{a, b1, b2, c1, c2, d} {
 		s.push(x)
 	}
