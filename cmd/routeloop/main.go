@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"slices"
 	"strings"
 	"syscall"
 	_ "time/tzdata" // tenants' IANA zones work in a bare container too
@@ -75,34 +74,6 @@ func usageOf(command string) string {
 	}
 	b.WriteString("\n" + usage[strings.Index(usage, "Settings come from"):])
 	return b.String()
-}
-
-// subcommand is the first step of a command with subcommands (tenant,
-// user, tenant webhook-secret), before anything is opened: its usage on
-// --help (flag.ErrHelp, exit 0), or its usage and an error when no
-// subcommand or an unknown one is named; else the subcommand and its
-// arguments.
-func subcommand(command string, subs, args []string, stdout, stderr io.Writer) (string, []string, error) {
-	switch {
-	case helpAsked(args):
-		fmt.Fprint(stdout, usageOf(command))
-		return "", nil, flag.ErrHelp
-	case len(args) == 0:
-		fmt.Fprint(stderr, usageOf(command))
-		return "", nil, fmt.Errorf("%s: name a subcommand: %s", command, strings.Join(subs, ", "))
-	case !slices.Contains(subs, args[0]):
-		fmt.Fprint(stderr, usageOf(command))
-		return "", nil, fmt.Errorf("%s: unknown subcommand %q", command, args[0])
-	}
-	return args[0], args[1:], nil
-}
-
-// needTenant refuses a subcommand run without --tenant.
-func needTenant(command, tenantID string) error {
-	if tenantID == "" {
-		return fmt.Errorf("%s: --tenant is required", command)
-	}
-	return nil
 }
 
 // helpAsked says whether a command's arguments ask for its help.

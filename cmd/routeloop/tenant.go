@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -12,10 +13,15 @@ import (
 )
 
 func cmdTenant(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	sub, args, err := subcommand("tenant", []string{"create", "list", "key", "keys", "revoke-key", "webhook-secret"}, args, stdout, stderr)
-	if err != nil {
-		return err
+	if helpAsked(args) {
+		fmt.Fprint(stdout, usageOf("tenant"))
+		return nil
 	}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usageOf("tenant"))
+		return errors.New("tenant: name a subcommand: create, list, key, keys, revoke-key, webhook-secret")
+	}
+	sub, args := args[0], args[1:]
 	if sub == "webhook-secret" {
 		return cmdWebhookSecret(ctx, args, stdout, stderr)
 	}

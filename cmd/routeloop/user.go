@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -13,10 +14,15 @@ import (
 
 // cmdUser manages the staff who sign in to the pages.
 func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	sub, args, err := subcommand("user", []string{"create", "list", "disable"}, args, stdout, stderr)
-	if err != nil {
-		return err
+	if helpAsked(args) {
+		fmt.Fprint(stdout, usageOf("user"))
+		return nil
 	}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usageOf("user"))
+		return errors.New("user: name a subcommand: create, list, disable")
+	}
+	sub, args := args[0], args[1:]
 	sf := newFlags("user "+sub, stderr, "data_dir", "database_url")
 	var (
 		tenantID   = sf.fs.String("tenant", "", "tenant id (required)")
@@ -29,8 +35,11 @@ func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := sf.fs.Parse(args); err != nil {
 		return err
 	}
-	if err := needTenant("user "+sub, *tenantID); err != nil {
-		return err
+	if *tenantID == "" {
+		return fmt.Errorf("user %s: --tenant is required", sub)
+	}
+	if sub != "create" && sub != "list" && sub != "disable" {
+		return fmt.Errorf("user: unknown subcommand %q", sub)
 	}
 	s, err := sf.openStore(ctx)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -14,10 +15,15 @@ import (
 
 // cmdWebhookSecret manages a tenant's inbound webhook signing secrets.
 func cmdWebhookSecret(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	sub, args, err := subcommand("tenant webhook-secret", []string{"create", "list", "revoke"}, args, stdout, stderr)
-	if err != nil {
-		return err
+	if helpAsked(args) {
+		fmt.Fprint(stdout, usageOf("tenant webhook-secret"))
+		return nil
 	}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usageOf("tenant webhook-secret"))
+		return errors.New("tenant webhook-secret: name a subcommand: create, list, revoke")
+	}
+	sub, args := args[0], args[1:]
 	sf := newFlags("tenant webhook-secret "+sub, stderr, "data_dir", "database_url")
 	var (
 		tenantID = sf.fs.String("tenant", "", "tenant id (required)")
@@ -27,8 +33,8 @@ func cmdWebhookSecret(ctx context.Context, args []string, stdout, stderr io.Writ
 	if err := sf.fs.Parse(args); err != nil {
 		return err
 	}
-	if err := needTenant("tenant webhook-secret "+sub, *tenantID); err != nil {
-		return err
+	if *tenantID == "" {
+		return errors.New("tenant webhook-secret: --tenant is required")
 	}
 	s, err := sf.openStore(ctx)
 	if err != nil {
