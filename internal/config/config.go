@@ -213,16 +213,6 @@ func (c *Config) Set(key, value string) error {
 	return errUnknown
 }
 
-// Keys lists every setting's file key, in declaration order.
-func Keys() []string {
-	t := reflect.TypeOf(Config{})
-	out := make([]string, t.NumField())
-	for i := range out {
-		out[i] = t.Field(i).Tag.Get("yaml")
-	}
-	return out
-}
-
 // Validate checks every setting and names the first bad one.
 func (c *Config) Validate() error {
 	if _, port, err := net.SplitHostPort(c.Addr); err != nil || port == "" {
