@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 
 	"flag"
@@ -18,17 +21,23 @@ import (
 // settingFlags registers the flags that override configuration and returns a
 // function that loads the configuration with them applied.
 type settingFlags struct {
-	fs     *flag.FlagSet
-	config *string
-	values map[string]*string
+	fs             *flag.FlagSet
+	stdout, stderr io.Writer
+	config         *string
+	values         map[string]*string
 }
 
 // newFlags makes a flag set for a command with the given setting flags
-// (file keys such as "addr", "data_dir"); --config is always there.
-func newFlags(name string, stderr io.Writer, keys ...string) *settingFlags {
+// (file keys such as "addr", "data_dir"); --config is always there. Its
+// usage is the command's lines of the usage, then its flags.
+func newFlags(name string, stdout, stderr io.Writer, keys ...string) *settingFlags {
 	fs := flag.NewFlagSet("routeloop "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	sf := &settingFlags{fs: fs, values: map[string]*string{}}
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageLines(name)+"\nFlags:\n")
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), "\n"+settingsNote)
+	}
+	sf := &settingFlags{fs: fs, stdout: stdout, stderr: stderr, values: map[string]*string{}}
 	sf.config = fs.String("config", os.Getenv("ROUTELOOP_CONFIG"), "YAML settings file (default "+config.DefaultFile+" when present)")
 	help := map[string]string{
 		"addr":         "listen address, host:port",
@@ -49,6 +58,20 @@ func flagName(key string) string {
 		}
 	}
 	return string(b)
+}
+
+// parse reads the command's flags. --help (-h) prints the usage to stdout
+// and returns flag.ErrHelp, which exits 0; a bad flag prints it to stderr.
+func (sf *settingFlags) parse(args []string) error {
+	var out bytes.Buffer
+	sf.fs.SetOutput(&out)
+	err := sf.fs.Parse(args)
+	w := sf.stderr
+	if errors.Is(err, flag.ErrHelp) {
+		w = sf.stdout
+	}
+	_, _ = out.WriteTo(w)
+	return err
 }
 
 // load reads the configuration and applies the flags that were given.

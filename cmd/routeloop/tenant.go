@@ -25,7 +25,7 @@ func cmdTenant(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if sub == "webhook-secret" {
 		return cmdWebhookSecret(ctx, args, stdout, stderr)
 	}
-	sf := newFlags("tenant "+sub, stderr, "data_dir", "database_url")
+	sf := newFlags("tenant "+sub, stdout, stderr, "data_dir", "database_url")
 	var (
 		name     = sf.fs.String("name", "", "company name")
 		timezone = sf.fs.String("timezone", "", "IANA time zone, e.g. Europe/Berlin")
@@ -37,7 +37,7 @@ func cmdTenant(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		crewID   = sf.fs.String("crew", "", "with --role crew: bind the key to this crew (the scheduler's id)")
 		keyID    = sf.fs.Int64("key-id", 0, "id of the key to revoke")
 	)
-	if err := sf.fs.Parse(args); err != nil {
+	if err := sf.parse(args); err != nil {
 		return err
 	}
 	s, err := sf.openStore(ctx)

@@ -23,7 +23,7 @@ func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return errors.New("user: name a subcommand: create, list, disable")
 	}
 	sub, args := args[0], args[1:]
-	sf := newFlags("user "+sub, stderr, "data_dir", "database_url")
+	sf := newFlags("user "+sub, stdout, stderr, "data_dir", "database_url")
 	var (
 		tenantID   = sf.fs.String("tenant", "", "tenant id (required)")
 		email      = sf.fs.String("email", "", "the user's e-mail, which they sign in with")
@@ -32,7 +32,7 @@ func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		password   = sf.fs.String("password", "", "password (visible in the process list and shell history; omit to generate one)")
 		asJSON     = sf.fs.Bool("json", false, "print JSON")
 	)
-	if err := sf.fs.Parse(args); err != nil {
+	if err := sf.parse(args); err != nil {
 		return err
 	}
 	if *tenantID == "" {

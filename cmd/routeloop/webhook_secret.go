@@ -24,13 +24,13 @@ func cmdWebhookSecret(ctx context.Context, args []string, stdout, stderr io.Writ
 		return errors.New("tenant webhook-secret: name a subcommand: create, list, revoke")
 	}
 	sub, args := args[0], args[1:]
-	sf := newFlags("tenant webhook-secret "+sub, stderr, "data_dir", "database_url")
+	sf := newFlags("tenant webhook-secret "+sub, stdout, stderr, "data_dir", "database_url")
 	var (
 		tenantID = sf.fs.String("tenant", "", "tenant id (required)")
 		id       = sf.fs.Int64("id", 0, "id of the secret to revoke")
 		asJSON   = sf.fs.Bool("json", false, "print JSON")
 	)
-	if err := sf.fs.Parse(args); err != nil {
+	if err := sf.parse(args); err != nil {
 		return err
 	}
 	if *tenantID == "" {
