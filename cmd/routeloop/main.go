@@ -105,9 +105,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "migrate":
 		return cmdMigrate(ctx, rest, stdout, stderr)
 	case "tenant":
-		return cmdTenant(ctx, rest, stdout, stderr)
+		return tenantCommand.run(ctx, rest, stdout, stderr)
 	case "user":
-		return cmdUser(ctx, rest, stdout, stderr)
+		return userCommand.run(ctx, rest, stdout, stderr)
 	case "reconcile":
 		return cmdReconcile(ctx, rest, stdout, stderr)
 	case "import":
