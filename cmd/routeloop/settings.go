@@ -10,6 +10,7 @@ import (
 	"flag"
 	"io"
 	"os"
+	"regexp"
 	"runtime/debug"
 
 	"github.com/routeloop/routeloop/internal/app"
@@ -107,13 +108,30 @@ var Version, Commit, BuildDate string
 // 2026-12-02T10:00:00Z)", "dev" where nothing is known.
 func version() string {
 	var settings []debug.BuildSetting
+	v := Version
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		settings = bi.Settings
-		if Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			return describeVersion(bi.Main.Version, Commit, BuildDate, settings)
+		if v == "" {
+			v = moduleVersion(bi.Main.Version)
 		}
 	}
-	return describeVersion(Version, Commit, BuildDate, settings)
+	return describeVersion(v, Commit, BuildDate, settings)
+}
+
+// pseudoVersion matches the go command's made-up versions of an untagged
+// commit, such as v0.0.0-20261202143315-05630b1b417d.
+var pseudoVersion = regexp.MustCompile(`-(\d+\.)?\d{14}-[0-9a-f]{12}(\+dirty)?$`)
+
+// moduleVersion is the version the go command recorded for the build when
+// it is a release's tag (go install ...@v1.2.3, or a checkout at that tag):
+// not "(devel)", nor a pseudo-version, which only repeats the commit and
+// its date that the version line shows anyway. Its "+dirty" is left off:
+// the commit says "+changes".
+func moduleVersion(v string) string {
+	if v == "(devel)" || pseudoVersion.MatchString(v) {
+		return ""
+	}
+	return strings.TrimSuffix(v, "+dirty")
 }
 
 // describeVersion fills what the build flags left out from the build's
