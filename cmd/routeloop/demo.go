@@ -10,8 +10,8 @@ import (
 )
 
 func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	sf := newFlags("demo", stderr, "addr", "data_dir", "database_url")
-	if err := sf.fs.Parse(args); err != nil {
+	sf := newFlags("demo", stdout, stderr, "addr", "data_dir", "database_url")
+	if err := sf.parse(args); err != nil {
 		return err
 	}
 	cfg, err := sf.load()

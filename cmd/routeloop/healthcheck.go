@@ -12,8 +12,8 @@ import (
 // cmdHealthcheck asks the local server's /healthz; the container's
 // HEALTHCHECK uses it because the image has no curl.
 func cmdHealthcheck(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	sf := newFlags("healthcheck", stderr, "addr")
-	if err := sf.fs.Parse(args); err != nil {
+	sf := newFlags("healthcheck", stdout, stderr, "addr")
+	if err := sf.parse(args); err != nil {
 		return err
 	}
 	cfg, err := sf.load()

@@ -21,11 +21,11 @@ import (
 // invoices) through the same writes as the API. Good rows are loaded even
 // when some fail; the failed ones are listed and the exit is non-zero.
 func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	sf := newFlags("import", stderr, "data_dir", "database_url")
+	sf := newFlags("import", stdout, stderr, "data_dir", "database_url")
 	tenantID := sf.fs.String("tenant", "", "tenant id (required)")
 	file := sf.fs.String("file", "", "CSV file whose header row names the columns (required)")
 	kind := sf.fs.String("type", "", "customers, crews, visits or invoices (default: from the file name)")
-	if err := sf.fs.Parse(args); err != nil {
+	if err := sf.parse(args); err != nil {
 		return err
 	}
 	if *tenantID == "" || *file == "" {

@@ -23,7 +23,7 @@ Usage:
   routeloop migrate [--data-dir DIR] [--database-url URL] [--config FILE]
   routeloop tenant create --name NAME --timezone ZONE --currency CODE [--json]
   routeloop tenant list
-  routeloop tenant key --tenant ID --role admin|dispatcher|crew|integration [--label TEXT] [--json]
+  routeloop tenant key --tenant ID --role admin|dispatcher|crew|integration [--crew CREW_ID] [--label TEXT] [--json]
   routeloop tenant keys --tenant ID
   routeloop tenant revoke-key --tenant ID --key-id N
   routeloop tenant webhook-secret create --tenant ID [--json]
@@ -37,7 +37,12 @@ Usage:
   routeloop healthcheck [--addr HOST:PORT]
   routeloop version
 
-Settings come from configs/routeloop.yaml, then ROUTELOOP_* environment
+Every command answers --help (-h) with its usage and flags.
+
+` + settingsNote
+
+// settingsNote ends every usage.
+const settingsNote = `Settings come from configs/routeloop.yaml, then ROUTELOOP_* environment
 variables, then flags. Without --database-url (ROUTELOOP_DATABASE_URL) the
 embedded SQLite database under --data-dir is used.
 `
@@ -65,6 +70,11 @@ func exitCode(err error) int {
 // usageOf is the part of the usage about one command ("tenant", "tenant
 // webhook-secret"): its lines, then the note on settings.
 func usageOf(command string) string {
+	return usageLines(command) + "\n" + settingsNote
+}
+
+// usageLines are the usage's lines of one command and its subcommands.
+func usageLines(command string) string {
 	var b strings.Builder
 	b.WriteString("Usage:\n")
 	for _, line := range strings.Split(usage, "\n") {
@@ -72,7 +82,6 @@ func usageOf(command string) string {
 			b.WriteString(line + "\n")
 		}
 	}
-	b.WriteString("\n" + usage[strings.Index(usage, "Settings come from"):])
 	return b.String()
 }
 
@@ -96,9 +105,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "migrate":
 		return cmdMigrate(ctx, rest, stdout, stderr)
 	case "tenant":
-		return cmdTenant(ctx, rest, stdout, stderr)
+		return tenantCommand.run(ctx, rest, stdout, stderr)
 	case "user":
-		return cmdUser(ctx, rest, stdout, stderr)
+		return userCommand.run(ctx, rest, stdout, stderr)
 	case "reconcile":
 		return cmdReconcile(ctx, rest, stdout, stderr)
 	case "import":

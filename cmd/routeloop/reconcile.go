@@ -16,12 +16,12 @@ import (
 // day (--date) or a range (--from, --to) — for one tenant or all, under the
 // same lock as the nightly job, with a progress bar on a terminal.
 func cmdReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	sf := newFlags("reconcile", stderr, "data_dir", "database_url")
+	sf := newFlags("reconcile", stdout, stderr, "data_dir", "database_url")
 	date := sf.fs.String("date", "", "tenant-local day to reconcile, YYYY-MM-DD")
 	fromFlag := sf.fs.String("from", "", "first tenant-local day of a range, YYYY-MM-DD")
 	toFlag := sf.fs.String("to", "", "last tenant-local day of a range, YYYY-MM-DD (default: --from)")
 	only := sf.fs.String("tenant", "", "tenant id (default: every tenant)")
-	if err := sf.fs.Parse(args); err != nil {
+	if err := sf.parse(args); err != nil {
 		return err
 	}
 	from, to, err := reconcileDays(*date, *fromFlag, *toFlag)

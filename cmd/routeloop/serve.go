@@ -9,9 +9,9 @@ import (
 )
 
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	sf := newFlags("serve", stderr, "addr", "data_dir", "database_url")
+	sf := newFlags("serve", stdout, stderr, "addr", "data_dir", "database_url")
 	noMigrate := sf.fs.Bool("no-migrate", false, "do not apply pending migrations at start")
-	if err := sf.fs.Parse(args); err != nil {
+	if err := sf.parse(args); err != nil {
 		return err
 	}
 	cfg, err := sf.load()
@@ -34,8 +34,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 }
 
 func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	sf := newFlags("migrate", stderr, "data_dir", "database_url")
-	if err := sf.fs.Parse(args); err != nil {
+	sf := newFlags("migrate", stdout, stderr, "data_dir", "database_url")
+	if err := sf.parse(args); err != nil {
 		return err
 	}
 	cfg, err := sf.load()

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"strings"
 
 	"flag"
 	"io"
 	"os"
+	"regexp"
 	"runtime/debug"
 
 	"github.com/routeloop/routeloop/internal/app"
@@ -18,17 +22,23 @@ import (
 // settingFlags registers the flags that override configuration and returns a
 // function that loads the configuration with them applied.
 type settingFlags struct {
-	fs     *flag.FlagSet
-	config *string
-	values map[string]*string
+	fs             *flag.FlagSet
+	stdout, stderr io.Writer
+	config         *string
+	values         map[string]*string
 }
 
 // newFlags makes a flag set for a command with the given setting flags
-// (file keys such as "addr", "data_dir"); --config is always there.
-func newFlags(name string, stderr io.Writer, keys ...string) *settingFlags {
+// (file keys such as "addr", "data_dir"); --config is always there. Its
+// usage is the command's lines of the usage, then its flags.
+func newFlags(name string, stdout, stderr io.Writer, keys ...string) *settingFlags {
 	fs := flag.NewFlagSet("routeloop "+name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	sf := &settingFlags{fs: fs, values: map[string]*string{}}
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), usageLines(name)+"\nFlags:\n")
+		fs.PrintDefaults()
+		fmt.Fprint(fs.Output(), "\n"+settingsNote)
+	}
+	sf := &settingFlags{fs: fs, stdout: stdout, stderr: stderr, values: map[string]*string{}}
 	sf.config = fs.String("config", os.Getenv("ROUTELOOP_CONFIG"), "YAML settings file (default "+config.DefaultFile+" when present)")
 	help := map[string]string{
 		"addr":         "listen address, host:port",
@@ -49,6 +59,20 @@ func flagName(key string) string {
 		}
 	}
 	return string(b)
+}
+
+// parse reads the command's flags. --help (-h) prints the usage to stdout
+// and returns flag.ErrHelp, which exits 0; a bad flag prints it to stderr.
+func (sf *settingFlags) parse(args []string) error {
+	var out bytes.Buffer
+	sf.fs.SetOutput(&out)
+	err := sf.fs.Parse(args)
+	w := sf.stderr
+	if errors.Is(err, flag.ErrHelp) {
+		w = sf.stdout
+	}
+	_, _ = out.WriteTo(w)
+	return err
 }
 
 // load reads the configuration and applies the flags that were given.
@@ -84,13 +108,30 @@ var Version, Commit, BuildDate string
 // 2026-12-02T10:00:00Z)", "dev" where nothing is known.
 func version() string {
 	var settings []debug.BuildSetting
+	v := Version
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		settings = bi.Settings
-		if Version == "" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-			return describeVersion(bi.Main.Version, Commit, BuildDate, settings)
+		if v == "" {
+			v = moduleVersion(bi.Main.Version)
 		}
 	}
-	return describeVersion(Version, Commit, BuildDate, settings)
+	return describeVersion(v, Commit, BuildDate, settings)
+}
+
+// pseudoVersion matches the go command's made-up versions of an untagged
+// commit, such as v0.0.0-20261202143315-05630b1b417d.
+var pseudoVersion = regexp.MustCompile(`-(\d+\.)?\d{14}-[0-9a-f]{12}(\+dirty)?$`)
+
+// moduleVersion is the version the go command recorded for the build when
+// it is a release's tag (go install ...@v1.2.3, or a checkout at that tag):
+// not "(devel)", nor a pseudo-version, which only repeats the commit and
+// its date that the version line shows anyway. Its "+dirty" is left off:
+// the commit says "+changes".
+func moduleVersion(v string) string {
+	if v == "(devel)" || pseudoVersion.MatchString(v) {
+		return ""
+	}
+	return strings.TrimSuffix(v, "+dirty")
 }
 
 // describeVersion fills what the build flags left out from the build's

@@ -26,3 +26,22 @@ func TestVersionSaysCommitAndBuildDate(t *testing.T) {
 		}
 	}
 }
+
+// What the go command records as the build's version is shown when it is a
+// release tag, not when it is made up from the commit shown beside it.
+func TestOnlyATaggedModuleVersionIsShown(t *testing.T) {
+	for v, want := range map[string]string{
+		"":                                   "",
+		"(devel)":                            "",
+		"v0.0.0-20261202143315-05630b1b417d": "",
+		"v0.0.0-20261202143315-05630b1b417d+dirty": "",
+		"v1.2.4-0.20261202143315-05630b1b417d":     "",
+		"v1.2.3":                                   "v1.2.3",
+		"v1.2.3+dirty":                             "v1.2.3",
+		"v2.0.0-rc.1":                              "v2.0.0-rc.1",
+	} {
+		if got := moduleVersion(v); got != want {
+			t.Errorf("moduleVersion(%q) = %q, want %q", v, got, want)
+		}
+	}
+}
