@@ -119,6 +119,28 @@ func (r RefereeInput) Validate() error {
 	return f.Err()
 }
 
+// ValidateFor is Validate with the friend's phone checked against the
+// company's country as well (a national number of country, or an
+// international one), as Create checks it: the whole rule for a friend a
+// page collects before a referral is recorded.
+func (r RefereeInput) ValidateFor(country string) error {
+	f := apperror.Fields{}
+	r.check(f)
+	r.checkPhone(f, country)
+	return f.Err()
+}
+
+// checkPhone adds to f a friend's phone that is not a phone number of
+// country (or an international one), unless the phone is refused already.
+func (r RefereeInput) checkPhone(f apperror.Fields, country string) {
+	if _, bad := f["referee.phone"]; bad {
+		return
+	}
+	if err := contact.CheckPhone(r.Phone, country); err != nil {
+		f.Add("referee.phone", err.Error())
+	}
+}
+
 // check adds to f what is wrong with the friend; it trims the fields.
 func (r *RefereeInput) check(f apperror.Fields) {
 	r.Name, r.Email, r.Phone, r.Address = strings.TrimSpace(r.Name), strings.TrimSpace(r.Email), strings.TrimSpace(r.Phone), strings.TrimSpace(r.Address)
@@ -180,11 +202,7 @@ func promise(tx *gorm.DB, prog program.Program, referrerID *int64, stated, promi
 // checkPhones adds to f a friend's or referrer's phone that is not a phone
 // number of the tenant's country (or an international one).
 func checkPhones(f apperror.Fields, in Input, country string) {
-	if _, bad := f["referee.phone"]; !bad {
-		if err := contact.CheckPhone(in.Referee.Phone, country); err != nil {
-			f.Add("referee.phone", err.Error())
-		}
-	}
+	in.Referee.checkPhone(f, country)
 	if _, bad := f["referrer_phone"]; !bad {
 		if err := contact.CheckPhone(in.ReferrerPhone, country); err != nil {
 			f.Add("referrer_phone", err.Error())

@@ -18,7 +18,6 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/routeloop/routeloop/internal/apperror"
-	"github.com/routeloop/routeloop/internal/contact"
 	"github.com/routeloop/routeloop/internal/crew"
 	"github.com/routeloop/routeloop/internal/refcode"
 	"github.com/routeloop/routeloop/internal/referral"
@@ -414,7 +413,7 @@ func (p *Pages) crewLogReferral(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if problems, bad := checkFriend(typed, prog.Country); len(problems) > 0 {
+	if problems, bad := friendProblems(typed, prog.Country); len(problems) > 0 {
 		typed.Bad = bad
 		return p.showCrewToday(c, http.StatusUnprocessableEntity, stopMessage{Visit: postedVisit(c), Problems: problems, Referral: true, Friend: typed})
 	}
@@ -422,30 +421,52 @@ func (p *Pages) crewLogReferral(c echo.Context) error {
 	return p.logPitch(c, crew.PitchInput{Outcome: crew.OutcomeReferralGiven, Referee: &ref}, "referral", typed)
 }
 
-// checkFriend says, in sentences, what is missing or wrong in the friend's
-// details (all of it at once), and which fields: a name, and a phone or an
-// e-mail (either is enough); a phone must be one of country (national) or
-// international, an e-mail an address.
-func checkFriend(f friendForm, country string) ([]string, map[string]bool) {
+// friendProblems says, in sentences, what the referral rule refuses of the
+// friend's details (all of it at once), and which fields it marks: a
+// missing name or way to reach them asks for it; a phone or an e-mail
+// that is refused is quoted back with how to write it.
+func friendProblems(f friendForm, country string) ([]string, map[string]bool) {
+	ae, ok := apperror.As(referral.RefereeInput{Name: f.Name, Phone: f.Phone, Email: f.Email}.ValidateFor(country))
+	if !ok {
+		return nil, nil
+	}
 	var problems []string
 	bad := map[string]bool{}
-	if f.Name == "" {
-		problems, bad["name"] = append(problems, "Write the friend's name."), true
-	}
-	switch {
-	case f.Phone == "" && f.Email == "":
-		problems = append(problems, "Write the friend's phone number or e-mail address: either one is enough.")
-		bad["phone"], bad["email"] = true, true
-	default:
-		if f.Phone != "" && contact.Phone(f.Phone, country) == "" {
-			problems, bad["phone"] = append(problems, fmt.Sprintf("%q is not a phone number we can call. Write it as you would dial it%s, or start with + and the country code.",
-				f.Phone, phoneExample(country))), true
+	for _, field := range friendFields(ae.Fields) {
+		msg := sentence(fieldInWords(field) + " " + ae.Fields[field])
+		switch {
+		case field == "referee.name" && f.Name == "":
+			msg = "Write the friend's name."
+		case field == "referee.phone" && f.Phone == "" && f.Email == "":
+			msg = "Write the friend's phone number or e-mail address: either one is enough."
+			bad["email"] = true
+		case field == "referee.phone":
+			msg = fmt.Sprintf("%q is not a phone number we can call. Write it as you would dial it%s, or start with + and the country code.",
+				f.Phone, phoneExample(country))
+		case field == "referee.email":
+			msg = fmt.Sprintf("%q is not an e-mail address. Write it like ben@example.com.", f.Email)
 		}
-		if f.Email != "" && contact.Email(f.Email) == "" {
-			problems, bad["email"] = append(problems, fmt.Sprintf("%q is not an e-mail address. Write it like ben@example.com.", f.Email)), true
-		}
+		problems = append(problems, msg)
+		bad[strings.TrimPrefix(field, "referee.")] = true
 	}
 	return problems, bad
+}
+
+// friendFields is the refused fields in the form's order: name, phone,
+// e-mail, then any other.
+func friendFields(refused map[string]string) []string {
+	var out []string
+	for _, f := range []string{"referee.name", "referee.phone", "referee.email"} {
+		if _, ok := refused[f]; ok {
+			out = append(out, f)
+		}
+	}
+	for _, f := range sortedKeys(refused) {
+		if f != "referee.name" && f != "referee.phone" && f != "referee.email" {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 // phoneExample is ", such as (201) 555-0123": a number of region as people

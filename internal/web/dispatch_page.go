@@ -234,20 +234,28 @@ func (p *Pages) bookedFlash(ctx context.Context, tenantID, visitID, saved string
 	return msg + ".", nil
 }
 
-// needs lists the referrals waiting for a visit, each with its best days;
-// a lead without a location gets the location form instead (as typed, when
-// typed names it), with a map of the route among routes nearest to whoever
-// referred them. located is the lead just located.
+// needs lists the referrals waiting for a visit (dispatch.AwaitingVisit),
+// each with its best days; a lead without a location gets the location
+// form instead (as typed, when typed names it), with a map of the route
+// among routes nearest to whoever referred them. located is the lead just
+// located.
 func (p *Pages) needs(ctx context.Context, tenantID string, routes []routeView, typed *locateState, located int64) ([]needView, int, error) {
 	var rs []referral.Referral
-	for _, st := range []string{referral.StatusPending, referral.StatusConverted} {
+	for _, st := range dispatch.AwaitingStatuses() {
 		got, _, err := p.d.Referrals.List(ctx, tenantID, referral.Filter{Status: st}, store.Page{Limit: dispatchReferralScan})
 		if err != nil {
 			return nil, 0, err
 		}
 		rs = append(rs, got...)
 	}
-	sort.SliceStable(rs, func(i, j int) bool { return rs[i].ID > rs[j].ID })
+	awaiting, err := dispatch.AwaitingVisit(rs, func(customerID string) (bool, error) {
+		vs, _, err := p.d.Mirror.Visits(ctx, tenantID, scheduling.VisitFilter{CustomerID: customerID, Status: scheduling.VisitScheduled},
+			store.Page{Limit: 1})
+		return len(vs) > 0, err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
 	people := map[string]*scheduling.Customer{}
 	customer := func(ext string) *scheduling.Customer {
 		if cu, ok := people[ext]; ok {
@@ -268,19 +276,12 @@ func (p *Pages) needs(ctx context.Context, tenantID string, routes []routeView, 
 	}
 	var out []needView
 	more := 0
-	for _, r := range rs {
+	for _, a := range awaiting {
+		r := a.Referral
 		nv := needView{ID: r.ID, Name: r.Referee.Name, Address: r.Referee.Address, Status: r.Status,
-			Contact: strings.TrimSpace(r.Referee.Phone + " " + r.Referee.Email), Just: r.ID == located}
-		if r.Referee.CustomerID != nil && *r.Referee.CustomerID != "" {
-			nv.CustomerID = *r.Referee.CustomerID
-			vs, _, err := p.d.Mirror.Visits(ctx, tenantID, scheduling.VisitFilter{CustomerID: nv.CustomerID, Status: scheduling.VisitScheduled},
-				store.Page{Limit: 1})
-			if err != nil {
-				return nil, 0, err
-			}
-			if len(vs) > 0 {
-				continue // already booked
-			}
+			Contact: strings.TrimSpace(r.Referee.Phone + " " + r.Referee.Email), Just: r.ID == located,
+			CustomerID: a.CustomerID}
+		if nv.CustomerID != "" {
 			if cu := customer(nv.CustomerID); cu != nil {
 				if nv.Name == "" {
 					nv.Name = cu.Name

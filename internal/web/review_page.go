@@ -219,10 +219,11 @@ func (p *Pages) reviewDecide(action string) echo.HandlerFunc {
 		case decisionApprove:
 			_, err = p.d.Referrals.Approve(ctx, pr.TenantID, id, who, dec)
 		case decisionReject:
-			if dec.Reason == "" {
-				return refuse(http.StatusUnprocessableEntity, "Say why you reject this referral.")
-			}
 			_, err = p.d.Referrals.Reject(ctx, pr.TenantID, id, who, dec)
+			if e, ok := apperror.As(err); ok && e.Fields["reason"] != "" && dec.Reason == "" {
+				// The referral rule wants a reason to reject.
+				return refuse(apperror.Status(e.Code), "Say why you reject this referral.")
+			}
 		case decisionAttribute:
 			if dec.ReferrerID = c.FormValue("referrer_id"); dec.ReferrerID == "" {
 				return refuse(http.StatusUnprocessableEntity, "Pick the customer who referred this friend.")
