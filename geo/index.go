@@ -197,9 +197,15 @@ func compareHits(a, b Hit) int {
 // finds nothing; radius 0 finds the items exactly at p.
 func (ix *Index) Within(p Point, radiusM float64) []Hit {
 	var hits []Hit
-	ix.scan(p, radiusM, func(i int, d float64) {
-		hits = append(hits, Hit{ID: ix.id[i], DistanceM: d})
-	})
+	ix.Each(p, radiusM, func(h Hit) { hits = append(hits, h) })
 	slices.SortFunc(hits, compareHits)
 	return hits
+}
+
+// Each calls fn once for every item Within finds, in no particular order:
+// for a caller that orders the hits its own way.
+func (ix *Index) Each(p Point, radiusM float64, fn func(Hit)) {
+	ix.scan(p, radiusM, func(i int, d float64) {
+		fn(Hit{ID: ix.id[i], DistanceM: d})
+	})
 }

@@ -187,7 +187,7 @@ func testDatasets(t *testing.T) []dataset {
 	return sets
 }
 
-// Within agrees exactly with brute force.
+// Within and Each agree exactly with brute force.
 func TestIndexMatchesBruteForce(t *testing.T) {
 	radii := []float64{0, 1, 30, 100, 500, 2000, 10_000, 100_000, 3_000_000}
 	for _, ds := range testDatasets(t) {
@@ -205,6 +205,12 @@ func TestIndexMatchesBruteForce(t *testing.T) {
 				found += len(want)
 				if !sameHits(t, "Within", ix.Within(p, radius), want) {
 					t.Fatalf("query %v radius %v", p, radius)
+				}
+				var each []Hit
+				ix.Each(p, radius, func(h Hit) { each = append(each, h) })
+				slices.SortFunc(each, compareHits)
+				if !sameHits(t, "Each", each, want) {
+					t.Fatalf("Each: query %v radius %v", p, radius)
 				}
 			}
 			if found == 0 {

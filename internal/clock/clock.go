@@ -18,7 +18,8 @@ type System struct{}
 // round trip through either database unchanged.
 func (System) Now() time.Time { return time.Now().UTC().Truncate(time.Microsecond) }
 
-// Fixed is a clock for tests: it says what it was set to until moved.
+// Fixed says what it was set to until moved: the clock of tests, and of the
+// demo while it writes its past day by day (so it is production code).
 type Fixed struct {
 	mu sync.Mutex
 	t  time.Time

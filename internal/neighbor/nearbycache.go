@@ -85,15 +85,16 @@ func (c *nearbyCopy) lookup(ext string) (cachedCustomer, bool) {
 	return row, true
 }
 
-// within calls fn for every located customer within radiusM of p.
+// within calls fn for every located customer within radiusM of p, in no
+// particular order (the search sorts its answer once, by rounded distance).
 func (c *nearbyCopy) within(p geo.Point, radiusM float64, fn func(cachedCustomer, float64)) {
-	for _, h := range c.base.Within(p, radiusM) {
+	c.base.Each(p, radiusM, func(h geo.Hit) {
 		row := c.rows[h.ID]
 		if _, ok := c.changed[row.ID]; ok {
-			continue
+			return
 		}
 		fn(row, h.DistanceM)
-	}
+	})
 	for _, ch := range c.changed {
 		if !ch.located {
 			continue

@@ -274,7 +274,7 @@ func drawRoute(r dispatch.DayRoute, booked string) *routeMap {
 		x2, y2 := pr.xy(se)
 		in.Area = mapRect{X: coord(x1), Y: coord(y1), W: coord(math.Max(x2-x1, 1)), H: coord(math.Max(y2-y1, 1))}
 		across := geo.DistanceM(ip.point(0, insetHeight/2), ip.point(insetWidth, insetHeight/2))
-		in.Label = fmt.Sprintf("Zoomed in on stops %s, close together (the box is about %s across)", andList(numbers), metresText(across))
+		in.Label = fmt.Sprintf("Zoomed in on stops %s, close together (the box is about %s across)", andList(numbers), distanceText(across, 10))
 		m.Insets = append(m.Insets, in)
 	}
 	return m
@@ -375,14 +375,6 @@ func andList(xs []string) string {
 		return strings.Join(xs, "")
 	}
 	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
-}
-
-// metresText rounds a distance for reading: "120 m", "1.4 km".
-func metresText(m float64) string {
-	if m < 1000 {
-		return strconv.Itoa(int(math.Round(m/10)*10)) + " m"
-	}
-	return kmText(m / 1000)
 }
 
 // The location picker: the map of the route near a lead, shown as an

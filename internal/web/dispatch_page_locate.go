@@ -233,7 +233,7 @@ func (p *Pages) locatedFlash(ctx context.Context, tenantID string, id int64) (st
 		if cu, err := p.d.Mirror.Customer(ctx, tenantID, *r.Referrer); err == nil && cu.Name != "" {
 			who = cu.Name
 		}
-		msg += fmt.Sprintf(", %s from %s's home", metresText(float64(*r.DistanceM)), who)
+		msg += fmt.Sprintf(", %s from %s's home", distanceText(float64(*r.DistanceM), 10), who)
 	}
 	return msg + ". Their best days are shown with the referral.", nil
 }

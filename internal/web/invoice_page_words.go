@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -45,12 +46,13 @@ func streetName(street string) string {
 	return strings.TrimSuffix(strings.Join(words, " "), ",")
 }
 
-// distanceText is a distance for people: "160 m", "1.2 km".
-func distanceText(m int) string {
+// distanceText is a distance for people, under 1 km to the nearest step
+// metres: (163, 1) is "163 m", (163, 10) "160 m", (1420, 1) "1.4 km".
+func distanceText(m, step float64) string {
 	if m < 1000 {
-		return fmt.Sprintf("%d m", m)
+		return strconv.Itoa(int(math.Round(m/step)*step)) + " m"
 	}
-	return kmText(float64(m) / 1000)
+	return kmText(m / 1000)
 }
 
 // dayText is a tenant-local date for people: "Tuesday, May 5, 2026".
@@ -68,7 +70,7 @@ func neighbourWhere(street string, metres int) string {
 	if name := streetName(street); name != "" && street != "your linked neighbour" {
 		where += " on " + name
 	}
-	return where + " (" + distanceText(metres) + " away)"
+	return where + " (" + distanceText(float64(metres), 1) + " away)"
 }
 
 // syncWhy explains a same-day discount line, or the credit making up for
