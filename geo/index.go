@@ -176,34 +176,10 @@ func (ix *Index) scan(p Point, radiusM float64, fn func(i int, d float64)) {
 	}
 }
 
-// compareHits orders hits nearest first, ties by ID. Hit distances are
-// never NaN (NaN <= radius is false), so plain comparisons suffice.
-func compareHits(a, b Hit) int {
-	switch {
-	case a.DistanceM < b.DistanceM:
-		return -1
-	case a.DistanceM > b.DistanceM:
-		return 1
-	case a.ID < b.ID:
-		return -1
-	case a.ID > b.ID:
-		return 1
-	}
-	return 0
-}
-
-// Within returns every item with DistanceM(p, item) <= radiusM, nearest
-// first, ties by ID (nil when there are none). A negative or NaN radius
-// finds nothing; radius 0 finds the items exactly at p.
-func (ix *Index) Within(p Point, radiusM float64) []Hit {
-	var hits []Hit
-	ix.Each(p, radiusM, func(h Hit) { hits = append(hits, h) })
-	slices.SortFunc(hits, compareHits)
-	return hits
-}
-
-// Each calls fn once for every item Within finds, in no particular order:
-// for a caller that orders the hits its own way.
+// Each calls fn once for every item with DistanceM(p, item) <= radiusM,
+// in no particular order: the caller orders the hits its own way. A
+// negative or NaN radius finds nothing; radius 0 finds the items exactly
+// at p.
 func (ix *Index) Each(p Point, radiusM float64, fn func(Hit)) {
 	ix.scan(p, radiusM, func(i int, d float64) {
 		fn(Hit{ID: ix.id[i], DistanceM: d})

@@ -251,3 +251,28 @@ func TestIndexConcurrentReaders(t *testing.T) {
 
 // Len is the number of indexed items.
 func (ix *Index) Len() int { return len(ix.id) }
+
+// compareHits orders hits nearest first, ties by ID. Hit distances are
+// never NaN (NaN <= radius is false), so plain comparisons suffice.
+func compareHits(a, b Hit) int {
+	switch {
+	case a.DistanceM < b.DistanceM:
+		return -1
+	case a.DistanceM > b.DistanceM:
+		return 1
+	case a.ID < b.ID:
+		return -1
+	case a.ID > b.ID:
+		return 1
+	}
+	return 0
+}
+
+// Within (for the tests) is Each's hits nearest first, ties by ID (nil
+// when there are none).
+func (ix *Index) Within(p Point, radiusM float64) []Hit {
+	var hits []Hit
+	ix.Each(p, radiusM, func(h Hit) { hits = append(hits, h) })
+	slices.SortFunc(hits, compareHits)
+	return hits
+}
