@@ -60,7 +60,7 @@ func TestFieldErrorsNameTheFullPath(t *testing.T) {
 			}
 		}
 		// The batch names a field of an object relative to it.
-		r := h.must(200, "POST", "/api/v1/sync/batch", `{"objects":[{"type":"crew","external_id":"north","data":{"name":"North crew","depot_lat":45.55,"depot_lon":-122.66,"members":[{"external_id":"sam","name":"Sam","zz":1}]}}]}`)
+		r := h.mustRefused(200, "POST", "/api/v1/sync/batch", `{"objects":[{"type":"crew","external_id":"north","data":{"name":"North crew","depot_lat":45.55,"depot_lon":-122.66,"members":[{"external_id":"sam","name":"Sam","zz":1}]}}]}`)
 		res := list(r.Body, "results")
 		if len(res) != 1 || object(object(res[0].(map[string]any), "error"), "fields")["data.members[0].zz"] == nil {
 			t.Errorf("batch: %s", r.Raw)

@@ -20,9 +20,7 @@ func (h *harness) csvGet(path, key, accept string) *httptest.ResponseRecorder {
 	if accept != "" {
 		req.Header.Set("Accept", accept)
 	}
-	rec := httptest.NewRecorder()
-	h.app.HTTP.ServeHTTP(rec, req)
-	return rec
+	return h.serve(req, nil)
 }
 
 func TestInsightsAnswerJSONAndCSV(t *testing.T) {

@@ -23,9 +23,7 @@ func lawnHarness(t *testing.T, s *store.Store) *harness {
 // page fetches one of the customers' pages (no key).
 func (h *harness) page(url string) *httptest.ResponseRecorder {
 	h.t.Helper()
-	rec := httptest.NewRecorder()
-	h.app.HTTP.ServeHTTP(rec, httptest.NewRequest("GET", strings.TrimPrefix(url, lawnBase), nil))
-	return rec
+	return h.serve(httptest.NewRequest("GET", strings.TrimPrefix(url, lawnBase), nil), nil)
 }
 
 // eventsOf is the payloads of a tenant's events of one kind, oldest first.

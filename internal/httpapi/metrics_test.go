@@ -21,8 +21,7 @@ func (h *harness) scrape(authorization string) (int, string) {
 	if authorization != "" {
 		req.Header.Set("Authorization", authorization)
 	}
-	rec := httptest.NewRecorder()
-	h.app.HTTP.ServeHTTP(rec, req)
+	rec := h.serve(req, nil)
 	body, _ := io.ReadAll(rec.Body)
 	return rec.Code, string(body)
 }

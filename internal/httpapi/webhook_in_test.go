@@ -35,8 +35,7 @@ func (h *harness) hook(tenantID, secret, id string, body []byte) response {
 		req.Header.Set("webhook-timestamp", strconv.FormatInt(now.Unix(), 10))
 		req.Header.Set("webhook-signature", sig)
 	}
-	rec := httptest.NewRecorder()
-	h.app.HTTP.ServeHTTP(rec, req)
+	rec := h.serve(req, body)
 	out := response{Status: rec.Code, Header: rec.Header(), Raw: rec.Body.Bytes()}
 	if err := json.Unmarshal(out.Raw, &out.Body); err != nil {
 		h.t.Fatalf("POST /hooks/v1/%s answered non-JSON (%d): %s", tenantID, rec.Code, out.Raw)
@@ -172,7 +171,7 @@ func TestSyncBatch(t *testing.T) {
 			map[string]any{"type": "visit", "external_id": "v1", "data": map[string]any{"customer_id": "angie", "service_date": "2026-05-05", "price_cents": 4500}},
 			map[string]any{"type": "visit", "external_id": "v2", "data": map[string]any{"customer_id": "angie", "service_date": "someday"}},
 		}}
-		r := h.do("POST", "/api/v1/sync/batch", h.keys[tenant.RoleIntegration], batch)
+		r := h.doRefused("POST", "/api/v1/sync/batch", h.keys[tenant.RoleIntegration], batch)
 		if r.Status != 200 || r.Body["created"] != 2.0 || r.Body["failed"] != 1.0 || r.Body["updated"] != 0.0 {
 			t.Fatalf("batch: %d %s", r.Status, r.Raw)
 		}
