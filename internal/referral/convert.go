@@ -77,9 +77,9 @@ func (s *Service) CustomerChanged(tx *gorm.DB, ch scheduling.CustomerChange) err
 	c := ch.Customer
 	if err := tx.Exec(`UPDATE referrals SET referee_customer_id = ?, updated_at = ?
 		WHERE tenant_id = ? AND referee_customer_id IS NULL AND status IN ('pending', 'pending_review')
-		  AND ((referee_email_norm <> '' AND referee_email_norm = (SELECT email_norm FROM customers WHERE id = ?))
-		    OR (referee_phone_norm <> '' AND referee_phone_norm = (SELECT phone_norm FROM customers WHERE id = ?)))`,
-		c.ID, s.clock.Now(), c.TenantID, c.ID, c.ID).Error; err != nil {
+		  AND ((referee_email_norm <> '' AND referee_email_norm = (SELECT email_norm FROM customers WHERE tenant_id = ? AND id = ?))
+		    OR (referee_phone_norm <> '' AND referee_phone_norm = (SELECT phone_norm FROM customers WHERE tenant_id = ? AND id = ?)))`,
+		c.ID, s.clock.Now(), c.TenantID, c.TenantID, c.ID, c.TenantID, c.ID).Error; err != nil {
 		return fmt.Errorf("attach referee: %w", err)
 	}
 	if ch.Created && (ch.SameDayOmitted || ch.MarketingOmitted) {
