@@ -345,15 +345,7 @@ func (s *Service) create(tx *gorm.DB, tenantID string, prog program.Program, act
 		return Referral{}, 0, err
 	}
 	flags = append(flags, checked...)
-	status := StatusPending
-	if len(flags) > 0 {
-		status = StatusPendingReview
-	}
-	var duplicateOf *int64
-	note := ""
-	if first != nil {
-		status, duplicateOf, note = StatusDuplicate, &first.ID, duplicateReason(first)
-	}
+	status, duplicateOf, note := verdict(flags, first)
 	if flags == nil {
 		flags = []Flag{}
 	}
@@ -387,6 +379,20 @@ func (s *Service) create(tx *gorm.DB, tenantID string, prog program.Program, act
 		return made, 0, err
 	}
 	return made, 0, s.closed(tx, tenantID, made.ID, StatusDuplicate, note)
+}
+
+// verdict is the status a new referral is recorded with: a duplicate of
+// first, the friend's earlier referral that still counts (with the note
+// saying so), whatever its flags; else waiting for review when flagged;
+// else pending.
+func verdict(flags []Flag, first *earlier) (status string, duplicateOf *int64, note string) {
+	if first != nil {
+		return StatusDuplicate, &first.ID, duplicateReason(first)
+	}
+	if len(flags) > 0 {
+		return StatusPendingReview, nil, ""
+	}
+	return StatusPending, nil, ""
 }
 
 // referrerOf is who referred, as resolveReferrer finds them; a name that
@@ -533,7 +539,7 @@ func selfReferral(referrer person, referee *person, emailNorm, phoneNorm, street
 		why = append(why, "the same address as the referrer")
 	}
 	if rp, ok := referrer.point(); ok && p != nil && len(why) == 0 {
-		if d := geo.DistanceM(rp, *p); d < SelfReferralMetres {
+		if d := geo.DistanceM(rp, *p); sameHousehold(d) {
 			why = append(why, fmt.Sprintf("lives %.0f m from the referrer (same household?)", d))
 		}
 	}
@@ -542,6 +548,10 @@ func selfReferral(referrer person, referee *person, emailNorm, phoneNorm, street
 	}
 	return []Flag{{FlagSelfReferral, "self-referral: " + strings.Join(why, ", ")}}
 }
+
+// sameHousehold reports whether two homes metres apart are one household:
+// closer than SelfReferralMetres (at exactly that distance, neighbours).
+func sameHousehold(metres float64) bool { return metres < SelfReferralMetres }
 
 var (
 	errNoMatch   = errors.New("no match")

@@ -129,8 +129,45 @@ type checkFacts struct {
 }
 
 // checks runs every fraud check on the facts, and measures the distance
-// between the two homes.
+// between the two homes: it reads what the checks need (fraudEvidence) and
+// leaves the decision to fraudFlags.
 func checks(tx *gorm.DB, tenantID string, prog program.Program, f checkFacts) (flags []Flag, distance *int, within bool, err error) {
+	var ev fraudEvidence
+	if r := f.referrer; r != nil {
+		since := f.created.Add(-time.Duration(prog.BurstHours) * time.Hour)
+		if err := tx.Raw(`SELECT COUNT(*) FROM referrals WHERE tenant_id = ? AND referrer_id = ? AND created_at >= ? AND created_at <= ? AND id <> ?`,
+			tenantID, r.ID, since, f.created, f.referralID).Scan(&ev.recent).Error; err != nil {
+			return nil, nil, false, fmt.Errorf("count recent referrals: %w", err)
+		}
+	}
+	if e := f.referee; e != nil && (f.referrer == nil || e.ID != f.referrer.ID) {
+		if ev.alreadyCustomer, err = existingCustomer(tx, tenantID, *e, f.created); err != nil {
+			return nil, nil, false, err
+		}
+	}
+	flags, distance, within = fraudFlags(prog, f, ev)
+	return flags, distance, within, nil
+}
+
+// fraudEvidence is what the fraud checks read of the database for one
+// referral.
+type fraudEvidence struct {
+	// recent counts the other referrals naming the same referrer in the
+	// program's burst_hours up to this one.
+	recent int64
+	// alreadyCustomer says why the friend was a customer before the
+	// referral ("" when not, or when the friend's record is unknown).
+	alreadyCustomer string
+}
+
+// fraudFlags decides the fraud checks from the facts and what was read of
+// the database, in this order: self-referral (by the contact the referral
+// gave, else by the friend's record once attached), a burst (more than
+// burst_max referrals naming the referrer within burst_hours, this one
+// included), a friend who was already a customer, a home outside every
+// service area. It also answers the distance between the two homes, in
+// whole metres, and whether that is within the program's neighbour radius.
+func fraudFlags(prog program.Program, f checkFacts, ev fraudEvidence) (flags []Flag, distance *int, within bool) {
 	if r := f.referrer; r != nil {
 		flags = append(flags, selfReferral(*r, f.referee, f.emailNorm, f.phoneNorm, f.street, f.point)...)
 		if len(flags) == 0 && f.referee != nil { // the record's own contact, once attached
@@ -142,33 +179,29 @@ func checks(tx *gorm.DB, tenantID string, prog program.Program, f checkFacts) (f
 			flags = append(flags, selfReferral(*r, nil, ref.EmailNorm, ref.PhoneNorm, ref.StreetNorm, p)...)
 		}
 		if p, ok := r.point(); ok && f.point != nil {
-			d := int(math.Round(geo.DistanceM(p, *f.point)))
-			distance, within = &d, d <= prog.NeighborRadiusM
+			d, in := homesApart(geo.DistanceM(p, *f.point), prog.NeighborRadiusM)
+			distance, within = &d, in
 		}
-		var recent int64
-		since := f.created.Add(-time.Duration(prog.BurstHours) * time.Hour)
-		if err := tx.Raw(`SELECT COUNT(*) FROM referrals WHERE tenant_id = ? AND referrer_id = ? AND created_at >= ? AND created_at <= ? AND id <> ?`,
-			tenantID, r.ID, since, f.created, f.referralID).Scan(&recent).Error; err != nil {
-			return nil, nil, false, fmt.Errorf("count recent referrals: %w", err)
-		}
-		if int(recent) >= prog.BurstMax {
+		if int(ev.recent) >= prog.BurstMax {
 			flags = append(flags, Flag{FlagBurst, fmt.Sprintf("%s was named as referrer %d times in the last %d hours (more than %d)",
-				r.ExternalID, recent+1, prog.BurstHours, prog.BurstMax)})
+				r.ExternalID, ev.recent+1, prog.BurstHours, prog.BurstMax)})
 		}
 	}
-	if e := f.referee; e != nil && (f.referrer == nil || e.ID != f.referrer.ID) {
-		why, err := existingCustomer(tx, tenantID, *e, f.created)
-		if err != nil {
-			return nil, nil, false, err
-		}
-		if why != "" {
-			flags = append(flags, Flag{FlagAlreadyCustomer, why})
-		}
+	if ev.alreadyCustomer != "" {
+		flags = append(flags, Flag{FlagAlreadyCustomer, ev.alreadyCustomer})
 	}
 	if prog.OutsideServiceArea(f.point) {
 		flags = append(flags, Flag{FlagOutsideArea, "the friend lives outside every service area"})
 	}
-	return flags, distance, within, nil
+	return flags, distance, within
+}
+
+// homesApart is the distance between the two homes as a referral records
+// it, rounded to the metre, and whether that is within radiusM (the
+// neighbour radius): a friend 500.4 m away is 500 m away, and within 500.
+func homesApart(metres float64, radiusM int) (int, bool) {
+	d := int(math.Round(metres))
+	return d, d <= radiusM
 }
 
 // existingCustomer explains why the friend was a customer before the
