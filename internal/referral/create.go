@@ -434,18 +434,8 @@ func crewMemberOf(tx *gorm.DB, tenantID, externalID string) (*int64, error) {
 // keeps the referral; a tick given now is added (one left off does not
 // take back an earlier one).
 func (s *Service) repeatOf(tx *gorm.DB, tenantID string, referrer *person, fr friend, key string, r RefereeInput) (int64, error) {
-	q, args := `SELECT id FROM referrals WHERE tenant_id = ? AND referrer_id IS NULL AND referee_key = ?`, []any{tenantID, key}
-	if referrer != nil {
-		var customer int64 = -1
-		if fr.customerID != nil {
-			customer = *fr.customerID
-		}
-		q = `SELECT id FROM referrals WHERE tenant_id = ? AND referrer_id = ? AND (referee_key = ?
-			OR (? <> '' AND referee_email_norm = ?) OR (? <> '' AND referee_phone_norm = ?) OR referee_customer_id = ?) ORDER BY id LIMIT 1`
-		args = []any{tenantID, referrer.ID, key, fr.emailNorm, fr.emailNorm, fr.phoneNorm, fr.phoneNorm, customer}
-	}
-	var existing []int64
-	if err := tx.Raw(q, args...).Scan(&existing).Error; err != nil {
+	existing, err := recordedFor(tx, tenantID, referrer, key, &fr)
+	if err != nil {
 		return 0, fmt.Errorf("find duplicate: %w", err)
 	}
 	if len(existing) == 0 {
@@ -463,18 +453,39 @@ func (s *Service) repeatOf(tx *gorm.DB, tenantID string, referrer *person, fr fr
 // twinOf is the referral a concurrent twin recorded under the same
 // (referrer, friend key) while this one was being made.
 func (s *Service) twinOf(tx *gorm.DB, tenantID string, referrer *person, key string) (int64, error) {
-	q, args := `SELECT id FROM referrals WHERE tenant_id = ? AND referrer_id IS NULL AND referee_key = ?`, []any{tenantID, key}
-	if referrer != nil {
-		q, args = `SELECT id FROM referrals WHERE tenant_id = ? AND referrer_id = ? AND referee_key = ?`, []any{tenantID, referrer.ID, key}
-	}
-	var ids []int64
-	if err := tx.Raw(q, args...).Scan(&ids).Error; err != nil {
+	ids, err := recordedFor(tx, tenantID, referrer, key, nil)
+	if err != nil {
 		return 0, fmt.Errorf("find the twin referral: %w", err)
 	}
 	if len(ids) == 0 {
 		return 0, errors.New("insert referral: lost to a twin that is not there")
 	}
 	return ids[0], nil
+}
+
+// recordedFor reads the ids of the referrals the referrer already recorded
+// of the friend. Without a referrer, they are the ones without one under
+// the friend's key. With one, those under the key; when by is given, also
+// those naming any of by's contacts or customer record, the oldest first.
+func recordedFor(tx *gorm.DB, tenantID string, referrer *person, key string, by *friend) ([]int64, error) {
+	q, args := `SELECT id FROM referrals WHERE tenant_id = ? AND referrer_id IS NULL AND referee_key = ?`, []any{tenantID, key}
+	switch {
+	case referrer != nil && by != nil:
+		var customer int64 = -1
+		if by.customerID != nil {
+			customer = *by.customerID
+		}
+		q = `SELECT id FROM referrals WHERE tenant_id = ? AND referrer_id = ? AND (referee_key = ?
+			OR (? <> '' AND referee_email_norm = ?) OR (? <> '' AND referee_phone_norm = ?) OR referee_customer_id = ?) ORDER BY id LIMIT 1`
+		args = []any{tenantID, referrer.ID, key, by.emailNorm, by.emailNorm, by.phoneNorm, by.phoneNorm, customer}
+	case referrer != nil:
+		q, args = `SELECT id FROM referrals WHERE tenant_id = ? AND referrer_id = ? AND referee_key = ?`, []any{tenantID, referrer.ID, key}
+	}
+	var ids []int64
+	if err := tx.Raw(q, args...).Scan(&ids).Error; err != nil {
+		return nil, err
+	}
+	return ids, nil
 }
 
 // homeOf is where the friend lives, as best known: the point given (or
