@@ -364,24 +364,36 @@ func (s *Service) grantConversion(tx *gorm.DB, tenantID string, prog program.Pro
 // its share of the customer's latest priced visit (or of the program's
 // estimate), points their value as credit, an add-on its worth.
 func (s *Service) valueOf(tx *gorm.DB, tenantID string, prog program.Program, customerID int64, spec program.Reward) (int64, error) {
-	switch spec.Kind {
-	case program.RewardFixedCredit, program.RewardFreeAddon:
-		return spec.AmountCents, nil
-	case program.RewardPercentNextInvoice:
+	var latest int64
+	if spec.Kind == program.RewardPercentNextInvoice {
 		var prices []int64
 		if err := tx.Raw(`SELECT price_cents FROM visits WHERE tenant_id = ? AND customer_id = ? AND price_cents > 0 ORDER BY service_date DESC, id DESC LIMIT 1`,
 			tenantID, customerID).Scan(&prices).Error; err != nil {
 			return 0, fmt.Errorf("read visit price: %w", err)
 		}
-		base := prog.EstimatedVisitCents
 		if len(prices) > 0 {
-			base = prices[0]
+			latest = prices[0]
 		}
-		return invoice.PercentOf(base, spec.Bps), nil
-	case program.RewardPoints:
-		return int64(spec.Points) * int64(prog.PointValueCents), nil
 	}
-	return 0, nil
+	return rewardValue(prog, spec, latest), nil
+}
+
+// rewardValue is what valueOf answers, given the price of the customer's
+// latest priced visit (latestPriceCents, 0 when they have none).
+func rewardValue(prog program.Program, spec program.Reward, latestPriceCents int64) int64 {
+	switch spec.Kind {
+	case program.RewardFixedCredit, program.RewardFreeAddon:
+		return spec.AmountCents
+	case program.RewardPercentNextInvoice:
+		base := prog.EstimatedVisitCents
+		if latestPriceCents > 0 {
+			base = latestPriceCents
+		}
+		return invoice.PercentOf(base, spec.Bps)
+	case program.RewardPoints:
+		return int64(spec.Points) * int64(prog.PointValueCents)
+	}
+	return 0
 }
 
 // budgetLock names the lock of a tenant's month of reward budget.
@@ -422,7 +434,7 @@ func (s *Service) releaseBudget(tx *gorm.DB, tenantID string, prog program.Progr
 	}
 	var released []int64
 	for _, r := range held {
-		if prog.MonthlyBudgetCents > 0 && used+r.ValueCents > prog.MonthlyBudgetCents {
+		if !fitsBudget(prog, used, r.ValueCents) {
 			break
 		}
 		used += r.ValueCents

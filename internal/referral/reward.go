@@ -97,15 +97,12 @@ func (s *Service) admit(tx *gorm.DB, tenantID string, prog program.Program, role
 			tenantID, customerID, yearStart.UTC()).Scan(&thisYear).Error; err != nil {
 			return "", "", "", fmt.Errorf("count rewards: %w", err)
 		}
-		switch {
-		case int(total) >= prog.ReferrerCap:
-			return RewardCapped, "", fmt.Sprintf("no reward: you have reached the program's cap of %d rewarded referrals (%s)", prog.ReferrerCap, reason), nil
-		case prog.YearlyCap > 0 && int(thisYear) >= prog.YearlyCap:
-			return RewardCapped, "", fmt.Sprintf("no reward: you have reached this year's cap of %d rewarded referrals (%s)", prog.YearlyCap, reason), nil
+		if why := referrerCapped(prog, total, thisYear, reason); why != "" {
+			return RewardCapped, "", why, nil
 		}
 	}
 	month = monthOf(today)
-	if prog.MonthlyBudgetCents > 0 && value > 0 {
+	if budgeted(prog, value) {
 		// The month's budget is a ceiling however many conversions race.
 		if err := store.LockNames(tx, budgetLock(tenantID, month)); err != nil {
 			return "", "", "", err
@@ -117,12 +114,42 @@ func (s *Service) admit(tx *gorm.DB, tenantID string, prog program.Program, role
 		if err != nil {
 			return "", "", "", err
 		}
-		if waiting > 0 || used+value > prog.MonthlyBudgetCents {
+		// Rewards already waiting are released first, in order.
+		if waiting > 0 || !fitsBudget(prog, used, value) {
 			why += fmt.Sprintf("; held: this month's reward budget of %s is used up — it is released in order when budget frees up", ledger.Cents(prog.MonthlyBudgetCents))
 			return RewardPendingBudget, "", why, nil
 		}
 	}
 	return status, month, why, nil
+}
+
+// referrerCapped explains why a referrer's reward is not paid ("" when it
+// is): total and thisYear count their rewards that count (granted or
+// waiting for the budget), in all and since the tenant-local year began.
+// The cap-th reward is paid, the next is capped; a yearly cap of 0 is
+// none. reason is the reward's own.
+func referrerCapped(prog program.Program, total, thisYear int64, reason string) string {
+	switch {
+	case int(total) >= prog.ReferrerCap:
+		return fmt.Sprintf("no reward: you have reached the program's cap of %d rewarded referrals (%s)", prog.ReferrerCap, reason)
+	case prog.YearlyCap > 0 && int(thisYear) >= prog.YearlyCap:
+		return fmt.Sprintf("no reward: you have reached this year's cap of %d rewarded referrals (%s)", prog.YearlyCap, reason)
+	}
+	return ""
+}
+
+// budgeted reports whether a reward worth value counts against the
+// month's budget: the program has one (0 is none) and the reward is worth
+// something.
+func budgeted(prog program.Program, value int64) bool {
+	return prog.MonthlyBudgetCents > 0 && value > 0
+}
+
+// fitsBudget reports whether a reward worth value fits what the month's
+// budget has left once used is spent: one that fits to the cent does;
+// every reward fits a program without a budget.
+func fitsBudget(prog program.Program, used, value int64) bool {
+	return prog.MonthlyBudgetCents <= 0 || used+value <= prog.MonthlyBudgetCents
 }
 
 // heldReward is a held reward with what qualified its referral, and
