@@ -170,7 +170,7 @@ func (s *Service) Book(ctx context.Context, tenantID string, in BookInput) (Book
 		if after+unrouted > float64(prog.WorkdayMinutes) {
 			return apperror.Conflict("%s's day on %s is full: it would take %.0f of %d minutes", crew.Name, day, after+unrouted, prog.WorkdayMinutes)
 		}
-		alone, aloneMin, err := s.separateTrip(prog, crews, point)
+		alone, aloneMin, err := separateTrip(s.Travel(prog), crews, point)
 		if err != nil {
 			return err
 		}

@@ -76,24 +76,8 @@ func (s *Service) Suggest(ctx context.Context, tenantID string, t Target, w Wind
 	if err != nil {
 		return nil, err
 	}
-	today := s.today(loc)
-	from, to := today.AddDays(1), today.AddDays(14)
-	if w.From != nil {
-		from = *w.From
-	}
-	if w.To != nil {
-		to = *w.To
-	}
-	f := apperror.Fields{}
-	if from.Before(today) {
-		f.Add("from", "must not be in the past")
-	}
-	if to.Before(from) {
-		f.Add("to", "must not be before from")
-	} else if from.AddDays(MaxWindowDays).Before(to) {
-		f.Add("to", fmt.Sprintf("a window spans at most %d days", MaxWindowDays))
-	}
-	if err := f.Err(); err != nil {
+	from, to, err := suggestWindow(s.today(loc), w)
+	if err != nil {
 		return nil, err
 	}
 	duration := float64(prog.DefaultVisitMinutes)
@@ -112,15 +96,9 @@ func (s *Service) Suggest(ctx context.Context, tenantID string, t Target, w Wind
 	for _, id := range t.Neighbors {
 		neighbors[id] = true
 	}
-	// The days the customer is already on a crew's route: never offered
-	// again, on that crew or another (one crew a customer a day).
-	busy := map[localdate.Date]bool{}
-	for k, stops := range days {
-		for _, st := range stops {
-			busy[k.day] = busy[k.day] || (t.CustomerID != 0 && st.CustomerID == t.CustomerID)
-		}
-	}
-	alone, _, err := s.separateTrip(prog, crews, t.Point)
+	busy := busyDays(days, t.CustomerID)
+	travel := s.Travel(prog)
+	alone, _, err := separateTrip(travel, crews, t.Point)
 	if err != nil {
 		return nil, err
 	}
@@ -128,31 +106,90 @@ func (s *Service) Suggest(ctx context.Context, tenantID string, t Target, w Wind
 	for _, c := range crews {
 		for d := from; !to.Before(d); d = d.AddDays(1) {
 			stops := days[crewDay{c.ID, d}]
-			if len(stops) == 0 && (d.Weekday() == time.Saturday || d.Weekday() == time.Sunday) {
+			if !dayOffered(d, len(stops), busy[d]) {
 				continue
 			}
-			if busy[d] {
-				continue
-			}
-			slot, ok, err := s.fit(prog, c, d, stops, t.Point, duration, alone)
+			slot, ok, err := fit(travel, prog, c, d, stops, t.Point, duration, alone)
 			if err != nil {
 				return nil, err
 			}
 			if !ok {
 				continue
 			}
-			// The linked neighbour named is one the crew serves that day
-			// who lives within the program's radius of the target: book
-			// here and both visits sync.
-			for _, st := range stops {
-				if pt, located := st.point(); neighbors[st.CustomerID] && located && geo.DistanceM(pt, t.Point) <= float64(prog.NeighborRadiusM) {
-					slot.LinkedNeighbor = &NeighborOnDay{CustomerID: st.CustomerExt, Street: street(st.Address), VisitID: st.VisitExternalID}
-					break
-				}
-			}
+			slot.LinkedNeighbor = linkedNeighborOn(stops, neighbors, t.Point, prog.NeighborRadiusM)
 			slots = append(slots, slot)
 		}
 	}
+	return rankSlots(slots, w.Limit), nil
+}
+
+// suggestWindow is the days Suggest looks at, from and to included: the
+// next 14 days unless w says otherwise. It may start today, not before,
+// and spans at most MaxWindowDays days after its first.
+func suggestWindow(today localdate.Date, w Window) (from, to localdate.Date, err error) {
+	from, to = today.AddDays(1), today.AddDays(14)
+	if w.From != nil {
+		from = *w.From
+	}
+	if w.To != nil {
+		to = *w.To
+	}
+	f := apperror.Fields{}
+	if from.Before(today) {
+		f.Add("from", "must not be in the past")
+	}
+	if to.Before(from) {
+		f.Add("to", "must not be before from")
+	} else if from.AddDays(MaxWindowDays).Before(to) {
+		f.Add("to", fmt.Sprintf("a window spans at most %d days", MaxWindowDays))
+	}
+	return from, to, f.Err()
+}
+
+// busyDays are the days the customer (customerID, 0: none yet) is already
+// on a crew's route: never offered again, on that crew or another (one
+// crew a customer a day).
+func busyDays(days map[crewDay][]stop, customerID int64) map[localdate.Date]bool {
+	busy := map[localdate.Date]bool{}
+	for k, stops := range days {
+		for _, st := range stops {
+			busy[k.day] = busy[k.day] || (customerID != 0 && st.CustomerID == customerID)
+		}
+	}
+	return busy
+}
+
+// dayOffered reports whether a crew-day with that many stops is offered:
+// not when the customer is already on a route that day (busy), nor on a
+// weekend the crew does not already work.
+func dayOffered(d localdate.Date, stops int, busy bool) bool {
+	if busy {
+		return false
+	}
+	return stops > 0 || (d.Weekday() != time.Saturday && d.Weekday() != time.Sunday)
+}
+
+// linkedNeighborOn names the first of the day's stops whose customer is
+// one of neighbors and lives within radiusM of point (nil when none): book
+// here and both visits sync.
+func linkedNeighborOn(stops []stop, neighbors map[int64]bool, point geo.Point, radiusM int) *NeighborOnDay {
+	for _, st := range stops {
+		if pt, located := st.point(); neighbors[st.CustomerID] && located && withinRadius(geo.DistanceM(pt, point), radiusM) {
+			return &NeighborOnDay{CustomerID: st.CustomerExt, Street: street(st.Address), VisitID: st.VisitExternalID}
+		}
+	}
+	return nil
+}
+
+// withinRadius reports whether a neighbour metres away is within the
+// program's neighbour radius: at most radiusM, exactly the radius counts.
+func withinRadius(metres float64, radiusM int) bool { return metres <= float64(radiusM) }
+
+// rankSlots orders slots best first and keeps the first limit (10 when
+// limit is 0 or less): a day with a linked neighbour on the route before
+// one without, then the fewest minutes added, then the earliest day, then
+// the crew's id; slots equal in all four keep their order.
+func rankSlots(slots []Slot, limit int) []Slot {
 	sort.SliceStable(slots, func(i, j int) bool {
 		a, b := slots[i], slots[j]
 		if (a.LinkedNeighbor != nil) != (b.LinkedNeighbor != nil) {
@@ -166,20 +203,19 @@ func (s *Service) Suggest(ctx context.Context, tenantID string, t Target, w Wind
 		}
 		return a.CrewID < b.CrewID
 	})
-	limit := w.Limit
 	if limit <= 0 {
 		limit = 10
 	}
 	if len(slots) > limit {
 		slots = slots[:limit]
 	}
-	return slots, nil
+	return slots
 }
 
 // separateTrip is the cheapest trip serving point on its own: from the
-// nearest crew depot and back (in road metres and driving minutes), the
-// baseline of "km saved against a separate trip".
-func (s *Service) separateTrip(prog program.Program, crews []crewRow, point geo.Point) (metres, minutes float64, err error) {
+// nearest crew depot and back (in road metres and driving minutes, as
+// travel prices them), the baseline of "km saved against a separate trip".
+func separateTrip(travel geo.Travel, crews []crewRow, point geo.Point) (metres, minutes float64, err error) {
 	if len(crews) == 0 {
 		return 0, 0, nil
 	}
@@ -187,7 +223,7 @@ func (s *Service) separateTrip(prog program.Program, crews []crewRow, point geo.
 	for _, c := range crews {
 		points = append(points, c.depot())
 	}
-	m, err := s.Travel(prog).Matrix(points)
+	m, err := travel.Matrix(points)
 	if err != nil {
 		return 0, 0, fmt.Errorf("price separate trips: %w", err)
 	}
@@ -200,13 +236,14 @@ func (s *Service) separateTrip(prog program.Program, crews []crewRow, point geo.
 	return metres, minutes, nil
 }
 
-// fit is the cheapest insertion of point into one crew-day, against alone,
-// the cheapest separate trip; ok is false when the day would run past the
-// working day.
-func (s *Service) fit(prog program.Program, c crewRow, d localdate.Date, stops []stop, point geo.Point, duration, alone float64) (Slot, bool, error) {
+// fit is the cheapest insertion of point into one crew-day, as travel
+// prices the legs, against alone, the cheapest separate trip; ok is false
+// when the day would run past the working day (ending exactly at its end
+// fits).
+func fit(travel geo.Travel, prog program.Program, c crewRow, d localdate.Date, stops []stop, point geo.Point, duration, alone float64) (Slot, bool, error) {
 	p, located, unrouted := dayProblem(c.depot(), stops, prog, point)
 	p.ServiceMin[len(p.ServiceMin)-1] = duration
-	m, err := s.matrix(prog, p)
+	m, err := travel.Matrix(append([]geo.Point{p.Depot}, p.Stops...))
 	if err != nil {
 		return Slot{}, false, err
 	}
