@@ -99,17 +99,11 @@ func (in *VisitInput) validate(loc *time.Location) (visitFields, error) {
 	}
 	out.date = d
 	if in.StartAt != nil {
-		t, err := time.Parse(time.RFC3339, *in.StartAt)
-		switch {
-		case err != nil:
-			f.Add("start_at", "must be an RFC 3339 time such as 2026-05-03T08:30:00-07:00")
-		case !d.IsZero() && localdate.In(t, loc) != d:
-			f.Add("start_at", fmt.Sprintf("falls on %s in the tenant's time zone %s, not on service_date %s",
-				localdate.In(t, loc), loc, d))
-		default:
-			u := t.UTC().Truncate(time.Microsecond)
-			out.startAt = &u
+		start, problem := startOn(*in.StartAt, d, loc)
+		if problem != "" {
+			f.Add("start_at", problem)
 		}
+		out.startAt = start
 	}
 	// An omitted status keeps the stored one (a new visit is scheduled).
 	switch in.Status {
@@ -129,6 +123,24 @@ func (in *VisitInput) validate(loc *time.Location) (visitFields, error) {
 		f.Add("duration_min", "must be between 1 and 1440 minutes")
 	}
 	return out, f.Err()
+}
+
+// startOn reads a visit's start_at: an RFC 3339 time that falls on day
+// (its service_date; zero when that was not valid, and then not compared)
+// in the tenant's zone loc, whatever offset it is written with — so a
+// start in the hour a daylight-saving change repeats or skips keeps its
+// day. It answers the start in UTC to the microsecond (as stored), or what
+// is wrong with it.
+func startOn(raw string, day localdate.Date, loc *time.Location) (*time.Time, string) {
+	t, err := time.Parse(time.RFC3339, raw)
+	switch {
+	case err != nil:
+		return nil, "must be an RFC 3339 time such as 2026-05-03T08:30:00-07:00"
+	case !day.IsZero() && localdate.In(t, loc) != day:
+		return nil, fmt.Sprintf("falls on %s in the tenant's time zone %s, not on service_date %s", localdate.In(t, loc), loc, day)
+	}
+	u := t.UTC().Truncate(time.Microsecond)
+	return &u, ""
 }
 
 // PutVisit creates or updates the visit the scheduler calls externalID. Its
