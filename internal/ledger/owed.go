@@ -190,10 +190,6 @@ type plan struct {
 	items []*Item
 }
 
-func (w *world) syncReason(m Match) string {
-	return fmt.Sprintf("serviced the same day as %s, %d m away, on %s", w.streets[m.NeighborID], m.DistanceM, m.ServiceDate)
-}
-
 // syncOwed is the same-day discount owed for a visit billed at amount on an
 // invoice of customerID under terms t, and why (rule 13: the one place this
 // is decided).
@@ -206,7 +202,7 @@ func (w *world) syncOwed(customerID int64, b billedVisit, t Terms) (int64, strin
 	if !ok {
 		return 0, ""
 	}
-	return min(invoice.PercentOf(b.Amount, t.SyncBps), invoice.PercentOf(b.Amount, t.MaxBps)), w.syncReason(m)
+	return min(invoice.PercentOf(b.Amount, t.SyncBps), invoice.PercentOf(b.Amount, t.MaxBps)), m.Reason(w.streets[m.NeighborID])
 }
 
 // lineRoom is how much more percent discount a draft's visit line takes.

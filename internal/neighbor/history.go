@@ -88,7 +88,7 @@ func (s *Service) SyncHistory(ctx context.Context, tenantID, customerExt string,
 		n := set.neighbors[m.NeighborID]
 		e := SyncedVisit{VisitID: ext[id], ServiceDate: m.ServiceDate, Status: set.visits[id].Status,
 			Neighbor: NeighborRef{CustomerID: n.ExternalID, Street: n.street()}, DistanceM: m.DistanceM,
-			How: "not_invoiced", Reason: set.reason(m)}
+			How: "not_invoiced", Reason: m.Reason(n.street())}
 		e.invoiced(id, lines)
 		e.credited(id, credits)
 		out = append(out, e)
