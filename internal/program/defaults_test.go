@@ -1,12 +1,12 @@
 package program_test
 
 import (
-	"context"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/store"
@@ -21,11 +21,7 @@ import (
 // setting.
 func TestTheDatabaseDefaultsAreTheProgramDefaults(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
-		ctx := context.Background()
-		ten, _, err := tenant.NewService(s, clock.System{}).Create(ctx, tenant.NewTenant{Name: "Green Thumb", Timezone: "America/Los_Angeles", Currency: "USD"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		ten := apptest.Tenant(t, tenant.NewService(s, clock.System{}), tenant.NewTenant{Name: "Green Thumb", Timezone: "America/Los_Angeles", Currency: "USD"})
 		saved := time.Date(2026, 5, 1, 16, 0, 0, 0, time.UTC)
 		if err := s.DB.Exec(`INSERT INTO programs (tenant_id, updated_at) VALUES (?, ?)`, ten.ID, saved).Error; err != nil {
 			t.Fatal(err)
