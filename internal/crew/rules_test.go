@@ -3,7 +3,6 @@ package crew_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -13,15 +12,14 @@ import (
 
 	"github.com/routeloop/routeloop/internal/app"
 	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
-	"github.com/routeloop/routeloop/internal/config"
 	"github.com/routeloop/routeloop/internal/crew"
 	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/referral"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
-	"github.com/routeloop/routeloop/internal/tenant"
 )
 
 // world is Greenway (Los Angeles) on Tuesday 5 May 2026, 09:00: the North
@@ -41,11 +39,7 @@ var tuesday = time.Date(2026, 5, 5, 16, 0, 0, 0, time.UTC)
 func newWorld(t *testing.T, s *store.Store) *world {
 	t.Helper()
 	c := clock.NewFixed(tuesday)
-	a := app.Wire(config.Defaults(), s, c, slog.New(slog.DiscardHandler))
-	ten, _, err := a.Tenants.Create(context.Background(), tenant.NewTenant{Name: "Greenway", Timezone: "America/Los_Angeles", Currency: "USD"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, ten := apptest.New(t, s, c, "Greenway")
 	loc, _ := time.LoadLocation("America/Los_Angeles")
 	w := &world{t: t, a: a, s: s, clock: c, tenant: ten.ID, loc: loc}
 	w.crew("north", scheduling.MemberInput{ExternalID: "sam", Name: "Sam Ortiz"}, scheduling.MemberInput{ExternalID: "ana", Name: "Ana Lee"})

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/insight"
 	"github.com/routeloop/routeloop/internal/store"
@@ -76,12 +77,8 @@ func BenchmarkKPIs(b *testing.B) {
 // bigTenant writes the benchmark's tenant on a fresh PostgreSQL schema.
 func bigTenant(b testing.TB) (*store.Store, string, clock.Clock) {
 	s := storetest.Open(b, store.Postgres)
-	ctx := context.Background()
 	clk := clock.NewFixed(time.Date(2026, 5, 31, 20, 0, 0, 0, time.UTC))
-	ten, _, err := tenant.NewService(s, clk).Create(ctx, tenant.NewTenant{Name: "Big", Timezone: "America/Los_Angeles", Currency: "USD"})
-	if err != nil {
-		b.Fatal(err)
-	}
+	ten := apptest.Tenant(b, tenant.NewService(s, clk), tenant.NewTenant{Name: "Big", Timezone: "America/Los_Angeles", Currency: "USD"})
 	tid := ten.ID
 	storetest.BulkCustomers(b, s, tid, 100_000, rand.New(rand.NewPCG(8, 8)))
 	var first int64

@@ -3,20 +3,17 @@ package insight_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"testing"
 	"time"
 
-	"github.com/routeloop/routeloop/internal/app"
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
-	"github.com/routeloop/routeloop/internal/config"
 	"github.com/routeloop/routeloop/internal/insight"
 	"github.com/routeloop/routeloop/internal/localdate"
 	"github.com/routeloop/routeloop/internal/referral"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
-	"github.com/routeloop/routeloop/internal/tenant"
 )
 
 // Referrals made from links handed out by text, e-mail, social media, the
@@ -26,11 +23,7 @@ func TestTheChannelSplitListsEveryLinkChannel(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		clk := clock.NewFixed(utc("2026-05-20T19:00:00Z"))
-		a := app.Wire(config.Defaults(), s, clk, slog.New(slog.DiscardHandler))
-		ten, _, err := a.Tenants.Create(ctx, tenant.NewTenant{Name: "Greenway", Timezone: "America/Los_Angeles", Currency: "USD"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		a, ten := apptest.New(t, s, clk, "Greenway")
 		if _, _, err := a.Mirror.PutCustomer(ctx, ten.ID, "angie", scheduling.CustomerInput{Name: "Angie"}); err != nil {
 			t.Fatal(err)
 		}

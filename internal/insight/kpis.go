@@ -3,10 +3,14 @@ package insight
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
+
+	"gorm.io/gorm"
 
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/dispatch"
@@ -138,8 +142,10 @@ func (s *Service) KPISplits(ctx context.Context, tenantID string, r Range, group
 	return s.splits(ctx, tenantID, r, "group", groups)
 }
 
-func (s *Service) splits(ctx context.Context, tenantID string, r Range, field string, groups []string) (Splits, error) {
-	out := Splits{By: map[string]KPIs{}}
+// groupings checks the ways asked for ("" is by channel); field names the
+// parameter they came from, for errors.
+func groupings(field string, groups []string) ([]string, error) {
+	var out []string
 	for _, g := range groups {
 		if g == "" {
 			g = GroupByChannel
@@ -147,9 +153,18 @@ func (s *Service) splits(ctx context.Context, tenantID string, r Range, field st
 		switch g {
 		case GroupByChannel, GroupByVariant, GroupByMonth, GroupByCrew:
 		default:
-			return Splits{}, apperror.Invalid(field, "must be month, crew, channel or variant")
+			return nil, apperror.Invalid(field, "must be month, crew, channel or variant")
 		}
-		out.groups = append(out.groups, g)
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+func (s *Service) splits(ctx context.Context, tenantID string, r Range, field string, groups []string) (Splits, error) {
+	out := Splits{By: map[string]KPIs{}}
+	var err error
+	if out.groups, err = groupings(field, groups); err != nil {
+		return Splits{}, err
 	}
 	p, loc, err := s.resolve(ctx, tenantID, r)
 	if err != nil {
@@ -193,18 +208,27 @@ func (s *Service) splits(ctx context.Context, tenantID string, r Range, field st
 		}
 		k := KPIs{Period: p, GroupBy: g, GrossMarginBps: prog.GrossMarginBps, Total: w.total, Groups: w.groups, Budget: budget}
 		if g == GroupByMonth {
-			k.Groups = []Row{}
-			for _, m := range months(p) {
-				t, _, err := c.rows(m, GroupByChannel)
-				if err != nil {
-					return Splits{}, err
-				}
-				from, to := m.From, m.To
-				t.Group, t.From, t.To = fmt.Sprintf("%04d-%02d", m.From.Year, m.From.Month), &from, &to
-				k.Groups = append(k.Groups, t)
+			if k.Groups, err = c.monthRows(p); err != nil {
+				return Splits{}, err
 			}
 		}
 		out.By[g] = k
+	}
+	return out, nil
+}
+
+// monthRows are the whole-program rows of each tenant-local month of a
+// period, each with its own days.
+func (c counter) monthRows(p Period) ([]Row, error) {
+	out := []Row{}
+	for _, m := range months(p) {
+		t, _, err := c.rows(m, GroupByChannel)
+		if err != nil {
+			return nil, err
+		}
+		from, to := m.From, m.To
+		t.Group, t.From, t.To = fmt.Sprintf("%04d-%02d", m.From.Year, m.From.Month), &from, &to
+		out = append(out, t)
 	}
 	return out, nil
 }
@@ -252,248 +276,336 @@ func referralGroup(by string) (expr, joins string) {
 	return "COALESCE(r.channel, '')", ""
 }
 
-// rows computes the total and the group rows of one period.
+// rows computes the total and the group rows of one period: each query adds
+// its numbers to a tally, then the tally becomes rows.
 func (c counter) rows(p Period, by string) (Row, []Row, error) {
-	db, tenantID := c.s.store.DB.WithContext(c.ctx), c.tenantID
-	start, end := p.bounds(c.loc)
-	rows := map[string]*Row{}
-	row := func(g string) *Row {
-		if g == "" {
-			g = Unassigned
+	t := c.tally(p, by)
+	for _, step := range []func() error{
+		t.countReferrals, t.readConversionDays, t.countAcquired, t.sumRevenue, t.sumRewardCost,
+		t.countVisits, t.sumSyncDiscounts, t.sumCrewPoints, t.countNewCustomers,
+	} {
+		if err := step(); err != nil {
+			return Row{}, nil, err
 		}
-		if rows[g] == nil {
-			rows[g] = &Row{Group: g}
-		}
-		return rows[g]
 	}
-	grp, joins := referralGroup(by)
+	t.addRouteSavings(c.savings)
+	groups := t.groupRows(int64(c.prog.PointValueCents), c.finish)
+	total := t.totalRow(int64(c.prog.PointValueCents), c.finish)
+	return total, groups, nil
+}
 
+// tally gathers one period's numbers by group while the queries run.
+type tally struct {
+	db         *gorm.DB
+	tenantID   string
+	p          Period
+	start, end time.Time // the period's UTC instants
+	by         string
+	grp, joins string // the referral grouping (referralGroup)
+
+	rows    map[string]*Row
+	days    map[string][]float64 // days to convert, by group
+	allDays []float64
+	// Sync discounts, crew points and route savings by crew (of the visit
+	// discounted, of the member who earned the points, of the route) when
+	// split by crew, under "" otherwise; the total is their sum.
+	sync, points, saved map[string]int64
+	kms                 map[string]float64
+	visits              struct {
+		Invoiced int
+		Synced   int
+	}
+	fresh struct {
+		Total    int
+		Referred int
+	}
+}
+
+// groupSum is one group's sum, as the money queries scan it.
+type groupSum struct {
+	Grp   string
+	Cents int64
+}
+
+// rolled scopes a read of the day rollup (rollup.go) to the period.
+const rolled = ` WHERE k.tenant_id = ? AND k.day >= ? AND k.day <= ?`
+
+func (c counter) tally(p Period, by string) *tally {
+	t := &tally{db: c.s.store.DB.WithContext(c.ctx), tenantID: c.tenantID, p: p, by: by,
+		rows: map[string]*Row{}, days: map[string][]float64{},
+		sync: map[string]int64{}, points: map[string]int64{}, saved: map[string]int64{}, kms: map[string]float64{}}
+	t.start, t.end = p.bounds(c.loc)
+	t.grp, t.joins = referralGroup(by)
+	return t
+}
+
+// row is a group's row, made on first use; no group is Unassigned.
+func (t *tally) row(g string) *Row {
+	if g == "" {
+		g = Unassigned
+	}
+	if t.rows[g] == nil {
+		t.rows[g] = &Row{Group: g}
+	}
+	return t.rows[g]
+}
+
+// countReferrals counts the referrals created in the period and how many of
+// them have converted by now.
+func (t *tally) countReferrals() error {
 	var counts []struct {
 		Grp         string
 		Referrals   int
 		Conversions int
 	}
-	if err := db.Raw(`SELECT `+grp+` AS grp, COUNT(*) AS referrals,
+	if err := t.db.Raw(`SELECT `+t.grp+` AS grp, COUNT(*) AS referrals,
 			SUM(CASE WHEN r.status = 'converted' THEN 1 ELSE 0 END) AS conversions
-		FROM referrals r`+joins+` WHERE r.tenant_id = ? AND r.created_at >= ? AND r.created_at < ? GROUP BY `+grp,
-		tenantID, start, end).Scan(&counts).Error; err != nil {
-		return Row{}, nil, fmt.Errorf("count referrals: %w", err)
+		FROM referrals r`+t.joins+` WHERE r.tenant_id = ? AND r.created_at >= ? AND r.created_at < ? GROUP BY `+t.grp,
+		t.tenantID, t.start, t.end).Scan(&counts).Error; err != nil {
+		return fmt.Errorf("count referrals: %w", err)
 	}
 	for _, n := range counts {
-		r := row(n.Grp)
+		r := t.row(n.Grp)
 		r.Referrals += n.Referrals
 		r.Conversions += n.Conversions
 	}
+	return nil
+}
 
+// readConversionDays reads how long each converted referral of the period
+// took, for the medians.
+func (t *tally) readConversionDays() error {
 	var converted []struct {
 		Grp         string
 		CreatedAt   time.Time
 		ConvertedAt time.Time
 	}
-	if err := db.Raw(`SELECT `+grp+` AS grp, r.created_at, r.converted_at FROM referrals r`+joins+`
+	if err := t.db.Raw(`SELECT `+t.grp+` AS grp, r.created_at, r.converted_at FROM referrals r`+t.joins+`
 		WHERE r.tenant_id = ? AND r.created_at >= ? AND r.created_at < ? AND r.status = 'converted' AND r.converted_at IS NOT NULL`,
-		tenantID, start, end).Scan(&converted).Error; err != nil {
-		return Row{}, nil, fmt.Errorf("read conversions: %w", err)
+		t.tenantID, t.start, t.end).Scan(&converted).Error; err != nil {
+		return fmt.Errorf("read conversions: %w", err)
 	}
-	days := map[string][]float64{}
-	var allDays []float64
 	for _, v := range converted {
-		g := row(v.Grp).Group
+		g := t.row(v.Grp).Group
 		d := v.ConvertedAt.Sub(v.CreatedAt).Hours() / 24
-		days[g] = append(days[g], d)
-		allDays = append(allDays, d)
+		t.days[g] = append(t.days[g], d)
+		t.allDays = append(t.allDays, d)
 	}
+	return nil
+}
 
+// countAcquired counts the referrals converted within the period, whenever
+// created.
+func (t *tally) countAcquired() error {
 	var acquired []struct {
 		Grp string
 		N   int
 	}
-	if err := db.Raw(`SELECT `+grp+` AS grp, COUNT(*) AS n FROM referrals r`+joins+`
-		WHERE r.tenant_id = ? AND r.status = 'converted' AND r.converted_at >= ? AND r.converted_at < ? GROUP BY `+grp,
-		tenantID, start, end).Scan(&acquired).Error; err != nil {
-		return Row{}, nil, fmt.Errorf("count acquired: %w", err)
+	if err := t.db.Raw(`SELECT `+t.grp+` AS grp, COUNT(*) AS n FROM referrals r`+t.joins+`
+		WHERE r.tenant_id = ? AND r.status = 'converted' AND r.converted_at >= ? AND r.converted_at < ? GROUP BY `+t.grp,
+		t.tenantID, t.start, t.end).Scan(&acquired).Error; err != nil {
+		return fmt.Errorf("count acquired: %w", err)
 	}
 	for _, a := range acquired {
-		row(a.Grp).Acquired += a.N
+		t.row(a.Grp).Acquired += a.N
 	}
+	return nil
+}
 
-	var money []struct {
-		Grp   string
-		Cents int64
-	}
-	// Revenue: the service lines (only the scheduler sends them: the price
-	// before any of routeloop's discount, reward or credit lines) of a
-	// converted friend's invoices issued since the friend was referred. A
-	// friend referred by two customers counts once, for the first converted
-	// referral. Read from the day rollup (rollup.go), by the referral's
-	// channel or variant, or by the crew of the visit billed.
+// sumRevenue sums the service lines (only the scheduler sends them: the
+// price before any of routeloop's discount, reward or credit lines) of a
+// converted friend's invoices issued since the friend was referred. A friend
+// referred by two customers counts once, for the first converted referral.
+// Read from the day rollup (rollup.go), by the referral's channel or
+// variant, or by the crew of the visit billed.
+func (t *tally) sumRevenue() error {
 	revGrp, revJoins := "k.ref_channel", ""
-	switch by {
+	switch t.by {
 	case GroupByVariant:
 		revGrp = "k.ref_variant"
 	case GroupByCrew:
 		revGrp, revJoins = "COALESCE(cr.external_id, '')", ` LEFT JOIN crews cr ON cr.id = k.crew_id`
 	}
-	const rolled = ` WHERE k.tenant_id = ? AND k.day >= ? AND k.day <= ?`
-	if err := db.Raw(`SELECT `+revGrp+` AS grp, COALESCE(SUM(k.revenue_cents), 0) AS cents FROM kpi_day_groups k`+revJoins+
-		rolled+` AND k.referred AND k.service_lines > 0 GROUP BY `+revGrp, tenantID, p.From, p.To).Scan(&money).Error; err != nil {
-		return Row{}, nil, fmt.Errorf("sum referred revenue: %w", err)
+	var money []groupSum
+	if err := t.db.Raw(`SELECT `+revGrp+` AS grp, COALESCE(SUM(k.revenue_cents), 0) AS cents FROM kpi_day_groups k`+revJoins+
+		rolled+` AND k.referred AND k.service_lines > 0 GROUP BY `+revGrp, t.tenantID, t.p.From, t.p.To).Scan(&money).Error; err != nil {
+		return fmt.Errorf("sum referred revenue: %w", err)
 	}
 	for _, m := range money {
-		row(m.Grp).RevenueCents += m.Cents
+		t.row(m.Grp).RevenueCents += m.Cents
 	}
+	return nil
+}
 
-	money = nil
-	// Rewards: every line that gives a reward names its ledger item
-	// ("reward:7"); a free add-on line is 0 on the invoice and costs the
-	// reward's value. These few lines have an index of their own
-	// (invoice_lines_reward), read by tenant: no pass over every line.
-	if err := db.Raw(`SELECT `+grp+` AS grp,
+// sumRewardCost sums the rewards given on invoices issued in the period:
+// every line that gives a reward names its ledger item ("reward:7"); a free
+// add-on line is 0 on the invoice and costs the reward's value. These few
+// lines have an index of their own (invoice_lines_reward), read by tenant:
+// no pass over every line.
+func (t *tally) sumRewardCost() error {
+	var money []groupSum
+	if err := t.db.Raw(`SELECT `+t.grp+` AS grp,
 			COALESCE(SUM(CASE WHEN l.kind = 'addon' THEN rw.value_cents ELSE -l.amount_cents END), 0) AS cents
 		FROM invoices i
 		JOIN invoice_lines l ON l.invoice_id = i.id
 		JOIN rewards rw ON rw.tenant_id = i.tenant_id AND l.item_key = ('reward:' || rw.id)
-		LEFT JOIN referrals r ON r.id = rw.referral_id`+joins+`
+		LEFT JOIN referrals r ON r.id = rw.referral_id`+t.joins+`
 		WHERE i.tenant_id = ? AND l.tenant_id = ? AND i.status IN ('issued', 'paid') AND i.issued_at >= ? AND i.issued_at < ?
 			AND l.kind IN ('referral_reward', 'credit', 'addon')
-		GROUP BY `+grp, tenantID, tenantID, start, end).Scan(&money).Error; err != nil {
-		return Row{}, nil, fmt.Errorf("sum reward cost: %w", err)
+		GROUP BY `+t.grp, t.tenantID, t.tenantID, t.start, t.end).Scan(&money).Error; err != nil {
+		return fmt.Errorf("sum reward cost: %w", err)
 	}
 	for _, m := range money {
-		row(m.Grp).RewardCostCents += m.Cents
+		t.row(m.Grp).RewardCostCents += m.Cents
 	}
+	return nil
+}
 
-	// Sync discounts, crew points and route savings by crew (of the visit
-	// discounted, of the member who earned the points, of the route) when
-	// split by crew, under "" otherwise; the total is their sum.
-	sync, points := map[string]int64{}, map[string]int64{}
-	var visits struct {
-		Invoiced int
-		Synced   int
+// countVisits counts the period's invoiced visits and the synced ones.
+func (t *tally) countVisits() error {
+	if err := t.db.Raw(`SELECT COALESCE(SUM(k.invoiced_visits), 0) AS invoiced, COALESCE(SUM(k.synced_visits), 0) AS synced
+		FROM kpi_days k`+rolled, t.tenantID, t.p.From, t.p.To).Scan(&t.visits).Error; err != nil {
+		return fmt.Errorf("count invoiced visits: %w", err)
 	}
-	if err := db.Raw(`SELECT COALESCE(SUM(k.invoiced_visits), 0) AS invoiced, COALESCE(SUM(k.synced_visits), 0) AS synced
-		FROM kpi_days k`+rolled, tenantID, p.From, p.To).Scan(&visits).Error; err != nil {
-		return Row{}, nil, fmt.Errorf("count invoiced visits: %w", err)
-	}
+	return nil
+}
+
+// sumSyncDiscounts sums the sync discounts given, by the crew of the visit
+// discounted when split by crew.
+func (t *tally) sumSyncDiscounts() error {
 	syncGrp, syncJoins, syncBy := "''", "", ""
-	if by == GroupByCrew {
+	if t.by == GroupByCrew {
 		syncGrp, syncJoins = "COALESCE(cr.external_id, '')", ` LEFT JOIN crews cr ON cr.id = k.crew_id`
 		syncBy = ` GROUP BY ` + syncGrp
 	}
-	money = nil
-	if err := db.Raw(`SELECT `+syncGrp+` AS grp, COALESCE(SUM(k.sync_cents), 0) AS cents FROM kpi_day_groups k`+syncJoins+
-		rolled+` AND k.sync_lines > 0`+syncBy, tenantID, p.From, p.To).Scan(&money).Error; err != nil {
-		return Row{}, nil, fmt.Errorf("sum sync discounts: %w", err)
+	var money []groupSum
+	if err := t.db.Raw(`SELECT `+syncGrp+` AS grp, COALESCE(SUM(k.sync_cents), 0) AS cents FROM kpi_day_groups k`+syncJoins+
+		rolled+` AND k.sync_lines > 0`+syncBy, t.tenantID, t.p.From, t.p.To).Scan(&money).Error; err != nil {
+		return fmt.Errorf("sum sync discounts: %w", err)
 	}
 	for _, m := range money {
-		sync[m.Grp] += m.Cents
+		t.sync[m.Grp] += m.Cents
 	}
-	if by == GroupByCrew {
-		money = nil
-		if err := db.Raw(`SELECT COALESCE(cr.external_id, '') AS grp, COALESCE(SUM(p.points), 0) AS cents
-			FROM crew_points p LEFT JOIN crew_members cm ON cm.id = p.crew_member_id LEFT JOIN crews cr ON cr.id = cm.crew_id
-			WHERE p.tenant_id = ? AND p.created_at >= ? AND p.created_at < ?
-			GROUP BY COALESCE(cr.external_id, '')`, tenantID, start, end).Scan(&money).Error; err != nil {
-			return Row{}, nil, fmt.Errorf("sum crew points: %w", err)
-		}
-		for _, m := range money {
-			points[m.Grp] += m.Cents
-		}
-	} else {
+	return nil
+}
+
+// sumCrewPoints sums the crew points earned in the period, by the crew of
+// the member who earned them when split by crew.
+func (t *tally) sumCrewPoints() error {
+	if t.by != GroupByCrew {
 		var n int64
-		if err := db.Raw(`SELECT COALESCE(SUM(points), 0) FROM crew_points WHERE tenant_id = ? AND created_at >= ? AND created_at < ?`,
-			tenantID, start, end).Scan(&n).Error; err != nil {
-			return Row{}, nil, fmt.Errorf("sum crew points: %w", err)
+		if err := t.db.Raw(`SELECT COALESCE(SUM(points), 0) FROM crew_points WHERE tenant_id = ? AND created_at >= ? AND created_at < ?`,
+			t.tenantID, t.start, t.end).Scan(&n).Error; err != nil {
+			return fmt.Errorf("sum crew points: %w", err)
 		}
-		points[""] = n
+		t.points[""] = n
+		return nil
 	}
-	saved := map[string]int64{}
-	kms := map[string]float64{}
-	for _, r := range c.savings {
-		if r.Date.Before(p.From) || p.To.Before(r.Date) {
+	var money []groupSum
+	if err := t.db.Raw(`SELECT COALESCE(cr.external_id, '') AS grp, COALESCE(SUM(p.points), 0) AS cents
+		FROM crew_points p LEFT JOIN crew_members cm ON cm.id = p.crew_member_id LEFT JOIN crews cr ON cr.id = cm.crew_id
+		WHERE p.tenant_id = ? AND p.created_at >= ? AND p.created_at < ?
+		GROUP BY COALESCE(cr.external_id, '')`, t.tenantID, t.start, t.end).Scan(&money).Error; err != nil {
+		return fmt.Errorf("sum crew points: %w", err)
+	}
+	for _, m := range money {
+		t.points[m.Grp] += m.Cents
+	}
+	return nil
+}
+
+// addRouteSavings adds the route savings of the period's days, by the crew
+// of the route.
+func (t *tally) addRouteSavings(savings []dispatch.SavingsRow) {
+	for _, r := range savings {
+		if r.Date.Before(t.p.From) || t.p.To.Before(r.Date) {
 			continue
 		}
-		saved[r.CrewID] += r.ValueCents
-		kms[r.CrewID] += r.KmSaved
+		t.saved[r.CrewID] += r.ValueCents
+		t.kms[r.CrewID] += r.KmSaved
 	}
+}
 
-	var fresh struct {
-		Total    int
-		Referred int
-	}
-	if err := db.Raw(`SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM referrals r
+// countNewCustomers counts the customers created in the period and how many
+// of them came by a converted referral.
+func (t *tally) countNewCustomers() error {
+	if err := t.db.Raw(`SELECT COUNT(*) AS total, COALESCE(SUM(CASE WHEN EXISTS (SELECT 1 FROM referrals r
 			WHERE r.tenant_id = c.tenant_id AND r.referee_customer_id = c.id AND r.status = 'converted') THEN 1 ELSE 0 END), 0) AS referred
 		FROM customers c WHERE c.tenant_id = ? AND c.created_at >= ? AND c.created_at < ?`,
-		tenantID, start, end).Scan(&fresh).Error; err != nil {
-		return Row{}, nil, fmt.Errorf("count new customers: %w", err)
+		t.tenantID, t.start, t.end).Scan(&t.fresh).Error; err != nil {
+		return fmt.Errorf("count new customers: %w", err)
 	}
+	return nil
+}
 
-	pv := int64(c.prog.PointValueCents)
-	if by == GroupByCrew {
-		for _, m := range []map[string]int64{sync, points, saved} {
+// groupRows are the tally's group rows by name; split by crew, every crew
+// with a sync discount, points or route savings has one, and carries them.
+func (t *tally) groupRows(pointValue int64, finish func(*Row, *int64)) []Row {
+	if t.by == GroupByCrew {
+		for _, m := range []map[string]int64{t.sync, t.points, t.saved} {
 			for g := range m {
-				row(g)
+				t.row(g)
 			}
 		}
 	}
-	names := make([]string, 0, len(rows))
-	for g := range rows {
-		names = append(names, g)
-	}
-	sort.Strings(names)
-	total := Row{Group: "all"}
-	var groups []Row
-	for _, g := range names {
-		r := rows[g]
-		r.MedianDaysToConvert = median(days[g])
+	groups := []Row{}
+	for _, g := range slices.Sorted(maps.Keys(t.rows)) {
+		r := t.rows[g]
+		r.MedianDaysToConvert = median(t.days[g])
 		r.CostCents = r.RewardCostCents
 		var sv *int64
-		if by == GroupByCrew {
+		if t.by == GroupByCrew {
 			key := g
 			if g == Unassigned {
 				key = ""
 			}
-			sc, pts, value, km := sync[key], points[key], saved[key], round(kms[key], 2)
-			bonus := pts * pv
+			sc, pts, value, km := t.sync[key], t.points[key], t.saved[key], round(t.kms[key], 2)
+			bonus := pts * pointValue
 			r.SyncDiscountCents, r.CrewPoints, r.CrewBonusCents, r.RouteSavingsCents, r.KmSaved = &sc, &pts, &bonus, &value, &km
 			r.CostCents += sc + bonus
 			sv = &value
 		}
-		c.finish(r, sv)
+		finish(r, sv)
 		groups = append(groups, *r)
+	}
+	return groups
+}
+
+// totalRow is the whole period's row: the groups' sums, with the numbers
+// only the total carries.
+func (t *tally) totalRow(pointValue int64, finish func(*Row, *int64)) Row {
+	total := Row{Group: "all"}
+	for _, r := range t.rows {
 		total.Referrals += r.Referrals
 		total.Conversions += r.Conversions
 		total.Acquired += r.Acquired
 		total.RevenueCents += r.RevenueCents
 		total.RewardCostCents += r.RewardCostCents
 	}
-	total.MedianDaysToConvert = median(allDays)
+	total.MedianDaysToConvert = median(t.allDays)
 	var sc, pts, value int64
 	var km float64
-	for _, v := range sync {
+	for _, v := range t.sync {
 		sc += v
 	}
-	for _, v := range points {
+	for _, v := range t.points {
 		pts += v
 	}
-	for g, v := range saved {
+	for g, v := range t.saved {
 		value += v
-		km += kms[g]
+		km += t.kms[g]
 	}
-	bonus := pts * pv
+	bonus := pts * pointValue
 	km = round(km, 2)
 	total.SyncDiscountCents, total.CrewPoints, total.CrewBonusCents = &sc, &pts, &bonus
 	total.RouteSavingsCents, total.KmSaved = &value, &km
 	total.CostCents = total.RewardCostCents + sc + bonus
-	c.finish(&total, &value)
-	total.NewCustomers, total.NewFromReferrals = &fresh.Total, &fresh.Referred
-	total.ReferralShareOfNew = ratio(int64(fresh.Referred), int64(fresh.Total))
-	total.InvoicedVisits, total.SyncedVisits = &visits.Invoiced, &visits.Synced
-	total.SyncedVisitShare = ratio(int64(visits.Synced), int64(visits.Invoiced))
-	if groups == nil {
-		groups = []Row{}
-	}
-	return total, groups, nil
+	finish(&total, &value)
+	total.NewCustomers, total.NewFromReferrals = &t.fresh.Total, &t.fresh.Referred
+	total.ReferralShareOfNew = ratio(int64(t.fresh.Referred), int64(t.fresh.Total))
+	total.InvoicedVisits, total.SyncedVisits = &t.visits.Invoiced, &t.visits.Synced
+	total.SyncedVisitShare = ratio(int64(t.visits.Synced), int64(t.visits.Invoiced))
+	return total
 }
 
 // finish derives contribution, rate, net, ROI and cost per acquired

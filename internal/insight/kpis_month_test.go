@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/insight"
 	"github.com/routeloop/routeloop/internal/program"
@@ -22,10 +23,7 @@ func TestKPIsByMonthInNewYork(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		clk := clock.NewFixed(utc("2026-11-20T17:00:00Z"))
-		ten, _, err := tenant.NewService(s, clk).Create(ctx, tenant.NewTenant{Name: "Hudson", Timezone: "America/New_York", Currency: "USD"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		ten := apptest.Tenant(t, tenant.NewService(s, clk), tenant.NewTenant{Name: "Hudson", Timezone: "America/New_York", Currency: "USD"})
 		f := fixture{t: t, s: s, tid: ten.ID}
 		p := program.Defaults(ten.ID)
 		p.PointValueCents = 10
@@ -158,10 +156,7 @@ func TestKPIsByCrewShowEveryCrewThatSaved(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		clk := clock.NewFixed(utc("2026-11-20T17:00:00Z"))
-		ten, _, err := tenant.NewService(s, clk).Create(ctx, tenant.NewTenant{Name: "Hudson", Timezone: "America/New_York", Currency: "USD"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		ten := apptest.Tenant(t, tenant.NewService(s, clk), tenant.NewTenant{Name: "Hudson", Timezone: "America/New_York", Currency: "USD"})
 		f := fixture{t: t, s: s, tid: ten.ID}
 		if _, err := program.Save(s.DB, program.Defaults(ten.ID), clk.Now()); err != nil {
 			t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/insight"
 	"github.com/routeloop/routeloop/internal/localdate"
@@ -117,12 +118,8 @@ func (f fixture) invoice(name string, customer int64, status, issued string, tot
 // mayInLosAngeles builds Greenway's May 2026 (America/Los_Angeles, so the
 // period is 2026-05-01T07:00Z .. 2026-06-01T07:00Z) with the clock on May 20.
 func mayInLosAngeles(t *testing.T, s *store.Store) (*insight.Service, fixture) {
-	ctx := context.Background()
 	clk := clock.NewFixed(utc("2026-05-20T19:00:00Z"))
-	ten, _, err := tenant.NewService(s, clk).Create(ctx, tenant.NewTenant{Name: "Greenway", Timezone: "America/Los_Angeles", Currency: "USD"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ten := apptest.Tenant(t, tenant.NewService(s, clk), tenant.NewTenant{Name: "Greenway", Timezone: "America/Los_Angeles", Currency: "USD"})
 	f := fixture{t: t, s: s, tid: ten.ID}
 	p := program.Defaults(ten.ID)
 	p.MonthlyBudgetCents, p.PointValueCents, p.CostPerKmCents, p.LabourCentsPerMinute = 10000, 10, 60, 50

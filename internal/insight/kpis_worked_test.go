@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/insight"
 	"github.com/routeloop/routeloop/internal/program"
@@ -58,10 +59,7 @@ func TestKPIsCountEachDiscountOnce(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		clk := clock.NewFixed(utc("2026-06-10T19:00:00Z"))
-		ten, _, err := tenant.NewService(s, clk).Create(ctx, tenant.NewTenant{Name: "Greenway", Timezone: "America/Los_Angeles", Currency: "USD"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		ten := apptest.Tenant(t, tenant.NewService(s, clk), tenant.NewTenant{Name: "Greenway", Timezone: "America/Los_Angeles", Currency: "USD"})
 		f := fixture{t: t, s: s, tid: ten.ID}
 		p := program.Defaults(ten.ID) // 40% margin, 60 cents a km, 50 a minute, 1.3 road factor, 30 km/h
 		p.PointValueCents = 10

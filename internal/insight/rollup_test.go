@@ -12,6 +12,7 @@ import (
 
 	"gorm.io/gorm"
 
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/insight"
 	"github.com/routeloop/routeloop/internal/localdate"
@@ -231,12 +232,8 @@ func (w *world) exec(q string, args ...any) {
 func (w *world) pick(ids []int64) int64 { return ids[w.rnd.IntN(len(ids))] }
 
 func newWorld(t *testing.T, s *store.Store, seed uint64) (*insight.Service, *world) {
-	ctx := context.Background()
 	clk := clock.NewFixed(utc("2026-03-25T12:00:00Z"))
-	ten, _, err := tenant.NewService(s, clk).Create(ctx, tenant.NewTenant{Name: "Rollup", Timezone: "America/New_York", Currency: "USD"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ten := apptest.Tenant(t, tenant.NewService(s, clk), tenant.NewTenant{Name: "Rollup", Timezone: "America/New_York", Currency: "USD"})
 	w := &world{f: fixture{t: t, s: s, tid: ten.ID}, rnd: rand.New(rand.NewPCG(seed, 7))}
 	for i := range 6 {
 		w.customers = append(w.customers, w.f.customer(fmt.Sprintf("c%d", i), "2026-01-05T12:00:00Z"))

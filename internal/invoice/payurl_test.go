@@ -3,21 +3,19 @@ package invoice_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/routeloop/routeloop/internal/app"
 	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
-	"github.com/routeloop/routeloop/internal/config"
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/neighbor"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
-	"github.com/routeloop/routeloop/internal/tenant"
 )
 
 func TestPayURLMustBeAnAbsoluteWebAddress(t *testing.T) {
@@ -67,11 +65,7 @@ type payWorld struct {
 func newPayWorld(t *testing.T, s *store.Store) *payWorld {
 	t.Helper()
 	ctx := context.Background()
-	a := app.Wire(config.Defaults(), s, clock.NewFixed(time.Date(2026, 5, 4, 16, 0, 0, 0, time.UTC)), slog.New(slog.DiscardHandler))
-	ten, _, err := a.Tenants.Create(ctx, tenant.NewTenant{Name: "Greenway", Timezone: "America/Los_Angeles", Currency: "USD"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, ten := apptest.New(t, s, clock.NewFixed(time.Date(2026, 5, 4, 16, 0, 0, 0, time.UTC)), "Greenway")
 	w := &payWorld{t: t, a: a, s: s, tenant: ten.ID}
 	for _, c := range []struct {
 		id, address string

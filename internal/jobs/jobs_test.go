@@ -2,15 +2,13 @@ package jobs_test
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/routeloop/routeloop/internal/app"
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
-	"github.com/routeloop/routeloop/internal/config"
 	"github.com/routeloop/routeloop/internal/ledger"
 	"github.com/routeloop/routeloop/internal/localdate"
 	"github.com/routeloop/routeloop/internal/scheduling"
@@ -26,8 +24,7 @@ func TestTickReconcilesEachTenantsYesterdayAtItsLocalHour(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		c := clock.NewFixed(time.Date(2026, 5, 6, 10, 5, 0, 0, time.UTC))
-		a := app.Wire(config.Defaults(), s, c, slog.New(slog.DiscardHandler))
-		la, _, _ := a.Tenants.Create(ctx, tenant.NewTenant{Name: "LA", Timezone: "America/Los_Angeles", Currency: "USD"})
+		a, la := apptest.New(t, s, c, "LA")
 		if _, _, err := a.Tenants.Create(ctx, tenant.NewTenant{Name: "Berlin", Timezone: "Europe/Berlin", Currency: "EUR"}); err != nil {
 			t.Fatal(err)
 		}
@@ -73,8 +70,7 @@ func TestTryLockLetsOneHolderRun(t *testing.T) {
 func TestReconcileByHandTakesTheLock(t *testing.T) {
 	s := storetest.Open(t, store.SQLite)
 	ctx := context.Background()
-	a := app.Wire(config.Defaults(), s, clock.System{}, slog.New(slog.DiscardHandler))
-	ten, _, _ := a.Tenants.Create(ctx, tenant.NewTenant{Name: "LA", Timezone: "America/Los_Angeles", Currency: "USD"})
+	a, ten := apptest.New(t, s, clock.System{}, "LA")
 	day := localdate.Date{Year: 2026, Month: 5, Day: 5}
 	_, _ = s.TryLock(ctx, ledger.LockName(ten.ID), func() error {
 		if _, ran, err := a.Ledger.ReconcileRange(ctx, ten.ID, day, day, nil); ran || err != nil {
@@ -94,11 +90,7 @@ func TestTheNightlyJobCatchesUpEveryDayMissedOrChanged(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		c := clock.NewFixed(time.Date(2026, 5, 6, 10, 5, 0, 0, time.UTC)) // 03:05 on the 6th in Los Angeles
-		a := app.Wire(config.Defaults(), s, c, slog.New(slog.DiscardHandler))
-		la, _, err := a.Tenants.Create(ctx, tenant.NewTenant{Name: "LA", Timezone: "America/Los_Angeles", Currency: "USD"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		a, la := apptest.New(t, s, c, "LA")
 		days := func(rs []ledger.ReconcileResult) []string {
 			var out []string
 			for _, r := range rs {
@@ -140,11 +132,8 @@ func TestTickRefreshesTheKPIRollup(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		c := clock.NewFixed(time.Date(2026, 5, 6, 10, 5, 0, 0, time.UTC))
-		a := app.Wire(config.Defaults(), s, c, slog.New(slog.DiscardHandler))
-		ten, _, err := a.Tenants.Create(ctx, tenant.NewTenant{Name: "Berlin", Timezone: "Europe/Berlin", Currency: "EUR"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		a := apptest.Wire(s, c)
+		ten := apptest.Tenant(t, a.Tenants, tenant.NewTenant{Name: "Berlin", Timezone: "Europe/Berlin", Currency: "EUR"})
 		var cust int64
 		if err := s.DB.Raw(`INSERT INTO customers (tenant_id, external_id, name, referral_code, created_at, updated_at) VALUES (?, 'c1', 'Ann', 'ANN1', ?, ?) RETURNING id`,
 			ten.ID, c.Now(), c.Now()).Scan(&cust).Error; err != nil {

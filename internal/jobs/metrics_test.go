@@ -3,16 +3,14 @@ package jobs_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/routeloop/routeloop/internal/app"
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
-	"github.com/routeloop/routeloop/internal/config"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -24,7 +22,7 @@ func TestTheNightlyRunShowsInTheMetrics(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
 		at := time.Date(2026, 5, 6, 10, 5, 0, 0, time.UTC)
-		a := app.Wire(config.Defaults(), s, clock.NewFixed(at), slog.New(slog.DiscardHandler))
+		a := apptest.Wire(s, clock.NewFixed(at))
 		if _, _, err := a.Tenants.Create(ctx, tenant.NewTenant{Name: "LA", Timezone: "America/Los_Angeles", Currency: "USD"}); err != nil {
 			t.Fatal(err)
 		}

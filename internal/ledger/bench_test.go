@@ -3,7 +3,6 @@ package ledger_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"sync/atomic"
 	"testing"
@@ -11,12 +10,11 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/routeloop/routeloop/internal/app"
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
-	"github.com/routeloop/routeloop/internal/config"
 	"github.com/routeloop/routeloop/internal/localdate"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
-	"github.com/routeloop/routeloop/internal/tenant"
 )
 
 // reconcileBench builds, on Postgres, a tenant with 100,000 customers, one
@@ -25,12 +23,7 @@ import (
 // visit billed on its own draft.
 func reconcileBench(b *testing.B, dayOf string) (*app.App, *store.Store, string) {
 	s := storetest.Open(b, store.Postgres)
-	ctx := context.Background()
-	a := app.Wire(config.Defaults(), s, clock.System{}, slog.New(slog.DiscardHandler))
-	ten, _, err := a.Tenants.Create(ctx, tenant.NewTenant{Name: "Big", Timezone: "America/Los_Angeles", Currency: "USD"})
-	if err != nil {
-		b.Fatal(err)
-	}
+	a, ten := apptest.New(b, s, clock.System{}, "Big")
 	tid := ten.ID
 	storetest.BulkCustomers(b, s, tid, benchVisits, rand.New(rand.NewPCG(9, 9)))
 	steps := []string{

@@ -147,14 +147,31 @@ func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int6
 	}
 	w := &world{terms: cur, visits: make(map[int64]VisitRef, len(billedIDs)), matches: map[bool]map[int64]Match{}, streets: map[int64]string{},
 		invoiceIDs: map[int64]string{}}
-	// Invoices that items name but that are not the customers' any more
-	// (voided): their scheduler ids, for reasons.
-	named := map[int64]bool{}
+	if err := w.readInvoiceIDs(tx, tenantID, facts); err != nil {
+		return nil, nil, err
+	}
+	if err := w.readBilledVisits(tx, tenantID, billedIDs); err != nil {
+		return nil, nil, err
+	}
+	if err := w.matchNeighbours(tx, tenantID, facts, customerIDs); err != nil {
+		return nil, nil, err
+	}
+	if err := readRewards(tx, tenantID, facts, customerIDs); err != nil {
+		return nil, nil, err
+	}
+	return facts, w, nil
+}
+
+// readInvoiceIDs notes the scheduler ids of the customers' invoices and of
+// those that items name but that are not the customers' any more (voided),
+// for reasons.
+func (w *world) readInvoiceIDs(tx *gorm.DB, tenantID string, facts map[int64]*customerFacts) error {
 	for _, c := range facts {
 		for _, x := range c.Invoices {
 			w.invoiceIDs[x.ID] = x.ExternalID
 		}
 	}
+	named := map[int64]bool{}
 	for _, c := range facts {
 		for _, x := range c.Invoices {
 			for _, l := range x.Lines {
@@ -169,32 +186,81 @@ func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int6
 			}
 		}
 	}
-	if len(named) > 0 {
-		var rows []struct {
-			ID         int64
-			ExternalID string
-		}
-		set, arg := idSet(tx, slices.Sorted(maps.Keys(named)))
-		if err := tx.Raw(`SELECT i.id, i.external_id FROM `+set+` invoices i ON i.id = s.id WHERE i.tenant_id = ?`, arg, tenantID).
-			Scan(&rows).Error; err != nil {
-			return nil, nil, fmt.Errorf("read invoices: %w", err)
-		}
-		for _, r := range rows {
-			w.invoiceIDs[r.ID] = r.ExternalID
+	if len(named) == 0 {
+		return nil
+	}
+	var rows []struct {
+		ID         int64
+		ExternalID string
+	}
+	set, arg := idSet(tx, slices.Sorted(maps.Keys(named)))
+	if err := tx.Raw(`SELECT i.id, i.external_id FROM `+set+` invoices i ON i.id = s.id WHERE i.tenant_id = ?`, arg, tenantID).
+		Scan(&rows).Error; err != nil {
+		return fmt.Errorf("read invoices: %w", err)
+	}
+	for _, r := range rows {
+		w.invoiceIDs[r.ID] = r.ExternalID
+	}
+	return nil
+}
+
+// readBilledVisits reads the visits the invoices' lines name.
+func (w *world) readBilledVisits(tx *gorm.DB, tenantID string, billedIDs map[int64]bool) error {
+	if len(billedIDs) == 0 {
+		return nil
+	}
+	set, arg := idSet(tx, slices.Sorted(maps.Keys(billedIDs)))
+	vs, err := readVisits(tx, `SELECT v.id, v.customer_id, v.crew_id, v.service_date, v.status FROM `+set+` visits v ON v.id = s.id
+		WHERE v.tenant_id = ?`, arg, tenantID)
+	if err != nil {
+		return fmt.Errorf("read billed visits: %w", err)
+	}
+	for _, v := range vs {
+		w.visits[v.ID] = v
+	}
+	return nil
+}
+
+// matchNeighbours finds, under each same-crew rule some invoice is priced
+// by, which billed visits a linked neighbour was serviced beside, and the
+// neighbours' streets.
+func (w *world) matchNeighbours(tx *gorm.DB, tenantID string, facts map[int64]*customerFacts, customerIDs []int64) error {
+	own, days := w.ownVisits(facts)
+	var links []Link
+	if len(own) > 0 {
+		// Links matter only to customers with a visit to discount.
+		var err error
+		if links, err = LinksOf(tx, tenantID, customerIDs); err != nil {
+			return err
 		}
 	}
-	if len(billedIDs) > 0 {
-		set, arg := idSet(tx, slices.Sorted(maps.Keys(billedIDs)))
-		vs, err := readVisits(tx, `SELECT v.id, v.customer_id, v.crew_id, v.service_date, v.status FROM `+set+` visits v ON v.id = s.id
-			WHERE v.tenant_id = ?`, arg, tenantID)
-		if err != nil {
-			return nil, nil, fmt.Errorf("read billed visits: %w", err)
+	sameCrew := w.sameCrewRules(facts)
+	if len(links) == 0 || len(own) == 0 {
+		for sc := range sameCrew {
+			w.matches[sc] = map[int64]Match{}
 		}
-		for _, v := range vs {
-			w.visits[v.ID] = v
-		}
+		return nil
 	}
-	// Only a customer's own visits can be discounted on their invoices.
+	others := map[int64]bool{}
+	for _, l := range links {
+		others[l.CustomerAID], others[l.CustomerBID] = true, true
+	}
+	set, arg := idSet(tx, slices.Sorted(maps.Keys(others)))
+	theirs, err := readVisits(tx, `SELECT v.id, v.customer_id, v.crew_id, v.service_date, v.status FROM `+set+` visits v ON v.customer_id = s.id
+		WHERE v.tenant_id = ? AND v.service_date IN ? AND v.status <> 'cancelled'`, arg, tenantID, slices.Collect(maps.Keys(days)))
+	if err != nil {
+		return fmt.Errorf("read neighbours' visits: %w", err)
+	}
+	for sc := range sameCrew {
+		w.matches[sc] = MatchSynced(own, links, theirs, sc)
+	}
+	return w.readStreets(tx, tenantID)
+}
+
+// ownVisits are the billed visits of the customers themselves, by id, and
+// their days: only a customer's own visits can be discounted on their
+// invoices.
+func (w *world) ownVisits(facts map[int64]*customerFacts) ([]VisitRef, map[localdate.Date]bool) {
 	var own []VisitRef
 	days := map[localdate.Date]bool{}
 	for _, v := range w.visits {
@@ -204,14 +270,13 @@ func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int6
 		}
 	}
 	sort.Slice(own, func(i, j int) bool { return own[i].ID < own[j].ID })
-	var links []Link
-	if len(own) > 0 {
-		// Links matter only to customers with a visit to discount.
-		if links, err = LinksOf(tx, tenantID, customerIDs); err != nil {
-			return nil, nil, err
-		}
-	}
-	sameCrew := map[bool]bool{cur.SameCrew: true}
+	return own, days
+}
+
+// sameCrewRules are the same-crew rules the invoices are priced under: the
+// program's for drafts, each issued invoice's own.
+func (w *world) sameCrewRules(facts map[int64]*customerFacts) map[bool]bool {
+	sameCrew := map[bool]bool{w.terms.SameCrew: true}
 	for _, c := range facts {
 		for _, x := range c.Invoices {
 			if !x.draft() {
@@ -219,45 +284,37 @@ func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int6
 			}
 		}
 	}
-	if len(links) == 0 || len(own) == 0 {
-		for sc := range sameCrew {
-			w.matches[sc] = map[int64]Match{}
-		}
-	} else {
-		others := map[int64]bool{}
-		for _, l := range links {
-			others[l.CustomerAID], others[l.CustomerBID] = true, true
-		}
-		set, arg := idSet(tx, slices.Sorted(maps.Keys(others)))
-		theirs, err := readVisits(tx, `SELECT v.id, v.customer_id, v.crew_id, v.service_date, v.status FROM `+set+` visits v ON v.customer_id = s.id
-			WHERE v.tenant_id = ? AND v.service_date IN ? AND v.status <> 'cancelled'`, arg, tenantID, slices.Collect(maps.Keys(days)))
-		if err != nil {
-			return nil, nil, fmt.Errorf("read neighbours' visits: %w", err)
-		}
-		for sc := range sameCrew {
-			w.matches[sc] = MatchSynced(own, links, theirs, sc)
-		}
-		neighbours := map[int64]bool{}
-		for _, ms := range w.matches {
-			for _, m := range ms {
-				neighbours[m.NeighborID] = true
-			}
-		}
-		if len(neighbours) > 0 {
-			var rows []struct {
-				ID      int64
-				Address string
-			}
-			set, arg := idSet(tx, slices.Sorted(maps.Keys(neighbours)))
-			if err := tx.Raw(`SELECT c.id, c.address FROM `+set+` customers c ON c.id = s.id WHERE c.tenant_id = ?`, arg, tenantID).
-				Scan(&rows).Error; err != nil {
-				return nil, nil, fmt.Errorf("read neighbours: %w", err)
-			}
-			for _, r := range rows {
-				w.streets[r.ID] = Street(r.Address)
-			}
+	return sameCrew
+}
+
+// readStreets reads the streets of the neighbours the matches name.
+func (w *world) readStreets(tx *gorm.DB, tenantID string) error {
+	neighbours := map[int64]bool{}
+	for _, ms := range w.matches {
+		for _, m := range ms {
+			neighbours[m.NeighborID] = true
 		}
 	}
+	if len(neighbours) == 0 {
+		return nil
+	}
+	var rows []struct {
+		ID      int64
+		Address string
+	}
+	set, arg := idSet(tx, slices.Sorted(maps.Keys(neighbours)))
+	if err := tx.Raw(`SELECT c.id, c.address FROM `+set+` customers c ON c.id = s.id WHERE c.tenant_id = ?`, arg, tenantID).
+		Scan(&rows).Error; err != nil {
+		return fmt.Errorf("read neighbours: %w", err)
+	}
+	for _, r := range rows {
+		w.streets[r.ID] = Street(r.Address)
+	}
+	return nil
+}
+
+// readRewards reads the customers' granted rewards, by id.
+func readRewards(tx *gorm.DB, tenantID string, facts map[int64]*customerFacts, customerIDs []int64) error {
 	var rs []struct {
 		ID         int64
 		CustomerID int64
@@ -271,13 +328,13 @@ func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int6
 	set, arg := idSet(tx, customerIDs)
 	if err := tx.Raw(`SELECT r.id, r.customer_id, r.kind, r.bps, r.points, r.addon_name, r.value_cents, r.reason FROM `+set+` rewards r
 		ON r.customer_id = s.id WHERE r.tenant_id = ? AND r.status = 'granted' ORDER BY r.id`, arg, tenantID).Scan(&rs).Error; err != nil {
-		return nil, nil, fmt.Errorf("read rewards: %w", err)
+		return fmt.Errorf("read rewards: %w", err)
 	}
 	for _, r := range rs {
 		facts[r.CustomerID].Rewards = append(facts[r.CustomerID].Rewards, rewardFacts{ID: r.ID, Kind: r.Kind, Bps: r.Bps,
 			Value: r.ValueCents, Points: r.Points, AddonName: r.AddonName, Reason: r.Reason})
 	}
-	return facts, w, nil
+	return nil
 }
 
 // LinksOf returns every link (open or ended) of the given customers, by id.

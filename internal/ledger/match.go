@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"fmt"
 	"sort"
 
 	"github.com/routeloop/routeloop/internal/localdate"
@@ -26,6 +27,13 @@ type Match struct {
 	NeighborVisitID int64
 	DistanceM       int
 	ServiceDate     localdate.Date
+}
+
+// Reason explains a match in the words of rule 7, naming the neighbour by
+// street (Street): the stored reason of a sync discount, which the invoice
+// page reads back.
+func (m Match) Reason(street string) string {
+	return fmt.Sprintf("serviced the same day as %s, %d m away, on %s", street, m.DistanceM, m.ServiceDate)
 }
 
 // Link is what matching needs of a neighbour link: active from StartsOn

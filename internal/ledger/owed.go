@@ -190,10 +190,6 @@ type plan struct {
 	items []*Item
 }
 
-func (w *world) syncReason(m Match) string {
-	return fmt.Sprintf("serviced the same day as %s, %d m away, on %s", w.streets[m.NeighborID], m.DistanceM, m.ServiceDate)
-}
-
 // syncOwed is the same-day discount owed for a visit billed at amount on an
 // invoice of customerID under terms t, and why (rule 13: the one place this
 // is decided).
@@ -206,7 +202,7 @@ func (w *world) syncOwed(customerID int64, b billedVisit, t Terms) (int64, strin
 	if !ok {
 		return 0, ""
 	}
-	return min(invoice.PercentOf(b.Amount, t.SyncBps), invoice.PercentOf(b.Amount, t.MaxBps)), w.syncReason(m)
+	return min(invoice.PercentOf(b.Amount, t.SyncBps), invoice.PercentOf(b.Amount, t.MaxBps)), m.Reason(w.streets[m.NeighborID])
 }
 
 // lineRoom is how much more percent discount a draft's visit line takes.
@@ -222,60 +218,103 @@ type lineRoom struct {
 // order, each within the per-line cap and the drafts' credit room;
 // whatever does not fit stays pending.
 func (w *world) work(c *customerFacts) plan {
-	items := map[string]*Item{}
-	item := func(key string) *Item {
-		it, ok := items[key]
-		if !ok {
-			it = &Item{Key: key, CustomerID: c.ID}
-			kind, a, b, _ := parseKey(key)
-			it.Kind = kind
-			switch kind {
-			case KindSyncDiscount:
-				it.VisitID, it.InvoiceID = &a, &b
-				if v, ok := w.visits[a]; ok {
-					d := v.ServiceDate
-					it.ServiceDate = &d
-				}
-			case KindReward:
-				it.RewardID = &a
-			}
-			items[key] = it
-		}
-		return it
-	}
-	rewards := map[int64]rewardFacts{}
+	k := w.startWork(c)
+	k.countFrozen()
+	k.countOwed()
+	k.placeSyncDiscounts()
+	k.placeLateCredits()
+	k.placeRewards()
+	return k.settle()
+}
+
+// customerWork is one customer's pass through work: the items as they are
+// found, and the lines placed on the drafts so far.
+type customerWork struct {
+	w              *world
+	c              *customerFacts
+	items          map[string]*Item
+	rewards        map[int64]rewardFacts
+	drafts, frozen []*invoiceFacts
+	current        map[int64]bool // the customer's invoices not void
+	out            plan
+	placed         map[string]int64      // given on drafts, per item
+	rooms          map[int64][]*lineRoom // the percent room of each draft's visit lines
+	creditRoom     map[int64]int64       // the room left for credits on each draft
+}
+
+func (w *world) startWork(c *customerFacts) *customerWork {
+	k := &customerWork{w: w, c: c, items: map[string]*Item{}, rewards: map[int64]rewardFacts{}, current: map[int64]bool{},
+		out: plan{lines: map[int64][]invoice.Line{}}, placed: map[string]int64{},
+		rooms: map[int64][]*lineRoom{}, creditRoom: map[int64]int64{}}
 	for _, r := range c.Rewards {
-		rewards[r.ID] = r
+		k.rewards[r.ID] = r
 	}
-	var drafts, frozen []*invoiceFacts
 	for _, x := range c.Invoices {
 		if x.draft() {
-			drafts = append(drafts, x)
+			k.drafts = append(k.drafts, x)
 		} else {
-			frozen = append(frozen, x)
+			k.frozen = append(k.frozen, x)
 		}
+		k.current[x.ID] = true
 	}
-	// What issued and paid invoices gave, per item.
-	current := map[int64]bool{}
-	for _, x := range c.Invoices {
-		current[x.ID] = true
+	return k
+}
+
+// item is the item a key names, made on first use.
+func (k *customerWork) item(key string) *Item {
+	it, ok := k.items[key]
+	if ok {
+		return it
 	}
-	for _, x := range frozen {
+	it = &Item{Key: key, CustomerID: k.c.ID}
+	kind, a, b, _ := parseKey(key)
+	it.Kind = kind
+	switch kind {
+	case KindSyncDiscount:
+		it.VisitID, it.InvoiceID = &a, &b
+		if v, ok := k.w.visits[a]; ok {
+			d := v.ServiceDate
+			it.ServiceDate = &d
+		}
+	case KindReward:
+		it.RewardID = &a
+	}
+	k.items[key] = it
+	return it
+}
+
+// put places a computed line for an item on a draft, giving amount of it.
+func (k *customerWork) put(x *invoiceFacts, it *Item, l invoice.Line, given int64) {
+	key := it.Key
+	l.ItemKey = &key
+	k.out.lines[x.ID] = append(k.out.lines[x.ID], l)
+	k.placed[key] += given
+}
+
+// countFrozen counts what issued and paid invoices gave, per item; a free
+// add-on gave its reward's value.
+func (k *customerWork) countFrozen() {
+	for _, x := range k.frozen {
 		for _, l := range x.Lines {
 			if l.ItemKey == nil {
 				continue
 			}
-			it := item(*l.ItemKey)
+			it := k.item(*l.ItemKey)
 			given := -l.AmountCents
 			if l.Kind == invoice.KindAddon && it.RewardID != nil {
-				given = rewards[*it.RewardID].Value
+				given = k.rewards[*it.RewardID].Value
 			}
 			it.Frozen += given
 		}
 	}
-	// Owed: the sync discount of every visit each invoice bills.
-	for _, x := range c.Invoices {
-		t := w.terms
+}
+
+// countOwed finds the sync discount owed for every visit each invoice
+// bills, under the invoice's terms; on an issued invoice, within what its
+// reward lines left under the cap.
+func (k *customerWork) countOwed() {
+	for _, x := range k.c.Invoices {
+		t := k.w.terms
 		if !x.draft() {
 			t = x.Terms
 		}
@@ -286,27 +325,22 @@ func (w *world) work(c *customerFacts) plan {
 			}
 		}
 		for _, b := range x.billed() {
-			it := item(syncKey(b.VisitID, x.ID))
-			owed, reason := w.syncOwed(c.ID, b, t)
+			it := k.item(syncKey(b.VisitID, x.ID))
+			owed, reason := k.w.syncOwed(k.c.ID, b, t)
 			if !x.draft() && owed > 0 {
 				owed = max(0, min(owed, invoice.PercentOf(b.Amount, t.MaxBps)-rewardPct[b.VisitID]))
 			}
 			it.Owed, it.Reason = owed, reason
 		}
 	}
-	out := plan{lines: map[int64][]invoice.Line{}}
-	placed := map[string]int64{}
-	put := func(x *invoiceFacts, it *Item, l invoice.Line, given int64) {
-		key := it.Key
-		l.ItemKey = &key
-		out.lines[x.ID] = append(out.lines[x.ID], l)
-		placed[key] += given
-	}
-	// 1. The drafts' own sync discounts, line by line.
-	rooms := map[int64][]*lineRoom{}
-	creditRoom := map[int64]int64{}
-	desc := fmt.Sprintf("Same-day neighbour discount (%s)", program.Percent(w.terms.SyncBps))
-	for _, x := range drafts {
+}
+
+// placeSyncDiscounts puts the drafts' own sync discounts on them, line by
+// line, and measures the room each draft has left: per visit line under the
+// cap, and for credits.
+func (k *customerWork) placeSyncDiscounts() {
+	desc := fmt.Sprintf("Same-day neighbour discount (%s)", program.Percent(k.w.terms.SyncBps))
+	for _, x := range k.drafts {
 		var subtotal, capped int64
 		for _, l := range x.schedulerLines() {
 			if l.Charges() {
@@ -314,47 +348,55 @@ func (w *world) work(c *customerFacts) plan {
 			}
 		}
 		for _, b := range x.billed() {
-			lr := &lineRoom{visitID: b.VisitID, amount: b.Amount, room: invoice.PercentOf(b.Amount, w.terms.MaxBps)}
+			lr := &lineRoom{visitID: b.VisitID, amount: b.Amount, room: invoice.PercentOf(b.Amount, k.w.terms.MaxBps)}
 			capped += lr.room
-			it := item(syncKey(b.VisitID, x.ID))
+			it := k.item(syncKey(b.VisitID, x.ID))
 			if it.Owed > 0 {
 				v := b.VisitID
-				put(x, it, invoice.Line{Kind: invoice.KindSyncDiscount, VisitID: &v, Description: desc,
+				k.put(x, it, invoice.Line{Kind: invoice.KindSyncDiscount, VisitID: &v, Description: desc,
 					AmountCents: -it.Owed, Reason: it.Reason, SourceKey: ptr(it.Key)}, it.Owed)
 				lr.room -= it.Owed
 			}
-			rooms[x.ID] = append(rooms[x.ID], lr)
+			k.rooms[x.ID] = append(k.rooms[x.ID], lr)
 		}
-		creditRoom[x.ID] = subtotal - capped
+		k.creditRoom[x.ID] = subtotal - capped
 	}
-	// 2. Late credits for issued invoices, invoice by invoice, visit by
-	// visit, each whole on the first draft with room.
-	for _, x := range frozen {
+}
+
+// placeLateCredits credits what issued invoices owe beyond what they gave,
+// invoice by invoice, visit by visit, each whole on the first draft with
+// room.
+func (k *customerWork) placeLateCredits() {
+	for _, x := range k.frozen {
 		bs := x.billed()
 		sort.Slice(bs, func(i, j int) bool { return bs[i].VisitID < bs[j].VisitID })
 		for _, b := range bs {
-			it := item(syncKey(b.VisitID, x.ID))
+			it := k.item(syncKey(b.VisitID, x.ID))
 			rest := it.Owed - it.Frozen
 			if rest <= 0 {
 				continue
 			}
-			for _, d := range drafts {
-				if creditRoom[d.ID] < rest {
+			for _, d := range k.drafts {
+				if k.creditRoom[d.ID] < rest {
 					continue
 				}
 				v := b.VisitID
-				put(d, it, invoice.Line{Kind: invoice.KindCredit, VisitID: &v, AmountCents: -rest,
+				k.put(d, it, invoice.Line{Kind: invoice.KindCredit, VisitID: &v, AmountCents: -rest,
 					Description: "Credit: same-day neighbour discount missed on invoice " + x.ExternalID,
 					Reason:      fmt.Sprintf("%s; not on invoice %s when it was issued", it.Reason, x.ExternalID),
 					SourceKey:   ptr(it.Key)}, rest)
-				creditRoom[d.ID] -= rest
+				k.creditRoom[d.ID] -= rest
 				break
 			}
 		}
 	}
-	// 3. Rewards, oldest first, as far as caps and room allow.
-	for _, r := range c.Rewards {
-		it := item(rewardKey(r.ID))
+}
+
+// placeRewards places the rewards, oldest first, as far as caps and room
+// allow.
+func (k *customerWork) placeRewards() {
+	for _, r := range k.c.Rewards {
+		it := k.item(rewardKey(r.ID))
 		it.Owed, it.Reason = r.Value, r.Reason
 		rest := r.Value - it.Frozen
 		if rest <= 0 {
@@ -362,54 +404,71 @@ func (w *world) work(c *customerFacts) plan {
 		}
 		switch r.Kind {
 		case program.RewardPercentNextInvoice:
-			for _, d := range drafts {
-				for _, lr := range rooms[d.ID] {
-					amount := min(invoice.PercentOf(lr.amount, r.Bps), lr.room, rest)
-					if amount <= 0 {
-						continue
-					}
-					v := lr.visitID
-					put(d, it, invoice.Line{Kind: invoice.KindReferralReward, VisitID: &v, AmountCents: -amount,
-						Description: fmt.Sprintf("Referral reward (%s)", program.Percent(r.Bps)), Reason: r.Reason,
-						SourceKey: ptr(fmt.Sprintf("%s:visit:%d", it.Key, v))}, amount)
-					lr.room -= amount
-					rest -= amount
-				}
-			}
+			k.placePercentReward(it, r, rest)
 		case program.RewardFixedCredit, program.RewardPoints:
-			description := "Referral credit"
-			if r.Kind == program.RewardPoints {
-				description = fmt.Sprintf("Referral points (%d points)", r.Points)
-			}
-			for _, d := range drafts {
-				amount := min(rest, creditRoom[d.ID])
-				if amount <= 0 {
-					continue
-				}
-				put(d, it, invoice.Line{Kind: invoice.KindCredit, AmountCents: -amount, Description: description,
-					Reason: r.Reason, SourceKey: ptr(it.Key)}, amount)
-				creditRoom[d.ID] -= amount
-				rest -= amount
-			}
+			k.placeCreditReward(it, r, rest)
 		case program.RewardFreeAddon:
-			if len(drafts) > 0 {
-				put(drafts[0], it, invoice.Line{Kind: invoice.KindAddon, AmountCents: 0,
+			if len(k.drafts) > 0 {
+				k.put(k.drafts[0], it, invoice.Line{Kind: invoice.KindAddon, AmountCents: 0,
 					Description: fmt.Sprintf("Free %s (worth %s) — referral reward", r.AddonName, Cents(r.Value)),
 					Reason:      r.Reason, SourceKey: ptr(it.Key)}, rest)
 			}
 		}
 	}
-	for _, it := range items {
-		it.Given = it.Frozen + placed[it.Key]
+}
+
+// placePercentReward takes a percent off the drafts' visit lines, within
+// each line's room under the cap, until rest is given.
+func (k *customerWork) placePercentReward(it *Item, r rewardFacts, rest int64) {
+	for _, d := range k.drafts {
+		for _, lr := range k.rooms[d.ID] {
+			amount := min(invoice.PercentOf(lr.amount, r.Bps), lr.room, rest)
+			if amount <= 0 {
+				continue
+			}
+			v := lr.visitID
+			k.put(d, it, invoice.Line{Kind: invoice.KindReferralReward, VisitID: &v, AmountCents: -amount,
+				Description: fmt.Sprintf("Referral reward (%s)", program.Percent(r.Bps)), Reason: r.Reason,
+				SourceKey: ptr(fmt.Sprintf("%s:visit:%d", it.Key, v))}, amount)
+			lr.room -= amount
+			rest -= amount
+		}
+	}
+}
+
+// placeCreditReward credits a fixed amount (or points' worth) on the
+// drafts, within each draft's credit room, until rest is given.
+func (k *customerWork) placeCreditReward(it *Item, r rewardFacts, rest int64) {
+	description := "Referral credit"
+	if r.Kind == program.RewardPoints {
+		description = fmt.Sprintf("Referral points (%d points)", r.Points)
+	}
+	for _, d := range k.drafts {
+		amount := min(rest, k.creditRoom[d.ID])
+		if amount <= 0 {
+			continue
+		}
+		k.put(d, it, invoice.Line{Kind: invoice.KindCredit, AmountCents: -amount, Description: description,
+			Reason: r.Reason, SourceKey: ptr(it.Key)}, amount)
+		k.creditRoom[d.ID] -= amount
+		rest -= amount
+	}
+}
+
+// settle gives each item what it was given, pending and in error, and its
+// status; the plan lists the items anything is owed or given for, by key.
+func (k *customerWork) settle() plan {
+	for _, it := range k.items {
+		it.Given = it.Frozen + k.placed[it.Key]
 		it.Pending = max(0, it.Owed-it.Given)
 		it.InError = max(0, it.Frozen-it.Owed)
 		switch {
 		case it.InError > 0:
 			it.Status = StatusGivenInError
-			it.Reason = w.errorReason(it, current)
+			it.Reason = k.w.errorReason(it, k.current)
 		case it.Pending > 0:
 			it.Status = StatusPending
-		case placed[it.Key] > 0:
+		case k.placed[it.Key] > 0:
 			it.Status = StatusOnDraft
 		default:
 			it.Status = StatusGiven
@@ -417,10 +476,10 @@ func (w *world) work(c *customerFacts) plan {
 		if it.Owed == 0 && it.Given == 0 {
 			continue
 		}
-		out.items = append(out.items, it)
+		k.out.items = append(k.out.items, it)
 	}
-	sort.Slice(out.items, func(i, j int) bool { return out.items[i].Key < out.items[j].Key })
-	return out
+	sort.Slice(k.out.items, func(i, j int) bool { return k.out.items[i].Key < k.out.items[j].Key })
+	return k.out
 }
 
 // errorReason explains a discount that an issued invoice gave and that no

@@ -3,18 +3,15 @@ package neighbor_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"sort"
 	"testing"
 	"time"
 
-	"github.com/routeloop/routeloop/internal/app"
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
-	"github.com/routeloop/routeloop/internal/config"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
-	"github.com/routeloop/routeloop/internal/tenant"
 )
 
 // BenchmarkNearbyDatabase1M answers "who lives within 500 m of this
@@ -25,8 +22,7 @@ import (
 func BenchmarkNearbyDatabase1M(b *testing.B) {
 	s := storetest.Open(b, store.Postgres)
 	ctx := context.Background()
-	a := app.Wire(config.Defaults(), s, clock.System{}, slog.New(slog.DiscardHandler))
-	ten, _, _ := a.Tenants.Create(ctx, tenant.NewTenant{Name: "Big", Timezone: "America/Los_Angeles", Currency: "USD"})
+	a, ten := apptest.New(b, s, clock.System{}, "Big")
 	rng := rand.New(rand.NewPCG(7, 7))
 	const n = 1_000_000
 	storetest.BulkCustomers(b, s, ten.ID, n, rng)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/routeloop/routeloop/internal/app"
 	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/config"
 	"github.com/routeloop/routeloop/internal/neighbor"
@@ -29,10 +30,7 @@ func twoReplicas(t *testing.T, s *store.Store, cfg config.Config) (a, b *app.App
 	c := clock.NewFixed(time.Date(2026, 5, 1, 15, 0, 0, 0, time.UTC))
 	a = app.Wire(cfg, s, c, slog.New(slog.DiscardHandler))
 	b = app.Wire(cfg, s, c, slog.New(slog.DiscardHandler))
-	ten, _, err := a.Tenants.Create(context.Background(), tenant.NewTenant{Name: "Nearby Lawns", Timezone: "America/Los_Angeles", Currency: "USD"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ten := apptest.Tenant(t, a.Tenants, tenant.NewTenant{Name: "Nearby Lawns", Timezone: "America/Los_Angeles", Currency: "USD"})
 	return a, b, ten.ID
 }
 
@@ -199,10 +197,7 @@ func TestNearbyBeyondTheMemoryLimitReadsTheDatabase(t *testing.T) {
 		}
 		small := make([]string, 2)
 		for k := range small {
-			ten, _, err := a.Tenants.Create(ctx, tenant.NewTenant{Name: fmt.Sprintf("Small %d", k), Timezone: "America/Los_Angeles", Currency: "USD"})
-			if err != nil {
-				t.Fatal(err)
-			}
+			ten := apptest.Tenant(t, a.Tenants, tenant.NewTenant{Name: fmt.Sprintf("Small %d", k), Timezone: "America/Los_Angeles", Currency: "USD"})
 			small[k] = ten.ID
 			for i := 0; i < 20; i++ {
 				street(t, a, ten.ID, fmt.Sprintf("s%d", i), rng, true)

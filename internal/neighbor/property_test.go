@@ -3,21 +3,18 @@ package neighbor_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"math/rand/v2"
 	"testing"
 	"time"
 
-	"github.com/routeloop/routeloop/internal/app"
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
-	"github.com/routeloop/routeloop/internal/config"
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/localdate"
 	"github.com/routeloop/routeloop/internal/neighbor"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
-	"github.com/routeloop/routeloop/internal/tenant"
 )
 
 // TestRandomNeighbourhoodsKeepTheRules builds random streets of customers,
@@ -39,11 +36,7 @@ func TestRandomNeighbourhoodsKeepTheRules(t *testing.T) {
 func runNeighbourhood(t *testing.T, s *store.Store, seed uint64) {
 	ctx := context.Background()
 	rng := rand.New(rand.NewPCG(seed, 42))
-	a := app.Wire(config.Defaults(), s, clock.NewFixed(time.Date(2026, 5, 1, 15, 0, 0, 0, time.UTC)), slog.New(slog.DiscardHandler))
-	ten, _, err := a.Tenants.Create(ctx, tenant.NewTenant{Name: fmt.Sprintf("Street %d", seed), Timezone: "America/Los_Angeles", Currency: "USD"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, ten := apptest.New(t, s, clock.NewFixed(time.Date(2026, 5, 1, 15, 0, 0, 0, time.UTC)), fmt.Sprintf("Street %d", seed))
 	tid, loc := ten.ID, ten.Location()
 	crews := []string{"north", "south"}
 	for _, c := range crews {

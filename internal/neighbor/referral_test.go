@@ -2,21 +2,18 @@ package neighbor_test
 
 import (
 	"context"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
 	"gorm.io/gorm"
 
-	"github.com/routeloop/routeloop/internal/app"
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
-	"github.com/routeloop/routeloop/internal/config"
 	"github.com/routeloop/routeloop/internal/localdate"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
-	"github.com/routeloop/routeloop/internal/tenant"
 )
 
 // When a referral converts, the referral engine calls LinkReferral: the
@@ -25,8 +22,7 @@ import (
 func TestLinkReferral(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		ctx := context.Background()
-		a := app.Wire(config.Defaults(), s, clock.NewFixed(time.Date(2026, 5, 1, 18, 0, 0, 0, time.UTC)), slog.New(slog.DiscardHandler))
-		ten, _, _ := a.Tenants.Create(ctx, tenant.NewTenant{Name: "G", Timezone: "America/Los_Angeles", Currency: "USD"})
+		a, ten := apptest.New(t, s, clock.NewFixed(time.Date(2026, 5, 1, 18, 0, 0, 0, time.UTC)), "G")
 		put := func(id string, lat, lon float64, consent bool) int64 {
 			c, _, err := a.Mirror.PutCustomer(ctx, ten.ID, id, scheduling.CustomerInput{Name: id, Address: id + " St", Lat: &lat, Lon: &lon, ConsentSameDay: consent})
 			if err != nil {

@@ -70,11 +70,6 @@ func matchVisits(tx *gorm.DB, tenantID string, visitIDs []int64, sameCrew bool) 
 	return set, err
 }
 
-// reason explains a match in the words of rule 7.
-func (set syncSet) reason(m ledger.Match) string {
-	return fmt.Sprintf("serviced the same day as %s, %d m away, on %s", set.neighbors[m.NeighborID].street(), m.DistanceM, m.ServiceDate)
-}
-
 // VisitChanged works out again, inside the visit write's transaction, the
 // money of everyone the write may change: the visit's customer (and the one
 // it was moved from) and their linked neighbours. A visit of a customer

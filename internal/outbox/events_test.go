@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/routeloop/routeloop/internal/app"
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/config"
 	"github.com/routeloop/routeloop/internal/invoice"
@@ -28,7 +29,7 @@ func TestAReferralsLifeReachesTheScheduler(t *testing.T) {
 	cfg.WebhooksAllowPrivate = true
 	a := app.Wire(cfg, s, clock.NewFixed(time.Date(2026, 5, 1, 16, 0, 0, 0, time.UTC)), slog.New(slog.DiscardHandler))
 	ctx := context.Background()
-	ten, _, _ := a.Tenants.Create(ctx, tenant.NewTenant{Name: "G", Timezone: "America/Los_Angeles", Currency: "USD"})
+	ten := apptest.Tenant(t, a.Tenants, tenant.NewTenant{Name: "G", Timezone: "America/Los_Angeles", Currency: "USD"})
 	r := newReceiver(t)
 	r.now = a.Clock.Now
 	ep, err := a.Endpoints.Create(ctx, ten.ID, outbox.EndpointInput{URL: r.srv.URL})

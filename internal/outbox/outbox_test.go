@@ -17,6 +17,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/outbox"
 	"github.com/routeloop/routeloop/internal/store"
@@ -103,10 +104,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, s *store.Store) *fixture {
 	c := clock.NewFixed(time.Now())
-	ten, _, err := tenant.NewService(s, c).Create(context.Background(), tenant.NewTenant{Name: "G", Timezone: "UTC", Currency: "USD"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ten := apptest.Tenant(t, tenant.NewService(s, c), tenant.NewTenant{Name: "G", Timezone: "UTC", Currency: "USD"})
 	box := outbox.New(s, c)
 	w := outbox.NewWorker(s, c, slog.New(slog.DiscardHandler), true)
 	w.Poll = 10 * time.Millisecond

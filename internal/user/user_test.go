@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
@@ -31,14 +32,8 @@ func setup(t *testing.T, s *store.Store) *fixture {
 	t.Helper()
 	c := clock.NewFixed(time.Date(2026, 5, 1, 16, 0, 0, 0, time.UTC))
 	f := &fixture{s: s, clock: c, users: user.NewService(s, c), tenants: tenant.NewService(s, c)}
-	ctx := context.Background()
-	var err error
-	if f.green, _, err = f.tenants.Create(ctx, tenant.NewTenant{Name: "Greenway", Timezone: "America/Los_Angeles", Currency: "USD"}); err != nil {
-		t.Fatal(err)
-	}
-	if f.rival, _, err = f.tenants.Create(ctx, tenant.NewTenant{Name: "Rival", Timezone: "Europe/Berlin", Currency: "EUR"}); err != nil {
-		t.Fatal(err)
-	}
+	f.green = apptest.Tenant(t, f.tenants, tenant.NewTenant{Name: "Greenway", Timezone: "America/Los_Angeles", Currency: "USD"})
+	f.rival = apptest.Tenant(t, f.tenants, tenant.NewTenant{Name: "Rival", Timezone: "Europe/Berlin", Currency: "EUR"})
 	return f
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
@@ -83,13 +84,8 @@ type staffSite struct {
 func newStaffSite(t *testing.T, s *store.Store) *staffSite {
 	x := &staffSite{site: newSite(t, s)}
 	ctx := context.Background()
-	var err error
-	if x.green, _, err = x.a.Tenants.Create(ctx, tenant.NewTenant{Name: "Greenway <b>Lawn</b>", Timezone: "America/Los_Angeles", Currency: "USD"}); err != nil {
-		t.Fatal(err)
-	}
-	if x.rival, _, err = x.a.Tenants.Create(ctx, tenant.NewTenant{Name: "Rival", Timezone: "Europe/Berlin", Currency: "EUR"}); err != nil {
-		t.Fatal(err)
-	}
+	x.green = apptest.Tenant(t, x.a.Tenants, tenant.NewTenant{Name: "Greenway <b>Lawn</b>", Timezone: "America/Los_Angeles", Currency: "USD"})
+	x.rival = apptest.Tenant(t, x.a.Tenants, tenant.NewTenant{Name: "Rival", Timezone: "Europe/Berlin", Currency: "EUR"})
 	lat, lon := 45.5, -122.6
 	if _, _, err := x.a.Mirror.PutCrew(ctx, x.green.ID, "crew-a", scheduling.CrewInput{Name: "A", DepotLat: &lat, DepotLon: &lon,
 		Members: []scheduling.MemberInput{{ExternalID: "m1", Name: "Marisol Vega"}}}); err != nil {

@@ -5,9 +5,10 @@ import (
 	"encoding/base64"
 	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -302,11 +303,7 @@ func describeError(ae *apperror.Error) string {
 	if len(ae.Fields) == 0 {
 		return sentence(ae.Message)
 	}
-	keys := make([]string, 0, len(ae.Fields))
-	for k := range ae.Fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(ae.Fields))
 	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
 		parts = append(parts, sentence(fieldInWords(k)+" "+ae.Fields[k]))
@@ -461,7 +458,7 @@ func friendFields(refused map[string]string) []string {
 			out = append(out, f)
 		}
 	}
-	for _, f := range sortedKeys(refused) {
+	for _, f := range slices.Sorted(maps.Keys(refused)) {
 		if f != "referee.name" && f != "referee.phone" && f != "referee.email" {
 			out = append(out, f)
 		}

@@ -3,9 +3,10 @@ package web
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -433,7 +434,7 @@ func (p *Pages) bookProblem(ctx context.Context, tenantID string, in dispatch.Bo
 		return inWords(e.Message, names) + "."
 	}
 	var msgs []string
-	for _, f := range sortedKeys(e.Fields) {
+	for _, f := range slices.Sorted(maps.Keys(e.Fields)) {
 		switch f {
 		case "customer_id":
 			msgs = append(msgs, who+" is not among the scheduler's customers (any more)")
@@ -446,13 +447,4 @@ func (p *Pages) bookProblem(ctx context.Context, tenantID string, in dispatch.Bo
 		}
 	}
 	return strings.Join(msgs, "; ") + "."
-}
-
-func sortedKeys(m map[string]string) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

@@ -1,7 +1,9 @@
 package web
 
 import (
+	"maps"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/routeloop/routeloop/internal/apperror"
@@ -18,7 +20,7 @@ func decisionProblem(e *apperror.Error) string {
 		return "That referral does not exist."
 	}
 	var msgs []string
-	for _, k := range sortedKeys(e.Fields) {
+	for _, k := range slices.Sorted(maps.Keys(e.Fields)) {
 		switch k {
 		case "reason":
 			msgs = append(msgs, "Reason: "+e.Fields[k])

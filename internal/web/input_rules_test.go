@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
@@ -36,7 +37,7 @@ func TestFormsFollowTheInputRules(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		x := newSite(t, s)
 		ctx := context.Background()
-		ten, _, _ := x.a.Tenants.Create(ctx, tenant.NewTenant{Name: "Greenway Lawn", Timezone: "America/Los_Angeles", Currency: "USD"})
+		ten := apptest.Tenant(t, x.a.Tenants, tenant.NewTenant{Name: "Greenway Lawn", Timezone: "America/Los_Angeles", Currency: "USD"})
 		code := x.customer(ten.ID, "angie", "Angie Baker")
 
 		page := x.get("/r/" + code)

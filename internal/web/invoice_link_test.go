@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
@@ -18,7 +19,7 @@ func TestInvoiceLinkOpensThePageAndRotationRetiresIt(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		x := newSite(t, s)
 		ctx := context.Background()
-		ten, _, _ := x.a.Tenants.Create(ctx, tenant.NewTenant{Name: "Greenway Lawn", Timezone: "America/Los_Angeles", Currency: "USD"})
+		ten := apptest.Tenant(t, x.a.Tenants, tenant.NewTenant{Name: "Greenway Lawn", Timezone: "America/Los_Angeles", Currency: "USD"})
 		if _, _, err := x.a.Mirror.PutCustomer(ctx, ten.ID, "angie", scheduling.CustomerInput{Name: "Angie"}); err != nil {
 			t.Fatal(err)
 		}

@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"html/template"
+	"maps"
 	"net/http"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -290,11 +291,7 @@ const MaxRatingComment = 500
 
 // fieldsText is a validation error's fields as one sentence for a page.
 func fieldsText(fields map[string]string) string {
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(fields))
 	parts := make([]string, len(keys))
 	for i, k := range keys {
 		parts[i] = k + " " + fields[k]

@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/neighbor"
 	"github.com/routeloop/routeloop/internal/program"
@@ -116,10 +117,7 @@ func newInvoicePages(t *testing.T, s *store.Store) *invoicePages {
 	t.Helper()
 	x := &invoicePages{site: newSite(t, s), tokens: map[string]string{}}
 	ctx := context.Background()
-	ten, _, err := x.a.Tenants.Create(ctx, tenant.NewTenant{Name: "Greenway Lawn", Timezone: "America/Los_Angeles", Currency: "USD"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ten := apptest.Tenant(t, x.a.Tenants, tenant.NewTenant{Name: "Greenway Lawn", Timezone: "America/Los_Angeles", Currency: "USD"})
 	x.tenant = ten.ID
 	offers := []program.Offer{{Name: "standard", Referee: program.Reward{Kind: program.RewardFixedCredit, AmountCents: 2500},
 		Referrer: program.Reward{Kind: program.RewardFixedCredit, AmountCents: 1000}}}

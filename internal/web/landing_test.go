@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -12,8 +11,8 @@ import (
 	"time"
 
 	"github.com/routeloop/routeloop/internal/app"
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
-	"github.com/routeloop/routeloop/internal/config"
 	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
@@ -30,7 +29,7 @@ type site struct {
 
 func newSite(t *testing.T, s *store.Store) *site {
 	c := clock.NewFixed(time.Date(2026, 5, 1, 16, 0, 0, 0, time.UTC))
-	return &site{t: t, a: app.Wire(config.Defaults(), s, c, slog.New(slog.DiscardHandler)), s: s, clock: c}
+	return &site{t: t, a: apptest.Wire(s, c), s: s, clock: c}
 }
 
 // customer creates a tenant's customer and returns their referral code.
@@ -66,9 +65,8 @@ func (x *site) post(path string, form url.Values, cookies ...*http.Cookie) *http
 func TestTheFriendsLandingPage(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		x := newSite(t, s)
-		ctx := context.Background()
-		green, _, _ := x.a.Tenants.Create(ctx, tenant.NewTenant{Name: "Greenway Lawn", Timezone: "America/Los_Angeles", Currency: "USD"})
-		rival, _, _ := x.a.Tenants.Create(ctx, tenant.NewTenant{Name: "Rival", Timezone: "Europe/Berlin", Currency: "EUR"})
+		green := apptest.Tenant(t, x.a.Tenants, tenant.NewTenant{Name: "Greenway Lawn", Timezone: "America/Los_Angeles", Currency: "USD"})
+		rival := apptest.Tenant(t, x.a.Tenants, tenant.NewTenant{Name: "Rival", Timezone: "Europe/Berlin", Currency: "EUR"})
 		code := x.customer(green.ID, "angie", "Angie Baker")
 		other := x.customer(green.ID, "mallory", "<script>alert(1)</script> Mallory")
 
@@ -163,7 +161,7 @@ func TestTheLandingFormAsksForBothConsentsAndKeepsWhatWasTyped(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		x := newSite(t, s)
 		ctx := context.Background()
-		green, _, _ := x.a.Tenants.Create(ctx, tenant.NewTenant{Name: "Greenway Lawn", Timezone: "America/Los_Angeles", Currency: "USD"})
+		green := apptest.Tenant(t, x.a.Tenants, tenant.NewTenant{Name: "Greenway Lawn", Timezone: "America/Los_Angeles", Currency: "USD"})
 		code := x.customer(green.ID, "angie", "Angie Baker")
 		cookies, token, body := x.landingCookies("/r/" + code)
 		// The same-day wording carries the program's discount (default 10%);
@@ -229,8 +227,7 @@ func TestTheLandingFormAsksForBothConsentsAndKeepsWhatWasTyped(t *testing.T) {
 func TestTheLandingLinksChannelAndUTMReachTheReferral(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		x := newSite(t, s)
-		ctx := context.Background()
-		green, _, _ := x.a.Tenants.Create(ctx, tenant.NewTenant{Name: "Greenway Lawn", Timezone: "America/Los_Angeles", Currency: "USD"})
+		green := apptest.Tenant(t, x.a.Tenants, tenant.NewTenant{Name: "Greenway Lawn", Timezone: "America/Los_Angeles", Currency: "USD"})
 		code := x.customer(green.ID, "angie", "Angie Baker")
 		long := strings.Repeat("z", 300)
 		type row struct {

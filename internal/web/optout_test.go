@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
@@ -24,7 +25,7 @@ func TestACustomerStopsMarketingMessagesFromTheirInvoicePage(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		x := newSite(t, s)
 		ctx := context.Background()
-		ten, _, _ := x.a.Tenants.Create(ctx, tenant.NewTenant{Name: "Greenway <Lawn>", Timezone: "America/Los_Angeles", Currency: "USD"})
+		ten := apptest.Tenant(t, x.a.Tenants, tenant.NewTenant{Name: "Greenway <Lawn>", Timezone: "America/Los_Angeles", Currency: "USD"})
 		yes := true
 		if _, _, err := x.a.Mirror.PutCustomer(ctx, ten.ID, "angie", scheduling.CustomerInput{Name: "Angie Baker", ConsentMarketing: &yes}); err != nil {
 			t.Fatal(err)

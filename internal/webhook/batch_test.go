@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"testing"
 
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -111,10 +112,7 @@ func TestABatchStaysInItsTenant(t *testing.T) {
 		f := newFixture(t, s)
 		ctx := context.Background()
 		f.seed()
-		rival, _, err := f.app.Tenants.Create(ctx, tenant.NewTenant{Name: "Rival", Timezone: "Europe/Berlin", Currency: "EUR"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		rival := apptest.Tenant(t, f.app.Tenants, tenant.NewTenant{Name: "Rival", Timezone: "Europe/Berlin", Currency: "EUR"})
 		rep, err := f.app.Webhooks.ApplyBatch(ctx, webhook.Tenant{ID: rival.ID, Location: rival.Location(), Currency: rival.Currency},
 			webhook.BatchInput{Objects: []webhook.BatchObject{
 				obj("customer", "angie", map[string]any{"name": "Not Angie"}),

@@ -3,17 +3,15 @@ package webhook_test
 import (
 	"context"
 	"encoding/json"
-	"log/slog"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/routeloop/routeloop/internal/app"
 	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
-	"github.com/routeloop/routeloop/internal/config"
 	"github.com/routeloop/routeloop/internal/store"
-	"github.com/routeloop/routeloop/internal/tenant"
 	"github.com/routeloop/routeloop/internal/webhook"
 )
 
@@ -33,11 +31,7 @@ var start = time.Date(2026, 5, 1, 16, 0, 0, 0, time.UTC)
 func newFixture(t testing.TB, s *store.Store) *fixture {
 	t.Helper()
 	c := clock.NewFixed(start)
-	a := app.Wire(config.Defaults(), s, c, slog.New(slog.DiscardHandler))
-	g, _, err := a.Tenants.Create(context.Background(), tenant.NewTenant{Name: "Greenway", Timezone: "America/Los_Angeles", Currency: "USD"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, g := apptest.New(t, s, c, "Greenway")
 	_, secret, err := a.Webhooks.CreateSecret(context.Background(), g.ID)
 	if err != nil {
 		t.Fatal(err)

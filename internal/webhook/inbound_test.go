@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"gorm.io/gorm"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,8 +14,10 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"gorm.io/gorm"
 
 	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
@@ -215,10 +216,7 @@ func TestARejectedDeliveryChangesNothing(t *testing.T) {
 		f := newFixture(t, s)
 		ctx := context.Background()
 		f.seed()
-		rival, _, err := f.app.Tenants.Create(ctx, tenant.NewTenant{Name: "Rival", Timezone: "Europe/Berlin", Currency: "EUR"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		rival := apptest.Tenant(t, f.app.Tenants, tenant.NewTenant{Name: "Rival", Timezone: "Europe/Berlin", Currency: "EUR"})
 		good := event("visit.upserted", visitData("v1", 4500))
 		now := f.clock.Now()
 		signedAt := func(at time.Time, id string, body []byte) webhook.Delivery {
@@ -321,10 +319,7 @@ func TestWebhookIDsAreDeduplicatedPerTenant(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s)
 		ctx := context.Background()
-		rival, _, err := f.app.Tenants.Create(ctx, tenant.NewTenant{Name: "Rival", Timezone: "Europe/Berlin", Currency: "EUR"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		rival := apptest.Tenant(t, f.app.Tenants, tenant.NewTenant{Name: "Rival", Timezone: "Europe/Berlin", Currency: "EUR"})
 		_, rivalSecret, err := f.app.Webhooks.CreateSecret(ctx, rival.ID)
 		if err != nil {
 			t.Fatal(err)

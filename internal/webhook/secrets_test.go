@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -56,10 +57,7 @@ func TestSecretsAreShownOnceCappedAndKeptPerTenant(t *testing.T) {
 		}
 
 		// Another tenant neither sees nor revokes Greenway's secrets.
-		rival, _, err := f.app.Tenants.Create(ctx, tenant.NewTenant{Name: "Rival", Timezone: "Europe/Berlin", Currency: "EUR"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		rival := apptest.Tenant(t, f.app.Tenants, tenant.NewTenant{Name: "Rival", Timezone: "Europe/Berlin", Currency: "EUR"})
 		if theirs, _, _ := svc.Secrets(ctx, rival.ID, store.Page{Limit: 10}); len(theirs) != 0 {
 			t.Fatalf("Rival lists %d secrets", len(theirs))
 		}
