@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"gorm.io/gorm"
 
@@ -24,32 +26,50 @@ import (
 func reconcileBench(b *testing.B, dayOf string) (*app.App, *store.Store, string) {
 	s := storetest.Open(b, store.Postgres)
 	a, ten := apptest.New(b, s, clock.System{}, "Big")
-	tid := ten.ID
-	storetest.BulkCustomers(b, s, tid, benchVisits, rand.New(rand.NewPCG(9, 9)))
+	billedDays(b, s, ten.ID, benchVisits, benchLinks, dayOf)
+	return a, s, ten.ID
+}
+
+// billedDays gives the tenant n customers, one visit each on the day
+// dayOf (an SQL expression over the customer number, num) says, links
+// between customers 2k and 2k+1 for k < links (whose visits share a day),
+// and every visit billed at $45 on its own draft — on either database.
+func billedDays(tb testing.TB, s *store.Store, tid string, n, links int, dayOf string) {
+	tb.Helper()
+	storetest.BulkCustomers(tb, s, tid, n, rand.New(rand.NewPCG(9, 9)))
+	num := func(col string) string { return "CAST(substr(" + col + ", 2) AS INTEGER)" }
+	// PostgreSQL types a parameter in a SELECT list as text.
+	now, start := "@now", "@start"
+	if s.Dialect == store.Postgres {
+		now, start = "CAST(@now AS TIMESTAMPTZ)", "CAST(@start AS DATE)"
+	}
 	steps := []string{
 		`INSERT INTO visits (tenant_id, external_id, customer_id, service_date, status, price_cents, created_at, updated_at)
-		 SELECT tenant_id, 'v' || id, id, ` + dayOf + `, 'scheduled', 4500, now(), now() FROM customers WHERE tenant_id = ?`,
+		 SELECT tenant_id, 'v' || id, id, ` + strings.ReplaceAll(dayOf, "num", num("external_id")) + `, 'scheduled', 4500, ` + now + `, ` + now + `
+		 FROM customers WHERE tenant_id = @tid`,
 		`INSERT INTO neighbor_links (tenant_id, customer_a_id, customer_b_id, distance_m, source, starts_on, created_at, updated_at)
-		 SELECT c1.tenant_id, c1.id, c2.id, 120, 'dispatcher', DATE '2026-05-01', now(), now()
-		 FROM customers c1 JOIN customers c2 ON c2.tenant_id = c1.tenant_id AND c2.external_id = 'c' || (substr(c1.external_id, 2)::int + 1)
-		 WHERE c1.tenant_id = ? AND substr(c1.external_id, 2)::int % 2 = 0 AND substr(c1.external_id, 2)::int < ` + fmt.Sprint(2*benchLinks),
+		 SELECT c1.tenant_id, c1.id, c2.id, 120, 'dispatcher', ` + start + `, ` + now + `, ` + now + `
+		 FROM customers c1 JOIN customers c2 ON c2.tenant_id = c1.tenant_id AND c2.external_id = 'c' || (` + num("c1.external_id") + ` + 1)
+		 WHERE c1.tenant_id = @tid AND ` + num("c1.external_id") + ` % 2 = 0 AND ` + num("c1.external_id") + ` < ` + fmt.Sprint(2*links),
 		`INSERT INTO invoices (tenant_id, external_id, customer_id, status, currency, subtotal_cents, discount_cents, total_cents, public_token, created_at, updated_at)
-		 SELECT tenant_id, 'i' || id, customer_id, 'draft', 'USD', 4500, 0, 4500, md5(random()::text || id), now(), now() FROM visits WHERE tenant_id = ?`,
+		 SELECT tenant_id, 'i' || id, customer_id, 'draft', 'USD', 4500, 0, 4500, tenant_id || '-' || id, ` + now + `, ` + now + ` FROM visits WHERE tenant_id = @tid`,
 		`INSERT INTO invoice_lines (tenant_id, invoice_id, position, kind, visit_id, description, amount_cents)
-		 SELECT i.tenant_id, i.id, 1, 'service', v.id, 'Mow', 4500 FROM invoices i JOIN visits v ON v.external_id = 'v' || substr(i.external_id, 2)::bigint AND v.tenant_id = i.tenant_id
-		 WHERE i.tenant_id = ?`,
+		 SELECT i.tenant_id, i.id, 1, 'service', v.id, 'Mow', 4500 FROM invoices i JOIN visits v ON v.external_id = 'v' || substr(i.external_id, 2) AND v.tenant_id = i.tenant_id
+		 WHERE i.tenant_id = @tid`,
 		`ANALYZE`,
 	}
+	args := map[string]any{"tid": tid, "now": time.Now().UTC(), "start": localdate.Date{Year: 2026, Month: 5, Day: 1}}
 	for _, q := range steps {
-		args := []any{tid}
+		var err error
 		if q == "ANALYZE" {
-			args = nil
+			err = s.DB.Exec(q).Error
+		} else {
+			err = s.DB.Exec(q, args).Error
 		}
-		if err := s.DB.Exec(q, args...).Error; err != nil {
-			b.Fatal(err)
+		if err != nil {
+			tb.Fatal(err)
 		}
 	}
-	return a, s, tid
 }
 
 const benchVisits, benchLinks = 100_000, 20_000
@@ -137,7 +157,7 @@ func BenchmarkReconcileDay(b *testing.B) {
 //
 //	go test ./internal/ledger -run x -bench ReconcileMonth -benchtime 1x
 func BenchmarkReconcileMonth(b *testing.B) {
-	a, s, tid := reconcileBench(b, `DATE '2026-05-01' + ((substr(external_id, 2)::int / 2) % 31)`)
+	a, s, tid := reconcileBench(b, `DATE '2026-05-01' + ((num / 2) % 31)`)
 	ctx := context.Background()
 	from, to := localdate.Date{Year: 2026, Month: 5, Day: 1}, localdate.Date{Year: 2026, Month: 5, Day: 31}
 	run := func(b *testing.B) {

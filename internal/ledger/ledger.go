@@ -211,10 +211,8 @@ func (s *Service) flush(tx *gorm.DB, tenantID string, w draftWrites, now time.Ti
 			return fmt.Errorf("clear computed lines: %w", err)
 		}
 	}
-	if len(w.inserts) > 0 {
-		if err := tx.Omit("ID", "VisitExternalID").CreateInBatches(&w.inserts, 500).Error; err != nil {
-			return fmt.Errorf("insert computed lines: %w", err)
-		}
+	if err := insertLines(tx, w.inserts); err != nil {
+		return fmt.Errorf("insert computed lines: %w", err)
 	}
 	if err := saveTotals(tx, w.totals, now); err != nil {
 		return err
@@ -251,6 +249,39 @@ func (s *Service) flush(tx *gorm.DB, tenantID string, w draftWrites, now time.Ti
 		}
 	}
 	return nil
+}
+
+// insertLines writes the drafts' new computed lines: in one statement on
+// PostgreSQL (store.BulkInsert), in batches of a multi-row INSERT on SQLite.
+func insertLines(tx *gorm.DB, lines []invoice.Line) error {
+	if len(lines) == 0 {
+		return nil
+	}
+	if tx.Dialector.Name() != store.Postgres {
+		return tx.Omit("ID", "VisitExternalID").CreateInBatches(&lines, 500).Error
+	}
+	type row struct {
+		TenantID    string  `json:"tenant_id"`
+		InvoiceID   int64   `json:"invoice_id"`
+		Position    int     `json:"position"`
+		Kind        string  `json:"kind"`
+		VisitID     *int64  `json:"visit_id"`
+		Description string  `json:"description"`
+		AmountCents int64   `json:"amount_cents"`
+		Reason      string  `json:"reason"`
+		SourceKey   *string `json:"source_key"`
+		ItemKey     *string `json:"item_key"`
+	}
+	rows := make([]row, len(lines))
+	for i, l := range lines {
+		rows[i] = row{l.TenantID, l.InvoiceID, l.Position, l.Kind, l.VisitID, l.Description, l.AmountCents, l.Reason, l.SourceKey, l.ItemKey}
+	}
+	q, arg, err := store.BulkInsert("invoice_lines", []string{"tenant_id", "invoice_id", "position", "kind", "visit_id",
+		"description", "amount_cents", "reason", "source_key", "item_key"}, rows, "")
+	if err != nil {
+		return err
+	}
+	return tx.Exec(q, arg).Error
 }
 
 // manyEmitter is an events.Emitter that also records many events of one
@@ -364,26 +395,27 @@ func sameID(a, b *int64) bool {
 	return *a == *b
 }
 
-// itemRow is a row of ledger_items.
+// itemRow is a row of ledger_items (its json names are the columns, for
+// store.BulkInsert).
 type itemRow struct {
-	ID           int64
-	TenantID     string
-	CustomerID   int64
-	ItemKey      string
-	Kind         string
-	VisitID      *int64
-	InvoiceID    *int64
-	RewardID     *int64
-	ServiceDate  *localdate.Date
-	OwedCents    int64
-	GivenCents   int64
-	FrozenCents  int64
-	PendingCents int64
-	InErrorCents int64
-	Status       string
-	Reason       string
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	ID           int64           `json:"id"`
+	TenantID     string          `json:"tenant_id"`
+	CustomerID   int64           `json:"customer_id"`
+	ItemKey      string          `json:"item_key"`
+	Kind         string          `json:"kind"`
+	VisitID      *int64          `json:"visit_id"`
+	InvoiceID    *int64          `json:"invoice_id"`
+	RewardID     *int64          `json:"reward_id"`
+	ServiceDate  *localdate.Date `json:"service_date"`
+	OwedCents    int64           `json:"owed_cents"`
+	GivenCents   int64           `json:"given_cents"`
+	FrozenCents  int64           `json:"frozen_cents"`
+	PendingCents int64           `json:"pending_cents"`
+	InErrorCents int64           `json:"in_error_cents"`
+	Status       string          `json:"status"`
+	Reason       string          `json:"reason"`
+	CreatedAt    time.Time       `json:"created_at"`
+	UpdatedAt    time.Time       `json:"updated_at"`
 }
 
 // TableName is ledger_items.
@@ -461,17 +493,44 @@ func saveItems(tx *gorm.DB, tenantID string, stored map[string]itemRow, items []
 			return fmt.Errorf("clear ledger: %w", err)
 		}
 	}
-	if len(upserts) > 0 {
-		// Changed items are written over, new ones added; a draft that
-		// moved to another customer takes its items along.
-		err := tx.Omit("ID").Clauses(clause.OnConflict{
-			Columns: []clause.Column{{Name: "tenant_id"}, {Name: "item_key"}},
-			DoUpdates: clause.AssignmentColumns([]string{"customer_id", "owed_cents", "given_cents", "frozen_cents",
-				"pending_cents", "in_error_cents", "status", "reason", "updated_at"}),
-		}).CreateInBatches(&upserts, 500).Error
-		if err != nil {
-			return fmt.Errorf("write ledger: %w", err)
-		}
+	if err := upsertItems(tx, upserts); err != nil {
+		return fmt.Errorf("write ledger: %w", err)
 	}
 	return nil
+}
+
+// itemUpdates are the columns a ledger row written again takes from the
+// new one: changed items are written over, new ones added, and a draft
+// that moved to another customer takes its items along.
+var itemUpdates = []string{"customer_id", "owed_cents", "given_cents", "frozen_cents",
+	"pending_cents", "in_error_cents", "status", "reason", "updated_at"}
+
+// upsertItems writes the ledger rows: in one statement on PostgreSQL
+// (store.BulkInsert), in batches of a multi-row INSERT on SQLite.
+func upsertItems(tx *gorm.DB, rows []itemRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if tx.Dialector.Name() != store.Postgres {
+		return tx.Omit("ID").Clauses(clause.OnConflict{
+			Columns:   []clause.Column{{Name: "tenant_id"}, {Name: "item_key"}},
+			DoUpdates: clause.AssignmentColumns(itemUpdates),
+		}).CreateInBatches(&rows, 500).Error
+	}
+	for i := range rows {
+		// As the driver would send them: PostgreSQL keeps microseconds.
+		rows[i].CreatedAt, rows[i].UpdatedAt = rows[i].CreatedAt.Truncate(time.Microsecond), rows[i].UpdatedAt.Truncate(time.Microsecond)
+	}
+	set := make([]string, len(itemUpdates))
+	for i, c := range itemUpdates {
+		set[i] = c + " = EXCLUDED." + c
+	}
+	q, arg, err := store.BulkInsert("ledger_items", []string{"tenant_id", "customer_id", "item_key", "kind", "visit_id",
+		"invoice_id", "reward_id", "service_date", "owed_cents", "given_cents", "frozen_cents", "pending_cents",
+		"in_error_cents", "status", "reason", "created_at", "updated_at"}, rows,
+		"ON CONFLICT (tenant_id, item_key) DO UPDATE SET "+strings.Join(set, ", "))
+	if err != nil {
+		return err
+	}
+	return tx.Exec(q, arg).Error
 }

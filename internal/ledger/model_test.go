@@ -85,6 +85,7 @@ func sequencesPerDatabase() int {
 }
 
 func TestModelSequential(t *testing.T) {
+	defer ledger.SetReconcileBatch(2)()
 	n := sequencesPerDatabase()
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		w := newWorld(t, s)
@@ -93,6 +94,7 @@ func TestModelSequential(t *testing.T) {
 }
 
 func TestModelCrash(t *testing.T) {
+	defer ledger.SetReconcileBatch(2)()
 	n := envInt("ROUTELOOP_MODEL_CRASH_SEQUENCES", byRace(150, 10))
 	if *flagLong {
 		n = 5000
@@ -1846,6 +1848,7 @@ func (r *run) genAdvance() *step {
 // oracle — told which of the two ways each issue went — agrees with every
 // invoice and ledger exactly.
 func TestModelConcurrent(t *testing.T) {
+	defer ledger.SetReconcileBatch(2)()
 	pairs := envInt("ROUTELOOP_MODEL_PAIRS", byRace(100, 50))
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		w := newWorld(t, s)

@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"fmt"
 	"maps"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -33,8 +35,9 @@ type ReconcileError struct {
 	Reason     string `json:"reason"`
 }
 
-// reconcileBatch is how many customers one transaction refreshes.
-const reconcileBatch = 1000
+// reconcileBatch is how many customers one transaction refreshes (a
+// variable for the model test, whose days run in several batches).
+var reconcileBatch = 1000
 
 // LockName is the lock every reconciliation of a tenant takes — the nightly
 // job on any replica, POST /reconcile and the CLI — so one runs at a time.
@@ -98,26 +101,73 @@ func (s *Service) ReconcileDay(ctx context.Context, tenantID string, day localda
 		// The day could not be worked out as a whole: go one by one.
 		return res, s.oneByOne(ctx, tenantID, day, customers, &res)
 	}
-	for start := 0; start < len(unsettled); start += reconcileBatch {
-		batch := unsettled[start:min(start+reconcileBatch, len(unsettled))]
-		err := s.store.Tx(ctx, func(tx *gorm.DB) error { return s.Refresh(tx, tenantID, batch...) })
-		if start == 0 && len(unsettled) > reconcileBatch {
-			// A ledger that was empty has no statistics yet: without them
-			// PostgreSQL reads it whole for every batch that follows.
-			s.analyze(ctx)
-		}
-		if err == nil {
-			continue
-		}
+	batches := slices.Collect(slices.Chunk(unsettled, reconcileBatch))
+	if len(batches) == 0 {
+		return res, nil
+	}
+	errs, err := s.refreshBatch(ctx, tenantID, day, batches[0])
+	res.Errors = append(res.Errors, errs...)
+	if err != nil || len(batches) == 1 {
+		return res, err
+	}
+	// A ledger that was empty has no statistics yet: without them
+	// PostgreSQL reads it whole for every batch that follows.
+	s.analyze(ctx)
+	// The batches hold disjoint customers, each locked by its own
+	// transaction in the one lock order, so they can run side by side as
+	// any two writes of different customers do: on PostgreSQL, one per
+	// core (SQLite has one writer at a time).
+	workers := 1
+	if s.store.Dialect == store.Postgres {
+		workers = min(reconcileWorkers, len(batches)-1)
+	}
+	rest := batches[1:]
+	found := make([][]ReconcileError, len(rest))
+	failed := make([]error, len(rest))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				found[i], failed[i] = s.refreshBatch(ctx, tenantID, day, rest[i])
+			}
+		})
+	}
+	for i := range rest {
 		if ctx.Err() != nil {
-			return res, ctx.Err()
+			break
 		}
-		// One bad customer must not hold up the others: go one by one.
-		if err := s.oneByOne(ctx, tenantID, day, batch, &res); err != nil {
-			return res, err
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i := range rest {
+		res.Errors = append(res.Errors, found[i]...)
+		if failed[i] != nil {
+			return res, failed[i]
 		}
 	}
-	return res, nil
+	return res, ctx.Err()
+}
+
+// reconcileWorkers is how many batches a day's reconciliation refreshes at
+// once on PostgreSQL.
+var reconcileWorkers = max(2, runtime.GOMAXPROCS(0))
+
+// refreshBatch refreshes a batch of customers in one transaction; if that
+// fails, each in a transaction of its own, returning those that failed.
+func (s *Service) refreshBatch(ctx context.Context, tenantID string, day localdate.Date, batch []int64) ([]ReconcileError, error) {
+	err := s.store.Tx(ctx, func(tx *gorm.DB) error { return s.Refresh(tx, tenantID, batch...) })
+	if err == nil {
+		return nil, nil
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	// One bad customer must not hold up the others: go one by one.
+	var res ReconcileResult
+	err = s.oneByOne(ctx, tenantID, day, batch, &res)
+	return res.Errors, err
 }
 
 // oneByOne refreshes each customer in a transaction of its own, recording
@@ -185,10 +235,40 @@ func (s *Service) unsettled(ctx context.Context, tenantID string, customers []in
 
 // unsettled are the customers (of ids, in order) for whom Refresh would
 // change a draft's computed lines or totals, or a ledger row (stored: the
-// customers' rows, by key).
+// customers' rows, by key). The world is only read, so the customers are
+// worked out in parts side by side, one per core.
 func (w *world) unsettled(tenantID string, ids []int64, facts map[int64]*customerFacts, stored map[string]itemRow) []int64 {
-	bad := map[int64]bool{}
-	computed := make(map[string]bool, len(stored))
+	if len(ids) == 0 {
+		return nil
+	}
+	parts := slices.Collect(slices.Chunk(ids, (len(ids)+reconcileWorkers-1)/reconcileWorkers))
+	bad := make([]map[int64]bool, len(parts))
+	computed := make([]map[string]bool, len(parts))
+	var wg sync.WaitGroup
+	for k, part := range parts {
+		wg.Go(func() { bad[k], computed[k] = w.differ(tenantID, part, facts, stored) })
+	}
+	wg.Wait()
+	// Rows no customer is owed anything for any more go.
+	for key, r := range stored {
+		if !slices.ContainsFunc(computed, func(c map[string]bool) bool { return c[key] }) {
+			bad[0][r.CustomerID] = true
+		}
+	}
+	var out []int64
+	for _, id := range ids {
+		if slices.ContainsFunc(bad, func(b map[int64]bool) bool { return b[id] }) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// differ works out the customers ids and returns those whose drafts or
+// stored ledger rows differ from what they should be, and the keys of the
+// rows they should have.
+func (w *world) differ(tenantID string, ids []int64, facts map[int64]*customerFacts, stored map[string]itemRow) (bad map[int64]bool, computed map[string]bool) {
+	bad, computed = map[int64]bool{}, map[string]bool{}
 	for _, id := range ids {
 		c := facts[id]
 		p := w.work(c)
@@ -204,19 +284,7 @@ func (w *world) unsettled(tenantID string, ids []int64, facts map[int64]*custome
 			}
 		}
 	}
-	// Rows no customer is owed anything for any more go.
-	for key, r := range stored {
-		if !computed[key] {
-			bad[r.CustomerID] = true
-		}
-	}
-	var out []int64
-	for _, id := range ids {
-		if bad[id] {
-			out = append(out, id)
-		}
-	}
-	return out
+	return bad, computed
 }
 
 func (s *Service) recordError(ctx context.Context, tenantID string, day localdate.Date, customerID int64, cause error) (ReconcileError, error) {

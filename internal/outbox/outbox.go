@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,6 +66,9 @@ func (o *Outbox) EmitMany(tx *gorm.DB, tenantID, kind string, payloads []any) er
 		}
 	}
 	now := o.clock.Now()
+	if tx.Dialector.Name() == store.Postgres {
+		return emitBulk(tx, tenantID, kind, payloads, wanted, now)
+	}
 	for part := range slices.Chunk(payloads, emitChunk) {
 		var q strings.Builder
 		args := make([]any, 0, 4*len(part))
@@ -99,6 +103,53 @@ func (o *Outbox) EmitMany(tx *gorm.DB, tenantID, kind string, payloads []any) er
 			if err := tx.Exec(d.String(), dargs...).Error; err != nil {
 				return fmt.Errorf("outbox: queue delivery: %w", err)
 			}
+		}
+	}
+	return nil
+}
+
+// emitBulk is EmitMany on PostgreSQL: the events in one statement
+// (store.BulkInsert), each endpoint's deliveries in one more.
+func emitBulk(tx *gorm.DB, tenantID, kind string, payloads []any, endpoints []int64, now time.Time) error {
+	type row struct {
+		TenantID  string    `json:"tenant_id"`
+		Kind      string    `json:"kind"`
+		Payload   string    `json:"payload"`
+		CreatedAt time.Time `json:"created_at"`
+	}
+	rows := make([]row, len(payloads))
+	for i, p := range payloads {
+		body, err := json.Marshal(p)
+		if err != nil {
+			return fmt.Errorf("outbox: encode %s: %w", kind, err)
+		}
+		rows[i] = row{tenantID, kind, string(body), now.Truncate(time.Microsecond)}
+	}
+	q, arg, err := store.BulkInsert("outbox_events", []string{"tenant_id", "kind", "payload", "created_at"}, rows, "RETURNING id")
+	if err != nil {
+		return fmt.Errorf("outbox: write %s: %w", kind, err)
+	}
+	var ids []int64
+	if err := tx.Raw(q, arg).Scan(&ids).Error; err != nil {
+		return fmt.Errorf("outbox: write %s: %w", kind, err)
+	}
+	if len(endpoints) == 0 {
+		return nil
+	}
+	var set strings.Builder
+	set.WriteByte('{')
+	for i, id := range ids {
+		if i > 0 {
+			set.WriteByte(',')
+		}
+		set.WriteString(strconv.FormatInt(id, 10))
+	}
+	set.WriteByte('}')
+	for _, ep := range endpoints {
+		if err := tx.Exec(`INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id, status, next_attempt_at, created_at)
+			SELECT ?, ?, e.id, 'pending', ?, ? FROM unnest(CAST(? AS BIGINT[])) WITH ORDINALITY AS e(id, n) ORDER BY e.n`,
+			tenantID, ep, now, now, set.String()).Error; err != nil {
+			return fmt.Errorf("outbox: queue delivery: %w", err)
 		}
 	}
 	return nil
