@@ -10,14 +10,16 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/glebarez/sqlite"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/ncruces/go-sqlite3"
+	"github.com/ncruces/go-sqlite3/gormlite"
 	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
@@ -73,13 +75,13 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("store: create data directory %s: %w", opts.DataDir, err)
 		}
 		dialect = SQLite
-		db, err = gorm.Open(sqlite.Open(sqliteDSN(filepath.Join(opts.DataDir, "routeloop.db"))), gcfg)
+		db, err = gorm.Open(gormlite.Open(sqliteDSN(filepath.Join(opts.DataDir, "routeloop.db"))), gcfg)
 	case strings.HasPrefix(opts.DatabaseURL, "postgres://"), strings.HasPrefix(opts.DatabaseURL, "postgresql://"):
 		dialect = Postgres
 		db, err = gorm.Open(postgres.New(postgres.Config{DSN: opts.DatabaseURL}), gcfg)
 	case strings.HasPrefix(opts.DatabaseURL, "sqlite://"):
 		dialect = SQLite
-		db, err = gorm.Open(sqlite.Open(sqliteDSN(strings.TrimPrefix(opts.DatabaseURL, "sqlite://"))), gcfg)
+		db, err = gorm.Open(gormlite.Open(sqliteDSN(strings.TrimPrefix(opts.DatabaseURL, "sqlite://"))), gcfg)
 	default:
 		return nil, fmt.Errorf("store: database URL must start with postgres:// or sqlite://")
 	}
@@ -114,12 +116,17 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 
 // sqliteDSN sets WAL, a busy timeout and immediate transactions: a write
 // transaction takes the write lock at BEGIN and waits for it, instead of
-// failing with SQLITE_BUSY when it upgrades from reading. (No _time_format:
-// the driver ignores _txlock when it is given.)
+// failing with SQLITE_BUSY when it upgrades from reading. Times are stored as
+// text in sqliteTimeLayout, the form the file has always held, so rows
+// written before and after an upgrade compare as text in time order.
 func sqliteDSN(path string) string {
 	return "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)" +
-		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+		"&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate" +
+		"&_timefmt=" + url.QueryEscape(sqliteTimeLayout)
 }
+
+// sqliteTimeLayout is how a time is stored in and read from the SQLite file.
+const sqliteTimeLayout = "2006-01-02 15:04:05.999999999-07:00"
 
 // Close releases the connections.
 func (s *Store) Close() error {
@@ -177,8 +184,10 @@ func IsUniqueViolation(err error) bool {
 	if errors.Is(err, gorm.ErrDuplicatedKey) {
 		return true
 	}
-	msg := err.Error()
-	return strings.Contains(msg, "SQLSTATE 23505") || strings.Contains(msg, "UNIQUE constraint failed")
+	if errors.Is(err, sqlite3.CONSTRAINT_UNIQUE) || errors.Is(err, sqlite3.CONSTRAINT_PRIMARYKEY) {
+		return true
+	}
+	return strings.Contains(err.Error(), "SQLSTATE 23505")
 }
 
 // Ready reports whether the database answers and its schema is current.
