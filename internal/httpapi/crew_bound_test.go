@@ -148,6 +148,7 @@ func sameAnswer(t *testing.T, other, unknown response, otherID, unID string) {
 	if other.Status != unknown.Status || o != u {
 		t.Fatalf("another crew's object answers unlike an unknown one:\n%d %s\n%d %s", other.Status, other.Raw, unknown.Status, unknown.Raw)
 	}
+	// Another crew's details must not show anywhere in the answer: the whole body is searched.
 	for _, leak := range []string{"Ben", "Ochoa", "9 Oak", "0102", "South crew", "Sue"} {
 		if strings.Contains(string(other.Raw), leak) {
 			t.Fatalf("answer shows %q: %s", leak, other.Raw)
@@ -182,6 +183,7 @@ func TestACrewBoundKeySeesOnlyItsCrew(t *testing.T) {
 				if mine.Status != http.StatusOK && mine.Status != http.StatusCreated {
 					t.Fatalf("its own: %d %s", mine.Status, mine.Raw)
 				}
+				// Another crew's details must not show anywhere in the answer: the whole body is searched.
 				for _, leak := range []string{"Ben Ochoa", "9 Oak", "555 0102", "v-ben"} {
 					if strings.Contains(string(mine.Raw), leak) {
 						t.Fatalf("its own answer shows %q: %s", leak, mine.Raw)
@@ -290,6 +292,7 @@ func TestACrewBoundKeyCannotWriteForAnotherCrew(t *testing.T) {
 				if r.Status != 201 {
 					t.Fatalf("%d %s", r.Status, r.Raw)
 				}
+				// Ben, another crew's customer, must not show anywhere in the answer: the whole body is searched.
 				for _, leak := range []string{`"ben"`, "by ben", "Ochoa", "9 Oak"} {
 					if strings.Contains(string(r.Raw), leak) {
 						t.Fatalf("answer shows %s: %s", leak, r.Raw)

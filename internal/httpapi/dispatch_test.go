@@ -207,7 +207,8 @@ func TestOptimizingRoutes(t *testing.T) {
 		for i := range many {
 			many[i] = map[string]any{"id": fmt.Sprint(i), "lat": 45.5, "lon": -122.6}
 		}
-		if r := h.do("POST", "/api/v1/routes/optimize", h.keys[tenant.RoleAdmin], map[string]any{"depot": map[string]any{"lat": 45.45, "lon": -122.66}, "stops": many}); r.Status != 413 || !strings.Contains(string(r.Raw), "2000") {
+		if r := h.do("POST", "/api/v1/routes/optimize", h.keys[tenant.RoleAdmin], map[string]any{"depot": map[string]any{"lat": 45.45, "lon": -122.66}, "stops": many}); r.Status != 413 || r.errorCode() != "body_too_large" ||
+			r.message() != "at most 2000 stops per request; this one has 2001" {
 			t.Fatalf("2001 stops: %d %.200s", r.Status, r.Raw)
 		}
 		for name, body := range map[string]any{

@@ -171,7 +171,7 @@ func TestRotatingAnInvoiceLink(t *testing.T) {
 		if now := h.do("GET", "/api/v1/invoices/inv-draft", integ, nil).Body["invoice_url"]; now != was || len(h.eventsOf("invoice.link_rotated")) != events {
 			t.Fatalf("a refused rotation changed the link (%v → %v) or was announced", was, now)
 		}
-		if r := h.send("POST", "/api/v1/invoices/nobody/rotate-link", integ, "", ""); r.Status != 404 || !strings.Contains(string(r.Raw), `"not_found"`) {
+		if r := h.send("POST", "/api/v1/invoices/nobody/rotate-link", integ, "", ""); r.Status != 404 || r.decoded(t).errorCode() != "not_found" {
 			t.Fatalf("unknown invoice: %d %s", r.Status, r.Raw)
 		}
 	})

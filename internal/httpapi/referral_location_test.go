@@ -82,7 +82,7 @@ func TestTheDispatcherPutsTheFriendsLocation(t *testing.T) {
 			t.Fatalf("suggestions after the location: %d %s", r.Status, r.Raw)
 		}
 		log := h.must(200, "GET", ben+"/decisions", nil)
-		if !strings.Contains(string(log.Raw), `"action":"located"`) || !strings.Contains(string(log.Raw), "dispatcher key #") {
+		if located := itemWith(list(log.Body, "decisions"), "action", "located"); located == nil || !strings.HasPrefix(fmt.Sprint(located["actor"]), "dispatcher key #") {
 			t.Fatalf("decisions: %s", log.Raw)
 		}
 
@@ -95,13 +95,15 @@ func TestTheDispatcherPutsTheFriendsLocation(t *testing.T) {
 			t.Fatalf("Ben did not convert: %s", r.Raw)
 		}
 		conv := h.do("PUT", ben+"/location", dispatcher, map[string]any{"lat": 45.4, "lon": -122.6})
-		if conv.Status != 409 || conv.errorCode() != "conflict" || !strings.Contains(string(conv.Raw), "converted") {
+		if conv.Status != 409 || conv.errorCode() != "conflict" || conv.message() != "referral "+strings.TrimPrefix(ben, "/api/v1/referrals/")+
+			" is converted: the friend is a customer now, and their location comes from the scheduler" {
 			t.Fatalf("converted: %d %s", conv.Status, conv.Raw)
 		}
 		// A rejected referral: closed, a conflict too.
 		cleo := refer("Cleo Park", "503 555 0142")
 		h.must(200, "POST", cleo+"/reject", map[string]any{"reason": "she called to say no"})
-		if r := h.do("PUT", cleo+"/location", dispatcher, map[string]any{"lat": 45.4, "lon": -122.6}); r.Status != 409 || !strings.Contains(string(r.Raw), "closed") {
+		if r := h.do("PUT", cleo+"/location", dispatcher, map[string]any{"lat": 45.4, "lon": -122.6}); r.Status != 409 || r.errorCode() != "conflict" ||
+			r.message() != "referral "+strings.TrimPrefix(cleo, "/api/v1/referrals/")+" is rejected: it is closed, so the friend's location is no longer needed" {
 			t.Fatalf("rejected: %d %s", r.Status, r.Raw)
 		}
 	})

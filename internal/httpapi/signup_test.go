@@ -119,7 +119,7 @@ func TestTheFriendsConsentsThroughTheAPIAndAWebhook(t *testing.T) {
 		// The scheduler creates Ben through the batch import, without consents.
 		b := h.must(200, "POST", "/api/v1/sync/batch", map[string]any{"objects": []any{map[string]any{"type": "customer", "external_id": "ben",
 			"data": map[string]any{"name": "Ben Ortiz", "email": "ben@example.com", "lat": 45.4662, "lon": -122.6499}}}})
-		if !strings.Contains(string(b.Raw), `"created"`) {
+		if b.Body["created"] != 1.0 || itemWith(list(b.Body, "results"), "external_id", "ben")["status"] != "created" {
 			t.Fatalf("batch: %s", b.Raw)
 		}
 		ben := h.must(200, "GET", "/api/v1/customers/ben", nil)

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -122,9 +123,9 @@ func TestAngieAndBenSameTuesday(t *testing.T) {
 				t.Fatalf("%s with three neighbours: %v total %v", who, lines, total)
 			}
 		}
-		cleoReason := h.must(200, "GET", "/api/v1/invoices/i-cleo-2026-05-19", nil)
-		if !strings.Contains(string(cleoReason.Raw), "14 SE Maple St") {
-			t.Fatalf("Cleo's discount should name her nearest linked neighbour, Angie: %s", cleoReason.Raw)
+		cleo, _ := h.discounts("i-cleo-2026-05-19")
+		if reason := cleo[0]["reason"].(string); !strings.HasPrefix(reason, "serviced the same day as 14 SE Maple St, ") || !strings.HasSuffix(reason, " m away, on 2026-05-19") {
+			t.Fatalf("Cleo's discount should name her nearest linked neighbour, Angie: %q", reason)
 		}
 
 		// Ben cancels week 3: Angie keeps hers (Cleo came), Cleo keeps hers (Angie came).
@@ -241,20 +242,27 @@ func TestLinksNeedConsentAndTheRadius(t *testing.T) {
 		h.household("angie", "ben", "dan")
 		h.must(201, "PUT", "/api/v1/customers/nora", map[string]any{"name": "Nora", "address": "16 SE Maple St", "lat": 45.4656, "lon": -122.6500, "consent_same_day": false})
 		disp := h.keys[tenant.RoleDispatcher]
+		// says is the whole message of the error (field "") or of the field
+		// it is about, a number standing for a distance.
 		for name, c := range map[string]struct {
-			body   map[string]any
-			status int
-			says   string
+			body  map[string]any
+			code  string
+			field string
+			says  string
 		}{
-			"no consent":    {map[string]any{"customer_a": "angie", "customer_b": "nora"}, 422, "has not agreed to same-day service"},
-			"too far":       {map[string]any{"customer_a": "angie", "customer_b": "dan"}, 422, "m apart; the program links neighbours within 500 m"},
-			"self":          {map[string]any{"customer_a": "angie", "customer_b": "angie"}, 422, "own neighbour"},
-			"unknown":       {map[string]any{"customer_a": "angie", "customer_b": "zed"}, 422, "not found"},
-			"bad date":      {map[string]any{"customer_a": "angie", "customer_b": "ben", "starts_on": "soon"}, 422, "YYYY-MM-DD"},
-			"unknown field": {map[string]any{"customer_a": "angie", "customer_b": "ben", "radius": 5}, 422, "not a known field"},
+			"no consent":    {map[string]any{"customer_a": "angie", "customer_b": "nora"}, "unprocessable", "", `^Nora \(nora\) has not agreed to same-day service$`},
+			"too far":       {map[string]any{"customer_a": "angie", "customer_b": "dan"}, "unprocessable", "", `^angie and dan live [0-9]+ m apart; the program links neighbours within 500 m$`},
+			"self":          {map[string]any{"customer_a": "angie", "customer_b": "angie"}, "validation_failed", "customer_b", `^a customer cannot be their own neighbour$`},
+			"unknown":       {map[string]any{"customer_a": "angie", "customer_b": "zed"}, "validation_failed", "customer_b", `^customer zed not found$`},
+			"bad date":      {map[string]any{"customer_a": "angie", "customer_b": "ben", "starts_on": "soon"}, "validation_failed", "starts_on", `^"soon" is not a date in the form YYYY-MM-DD$`},
+			"unknown field": {map[string]any{"customer_a": "angie", "customer_b": "ben", "radius": 5}, "validation_failed", "radius", `^is not a known field$`},
 		} {
 			r := h.do("POST", "/api/v1/neighbor-links", disp, c.body)
-			if r.Status != c.status || !strings.Contains(string(r.Raw), c.says) {
+			got := r.message()
+			if c.field != "" {
+				got = r.field(c.field)
+			}
+			if r.Status != 422 || r.errorCode() != c.code || !regexp.MustCompile(c.says).MatchString(got) {
 				t.Errorf("%s: %d %s", name, r.Status, r.Raw)
 			}
 		}

@@ -290,95 +290,166 @@ func (s *Service) check(ctx context.Context, tenantID string, in *Input) (progra
 }
 
 // create records the referral in tx: the new one as read back, or the id of
-// the referral already recorded that this one repeats (repeat, not 0).
+// the referral already recorded that this one repeats (repeat, not 0). Its
+// steps in order: who referred, who the friend is (locked), whether this
+// repeats a referral already made, what the checks say, the insert, and the
+// decision log.
 func (s *Service) create(tx *gorm.DB, tenantID string, prog program.Program, actor string, in Input) (made Referral, repeat int64, err error) {
-	now := s.clock.Now()
-	referrer, flags, candidates, err := s.referrerOf(tx, tenantID, prog, in)
-	if err != nil {
+	d := &draft{in: in, now: s.clock.Now()}
+	if err := s.referredBy(tx, tenantID, prog, d); err != nil {
 		return Referral{}, 0, err
 	}
-	crewMemberID, err := crewMemberOf(tx, tenantID, in.CrewMemberID)
-	if err != nil {
+	if err := s.friendOf(tx, tenantID, prog, d); err != nil {
 		return Referral{}, 0, err
 	}
-	if in.Variant != "" {
-		if _, ok := prog.Offer(in.Variant); !ok {
-			return Referral{}, 0, apperror.Invalid("variant", "the program has no offer named "+in.Variant)
-		}
-	}
-	var referrerID *int64
-	if referrer != nil {
-		referrerID = &referrer.ID
-	}
-	variant, offer, err := promise(tx, prog, referrerID, in.Variant, "", now)
-	if err != nil {
-		return Referral{}, 0, err
-	}
-	r := in.Referee
-	emailNorm, phoneNorm := contact.Email(r.Email), contact.Phone(r.Phone, prog.Country)
-	key := refereeKey(emailNorm, phoneNorm, r)
-	referee, err := s.matchReferee(tx, tenantID, r.ExternalID, emailNorm, phoneNorm)
-	if err != nil {
-		return Referral{}, 0, err
-	}
-	fr := friend{emailNorm: emailNorm, phoneNorm: phoneNorm}
-	var refereeID *int64
-	if referee != nil {
-		fr.customerID, refereeID = &referee.ID, &referee.ID
-	}
-	if err := lockFriend(tx, tenantID, fr); err != nil {
-		return Referral{}, 0, err
-	}
-	if id, err := s.repeatOf(tx, tenantID, referrer, fr, key, r); err != nil || id != 0 {
+	if id, err := s.repeatOf(tx, tenantID, d.referrer, d.fr, d.key, d.in.Referee); err != nil || id != 0 {
 		return Referral{}, id, err
 	}
+	if err := assess(tx, tenantID, prog, d); err != nil {
+		return Referral{}, 0, err
+	}
+	id, err := insertReferral(tx, tenantID, d)
+	if err != nil {
+		return Referral{}, 0, err
+	}
+	if id == 0 { // a concurrent twin won
+		id, err := s.twinOf(tx, tenantID, d.referrer, d.key)
+		return Referral{}, id, err
+	}
+	made, err = s.recorded(tx, tenantID, id, actor, recordedWhy(d.in.Channel, d.flags, d.note), d.crewMemberID)
+	if err != nil || d.status != StatusDuplicate {
+		return made, 0, err
+	}
+	return made, 0, s.closed(tx, tenantID, made.ID, StatusDuplicate, d.note)
+}
+
+// draft is what create works out about a new referral before inserting
+// it, each step filling its part.
+type draft struct {
+	in  Input
+	now time.Time
+	// who referred (referredBy)
+	referrer       *person
+	referrerID     *int64
+	flags          []Flag
+	candidates     []string
+	crewMemberID   *int64
+	variant, offer string
+	// the friend (friendOf)
+	emailNorm, phoneNorm, key string
+	referee                   *person
+	refereeID                 *int64
+	fr                        friend
+	// what the checks found (assess)
+	status      string
+	duplicateOf *int64
+	note        string
+	distance    *int
+	within      bool
+}
+
+// referredBy fills in who referred (flagged when only a name was given),
+// the crew member who pitched, and the variant and offer the referral is
+// made under; a variant the program does not offer is refused.
+func (s *Service) referredBy(tx *gorm.DB, tenantID string, prog program.Program, d *draft) error {
+	var err error
+	d.referrer, d.flags, d.candidates, err = s.referrerOf(tx, tenantID, prog, d.in)
+	if err != nil {
+		return err
+	}
+	if d.crewMemberID, err = crewMemberOf(tx, tenantID, d.in.CrewMemberID); err != nil {
+		return err
+	}
+	if d.in.Variant != "" {
+		if _, ok := prog.Offer(d.in.Variant); !ok {
+			return apperror.Invalid("variant", "the program has no offer named "+d.in.Variant)
+		}
+	}
+	if d.referrer != nil {
+		d.referrerID = &d.referrer.ID
+	}
+	d.variant, d.offer, err = promise(tx, prog, d.referrerID, d.in.Variant, "", d.now)
+	return err
+}
+
+// friendOf fills in the friend: their normalised contact and key, their
+// customer record when there is one, and takes the locks under which the
+// friend's earlier referrals are read.
+func (s *Service) friendOf(tx *gorm.DB, tenantID string, prog program.Program, d *draft) error {
+	r := d.in.Referee
+	d.emailNorm, d.phoneNorm = contact.Email(r.Email), contact.Phone(r.Phone, prog.Country)
+	d.key = refereeKey(d.emailNorm, d.phoneNorm, r)
+	var err error
+	if d.referee, err = s.matchReferee(tx, tenantID, r.ExternalID, d.emailNorm, d.phoneNorm); err != nil {
+		return err
+	}
+	d.fr = friend{emailNorm: d.emailNorm, phoneNorm: d.phoneNorm}
+	if d.referee != nil {
+		d.fr.customerID, d.refereeID = &d.referee.ID, &d.referee.ID
+	}
+	return lockFriend(tx, tenantID, d.fr)
+}
+
+// assess fills in what the checks say: the fraud flags, the distance
+// between the two homes, and the status (a duplicate of the friend's
+// earlier referral that still counts, see verdict).
+func assess(tx *gorm.DB, tenantID string, prog program.Program, d *draft) error {
 	// One friend, one referrer: anyone else's referral of a friend already
 	// credited is kept as a duplicate.
-	first, err := firstOf(tx, tenantID, fr, 0)
+	first, err := firstOf(tx, tenantID, d.fr, 0)
 	if err != nil {
-		return Referral{}, 0, err
+		return err
 	}
-	refPoint := homeOf(&in, referee)
-	checked, distance, within, err := checks(tx, tenantID, prog, checkFacts{referrer: referrer, referee: referee,
-		emailNorm: emailNorm, phoneNorm: phoneNorm, street: contact.Street(r.Address), point: refPoint, created: now})
+	refPoint := homeOf(&d.in, d.referee)
+	checked, distance, within, err := checks(tx, tenantID, prog, checkFacts{referrer: d.referrer, referee: d.referee,
+		emailNorm: d.emailNorm, phoneNorm: d.phoneNorm, street: contact.Street(d.in.Referee.Address), point: refPoint, created: d.now})
 	if err != nil {
-		return Referral{}, 0, err
+		return err
 	}
-	flags = append(flags, checked...)
-	status, duplicateOf, note := verdict(flags, first)
-	if flags == nil {
-		flags = []Flag{}
+	d.distance, d.within = distance, within
+	d.flags = append(d.flags, checked...)
+	d.status, d.duplicateOf, d.note = verdict(d.flags, first)
+	if d.flags == nil {
+		d.flags = []Flag{}
 	}
+	return nil
+}
+
+// insertReferral inserts the draft and returns its id, or 0 when a twin
+// (same referrer, same friend) was inserted first.
+func insertReferral(tx *gorm.DB, tenantID string, d *draft) (int64, error) {
+	r, in := d.in.Referee, d.in
 	var rows []Referral
-	err = tx.Raw(`INSERT INTO referrals (tenant_id, referrer_id, referee_customer_id, referee_key, referee_name, referee_email,
+	err := tx.Raw(`INSERT INTO referrals (tenant_id, referrer_id, referee_customer_id, referee_key, referee_name, referee_email,
 			referee_phone, referee_address, referee_lat, referee_lon, referee_email_norm, referee_phone_norm, channel,
 			crew_member_id, click_id, variant, offer, status, flags, candidates, within_radius, distance_m, duplicate_of, note,
 			consent_same_day, consent_marketing, utm, location_source, location_note, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (tenant_id, referrer_id, referee_key) DO NOTHING
 		RETURNING id`,
-		tenantID, referrerID, refereeID, key, r.Name, r.Email, r.Phone, r.Address, r.Lat, r.Lon, emailNorm, phoneNorm,
-		in.Channel, crewMemberID, in.ClickID, variant, offer, status, mustJSON(flags), mustJSON(candidates), within, distance,
-		duplicateOf, note, r.ConsentSameDay, r.ConsentMarketing, in.UTM.stored(), in.location.source, in.location.note, now, now).Scan(&rows).Error
+		tenantID, d.referrerID, d.refereeID, d.key, r.Name, r.Email, r.Phone, r.Address, r.Lat, r.Lon, d.emailNorm, d.phoneNorm,
+		in.Channel, d.crewMemberID, in.ClickID, d.variant, d.offer, d.status, mustJSON(d.flags), mustJSON(d.candidates), d.within, d.distance,
+		d.duplicateOf, d.note, r.ConsentSameDay, r.ConsentMarketing, in.UTM.stored(), in.location.source, in.location.note, d.now, d.now).Scan(&rows).Error
 	if err != nil {
-		return Referral{}, 0, fmt.Errorf("insert referral: %w", err)
+		return 0, fmt.Errorf("insert referral: %w", err)
 	}
-	if len(rows) == 0 { // a concurrent twin won
-		id, err := s.twinOf(tx, tenantID, referrer, key)
-		return Referral{}, id, err
+	if len(rows) == 0 {
+		return 0, nil
 	}
-	why := "recorded via " + in.Channel
+	return rows[0].ID, nil
+}
+
+// recordedWhy is the decision log's line for a new referral: its channel,
+// each flag's reason and the note.
+func recordedWhy(channel string, flags []Flag, note string) string {
+	why := "recorded via " + channel
 	for _, fl := range flags {
 		why += "; flagged: " + fl.Reason
 	}
 	if note != "" {
 		why += "; " + note
 	}
-	made, err = s.recorded(tx, tenantID, rows[0].ID, actor, why, crewMemberID)
-	if err != nil || status != StatusDuplicate {
-		return made, 0, err
-	}
-	return made, 0, s.closed(tx, tenantID, made.ID, StatusDuplicate, note)
+	return why
 }
 
 // verdict is the status a new referral is recorded with: a duplicate of

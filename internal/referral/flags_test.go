@@ -198,3 +198,26 @@ func TestTheStatusANewReferralIsRecordedWith(t *testing.T) {
 		}
 	}
 }
+
+// A new referral's line in the decision log names its channel, then each
+// flag's reason in order, then the note.
+func TestTheDecisionLogLineOfANewReferral(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		channel string
+		flags   []Flag
+		note    string
+		want    string
+	}{
+		{"clean", "card", []Flag{}, "", "recorded via card"},
+		{"two flags", "link", []Flag{{FlagBurst, "a burst"}, {FlagOutsideArea, "far away"}}, "",
+			"recorded via link; flagged: a burst; flagged: far away"},
+		{"a duplicate", "code", nil, "referred by dave (referral #7)", "recorded via code; referred by dave (referral #7)"},
+		{"flagged and a duplicate", "sms", []Flag{{FlagBurst, "a burst"}}, "the first referral wins",
+			"recorded via sms; flagged: a burst; the first referral wins"},
+	} {
+		if got := recordedWhy(c.channel, c.flags, c.note); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
+	}
+}
