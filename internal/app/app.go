@@ -28,11 +28,11 @@ import (
 	"github.com/routeloop/routeloop/internal/jobs"
 	"github.com/routeloop/routeloop/internal/ledger"
 	"github.com/routeloop/routeloop/internal/metrics"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/neighbor"
 	"github.com/routeloop/routeloop/internal/outbox"
 	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/referral"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/tenant"
 	"github.com/routeloop/routeloop/internal/user"
@@ -47,7 +47,7 @@ type App struct {
 	Clock     clock.Clock
 	Store     *store.Store
 	Tenants   *tenant.Service
-	Mirror    *scheduling.Service
+	Mirror    *mirror.Service
 	Invoices  *invoice.Service
 	Programs  *program.Service
 	Ledger    *ledger.Service
@@ -102,7 +102,7 @@ func New(ctx context.Context, cfg config.Config, log *slog.Logger) (*App, error)
 		if len(ran) > 0 {
 			log.Info("migrated database", "dialect", s.Dialect, "applied", ran)
 		}
-		if n, err := scheduling.BackfillCells(ctx, s); err != nil {
+		if n, err := mirror.BackfillCells(ctx, s); err != nil {
 			s.Close()
 			return nil, err
 		} else if n > 0 {
@@ -117,7 +117,7 @@ func Wire(cfg config.Config, s *store.Store, c clock.Clock, log *slog.Logger) *A
 	a := &App{Config: cfg, Log: log, Clock: c, Store: s}
 	a.Tenants = tenant.NewService(s, c)
 	a.Tenants.CacheKeys(cfg.AuthCacheTTL)
-	a.Mirror = scheduling.NewService(s, c, cfg.PublicURL())
+	a.Mirror = mirror.NewService(s, c, cfg.PublicURL())
 	a.Outbox = outbox.New(s, c)
 	a.Mirror.UseEvents(a.Outbox)
 	a.Endpoints = outbox.NewEndpoints(s, a.Outbox, cfg.WebhooksAllowPrivate)

@@ -11,9 +11,9 @@ import (
 
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/contact"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/referral"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/tenant"
 )
@@ -83,10 +83,10 @@ type PitchInput struct {
 // check collects what is wrong with the body's own fields.
 func (in *PitchInput) check() apperror.Fields {
 	f := apperror.Fields{}
-	if err := scheduling.CheckExternalID(in.VisitID); err != nil {
+	if err := mirror.CheckExternalID(in.VisitID); err != nil {
 		f.Add("visit_id", err.Error())
 	}
-	if err := scheduling.CheckExternalID(in.CrewMemberID); err != nil {
+	if err := mirror.CheckExternalID(in.CrewMemberID); err != nil {
 		f.Add("crew_member_id", err.Error())
 	}
 	switch in.Outcome {
@@ -167,7 +167,7 @@ func (s *Service) LogPitch(ctx context.Context, tenantID, actor string, in Pitch
 	switch {
 	case v == nil:
 		f.Add("visit_id", "no visit with id "+in.VisitID)
-	case v.Status == scheduling.VisitCancelled:
+	case v.Status == mirror.VisitCancelled:
 		f.Add("visit_id", "visit "+in.VisitID+" was cancelled")
 	case v.ServiceDate.After(today):
 		f.Add("visit_id", fmt.Sprintf("visit %s is on %s, after today (%s): log the pitch on the day of the visit", in.VisitID, v.ServiceDate, today))

@@ -15,9 +15,9 @@ import (
 	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/crew"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/referral"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 )
@@ -42,15 +42,15 @@ func newWorld(t *testing.T, s *store.Store) *world {
 	a, ten := apptest.New(t, s, c, "Greenway")
 	loc, _ := time.LoadLocation("America/Los_Angeles")
 	w := &world{t: t, a: a, s: s, clock: c, tenant: ten.ID, loc: loc}
-	w.crew("north", scheduling.MemberInput{ExternalID: "sam", Name: "Sam Ortiz"}, scheduling.MemberInput{ExternalID: "ana", Name: "Ana Lee"})
-	w.crew("south", scheduling.MemberInput{ExternalID: "kim", Name: "Kim Park"})
+	w.crew("north", mirror.MemberInput{ExternalID: "sam", Name: "Sam Ortiz"}, mirror.MemberInput{ExternalID: "ana", Name: "Ana Lee"})
+	w.crew("south", mirror.MemberInput{ExternalID: "kim", Name: "Kim Park"})
 	return w
 }
 
-func (w *world) crew(id string, members ...scheduling.MemberInput) {
+func (w *world) crew(id string, members ...mirror.MemberInput) {
 	w.t.Helper()
 	lat, lon := 45.5, -122.66
-	if _, _, err := w.a.Mirror.PutCrew(context.Background(), w.tenant, id, scheduling.CrewInput{Name: id, DepotLat: &lat, DepotLon: &lon, Members: members}); err != nil {
+	if _, _, err := w.a.Mirror.PutCrew(context.Background(), w.tenant, id, mirror.CrewInput{Name: id, DepotLat: &lat, DepotLon: &lon, Members: members}); err != nil {
 		w.t.Fatal(err)
 	}
 }
@@ -62,17 +62,17 @@ func (w *world) household(id, name string) {
 	w.n++
 	lat, lon := 45.40+float64(w.n)*0.01, -122.60
 	phone := fmt.Sprintf("+1 503 555 %04d", 100+w.n)
-	if _, _, err := w.a.Mirror.PutCustomer(context.Background(), w.tenant, id, scheduling.CustomerInput{Name: name, Phone: phone,
+	if _, _, err := w.a.Mirror.PutCustomer(context.Background(), w.tenant, id, mirror.CustomerInput{Name: name, Phone: phone,
 		Address: fmt.Sprintf("%d SE Oak St, Portland", 10+w.n), Lat: &lat, Lon: &lon, ConsentSameDay: true}); err != nil {
 		w.t.Fatal(err)
 	}
-	w.visit("v-"+id+"-0425", id, "north", "2026-04-25", scheduling.VisitCompleted)
-	w.visit("v-"+id+"-0505", id, "north", "2026-05-05", scheduling.VisitScheduled)
+	w.visit("v-"+id+"-0425", id, "north", "2026-04-25", mirror.VisitCompleted)
+	w.visit("v-"+id+"-0505", id, "north", "2026-05-05", mirror.VisitScheduled)
 }
 
 func (w *world) visit(id, customer, crewID, day, status string) {
 	w.t.Helper()
-	if _, _, err := w.a.Mirror.PutVisit(context.Background(), w.tenant, w.loc, id, scheduling.VisitInput{CustomerID: customer, CrewID: &crewID,
+	if _, _, err := w.a.Mirror.PutVisit(context.Background(), w.tenant, w.loc, id, mirror.VisitInput{CustomerID: customer, CrewID: &crewID,
 		ServiceDate: day, Status: status, PriceCents: 4500}); err != nil {
 		w.t.Fatal(err)
 	}
@@ -268,7 +268,7 @@ func TestAPitchIsOncePerVisitAndMemberByItsCrewAndNotAhead(t *testing.T) {
 		ctx := context.Background()
 		w.household("angie", "Angie Baker")
 		w.household("ben", "Ben Okafor")
-		w.visit("v-angie-0512", "angie", "north", "2026-05-12", scheduling.VisitScheduled)
+		w.visit("v-angie-0512", "angie", "north", "2026-05-12", mirror.VisitScheduled)
 		first := w.mustPitch("v-angie-0505", "sam", crew.OutcomePitched, nil)
 		again, created, err := w.pitch("v-angie-0505", "sam", crew.OutcomePitched, nil)
 		if err != nil || created || again.ID != first.ID || len(again.Points) != 1 {
@@ -292,7 +292,7 @@ func TestAPitchIsOncePerVisitAndMemberByItsCrewAndNotAhead(t *testing.T) {
 			}
 		}
 		// Ana leaves the North crew: she no longer pitches at its stops.
-		w.crew("north", scheduling.MemberInput{ExternalID: "sam", Name: "Sam Ortiz"})
+		w.crew("north", mirror.MemberInput{ExternalID: "sam", Name: "Sam Ortiz"})
 		if _, _, err := w.pitch("v-ben-0505", "ana", crew.OutcomePitched, nil); fields(t, err)["crew_member_id"] == "" {
 			t.Errorf("a member who left the crew pitched: %v", err)
 		}
@@ -464,11 +464,11 @@ func TestAReferralFromAStopToSkipEarnsNothingWhenItConverts(t *testing.T) {
 			t.Fatalf("points at a stop to skip: %+v", p.Points)
 		}
 		lat, lon := 45.7, -122.5
-		if _, _, err := w.a.Mirror.PutCustomer(ctx, w.tenant, "gus", scheduling.CustomerInput{Name: "Gus Hill", Phone: "503.555.0199",
+		if _, _, err := w.a.Mirror.PutCustomer(ctx, w.tenant, "gus", mirror.CustomerInput{Name: "Gus Hill", Phone: "503.555.0199",
 			Address: "9 NE Elm St, Portland", Lat: &lat, Lon: &lon}); err != nil {
 			t.Fatal(err)
 		}
-		w.visit("v-gus-1", "gus", "north", "2026-05-05", scheduling.VisitCompleted)
+		w.visit("v-gus-1", "gus", "north", "2026-05-05", mirror.VisitCompleted)
 		ref, err := w.a.Referrals.Get(ctx, w.tenant, *p.ReferralID)
 		if err != nil || ref.Status != referral.StatusConverted {
 			t.Fatalf("the referral: %+v %v", ref, err)

@@ -12,13 +12,13 @@ import (
 	"github.com/routeloop/routeloop/geo"
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/program"
-	"github.com/routeloop/routeloop/internal/scheduling"
 )
 
 // CustomerReader returns a customer as the mirror presents it (with the
-// referral link); *scheduling.Service's Customer is one.
-type CustomerReader func(ctx context.Context, tenantID, externalID string) (scheduling.Customer, error)
+// referral link); *mirror.Service's Customer is one.
+type CustomerReader func(ctx context.Context, tenantID, externalID string) (mirror.Customer, error)
 
 // Day is a crew's stops on one tenant-local day, with what to say at each.
 type Day struct {

@@ -29,7 +29,7 @@ import (
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/ledger"
 	"github.com/routeloop/routeloop/internal/localdate"
-	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/tenant"
 	"github.com/routeloop/routeloop/internal/user"
@@ -236,7 +236,7 @@ func (w *writer) count(up store.Upserted, added, updated *int) {
 }
 
 func (w *writer) crews(ctx context.Context, _ dataset) error {
-	stored, err := readAll(func(p store.Page) ([]scheduling.Crew, string, error) { return w.a.Mirror.Crews(ctx, w.t.ID, p) }, func(c scheduling.Crew) (string, int64) { return c.ExternalID, c.ID })
+	stored, err := readAll(func(p store.Page) ([]mirror.Crew, string, error) { return w.a.Mirror.Crews(ctx, w.t.ID, p) }, func(c mirror.Crew) (string, int64) { return c.ExternalID, c.ID })
 	if err != nil {
 		return err
 	}
@@ -267,11 +267,11 @@ func (w *writer) logins(ctx context.Context, _ dataset) error {
 	return nil
 }
 
-func crewInput(cr crewSpec) scheduling.CrewInput {
+func crewInput(cr crewSpec) mirror.CrewInput {
 	lat, lon := cr.depot.Lat, cr.depot.Lon
-	in := scheduling.CrewInput{Name: cr.name + " (" + cr.yard + ")", DepotLat: &lat, DepotLon: &lon}
+	in := mirror.CrewInput{Name: cr.name + " (" + cr.yard + ")", DepotLat: &lat, DepotLon: &lon}
 	for i, m := range cr.members {
-		in.Members = append(in.Members, scheduling.MemberInput{
+		in.Members = append(in.Members, mirror.MemberInput{
 			ExternalID: fmt.Sprintf("%s-member-%d", cr.id, i+1),
 			Name:       m[0],
 			Email:      m[1] + "@greenway-lawn.example.com",
@@ -280,7 +280,7 @@ func crewInput(cr crewSpec) scheduling.CrewInput {
 	return in
 }
 
-func sameCrew(c scheduling.Crew, in scheduling.CrewInput) bool {
+func sameCrew(c mirror.Crew, in mirror.CrewInput) bool {
 	if c.Name != in.Name || c.DepotLat != *in.DepotLat || c.DepotLon != *in.DepotLon || len(c.Members) != len(in.Members) {
 		return false
 	}
@@ -294,9 +294,9 @@ func sameCrew(c scheduling.Crew, in scheduling.CrewInput) bool {
 }
 
 func (w *writer) customers(ctx context.Context, ds dataset) error {
-	stored, err := readAll(func(p store.Page) ([]scheduling.Customer, string, error) {
-		return w.a.Mirror.Customers(ctx, w.t.ID, scheduling.CustomerFilter{}, p)
-	}, func(c scheduling.Customer) (string, int64) { return c.ExternalID, c.ID })
+	stored, err := readAll(func(p store.Page) ([]mirror.Customer, string, error) {
+		return w.a.Mirror.Customers(ctx, w.t.ID, mirror.CustomerFilter{}, p)
+	}, func(c mirror.Customer) (string, int64) { return c.ExternalID, c.ID })
 	if err != nil {
 		return err
 	}
@@ -314,7 +314,7 @@ func (w *writer) customers(ctx context.Context, ds dataset) error {
 	})
 }
 
-func sameCustomer(c scheduling.Customer, in scheduling.CustomerInput) bool {
+func sameCustomer(c mirror.Customer, in mirror.CustomerInput) bool {
 	p, ok := c.Location()
 	return ok && c.Name == in.Name && c.Email == in.Email && c.Phone == in.Phone && c.Address == in.Address &&
 		p == (geo.Point{Lat: *in.Lat, Lon: *in.Lon}) && c.ConsentSameDay == in.ConsentSameDay
@@ -323,8 +323,8 @@ func sameCustomer(c scheduling.Customer, in scheduling.CustomerInput) bool {
 // visits writes the upcoming visits, today on (history wrote the past):
 // only those are read back to compare.
 func (w *writer) visits(ctx context.Context, ds dataset) error {
-	f := scheduling.VisitFilter{From: ds.today, To: ds.to}
-	stored, err := readAll(func(p store.Page) ([]scheduling.Visit, string, error) { return w.a.Mirror.Visits(ctx, w.t.ID, f, p) }, func(v scheduling.Visit) (string, int64) { return v.ExternalID, v.ID })
+	f := mirror.VisitFilter{From: ds.today, To: ds.to}
+	stored, err := readAll(func(p store.Page) ([]mirror.Visit, string, error) { return w.a.Mirror.Visits(ctx, w.t.ID, f, p) }, func(v mirror.Visit) (string, int64) { return v.ExternalID, v.ID })
 	if err != nil {
 		return err
 	}
@@ -349,10 +349,10 @@ func (w *writer) visits(ctx context.Context, ds dataset) error {
 	})
 }
 
-func visitInput(v visitSpec) scheduling.VisitInput {
+func visitInput(v visitSpec) mirror.VisitInput {
 	crew, start := v.crew, v.start.Format(time.RFC3339)
 	pos, minutes := v.position, v.customer.minutes
-	return scheduling.VisitInput{
+	return mirror.VisitInput{
 		CustomerID:    v.customer.id,
 		CrewID:        &crew,
 		ServiceDate:   v.date.String(),
@@ -364,7 +364,7 @@ func visitInput(v visitSpec) scheduling.VisitInput {
 	}
 }
 
-func sameVisit(o scheduling.Visit, v visitSpec) bool {
+func sameVisit(o mirror.Visit, v visitSpec) bool {
 	return o.CustomerExternalID == v.customer.id && o.CrewExternalID != nil && *o.CrewExternalID == v.crew &&
 		o.ServiceDate == v.date && o.StartAt != nil && o.StartAt.Equal(v.start) &&
 		o.RoutePosition != nil && *o.RoutePosition == v.position &&

@@ -19,8 +19,8 @@ import (
 	"github.com/routeloop/routeloop/internal/insight"
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/referral"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -56,11 +56,11 @@ func seed(t *testing.T, a *app.App) Result {
 	return res
 }
 
-func allCustomers(t *testing.T, a *app.App, tenantID string) []scheduling.Customer {
+func allCustomers(t *testing.T, a *app.App, tenantID string) []mirror.Customer {
 	t.Helper()
-	var out []scheduling.Customer
+	var out []mirror.Customer
 	for p := (store.Page{Limit: store.MaxLimit}); ; {
-		cs, _, err := a.Mirror.Customers(context.Background(), tenantID, scheduling.CustomerFilter{}, p)
+		cs, _, err := a.Mirror.Customers(context.Background(), tenantID, mirror.CustomerFilter{}, p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,11 +72,11 @@ func allCustomers(t *testing.T, a *app.App, tenantID string) []scheduling.Custom
 	}
 }
 
-func allVisits(t *testing.T, a *app.App, tenantID string) []scheduling.Visit {
+func allVisits(t *testing.T, a *app.App, tenantID string) []mirror.Visit {
 	t.Helper()
-	var out []scheduling.Visit
+	var out []mirror.Visit
 	for p := (store.Page{Limit: store.MaxLimit}); ; {
-		vs, _, err := a.Mirror.Visits(context.Background(), tenantID, scheduling.VisitFilter{}, p)
+		vs, _, err := a.Mirror.Visits(context.Background(), tenantID, mirror.VisitFilter{}, p)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -198,7 +198,7 @@ func checkCompany(t *testing.T, s *store.Store, a *app.App, res Result) {
 		t.Fatalf("%d customers", n)
 	}
 	emails, addresses := map[string]bool{}, map[string]bool{}
-	consenting := []scheduling.Customer{}
+	consenting := []mirror.Customer{}
 	for _, c := range cs {
 		p, ok := c.Location()
 		if !ok || !inPortland(p) {
@@ -249,8 +249,8 @@ func checkCompany(t *testing.T, s *store.Store, a *app.App, res Result) {
 	}
 	var past, upcoming, cancelled int
 	type crewDay struct{ crew, day string }
-	routes := map[crewDay][]scheduling.Visit{}
-	byCustomer := map[string][]scheduling.Visit{}
+	routes := map[crewDay][]mirror.Visit{}
+	byCustomer := map[string][]mirror.Visit{}
 	for _, v := range vs {
 		if v.StartAt == nil || localdate.In(*v.StartAt, loc) != v.ServiceDate {
 			t.Fatalf("visit %s starts at %v, not on %s in Portland", v.ExternalID, v.StartAt, v.ServiceDate)
@@ -267,14 +267,14 @@ func checkCompany(t *testing.T, s *store.Store, a *app.App, res Result) {
 		switch {
 		case v.ServiceDate.Before(today):
 			past++
-			if v.Status == scheduling.VisitCancelled {
+			if v.Status == mirror.VisitCancelled {
 				cancelled++
-			} else if v.Status != scheduling.VisitCompleted {
+			} else if v.Status != mirror.VisitCompleted {
 				t.Errorf("past visit %s is %s", v.ExternalID, v.Status)
 			}
 		default:
 			upcoming++
-			if v.Status != scheduling.VisitScheduled {
+			if v.Status != mirror.VisitScheduled {
 				t.Errorf("upcoming visit %s is %s", v.ExternalID, v.Status)
 			}
 		}
@@ -354,7 +354,7 @@ func checkCompany(t *testing.T, s *store.Store, a *app.App, res Result) {
 	if int64(len(invs)) != storetest.Count(t, s.DB, "invoices") || len(invs) != res.Total.Invoices {
 		t.Fatalf("%d invoices, result says %d", len(invs), res.Total.Invoices)
 	}
-	visitByID := map[string]scheduling.Visit{}
+	visitByID := map[string]mirror.Visit{}
 	for _, v := range vs {
 		visitByID[v.ExternalID] = v
 	}
@@ -390,7 +390,7 @@ func checkCompany(t *testing.T, s *store.Store, a *app.App, res Result) {
 			}
 		}
 		v, ok := visitByID[*inv.Lines[0].VisitExternalID]
-		if !ok || v.Status != scheduling.VisitCompleted || !v.ServiceDate.Before(today) ||
+		if !ok || v.Status != mirror.VisitCompleted || !v.ServiceDate.Before(today) ||
 			v.CustomerExternalID != inv.CustomerExternalID || inv.Lines[0].AmountCents != v.PriceCents ||
 			inv.SubtotalCents != v.PriceCents || inv.TotalCents != max(0, v.PriceCents-inv.DiscountCents) {
 			t.Fatalf("invoice %s bills %+v", inv.ExternalID, v)
@@ -402,7 +402,7 @@ func checkCompany(t *testing.T, s *store.Store, a *app.App, res Result) {
 		}
 	}
 	for _, v := range vs {
-		if v.Status == scheduling.VisitCompleted && !billed[v.ExternalID] {
+		if v.Status == mirror.VisitCompleted && !billed[v.ExternalID] {
 			t.Errorf("completed visit %s has no invoice", v.ExternalID)
 		}
 	}

@@ -9,9 +9,9 @@ import (
 	"github.com/routeloop/routeloop/internal/crew"
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/referral"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 )
 
@@ -51,15 +51,15 @@ func (w *writer) program(ctx context.Context, _ dataset) error {
 // stored) only get what is missing; later days get their whole story.
 func (w *writer) history(ctx context.Context, ds dataset) error {
 	loc := w.t.Location()
-	visits, err := readAll(func(p store.Page) ([]scheduling.Visit, string, error) {
-		return w.a.Mirror.Visits(ctx, w.t.ID, scheduling.VisitFilter{From: ds.from, To: ds.to}, p)
-	}, func(v scheduling.Visit) (string, int64) { return v.ExternalID, v.ID })
+	visits, err := readAll(func(p store.Page) ([]mirror.Visit, string, error) {
+		return w.a.Mirror.Visits(ctx, w.t.ID, mirror.VisitFilter{From: ds.from, To: ds.to}, p)
+	}, func(v mirror.Visit) (string, int64) { return v.ExternalID, v.ID })
 	if err != nil {
 		return err
 	}
 	lastDone := ds.from.AddDays(-1)
 	for _, v := range visits {
-		if v.Status != scheduling.VisitScheduled && v.ServiceDate.After(lastDone) {
+		if v.Status != mirror.VisitScheduled && v.ServiceDate.After(lastDone) {
 			lastDone = v.ServiceDate
 		}
 	}
@@ -69,9 +69,9 @@ func (w *writer) history(ctx context.Context, ds dataset) error {
 	if err != nil {
 		return err
 	}
-	customers, err := readAll(func(p store.Page) ([]scheduling.Customer, string, error) {
-		return w.a.Mirror.Customers(ctx, w.t.ID, scheduling.CustomerFilter{}, p)
-	}, func(c scheduling.Customer) (string, int64) { return c.ExternalID, c.ID })
+	customers, err := readAll(func(p store.Page) ([]mirror.Customer, string, error) {
+		return w.a.Mirror.Customers(ctx, w.t.ID, mirror.CustomerFilter{}, p)
+	}, func(c mirror.Customer) (string, int64) { return c.ExternalID, c.ID })
 	if err != nil {
 		return err
 	}
@@ -257,7 +257,7 @@ func (w *writer) invoicesOn(ctx context.Context, d localdate.Date, invs []*invoi
 }
 
 // referral records one referral of the story through its channel.
-func (w *writer) referral(ctx context.Context, ds dataset, customers map[string]scheduling.Customer, r *referralSpec) error {
+func (w *writer) referral(ctx context.Context, ds dataset, customers map[string]mirror.Customer, r *referralSpec) error {
 	ref := ds.customers[r.referrer]
 	in := referral.Input{Channel: r.channel, Variant: r.variant,
 		Referee: referral.RefereeInput{Name: r.name, Email: r.email, Phone: r.phone, Address: r.address, Lat: r.lat, Lon: r.lon}}
@@ -285,7 +285,7 @@ func (w *writer) referral(ctx context.Context, ds dataset, customers map[string]
 // (channel crew_pitch, the member, the offer under test) and the member's
 // pitch at the referrer's visit, which finds that referral and records the
 // script read at that visit and the member's points.
-func (w *writer) pitch(ctx context.Context, ds dataset, customers map[string]scheduling.Customer, r *referralSpec) error {
+func (w *writer) pitch(ctx context.Context, ds dataset, customers map[string]mirror.Customer, r *referralSpec) error {
 	if err := w.referral(ctx, ds, customers, r); err != nil {
 		return err
 	}

@@ -12,7 +12,7 @@ import (
 	"github.com/routeloop/routeloop/geo"
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/localdate"
-	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/mirror"
 )
 
 // The shape of the demo data set.
@@ -31,7 +31,7 @@ const (
 // customerSpec is one demo customer and how the company serves it.
 type customerSpec struct {
 	id       string
-	input    scheduling.CustomerInput
+	input    mirror.CustomerInput
 	point    geo.Point
 	hood     string
 	crew     string
@@ -240,7 +240,7 @@ func (g *generator) customer(h hood, crew string, p geo.Point, st street, wd tim
 	g.homes[fmt.Sprint(num, streetName)] = true
 	return customerSpec{
 		id: fmt.Sprintf("cust-%04d", n),
-		input: scheduling.CustomerInput{
+		input: mirror.CustomerInput{
 			Name:           name,
 			Email:          email,
 			Phone:          phone,
@@ -480,12 +480,12 @@ func buildVisits(cs []customerSpec, from, to, today localdate.Date, loc *time.Lo
 					date:     d,
 					start:    at,
 					position: i + 1,
-					status:   scheduling.VisitScheduled,
+					status:   mirror.VisitScheduled,
 				}
 				if d.Before(today) {
-					v.status = scheduling.VisitCompleted
+					v.status = mirror.VisitCompleted
 					if chance(v.id, cancelPercent) {
-						v.status = scheduling.VisitCancelled
+						v.status = mirror.VisitCancelled
 					}
 				}
 				out = append(out, v)
@@ -575,7 +575,7 @@ func buildInvoices(vs []visitSpec, today localdate.Date) []invoiceSpec {
 	var out []invoiceSpec
 	for i := range vs {
 		v := &vs[i]
-		if v.status != scheduling.VisitCompleted {
+		if v.status != mirror.VisitCompleted {
 			continue
 		}
 		id := "inv-" + v.customer.id + "-" + v.date.String()

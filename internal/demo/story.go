@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/referral"
-	"github.com/routeloop/routeloop/internal/scheduling"
 )
 
 // The referral program's story: from the first day of the history, six
@@ -235,7 +235,7 @@ func buildRatings(vs []visitSpec, today localdate.Date) []ratingSpec {
 	for i := range vs {
 		v := &vs[i]
 		day := v.date.AddDays(1)
-		if v.status != scheduling.VisitCompleted || !day.Before(today) || !chance(v.id+"/rated", ratingPercent) {
+		if v.status != mirror.VisitCompleted || !day.Before(today) || !chance(v.id+"/rated", ratingPercent) {
 			continue
 		}
 		h := hashOf(v.id+"/score") % 100

@@ -13,8 +13,8 @@ import (
 	"github.com/routeloop/routeloop/internal/config"
 	"github.com/routeloop/routeloop/internal/dispatch"
 	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/program"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -38,7 +38,7 @@ func BenchmarkSuggest(b *testing.B) {
 			storetest.BulkCustomers(b, s, ten.ID, crews*stops*2, rng)
 			for k := 0; k < crews; k++ {
 				lat, lon := 45.35+rng.Float64()*0.36, -122.85+rng.Float64()*0.5
-				if _, _, err := a.Mirror.PutCrew(ctx, ten.ID, fmt.Sprintf("crew%d", k), scheduling.CrewInput{Name: fmt.Sprintf("Crew %d", k), DepotLat: &lat, DepotLon: &lon}); err != nil {
+				if _, _, err := a.Mirror.PutCrew(ctx, ten.ID, fmt.Sprintf("crew%d", k), mirror.CrewInput{Name: fmt.Sprintf("Crew %d", k), DepotLat: &lat, DepotLon: &lon}); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -12,8 +12,8 @@ import (
 	"github.com/routeloop/routeloop/geo"
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/program"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/tenant"
 )
@@ -77,10 +77,10 @@ func (s *Service) Book(ctx context.Context, tenantID string, in BookInput) (Book
 // check checks the input's own fields, all at once, and answers the day.
 func (in BookInput) check() (localdate.Date, error) {
 	f := apperror.Fields{}
-	if err := scheduling.CheckExternalID(in.CustomerID); err != nil {
+	if err := mirror.CheckExternalID(in.CustomerID); err != nil {
 		f.Add("customer_id", err.Error())
 	}
-	if err := scheduling.CheckExternalID(in.CrewID); err != nil {
+	if err := mirror.CheckExternalID(in.CrewID); err != nil {
 		f.Add("crew_id", err.Error())
 	}
 	day, err := localdate.Parse(in.Date)
@@ -93,7 +93,7 @@ func (in BookInput) check() (localdate.Date, error) {
 	if in.DurationMin < 0 || in.DurationMin > 24*60 {
 		f.Add("duration_min", "must be between 1 and 1440 minutes")
 	}
-	if in.PriceCents < 0 || in.PriceCents > scheduling.MaxPriceCents {
+	if in.PriceCents < 0 || in.PriceCents > mirror.MaxPriceCents {
 		f.Add("price_cents", "must not be negative")
 	}
 	return day, f.Err()
@@ -173,7 +173,7 @@ func bookedCustomer(tx *gorm.DB, tenantID, externalID string) (int64, geo.Point,
 // lockBooking takes a booking's locks: the booked customer's money (and
 // their neighbours') first, then the crew's day — the one lock order.
 func (s *Service) lockBooking(tx *gorm.DB, tenantID string, customerID int64, crew crewRow, day localdate.Date) error {
-	if err := scheduling.LockMoney(tx, tenantID, customerID); err != nil {
+	if err := mirror.LockMoney(tx, tenantID, customerID); err != nil {
 		return err
 	}
 	if s.store.Dialect == store.Postgres {
@@ -276,7 +276,7 @@ func (s *Service) writeBooking(tx *gorm.DB, tenantID string, in BookInput, custo
 	visitExt := newVisitID()
 	now := s.clock.Now()
 	dur := int(pl.duration)
-	var booked scheduling.Visit
+	var booked mirror.Visit
 	if err := tx.Raw(`INSERT INTO visits (tenant_id, external_id, customer_id, crew_id, service_date, route_position, duration_min,
 			status, price_cents, source, saved_metres, saved_minutes, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, 'scheduled', ?, 'routeloop', ?, ?, ?, ?) RETURNING *`,
@@ -287,7 +287,7 @@ func (s *Service) writeBooking(tx *gorm.DB, tenantID string, in BookInput, custo
 	// A booked visit syncs with the neighbours' that day: their money
 	// changes in this transaction too.
 	if s.booked != nil {
-		if err := s.booked(tx, scheduling.VisitChange{TenantID: tenantID, Visit: booked}); err != nil {
+		if err := s.booked(tx, mirror.VisitChange{TenantID: tenantID, Visit: booked}); err != nil {
 			return "", err
 		}
 	}

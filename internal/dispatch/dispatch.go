@@ -17,8 +17,8 @@ import (
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/events"
 	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/program"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 )
 
@@ -39,12 +39,12 @@ type Service struct {
 	// table service can be put here instead.
 	Travel func(prog program.Program) geo.Travel
 	// booked hears of every visit booked, inside the booking's transaction.
-	booked func(tx *gorm.DB, ch scheduling.VisitChange) error
+	booked func(tx *gorm.DB, ch mirror.VisitChange) error
 }
 
 // OnVisitBooked sets fn to hear of every visit booked, inside the booking's
 // transaction (the mirror's visit listeners: discounts, conversions).
-func (s *Service) OnVisitBooked(fn func(tx *gorm.DB, ch scheduling.VisitChange) error) { s.booked = fn }
+func (s *Service) OnVisitBooked(fn func(tx *gorm.DB, ch mirror.VisitChange) error) { s.booked = fn }
 
 // NewService returns the dispatch desk.
 func NewService(s *store.Store, c clock.Clock, em events.Emitter) *Service {

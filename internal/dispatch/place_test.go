@@ -8,8 +8,8 @@ import (
 
 	"github.com/routeloop/routeloop/geo"
 	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/program"
-	"github.com/routeloop/routeloop/internal/scheduling"
 )
 
 // Where a booking puts the visit and what it saves, on the straight road
@@ -92,8 +92,8 @@ func TestWhatABookingMayAskFor(t *testing.T) {
 		{"position -1", with(func(in *BookInput) { in.Position = -1 }), "position"},
 		{"a whole day's visit", with(func(in *BookInput) { in.DurationMin = 1440 }), ""},
 		{"a minute more", with(func(in *BookInput) { in.DurationMin = 1441 }), "duration_min"},
-		{"the largest price", with(func(in *BookInput) { in.PriceCents = scheduling.MaxPriceCents }), ""},
-		{"a cent more", with(func(in *BookInput) { in.PriceCents = scheduling.MaxPriceCents + 1 }), "price_cents"},
+		{"the largest price", with(func(in *BookInput) { in.PriceCents = mirror.MaxPriceCents }), ""},
+		{"a cent more", with(func(in *BookInput) { in.PriceCents = mirror.MaxPriceCents + 1 }), "price_cents"},
 		{"a negative price", with(func(in *BookInput) { in.PriceCents = -1 }), "price_cents"},
 		{"no date", with(func(in *BookInput) { in.Date = "" }), "date"},
 		{"the 31st of June", with(func(in *BookInput) { in.Date = "2026-06-31" }), "date"},

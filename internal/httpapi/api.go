@@ -20,12 +20,12 @@ import (
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/ledger"
 	"github.com/routeloop/routeloop/internal/metrics"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/neighbor"
 	"github.com/routeloop/routeloop/internal/outbox"
 	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/ratelimit"
 	"github.com/routeloop/routeloop/internal/referral"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/tenant"
 	"github.com/routeloop/routeloop/internal/webhook"
@@ -34,7 +34,7 @@ import (
 // API holds the services the handlers call.
 type API struct {
 	tenants   *tenant.Service
-	mirror    *scheduling.Service
+	mirror    *mirror.Service
 	invoices  *invoice.Service
 	programs  *program.Service
 	neighbors *neighbor.Service
@@ -58,7 +58,7 @@ type API struct {
 // Deps are what the API needs.
 type Deps struct {
 	Tenants   *tenant.Service
-	Mirror    *scheduling.Service
+	Mirror    *mirror.Service
 	Invoices  *invoice.Service
 	Programs  *program.Service
 	Neighbors *neighbor.Service

@@ -7,9 +7,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/refcode"
 	"github.com/routeloop/routeloop/internal/referral"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/tenant"
 )
 
@@ -51,17 +51,17 @@ func tenantWide(*API, echo.Context, tenant.Principal) error        { return nil 
 
 func pathCustomer(a *API, c echo.Context, p tenant.Principal) error {
 	return inScope(a.mirror.CustomerOnRoutes(c.Request().Context(), p.TenantID, p.CrewID, c.Param("external_id")))(
-		scheduling.NotOnRoutes("customer", c.Param("external_id")))
+		mirror.NotOnRoutes("customer", c.Param("external_id")))
 }
 
 func pathCrew(a *API, c echo.Context, p tenant.Principal) error {
 	return inScope(a.mirror.IsCrew(c.Request().Context(), p.TenantID, p.CrewID, c.Param("external_id")))(
-		scheduling.NotOnRoutes("crew", c.Param("external_id")))
+		mirror.NotOnRoutes("crew", c.Param("external_id")))
 }
 
 func pathVisit(a *API, c echo.Context, p tenant.Principal) error {
 	return inScope(a.mirror.VisitOfCrew(c.Request().Context(), p.TenantID, p.CrewID, c.Param("external_id")))(
-		scheduling.NotOnRoutes("visit", c.Param("external_id")))
+		mirror.NotOnRoutes("visit", c.Param("external_id")))
 }
 
 // inScope turns a scope look-up into nil (in scope), the look-up's error,
@@ -96,7 +96,7 @@ func (a *API) checkPitch(ctx context.Context, p tenant.Principal, visitID, membe
 		return nil
 	}
 	f := apperror.Fields{}
-	if scheduling.CheckExternalID(visitID) == nil {
+	if mirror.CheckExternalID(visitID) == nil {
 		if ok, err := a.mirror.VisitOfCrew(ctx, p.TenantID, p.CrewID, visitID); err != nil {
 			return err
 		} else if !ok {
@@ -125,7 +125,7 @@ func (a *API) checkReferral(ctx context.Context, p tenant.Principal, in referral
 	}
 	f := apperror.Fields{}
 	switch {
-	case in.ReferrerID != "" && scheduling.CheckExternalID(in.ReferrerID) == nil:
+	case in.ReferrerID != "" && mirror.CheckExternalID(in.ReferrerID) == nil:
 		if ok, err := a.mirror.CustomerOnRoutes(ctx, p.TenantID, p.CrewID, in.ReferrerID); err != nil {
 			return err
 		} else if !ok {
@@ -152,7 +152,7 @@ func (a *API) checkReferral(ctx context.Context, p tenant.Principal, in referral
 
 // checkMember adds to f a crew member id of another crew.
 func (a *API) checkMember(ctx context.Context, p tenant.Principal, memberID string, f apperror.Fields) error {
-	if memberID == "" || scheduling.CheckExternalID(memberID) != nil {
+	if memberID == "" || mirror.CheckExternalID(memberID) != nil {
 		return nil
 	}
 	ok, err := a.mirror.MemberOfCrew(ctx, p.TenantID, p.CrewID, memberID)
@@ -165,7 +165,7 @@ func (a *API) checkMember(ctx context.Context, p tenant.Principal, memberID stri
 // checkFriend adds to f a friend named by the id of a customer off the
 // crew's routes.
 func (a *API) checkFriend(ctx context.Context, p tenant.Principal, friend referral.RefereeInput, f apperror.Fields) error {
-	if friend.ExternalID == "" || scheduling.CheckExternalID(friend.ExternalID) != nil {
+	if friend.ExternalID == "" || mirror.CheckExternalID(friend.ExternalID) != nil {
 		return nil
 	}
 	ok, err := a.mirror.CustomerOnRoutes(ctx, p.TenantID, p.CrewID, friend.ExternalID)

@@ -8,7 +8,7 @@ import (
 
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/invoice"
-	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/tenant"
 )
@@ -26,7 +26,7 @@ func list[T any](c echo.Context, name string, items []T, next string) error {
 }
 
 func (a *API) putCustomer(c echo.Context) error {
-	var body scheduling.CustomerJSON // tells a consent left out from one sent false
+	var body mirror.CustomerJSON // tells a consent left out from one sent false
 	if err := decode(c, &body); err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func (a *API) listCustomers(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	var f scheduling.CustomerFilter
+	var f mirror.CustomerFilter
 	if s := c.QueryParam("updated_since"); s != "" {
 		t, err := time.Parse(time.RFC3339, s)
 		if err != nil {
@@ -82,7 +82,7 @@ func (a *API) listCustomers(c echo.Context) error {
 }
 
 func (a *API) putCrew(c echo.Context) error {
-	var in scheduling.CrewInput
+	var in mirror.CrewInput
 	if err := decode(c, &in); err != nil {
 		return err
 	}
@@ -107,7 +107,7 @@ func (a *API) listCrews(c echo.Context) error {
 		return err
 	}
 	ctx, pr := c.Request().Context(), principal(c)
-	var cs []scheduling.Crew
+	var cs []mirror.Crew
 	var next string
 	if pr.CrewID != 0 { // a crew-bound key lists its own crew only
 		cs, next, err = a.mirror.CrewOnly(ctx, pr.TenantID, pr.CrewID, p)
@@ -121,7 +121,7 @@ func (a *API) listCrews(c echo.Context) error {
 }
 
 func (a *API) putVisit(c echo.Context) error {
-	var in scheduling.VisitInput
+	var in mirror.VisitInput
 	if err := decode(c, &in); err != nil {
 		return err
 	}
@@ -146,7 +146,7 @@ func (a *API) listVisits(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	f, err := scheduling.ParseVisitFilter(c.QueryParam("from"), c.QueryParam("to"),
+	f, err := mirror.ParseVisitFilter(c.QueryParam("from"), c.QueryParam("to"),
 		c.QueryParam("crew_id"), c.QueryParam("customer_id"), c.QueryParam("status"))
 	if err != nil {
 		return err

@@ -21,11 +21,11 @@ import (
 	"github.com/routeloop/routeloop/internal/insight"
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/ledger"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/neighbor"
 	"github.com/routeloop/routeloop/internal/outbox"
 	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/referral"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/webhook"
 )
@@ -505,16 +505,16 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		goType any
 		input  bool // a request body: unknown fields are refused
 	}{
-		{"CustomerInput", scheduling.CustomerInput{}, true},
-		{"CrewInput", scheduling.CrewInput{}, true},
-		{"CrewMemberInput", scheduling.MemberInput{}, true},
-		{"VisitInput", scheduling.VisitInput{}, true},
+		{"CustomerInput", mirror.CustomerInput{}, true},
+		{"CrewInput", mirror.CrewInput{}, true},
+		{"CrewMemberInput", mirror.MemberInput{}, true},
+		{"VisitInput", mirror.VisitInput{}, true},
 		{"InvoiceInput", invoice.Input{}, true},
 		{"InvoiceLineInput", invoice.LineInput{}, true},
-		{"Customer", scheduling.Customer{}, false},
-		{"Crew", scheduling.Crew{}, false},
-		{"CrewMember", scheduling.CrewMember{}, false},
-		{"Visit", scheduling.Visit{}, false},
+		{"Customer", mirror.Customer{}, false},
+		{"Crew", mirror.Crew{}, false},
+		{"CrewMember", mirror.CrewMember{}, false},
+		{"Visit", mirror.Visit{}, false},
 		{"Invoice", invoice.Invoice{}, false},
 		{"InvoiceLine", invoice.Line{}, false},
 		{"Error", errorBody{}, false},
@@ -549,20 +549,20 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 		{"ReferralDecision", referral.DecisionEntry{}, false},
 		{"Reward", referral.Reward{}, false},
 		{"ReferralStatus", referral.Status{}, false},
-		{"ReferralLinks", scheduling.ReferralLinks{}, false},
+		{"ReferralLinks", mirror.ReferralLinks{}, false},
 		// Webhooks in: the data of a webhook is the PUT body plus
 		// external_id, decoded into these structs (webhook.decodeObject).
 		{"CustomerEventData", struct {
 			ExternalID string `json:"external_id"`
-			scheduling.CustomerInput
+			mirror.CustomerInput
 		}{}, true},
 		{"CrewEventData", struct {
 			ExternalID string `json:"external_id"`
-			scheduling.CrewInput
+			mirror.CrewInput
 		}{}, true},
 		{"VisitEventData", struct {
 			ExternalID string `json:"external_id"`
-			scheduling.VisitInput
+			mirror.VisitInput
 		}{}, true},
 		{"InvoiceEventData", struct {
 			ExternalID string `json:"external_id"`
@@ -1138,7 +1138,7 @@ func TestOpenAPIEnumsMatchGoConstants(t *testing.T) {
 	// A crew day's stops: the literals crew.Today writes, and the visit
 	// statuses other than cancelled (cancelled visits are not stops).
 	stopActions := []string{"pitch", "skip"}
-	stopStatuses := []string{scheduling.VisitScheduled, scheduling.VisitCompleted}
+	stopStatuses := []string{mirror.VisitScheduled, mirror.VisitCompleted}
 	for _, c := range []struct {
 		schema, member string
 		want           []string

@@ -10,8 +10,8 @@ import (
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/insight"
 	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/referral"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 )
@@ -24,7 +24,7 @@ func TestTheChannelSplitListsEveryLinkChannel(t *testing.T) {
 		ctx := context.Background()
 		clk := clock.NewFixed(utc("2026-05-20T19:00:00Z"))
 		a, ten := apptest.New(t, s, clk, "Greenway")
-		if _, _, err := a.Mirror.PutCustomer(ctx, ten.ID, "angie", scheduling.CustomerInput{Name: "Angie"}); err != nil {
+		if _, _, err := a.Mirror.PutCustomer(ctx, ten.ID, "angie", mirror.CustomerInput{Name: "Angie"}); err != nil {
 			t.Fatal(err)
 		}
 		want := map[string]int{"sms": 2, "email": 1, "social": 1, "invoice": 1, "crew": 1, "card": 1, "link": 1, "code": 1}

@@ -12,8 +12,8 @@ import (
 	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/invoice"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/neighbor"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 )
@@ -72,11 +72,11 @@ func newPayWorld(t *testing.T, s *store.Store) *payWorld {
 		lon         float64
 	}{{"angie", "14 SE Maple St, Portland", -122.6501}, {"ben", "30 SE Maple St, Portland", -122.64805}} {
 		lat, lon := 45.4655, c.lon
-		if _, _, err := a.Mirror.PutCustomer(ctx, ten.ID, c.id, scheduling.CustomerInput{Name: c.id, Address: c.address,
+		if _, _, err := a.Mirror.PutCustomer(ctx, ten.ID, c.id, mirror.CustomerInput{Name: c.id, Address: c.address,
 			Lat: &lat, Lon: &lon, ConsentSameDay: true}); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := a.Mirror.PutVisit(ctx, ten.ID, ten.Location(), "v-"+c.id, scheduling.VisitInput{CustomerID: c.id,
+		if _, _, err := a.Mirror.PutVisit(ctx, ten.ID, ten.Location(), "v-"+c.id, mirror.VisitInput{CustomerID: c.id,
 			ServiceDate: "2026-05-05", Status: "completed", PriceCents: 4500}); err != nil {
 			t.Fatal(err)
 		}

@@ -13,8 +13,8 @@ import (
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/events"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/program"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/text"
 )
@@ -72,7 +72,7 @@ func (in Input) Validate() error { return in.validate() }
 func (in *Input) validate() error {
 	f := apperror.Fields{}
 	in.Lines = append([]LineInput(nil), in.Lines...) // trimmed below: not the caller's copy
-	if err := scheduling.CheckExternalID(in.CustomerID); err != nil {
+	if err := mirror.CheckExternalID(in.CustomerID); err != nil {
 		f.Add("customer_id", err.Error())
 	}
 	if in.Status == "" {
@@ -101,11 +101,11 @@ func (in *Input) validate() error {
 		text.Field(f, field+".description", l.Description, text.Free, true, 500)
 		if l.AmountCents < 0 {
 			f.Add(field+".amount_cents", "must not be negative; routeloop adds discounts itself")
-		} else if l.AmountCents > scheduling.MaxPriceCents {
+		} else if l.AmountCents > mirror.MaxPriceCents {
 			f.Add(field+".amount_cents", "is too large")
 		}
 		if l.VisitID != nil {
-			if err := scheduling.CheckExternalID(*l.VisitID); err != nil {
+			if err := mirror.CheckExternalID(*l.VisitID); err != nil {
 				f.Add(field+".visit_id", err.Error())
 			} else if seen[*l.VisitID] {
 				f.Add(field+".visit_id", "the visit is billed twice on this invoice")
@@ -121,7 +121,7 @@ func (in *Input) validate() error {
 // on in its life (issued → paid or void) and refuses changed lines with a
 // conflict. pay_url, when given, is stored in any state: it is not money.
 func (s *Service) Put(ctx context.Context, tenantID, currency, externalID string, in Input) (Invoice, store.Upserted, error) {
-	if err := scheduling.CheckExternalID(externalID); err != nil {
+	if err := mirror.CheckExternalID(externalID); err != nil {
 		return Invoice{}, store.Updated, apperror.Invalid("external_id", err.Error())
 	}
 	if err := in.validate(); err != nil {

@@ -11,7 +11,7 @@ import (
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/ledger"
 	"github.com/routeloop/routeloop/internal/localdate"
-	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -113,10 +113,10 @@ func TestTheNightlyJobCatchesUpEveryDayMissedOrChanged(t *testing.T) {
 		// A visit of the 2nd written during the day is reconciled next night.
 		c.Advance(12 * time.Hour)
 		lat, lon := 45.5, -122.6
-		if _, _, err := a.Mirror.PutCustomer(ctx, la.ID, "angie", scheduling.CustomerInput{Name: "Angie", Lat: &lat, Lon: &lon}); err != nil {
+		if _, _, err := a.Mirror.PutCustomer(ctx, la.ID, "angie", mirror.CustomerInput{Name: "Angie", Lat: &lat, Lon: &lon}); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := a.Mirror.PutVisit(ctx, la.ID, la.Location(), "v1", scheduling.VisitInput{CustomerID: "angie", ServiceDate: "2026-05-02", PriceCents: 4500}); err != nil {
+		if _, _, err := a.Mirror.PutVisit(ctx, la.ID, la.Location(), "v1", mirror.VisitInput{CustomerID: "angie", ServiceDate: "2026-05-02", PriceCents: 4500}); err != nil {
 			t.Fatal(err)
 		}
 		c.Advance(12 * time.Hour)

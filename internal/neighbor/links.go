@@ -11,8 +11,8 @@ import (
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/events"
 	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/program"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/text"
 )
@@ -299,7 +299,7 @@ func (s *Service) endOnly(tx *gorm.DB, tenantID string, l Link, day localdate.Da
 // customer's open links that no longer hold: consent to same-day service
 // withdrawn, the location removed, or a move beyond the radius. Links still
 // within it get the new distance (the reasons on drafts name it).
-func (s *Service) CustomerChanged(tx *gorm.DB, ch scheduling.CustomerChange) error {
+func (s *Service) CustomerChanged(tx *gorm.DB, ch mirror.CustomerChange) error {
 	c := ch.Customer
 	if ch.Created {
 		return nil // a new customer has no links yet

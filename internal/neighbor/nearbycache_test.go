@@ -16,8 +16,8 @@ import (
 	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/config"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/neighbor"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -35,7 +35,7 @@ func twoReplicas(t *testing.T, s *store.Store, cfg config.Config) (a, b *app.App
 }
 
 // street puts customer id at a random point of a ~2 km square (or nowhere).
-func street(t *testing.T, a *app.App, tenantID, id string, rng *rand.Rand, located bool) scheduling.CustomerInput {
+func street(t *testing.T, a *app.App, tenantID, id string, rng *rand.Rand, located bool) mirror.CustomerInput {
 	t.Helper()
 	in := streetInput(id, rng, located)
 	if _, _, err := a.Mirror.PutCustomer(context.Background(), tenantID, id, in); err != nil {
@@ -45,8 +45,8 @@ func street(t *testing.T, a *app.App, tenantID, id string, rng *rand.Rand, locat
 }
 
 // streetInput is a customer at a random point of a ~2 km square (or nowhere).
-func streetInput(id string, rng *rand.Rand, located bool) scheduling.CustomerInput {
-	in := scheduling.CustomerInput{Name: "Customer " + id, Address: fmt.Sprintf("%d Oak St", rng.IntN(900)),
+func streetInput(id string, rng *rand.Rand, located bool) mirror.CustomerInput {
+	in := mirror.CustomerInput{Name: "Customer " + id, Address: fmt.Sprintf("%d Oak St", rng.IntN(900)),
 		ConsentSameDay: rng.IntN(3) != 0}
 	if located {
 		lat, lon := 45.50+rng.Float64()*0.018, -122.65+rng.Float64()*0.026
@@ -71,7 +71,7 @@ func TestNearbyFromMemoryEqualsTheDatabase(t *testing.T) {
 		a, b, tid := twoReplicas(t, s, config.Defaults())
 		const n = 300
 		ids := make([]string, 0, n+100)
-		last := map[string]scheduling.CustomerInput{}
+		last := map[string]mirror.CustomerInput{}
 		for i := 0; i < n; i++ {
 			id := fmt.Sprintf("c%d", i)
 			ids = append(ids, id)
@@ -146,7 +146,7 @@ func TestNearbyNeverAnswersOlderThanAnAcknowledgedWrite(t *testing.T) {
 		ctx := context.Background()
 		a, b, tid := twoReplicas(t, s, config.Defaults())
 		put := func(w *app.App, id string, lat, lon float64, consent bool) {
-			if _, _, err := w.Mirror.PutCustomer(ctx, tid, id, scheduling.CustomerInput{Name: id, Lat: &lat, Lon: &lon, ConsentSameDay: consent}); err != nil {
+			if _, _, err := w.Mirror.PutCustomer(ctx, tid, id, mirror.CustomerInput{Name: id, Lat: &lat, Lon: &lon, ConsentSameDay: consent}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -170,12 +170,12 @@ func TestNearbyNeverAnswersOlderThanAnAcknowledgedWrite(t *testing.T) {
 			put(b, "far", 45.6, -122.6, true)
 			near("[]")
 		}
-		if _, _, err := b.Mirror.PutCustomer(ctx, tid, "next", scheduling.CustomerInput{Name: "Next Door"}); err != nil {
+		if _, _, err := b.Mirror.PutCustomer(ctx, tid, "next", mirror.CustomerInput{Name: "Next Door"}); err != nil {
 			t.Fatal(err)
 		}
 		put(b, "next", 45.5001, -122.6, false)
 		near("[{next next  11 false false}]")
-		if _, _, err := b.Mirror.PutCustomer(ctx, tid, "next", scheduling.CustomerInput{Name: "Next Door"}); err != nil { // location withdrawn
+		if _, _, err := b.Mirror.PutCustomer(ctx, tid, "next", mirror.CustomerInput{Name: "Next Door"}); err != nil { // location withdrawn
 			t.Fatal(err)
 		}
 		near("[]")
@@ -280,7 +280,7 @@ func TestNearbyCopyUnderConcurrentSearchesAndWrites(t *testing.T) {
 			street(t, a, tid, fmt.Sprintf("c%d", i), rng, true)
 		}
 		lat, lon := 45.49, -122.70 // away from the street
-		if _, _, err := a.Mirror.PutCustomer(ctx, tid, "home", scheduling.CustomerInput{Name: "home", Lat: &lat, Lon: &lon}); err != nil {
+		if _, _, err := a.Mirror.PutCustomer(ctx, tid, "home", mirror.CustomerInput{Name: "home", Lat: &lat, Lon: &lon}); err != nil {
 			t.Fatal(err)
 		}
 		a.Neighbors.WaitNearbyCopy(t, tid)
@@ -316,7 +316,7 @@ func TestNearbyCopyUnderConcurrentSearchesAndWrites(t *testing.T) {
 				// a neighbour moves in next to home, acknowledged: home's next search shows it
 				nlat, nlon := lat+0.0001, lon
 				id := fmt.Sprintf("n%d", i)
-				if _, _, err := b.Mirror.PutCustomer(ctx, tid, id, scheduling.CustomerInput{Name: id, Lat: &nlat, Lon: &nlon}); err != nil {
+				if _, _, err := b.Mirror.PutCustomer(ctx, tid, id, mirror.CustomerInput{Name: id, Lat: &nlat, Lon: &nlon}); err != nil {
 					errs <- err
 					return
 				}

@@ -11,8 +11,8 @@ import (
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/neighbor"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 )
@@ -41,7 +41,7 @@ func runNeighbourhood(t *testing.T, s *store.Store, seed uint64) {
 	crews := []string{"north", "south"}
 	for _, c := range crews {
 		lat, lon := 45.5, -122.6
-		if _, _, err := a.Mirror.PutCrew(ctx, tid, c, scheduling.CrewInput{Name: c, DepotLat: &lat, DepotLon: &lon}); err != nil {
+		if _, _, err := a.Mirror.PutCrew(ctx, tid, c, mirror.CrewInput{Name: c, DepotLat: &lat, DepotLon: &lon}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -51,7 +51,7 @@ func runNeighbourhood(t *testing.T, s *store.Store, seed uint64) {
 		lat, lon := 45.4600+rng.Float64()*0.006, -122.6500+rng.Float64()*0.006 // a ~500 m square
 		id := fmt.Sprintf("c%d", i)
 		consent[id] = rng.IntN(4) != 0
-		if _, _, err := a.Mirror.PutCustomer(ctx, tid, id, scheduling.CustomerInput{Name: id, Address: fmt.Sprintf("%d Oak St", i),
+		if _, _, err := a.Mirror.PutCustomer(ctx, tid, id, mirror.CustomerInput{Name: id, Address: fmt.Sprintf("%d Oak St", i),
 			Lat: &lat, Lon: &lon, ConsentSameDay: consent[id]}); err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +70,7 @@ func runNeighbourhood(t *testing.T, s *store.Store, seed uint64) {
 	putVisit := func(cust string, week int) {
 		crew := crews[rng.IntN(2)]
 		id := fmt.Sprintf("v-%s-%d", cust, week)
-		if _, _, err := a.Mirror.PutVisit(ctx, tid, loc, id, scheduling.VisitInput{CustomerID: cust, CrewID: &crew,
+		if _, _, err := a.Mirror.PutVisit(ctx, tid, loc, id, mirror.VisitInput{CustomerID: cust, CrewID: &crew,
 			ServiceDate: days[rng.IntN(len(days))], Status: statuses[rng.IntN(len(statuses))], PriceCents: 4500}); err != nil {
 			t.Fatal(err)
 		}
@@ -106,7 +106,7 @@ func runNeighbourhood(t *testing.T, s *store.Store, seed uint64) {
 		if rng.IntN(2) == 0 { // someone withdraws consent
 			id := fmt.Sprintf("c%d", rng.IntN(n))
 			c, _ := a.Mirror.Customer(ctx, tid, id)
-			if _, _, err := a.Mirror.PutCustomer(ctx, tid, id, scheduling.CustomerInput{Name: c.Name, Address: c.Address, Lat: c.Lat, Lon: c.Lon}); err != nil {
+			if _, _, err := a.Mirror.PutCustomer(ctx, tid, id, mirror.CustomerInput{Name: c.Name, Address: c.Address, Lat: c.Lat, Lon: c.Lon}); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -11,7 +11,7 @@ import (
 	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/localdate"
-	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 )
@@ -24,7 +24,7 @@ func TestLinkReferral(t *testing.T) {
 		ctx := context.Background()
 		a, ten := apptest.New(t, s, clock.NewFixed(time.Date(2026, 5, 1, 18, 0, 0, 0, time.UTC)), "G")
 		put := func(id string, lat, lon float64, consent bool) int64 {
-			c, _, err := a.Mirror.PutCustomer(ctx, ten.ID, id, scheduling.CustomerInput{Name: id, Address: id + " St", Lat: &lat, Lon: &lon, ConsentSameDay: consent})
+			c, _, err := a.Mirror.PutCustomer(ctx, ten.ID, id, mirror.CustomerInput{Name: id, Address: id + " St", Lat: &lat, Lon: &lon, ConsentSameDay: consent})
 			if err != nil {
 				t.Fatal(err)
 			}

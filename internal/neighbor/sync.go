@@ -8,7 +8,7 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/routeloop/routeloop/internal/ledger"
-	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/store"
 )
 
@@ -74,7 +74,7 @@ func matchVisits(tx *gorm.DB, tenantID string, visitIDs []int64, sameCrew bool) 
 // money of everyone the write may change: the visit's customer (and the one
 // it was moved from) and their linked neighbours. A visit of a customer
 // without links that stayed with its customer changes nobody's money.
-func (s *Service) VisitChanged(tx *gorm.DB, ch scheduling.VisitChange) error {
+func (s *Service) VisitChanged(tx *gorm.DB, ch mirror.VisitChange) error {
 	if ch.Linked != nil && !*ch.Linked {
 		return nil
 	}

@@ -13,9 +13,9 @@ import (
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/config"
 	"github.com/routeloop/routeloop/internal/invoice"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/outbox"
 	"github.com/routeloop/routeloop/internal/referral"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -38,15 +38,15 @@ func TestAReferralsLifeReachesTheScheduler(t *testing.T) {
 	}
 	r.secret = ep.Secret
 	lat, lon, lat2, lon2 := 45.4655, -122.6501, 45.4662, -122.6499
-	a.Mirror.PutCustomer(ctx, ten.ID, "angie", scheduling.CustomerInput{Name: "Angie", Lat: &lat, Lon: &lon, ConsentSameDay: true})
+	a.Mirror.PutCustomer(ctx, ten.ID, "angie", mirror.CustomerInput{Name: "Angie", Lat: &lat, Lon: &lon, ConsentSameDay: true})
 	if _, _, err := a.Referrals.Create(ctx, ten.ID, "test", referral.Input{Channel: referral.ChannelCard, ReferrerID: "angie",
 		Referee: referral.RefereeInput{Name: "Ben", Email: "ben@example.com"}}); err != nil {
 		t.Fatal(err)
 	}
-	a.Mirror.PutCustomer(ctx, ten.ID, "ben", scheduling.CustomerInput{Name: "Ben", Email: "ben@example.com", Lat: &lat2, Lon: &lon2, ConsentSameDay: true})
+	a.Mirror.PutCustomer(ctx, ten.ID, "ben", mirror.CustomerInput{Name: "Ben", Email: "ben@example.com", Lat: &lat2, Lon: &lon2, ConsentSameDay: true})
 	loc := ten.Location()
 	for _, who := range []string{"angie", "ben"} {
-		if _, _, err := a.Mirror.PutVisit(ctx, ten.ID, loc, "v-"+who, scheduling.VisitInput{CustomerID: who, ServiceDate: "2026-05-05", PriceCents: 4500}); err != nil {
+		if _, _, err := a.Mirror.PutVisit(ctx, ten.ID, loc, "v-"+who, mirror.VisitInput{CustomerID: who, ServiceDate: "2026-05-05", PriceCents: 4500}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -55,7 +55,7 @@ func TestAReferralsLifeReachesTheScheduler(t *testing.T) {
 		Lines: []invoice.LineInput{{VisitID: &vid, Description: "Mow", AmountCents: 4500}}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := a.Mirror.PutVisit(ctx, ten.ID, loc, "v-ben", scheduling.VisitInput{CustomerID: "ben", ServiceDate: "2026-05-05", Status: "completed", PriceCents: 4500}); err != nil {
+	if _, _, err := a.Mirror.PutVisit(ctx, ten.ID, loc, "v-ben", mirror.VisitInput{CustomerID: "ben", ServiceDate: "2026-05-05", Status: "completed", PriceCents: 4500}); err != nil {
 		t.Fatal(err)
 	}
 	for {

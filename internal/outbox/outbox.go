@@ -3,7 +3,9 @@
 // that causes it (a rolled-back change sends nothing, a committed one is
 // always sent), then delivered signed (Standard Webhooks), at least once,
 // in order per endpoint (see InOrderAttempts for the one exception), with
-// exponential backoff and jitter for about three days.
+// exponential backoff and jitter for about three days. These are the
+// webhooks out; webhooks in (the scheduler's deliveries to routeloop) are
+// package webhook, whose Standard Webhooks signing this package uses.
 package outbox
 
 import (

@@ -11,10 +11,10 @@ import (
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/neighbor"
 	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/referral"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 )
@@ -23,7 +23,7 @@ import (
 func maple(t *testing.T, s *store.Store) *engine {
 	e := newEngine(t, s, program.Input{})
 	lat, lon := 45.4655, -122.6501
-	if _, _, err := e.a.Mirror.PutCustomer(context.Background(), e.tenant, "angie", scheduling.CustomerInput{Name: "Angie Baker",
+	if _, _, err := e.a.Mirror.PutCustomer(context.Background(), e.tenant, "angie", mirror.CustomerInput{Name: "Angie Baker",
 		Address: "14 SE Maple St", Lat: &lat, Lon: &lon, ConsentSameDay: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -44,9 +44,9 @@ func (e *engine) signUp(name, email string, sameDay, marketing bool) referral.Re
 
 // mirror is the scheduler creating the friend next door, stating in (the
 // JSON it sends) and nothing else.
-func (e *engine) mirror(id, email, body string) scheduling.Customer {
+func (e *engine) mirror(id, email, body string) mirror.Customer {
 	e.t.Helper()
-	var b scheduling.CustomerJSON
+	var b mirror.CustomerJSON
 	if err := apperror.DecodeJSON([]byte(body), &b, ""); err != nil {
 		e.t.Fatal(err)
 	}
@@ -63,8 +63,8 @@ func (e *engine) mirror(id, email, body string) scheduling.Customer {
 // firstVisit completes the friend's first visit today (the conversion).
 func (e *engine) firstVisit(id string) {
 	e.t.Helper()
-	if _, _, err := e.a.Mirror.PutVisit(context.Background(), e.tenant, e.loc, "v-"+id, scheduling.VisitInput{CustomerID: id,
-		ServiceDate: localdate.In(e.clock.Now(), e.loc).String(), Status: scheduling.VisitCompleted, PriceCents: 4500}); err != nil {
+	if _, _, err := e.a.Mirror.PutVisit(context.Background(), e.tenant, e.loc, "v-"+id, mirror.VisitInput{CustomerID: id,
+		ServiceDate: localdate.In(e.clock.Now(), e.loc).String(), Status: mirror.VisitCompleted, PriceCents: 4500}); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -217,11 +217,11 @@ func TestEventsCarryTheConsentsAMessagingToolMustRespect(t *testing.T) {
 		// Angie says yes; her draft invoice gets her reward, and the invoice
 		// events say she may be sent offers.
 		yes := true
-		if _, _, err := e.a.Mirror.PutCustomer(ctx, e.tenant, "angie", scheduling.CustomerInput{Name: "Angie Baker", Address: "14 SE Maple St",
+		if _, _, err := e.a.Mirror.PutCustomer(ctx, e.tenant, "angie", mirror.CustomerInput{Name: "Angie Baker", Address: "14 SE Maple St",
 			Lat: &[]float64{45.4655}[0], Lon: &[]float64{-122.6501}[0], ConsentSameDay: true, ConsentMarketing: &yes}); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := e.a.Mirror.PutVisit(ctx, e.tenant, e.loc, "v-angie", scheduling.VisitInput{CustomerID: "angie",
+		if _, _, err := e.a.Mirror.PutVisit(ctx, e.tenant, e.loc, "v-angie", mirror.VisitInput{CustomerID: "angie",
 			ServiceDate: localdate.In(e.clock.Now(), e.loc).AddDays(7).String(), PriceCents: 4500}); err != nil {
 			t.Fatal(err)
 		}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/program"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/tenant"
 )
@@ -55,13 +55,13 @@ func (Reward) TableName() string { return "rewards" }
 // referrals of a customer whose visit has just been completed (when the
 // program converts on the first completed visit). A customer who is
 // nobody's referee costs one query.
-func (s *Service) VisitChanged(tx *gorm.DB, ch scheduling.VisitChange) error {
+func (s *Service) VisitChanged(tx *gorm.DB, ch mirror.VisitChange) error {
 	if visitUndone(ch) {
 		if err := s.undoneDuringHold(tx, ch.TenantID, "qualified_visit_id", ch.Visit.ID); err != nil {
 			return err
 		}
 	}
-	if ch.Visit.Status != scheduling.VisitCompleted || (ch.Before != nil && ch.Before.Status == scheduling.VisitCompleted &&
+	if ch.Visit.Status != mirror.VisitCompleted || (ch.Before != nil && ch.Before.Status == mirror.VisitCompleted &&
 		ch.Before.CustomerID == ch.Visit.CustomerID) {
 		return nil
 	}
@@ -73,7 +73,7 @@ func (s *Service) VisitChanged(tx *gorm.DB, ch scheduling.VisitChange) error {
 // every open referral of theirs (the record brings an address, a location
 // and a history), and converts them if their first visit is already done,
 // inside the customer write's transaction.
-func (s *Service) CustomerChanged(tx *gorm.DB, ch scheduling.CustomerChange) error {
+func (s *Service) CustomerChanged(tx *gorm.DB, ch mirror.CustomerChange) error {
 	c := ch.Customer
 	if err := tx.Exec(`UPDATE referrals SET referee_customer_id = ?, updated_at = ?
 		WHERE tenant_id = ? AND referee_customer_id IS NULL AND status IN ('pending', 'pending_review')
@@ -108,7 +108,7 @@ func (s *Service) CustomerChanged(tx *gorm.DB, ch scheduling.CustomerChange) err
 // write left out: a yes on any of the friend's referrals now attached to
 // them (marketing as of the latest such sign-up). What the scheduler
 // states, in this write or a later one, wins: it is never overwritten here.
-func (s *Service) carryConsents(tx *gorm.DB, ch scheduling.CustomerChange) error {
+func (s *Service) carryConsents(tx *gorm.DB, ch mirror.CustomerChange) error {
 	c := ch.Customer
 	var given []struct {
 		ConsentSameDay   bool

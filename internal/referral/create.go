@@ -12,9 +12,9 @@ import (
 	"github.com/routeloop/routeloop/geo"
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/contact"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/refcode"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/text"
 )
@@ -95,12 +95,12 @@ func (in *Input) check(f apperror.Fields) {
 	text.Field(f, "referrer_street", in.ReferrerStreet, text.Line, false, 300)
 	text.Field(f, "referrer_phone", in.ReferrerPhone, text.Line, false, 40)
 	if in.ReferrerID != "" {
-		if err := scheduling.CheckExternalID(in.ReferrerID); err != nil {
+		if err := mirror.CheckExternalID(in.ReferrerID); err != nil {
 			f.Add("referrer_id", err.Error())
 		}
 	}
 	if in.CrewMemberID != "" {
-		if err := scheduling.CheckExternalID(in.CrewMemberID); err != nil {
+		if err := mirror.CheckExternalID(in.CrewMemberID); err != nil {
 			f.Add("crew_member_id", err.Error())
 		}
 	}
@@ -146,7 +146,7 @@ func (r *RefereeInput) check(f apperror.Fields) {
 	r.Name, r.Email, r.Phone, r.Address = strings.TrimSpace(r.Name), strings.TrimSpace(r.Email), strings.TrimSpace(r.Phone), strings.TrimSpace(r.Address)
 	text.Field(f, "referee.name", r.Name, text.Line, true, 200)
 	if r.ExternalID != "" {
-		if err := scheduling.CheckExternalID(r.ExternalID); err != nil {
+		if err := mirror.CheckExternalID(r.ExternalID); err != nil {
 			f.Add("referee.customer_id", err.Error())
 		}
 	}
@@ -666,7 +666,7 @@ func (s *Service) resolveReferrer(tx *gorm.DB, tenantID string, prog program.Pro
 		}
 		return &ps[0], nil
 	case in.ReferrerID != "":
-		if err := scheduling.CheckExternalID(in.ReferrerID); err != nil {
+		if err := mirror.CheckExternalID(in.ReferrerID); err != nil {
 			return nil, apperror.Invalid("referrer_id", err.Error())
 		}
 		ps, err := findPeople(tx, tenantID, "external_id = ?", in.ReferrerID)

@@ -11,9 +11,9 @@ import (
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/config"
 	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/referral"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -50,7 +50,7 @@ func (e *engine) customer(id, email string) {
 	e.t.Helper()
 	e.n++
 	lat, lon := 40.0+float64(e.n)*0.05, -100.0
-	if _, _, err := e.a.Mirror.PutCustomer(context.Background(), e.tenant, id, scheduling.CustomerInput{Name: "Customer " + id, Email: email,
+	if _, _, err := e.a.Mirror.PutCustomer(context.Background(), e.tenant, id, mirror.CustomerInput{Name: "Customer " + id, Email: email,
 		Lat: &lat, Lon: &lon}); err != nil {
 		e.t.Fatal(err)
 	}
@@ -71,8 +71,8 @@ func (e *engine) refer(referrer, friend string) referral.Referral {
 func (e *engine) convert(friend string) {
 	e.t.Helper()
 	e.customer(friend, friend+"@example.com")
-	if _, _, err := e.a.Mirror.PutVisit(context.Background(), e.tenant, e.loc, "v-"+friend, scheduling.VisitInput{CustomerID: friend,
-		ServiceDate: localdate.In(e.clock.Now(), e.loc).String(), Status: scheduling.VisitCompleted, PriceCents: 4500}); err != nil {
+	if _, _, err := e.a.Mirror.PutVisit(context.Background(), e.tenant, e.loc, "v-"+friend, mirror.VisitInput{CustomerID: friend,
+		ServiceDate: localdate.In(e.clock.Now(), e.loc).String(), Status: mirror.VisitCompleted, PriceCents: 4500}); err != nil {
 		e.t.Fatal(err)
 	}
 }

@@ -14,8 +14,8 @@ import (
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/config"
 	"github.com/routeloop/routeloop/internal/geocode/geocodetest"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/referral"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -38,7 +38,7 @@ func greenway(t *testing.T, s *store.Store, cfg config.Config) (*app.App, string
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := a.Mirror.PutCustomer(ctx, ten.ID, "angie", scheduling.CustomerInput{Name: "Angie Baker", Email: "angie@example.com",
+	if _, _, err := a.Mirror.PutCustomer(ctx, ten.ID, "angie", mirror.CustomerInput{Name: "Angie Baker", Email: "angie@example.com",
 		Address: "14 Maple St, Portland", Lat: &angieHome.Lat, Lon: &angieHome.Lon, ConsentSameDay: true}); err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func TestWhereAFriendsLocationComesFrom(t *testing.T) {
 			t.Fatalf("no address: %+v %v", r, err)
 		}
 
-		if _, _, err := a.Mirror.PutCustomer(ctx, tid, "ida", scheduling.CustomerInput{Name: "Ida", Lat: &maple30.Lat, Lon: &maple30.Lon}); err != nil {
+		if _, _, err := a.Mirror.PutCustomer(ctx, tid, "ida", mirror.CustomerInput{Name: "Ida", Lat: &maple30.Lat, Lon: &maple30.Lon}); err != nil {
 			t.Fatal(err)
 		}
 		r, _, err = a.Referrals.Create(ctx, tid, "test", referral.Input{Channel: referral.ChannelCode, ReferrerID: "angie",

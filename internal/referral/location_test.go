@@ -6,9 +6,9 @@ import (
 	"testing"
 
 	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/referral"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 )
@@ -22,7 +22,7 @@ func TestTheDispatcherEntersTheFriendsLocation(t *testing.T) {
 		e := newEngine(t, s, program.Input{})
 		ctx := context.Background()
 		lat, lon := 45.4655, -122.6501
-		if _, _, err := e.a.Mirror.PutCustomer(ctx, e.tenant, "angie", scheduling.CustomerInput{Name: "Angie", Phone: "503 555 0100",
+		if _, _, err := e.a.Mirror.PutCustomer(ctx, e.tenant, "angie", mirror.CustomerInput{Name: "Angie", Phone: "503 555 0100",
 			Address: "14 SE Maple St, Portland", Lat: &lat, Lon: &lon}); err != nil {
 			t.Fatal(err)
 		}

@@ -8,8 +8,8 @@ import (
 	"gorm.io/gorm"
 
 	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/program"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/text"
 )
@@ -24,8 +24,8 @@ func (d Decision) check(requireReason bool) error {
 	switch {
 	case requireReason && strings.TrimSpace(d.Reason) == "":
 		return apperror.Invalid("reason", "say why")
-	case d.ReferrerID != "" && scheduling.CheckExternalID(d.ReferrerID) != nil:
-		return apperror.Invalid("referrer_id", scheduling.CheckExternalID(d.ReferrerID).Error())
+	case d.ReferrerID != "" && mirror.CheckExternalID(d.ReferrerID) != nil:
+		return apperror.Invalid("referrer_id", mirror.CheckExternalID(d.ReferrerID).Error())
 	}
 	if err := text.Invalid("reason", d.Reason, text.Free, 500); err != nil {
 		return err

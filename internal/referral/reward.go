@@ -7,8 +7,8 @@ import (
 
 	"github.com/routeloop/routeloop/internal/ledger"
 	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/program"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/tenant"
 )
@@ -274,8 +274,8 @@ func (s *Service) undoneDuringHold(tx *gorm.DB, tenantID, column string, id int6
 
 // visitUndone reports a write that takes a completed visit back (cancelled,
 // scheduled again, or moved to another customer).
-func visitUndone(ch scheduling.VisitChange) bool {
+func visitUndone(ch mirror.VisitChange) bool {
 	b := ch.Before
-	return b != nil && b.Status == scheduling.VisitCompleted &&
-		(ch.Visit.Status != scheduling.VisitCompleted || ch.Visit.CustomerID != b.CustomerID)
+	return b != nil && b.Status == mirror.VisitCompleted &&
+		(ch.Visit.Status != mirror.VisitCompleted || ch.Visit.CustomerID != b.CustomerID)
 }

@@ -8,7 +8,7 @@ import (
 
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/clock"
-	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -121,7 +121,7 @@ func TestACrewKeyIsBoundToACrewOfItsTenant(t *testing.T) {
 		ctx := context.Background()
 		c := clock.NewFixed(time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC))
 		svc := tenant.NewService(s, c)
-		mirror := scheduling.NewService(s, c, "https://greenway.example")
+		m := mirror.NewService(s, c, "https://greenway.example")
 		green, _, err := svc.Create(ctx, tenant.NewTenant{Name: "Greenway", Timezone: "America/Los_Angeles", Currency: "USD"})
 		if err != nil {
 			t.Fatal(err)
@@ -130,11 +130,11 @@ func TestACrewKeyIsBoundToACrewOfItsTenant(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		north, _, err := mirror.PutCrew(ctx, green.ID, "north", scheduling.CrewInput{Name: "North crew", DepotLat: ptr(45.55), DepotLon: ptr(-122.66)})
+		north, _, err := m.PutCrew(ctx, green.ID, "north", mirror.CrewInput{Name: "North crew", DepotLat: ptr(45.55), DepotLon: ptr(-122.66)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := mirror.PutCrew(ctx, rival.ID, "east", scheduling.CrewInput{Name: "East", DepotLat: ptr(52.5), DepotLon: ptr(13.4)}); err != nil {
+		if _, _, err := m.PutCrew(ctx, rival.ID, "east", mirror.CrewInput{Name: "East", DepotLat: ptr(52.5), DepotLon: ptr(13.4)}); err != nil {
 			t.Fatal(err)
 		}
 		key, k, err := svc.IssueCrewKey(ctx, green.ID, "north", "north tablet")

@@ -10,7 +10,7 @@ import (
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
-	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -41,10 +41,10 @@ func TestCreateAndList(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		f := setup(t, s)
 		ctx := context.Background()
-		mirror := scheduling.NewService(s, f.clock, "http://localhost")
+		m := mirror.NewService(s, f.clock, "http://localhost")
 		lat, lon := 45.5, -122.6
-		if _, _, err := mirror.PutCrew(ctx, f.green.ID, "crew-a", scheduling.CrewInput{Name: "A", DepotLat: &lat, DepotLon: &lon,
-			Members: []scheduling.MemberInput{{ExternalID: "m1", Name: "Marisol Vega"}}}); err != nil {
+		if _, _, err := m.PutCrew(ctx, f.green.ID, "crew-a", mirror.CrewInput{Name: "A", DepotLat: &lat, DepotLon: &lon,
+			Members: []mirror.MemberInput{{ExternalID: "m1", Name: "Marisol Vega"}}}); err != nil {
 			t.Fatal(err)
 		}
 
@@ -198,10 +198,10 @@ func TestSessions(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		f := setup(t, s)
 		ctx := context.Background()
-		mirror := scheduling.NewService(s, f.clock, "http://localhost")
+		m := mirror.NewService(s, f.clock, "http://localhost")
 		lat, lon := 45.5, -122.6
-		if _, _, err := mirror.PutCrew(ctx, f.green.ID, "crew-a", scheduling.CrewInput{Name: "A", DepotLat: &lat, DepotLon: &lon,
-			Members: []scheduling.MemberInput{{ExternalID: "m1", Name: "Marisol Vega"}}}); err != nil {
+		if _, _, err := m.PutCrew(ctx, f.green.ID, "crew-a", mirror.CrewInput{Name: "A", DepotLat: &lat, DepotLon: &lon,
+			Members: []mirror.MemberInput{{ExternalID: "m1", Name: "Marisol Vega"}}}); err != nil {
 			t.Fatal(err)
 		}
 		u, _, err := f.users.Create(ctx, f.green.ID, user.NewUser{Email: "marisol@example.com", Role: "crew", Password: pw, CrewMember: "m1"})

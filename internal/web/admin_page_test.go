@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	"github.com/routeloop/routeloop/internal/crew"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/referral"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 )
@@ -23,7 +23,7 @@ func adminFixture(t *testing.T, x *staffSite) (flagged, other int64) {
 	t.Helper()
 	ctx := context.Background()
 	tid := x.green.ID
-	if _, _, err := x.a.Mirror.PutCustomer(ctx, tid, "angie", scheduling.CustomerInput{Name: "Angie", Phone: "+1 503 555 0100",
+	if _, _, err := x.a.Mirror.PutCustomer(ctx, tid, "angie", mirror.CustomerInput{Name: "Angie", Phone: "+1 503 555 0100",
 		Email: "angie@example.com", Address: "14 SE Maple St, Portland"}); err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/apptest"
-	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -87,8 +87,8 @@ func newStaffSite(t *testing.T, s *store.Store) *staffSite {
 	x.green = apptest.Tenant(t, x.a.Tenants, tenant.NewTenant{Name: "Greenway <b>Lawn</b>", Timezone: "America/Los_Angeles", Currency: "USD"})
 	x.rival = apptest.Tenant(t, x.a.Tenants, tenant.NewTenant{Name: "Rival", Timezone: "Europe/Berlin", Currency: "EUR"})
 	lat, lon := 45.5, -122.6
-	if _, _, err := x.a.Mirror.PutCrew(ctx, x.green.ID, "crew-a", scheduling.CrewInput{Name: "A", DepotLat: &lat, DepotLon: &lon,
-		Members: []scheduling.MemberInput{{ExternalID: "m1", Name: "Marisol Vega"}}}); err != nil {
+	if _, _, err := x.a.Mirror.PutCrew(ctx, x.green.ID, "crew-a", mirror.CrewInput{Name: "A", DepotLat: &lat, DepotLon: &lon,
+		Members: []mirror.MemberInput{{ExternalID: "m1", Name: "Marisol Vega"}}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []user.NewUser{

@@ -25,10 +25,10 @@ import (
 	"github.com/routeloop/routeloop/internal/config"
 	"github.com/routeloop/routeloop/internal/geocode/geocodetest"
 	"github.com/routeloop/routeloop/internal/invoice"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/neighbor"
 	"github.com/routeloop/routeloop/internal/outbox"
 	"github.com/routeloop/routeloop/internal/refcode"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -134,8 +134,8 @@ func newBrowserWorld(t *testing.T, s *store.Store) *browserWorld {
 	}
 	w.hooks.secret = ep.Secret
 	depotLat, depotLon := 45.5, -122.6
-	if _, _, err := x.a.Mirror.PutCrew(ctx, ten.ID, "crew-a", scheduling.CrewInput{Name: "Crew A", DepotLat: &depotLat, DepotLon: &depotLon,
-		Members: []scheduling.MemberInput{{ExternalID: "m1", Name: "Marisol Vega"}}}); err != nil {
+	if _, _, err := x.a.Mirror.PutCrew(ctx, ten.ID, "crew-a", mirror.CrewInput{Name: "Crew A", DepotLat: &depotLat, DepotLon: &depotLon,
+		Members: []mirror.MemberInput{{ExternalID: "m1", Name: "Marisol Vega"}}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, n := range []user.NewUser{
@@ -150,7 +150,7 @@ func newBrowserWorld(t *testing.T, s *store.Store) *browserWorld {
 	}
 	put := func(id, name, address string, lat, lon float64) string {
 		t.Helper()
-		c, _, err := x.a.Mirror.PutCustomer(ctx, ten.ID, id, scheduling.CustomerInput{Name: name, Address: address,
+		c, _, err := x.a.Mirror.PutCustomer(ctx, ten.ID, id, mirror.CustomerInput{Name: name, Address: address,
 			Lat: &lat, Lon: &lon, ConsentSameDay: true})
 		if err != nil {
 			t.Fatal(err)
@@ -164,7 +164,7 @@ func newBrowserWorld(t *testing.T, s *store.Store) *browserWorld {
 		if pos > 0 {
 			p = &pos
 		}
-		if _, _, err := x.a.Mirror.PutVisit(ctx, ten.ID, loc, id, scheduling.VisitInput{CustomerID: customer, CrewID: crew,
+		if _, _, err := x.a.Mirror.PutVisit(ctx, ten.ID, loc, id, mirror.VisitInput{CustomerID: customer, CrewID: crew,
 			ServiceDate: day, RoutePosition: p, Status: status, PriceCents: 4500}); err != nil {
 			t.Fatal(err)
 		}

@@ -10,8 +10,8 @@ import (
 
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/crew"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/refcode"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/user"
 )
 
@@ -45,7 +45,7 @@ type referralCard struct {
 type cardsData struct {
 	Staff  user.Principal
 	Title  string
-	Crews  []scheduling.Crew
+	Crews  []mirror.Crew
 	CrewID string
 	Date   string
 	// Query is the name search; Found what it found (More: there were

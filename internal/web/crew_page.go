@@ -20,9 +20,9 @@ import (
 
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/crew"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/refcode"
 	"github.com/routeloop/routeloop/internal/referral"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/tenant"
 	"github.com/routeloop/routeloop/internal/user"
@@ -97,7 +97,7 @@ type crewTodayData struct {
 	Staff    user.Principal
 	Title    string
 	Chooser  bool
-	Crews    []scheduling.Crew
+	Crews    []mirror.Crew
 	CrewID   string
 	CrewName string
 	Date     string
@@ -116,8 +116,8 @@ type crewTodayData struct {
 }
 
 // allCrews lists every crew of the tenant with its active members.
-func (p *Pages) allCrews(ctx context.Context, tenantID string) ([]scheduling.Crew, error) {
-	var out []scheduling.Crew
+func (p *Pages) allCrews(ctx context.Context, tenantID string) ([]mirror.Crew, error) {
+	var out []mirror.Crew
 	page := store.Page{Limit: store.MaxLimit}
 	for i := 0; i < 100; i++ {
 		cs, next, err := p.d.Mirror.Crews(ctx, tenantID, page)
@@ -134,13 +134,13 @@ func (p *Pages) allCrews(ctx context.Context, tenantID string) ([]scheduling.Cre
 }
 
 // ownMember finds the crew member a crew login acts as, and their crew.
-func (p *Pages) ownMember(ctx context.Context, pr user.Principal) (scheduling.Crew, scheduling.CrewMember, bool, error) {
+func (p *Pages) ownMember(ctx context.Context, pr user.Principal) (mirror.Crew, mirror.CrewMember, bool, error) {
 	if pr.CrewMemberID == nil {
-		return scheduling.Crew{}, scheduling.CrewMember{}, false, nil
+		return mirror.Crew{}, mirror.CrewMember{}, false, nil
 	}
 	crews, err := p.allCrews(ctx, pr.TenantID)
 	if err != nil {
-		return scheduling.Crew{}, scheduling.CrewMember{}, false, err
+		return mirror.Crew{}, mirror.CrewMember{}, false, err
 	}
 	for _, c := range crews {
 		for _, m := range c.Members {
@@ -149,7 +149,7 @@ func (p *Pages) ownMember(ctx context.Context, pr user.Principal) (scheduling.Cr
 			}
 		}
 	}
-	return scheduling.Crew{}, scheduling.CrewMember{}, false, nil
+	return mirror.Crew{}, mirror.CrewMember{}, false, nil
 }
 
 var crewNotices = map[string]string{
@@ -272,7 +272,7 @@ func newStopView(s crew.Stop, n int, qr template.URL) crewStopView {
 		v.State, v.StateClass = "Not interested", "logged"
 	case s.Logged == crew.OutcomeReferralGiven:
 		v.State, v.StateClass = "Friend given ✓", "logged"
-	case s.Status == scheduling.VisitCompleted:
+	case s.Status == mirror.VisitCompleted:
 		v.State, v.StateClass = "Done", "done"
 	case !s.Pitch:
 		v.State, v.StateClass = "Skip", "skip"

@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/routeloop/routeloop/internal/crew"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/program"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 )
@@ -25,7 +25,7 @@ func (x *staffSite) eightStopRoute() {
 	crewA := "crew-a"
 	for i, name := range eightStops {
 		n := strconv.Itoa(i + 1)
-		if _, _, err := x.a.Mirror.PutCustomer(ctx, x.green.ID, "c-"+n, scheduling.CustomerInput{Name: name, Address: n + " Maple St, Portland"}); err != nil {
+		if _, _, err := x.a.Mirror.PutCustomer(ctx, x.green.ID, "c-"+n, mirror.CustomerInput{Name: name, Address: n + " Maple St, Portland"}); err != nil {
 			x.t.Fatal(err)
 		}
 		status := "scheduled"
@@ -33,7 +33,7 @@ func (x *staffSite) eightStopRoute() {
 			status = "completed"
 		}
 		pos := i + 1
-		if _, _, err := x.a.Mirror.PutVisit(ctx, x.green.ID, x.green.Location(), "v-"+n, scheduling.VisitInput{CustomerID: "c-" + n, CrewID: &crewA,
+		if _, _, err := x.a.Mirror.PutVisit(ctx, x.green.ID, x.green.Location(), "v-"+n, mirror.VisitInput{CustomerID: "c-" + n, CrewID: &crewA,
 			ServiceDate: "2026-05-01", RoutePosition: &pos, Status: status, PriceCents: 4500}); err != nil {
 			x.t.Fatal(err)
 		}

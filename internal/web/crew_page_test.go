@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/routeloop/routeloop/internal/crew"
-	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 )
@@ -24,8 +24,8 @@ func (x *staffSite) route() map[string]string {
 	ctx := context.Background()
 	loc := x.green.Location()
 	lat, lon := 45.5, -122.6
-	if _, _, err := x.a.Mirror.PutCrew(ctx, x.green.ID, "crew-b", scheduling.CrewInput{Name: "B team", DepotLat: &lat, DepotLon: &lon,
-		Members: []scheduling.MemberInput{{ExternalID: "m2", Name: "Olu Ade"}}}); err != nil {
+	if _, _, err := x.a.Mirror.PutCrew(ctx, x.green.ID, "crew-b", mirror.CrewInput{Name: "B team", DepotLat: &lat, DepotLon: &lon,
+		Members: []mirror.MemberInput{{ExternalID: "m2", Name: "Olu Ade"}}}); err != nil {
 		x.t.Fatal(err)
 	}
 	codes := map[string]string{}
@@ -34,13 +34,13 @@ func (x *staffSite) route() map[string]string {
 		{"ben", "Ben Okafor", "crew-a"},
 		{"cleo", "Cleo Other-Crew", "crew-b"},
 	} {
-		cust, _, err := x.a.Mirror.PutCustomer(ctx, x.green.ID, c.id, scheduling.CustomerInput{Name: c.name, Address: "1 Maple St, Portland"})
+		cust, _, err := x.a.Mirror.PutCustomer(ctx, x.green.ID, c.id, mirror.CustomerInput{Name: c.name, Address: "1 Maple St, Portland"})
 		if err != nil {
 			x.t.Fatal(err)
 		}
 		codes[c.id] = cust.ReferralCode
 		pos, crew := i+1, c.crew
-		if _, _, err := x.a.Mirror.PutVisit(ctx, x.green.ID, loc, "v-"+c.id, scheduling.VisitInput{CustomerID: c.id, CrewID: &crew,
+		if _, _, err := x.a.Mirror.PutVisit(ctx, x.green.ID, loc, "v-"+c.id, mirror.VisitInput{CustomerID: c.id, CrewID: &crew,
 			ServiceDate: "2026-05-01", RoutePosition: &pos, Status: "scheduled", PriceCents: 4500}); err != nil {
 			x.t.Fatal(err)
 		}

@@ -17,8 +17,8 @@ import (
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/dispatch"
 	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/referral"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/user"
 )
@@ -201,7 +201,7 @@ func (p *Pages) boardFlash(ctx context.Context, c echo.Context, routes []routeVi
 // bookedFlash says what the booking form just booked, and where the stop
 // is on the route below (highlighted there).
 func (p *Pages) bookedFlash(ctx context.Context, tenantID, visitID, saved string, routes []routeView) (string, error) {
-	if scheduling.CheckExternalID(visitID) != nil {
+	if mirror.CheckExternalID(visitID) != nil {
 		return "", nil
 	}
 	v, err := p.d.Mirror.Visit(ctx, tenantID, visitID)
@@ -250,19 +250,19 @@ func (p *Pages) needs(ctx context.Context, tenantID string, routes []routeView, 
 		rs = append(rs, got...)
 	}
 	awaiting, err := dispatch.AwaitingVisit(rs, func(customerID string) (bool, error) {
-		vs, _, err := p.d.Mirror.Visits(ctx, tenantID, scheduling.VisitFilter{CustomerID: customerID, Status: scheduling.VisitScheduled},
+		vs, _, err := p.d.Mirror.Visits(ctx, tenantID, mirror.VisitFilter{CustomerID: customerID, Status: mirror.VisitScheduled},
 			store.Page{Limit: 1})
 		return len(vs) > 0, err
 	})
 	if err != nil {
 		return nil, 0, err
 	}
-	people := map[string]*scheduling.Customer{}
-	customer := func(ext string) *scheduling.Customer {
+	people := map[string]*mirror.Customer{}
+	customer := func(ext string) *mirror.Customer {
 		if cu, ok := people[ext]; ok {
 			return cu
 		}
-		var found *scheduling.Customer
+		var found *mirror.Customer
 		if cu, err := p.d.Mirror.Customer(ctx, tenantID, ext); err == nil {
 			found = &cu
 		}
@@ -392,7 +392,7 @@ func boardQuery(c echo.Context, date string) url.Values {
 	if _, err := localdate.Parse(date); err == nil {
 		q.Set("date", date)
 	}
-	if cr := c.FormValue("crew"); cr != "" && scheduling.CheckExternalID(cr) == nil {
+	if cr := c.FormValue("crew"); cr != "" && mirror.CheckExternalID(cr) == nil {
 		q.Set("crew", cr)
 	}
 	return q

@@ -13,7 +13,7 @@ import (
 
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/localdate"
-	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/mirror"
 )
 
 // dispatchOptimize is POST /dispatch/optimize: apply the best order to a
@@ -35,7 +35,7 @@ func (p *Pages) dispatchOptimize(c echo.Context) error {
 	if day.Before(localdate.In(p.now(), loc)) {
 		return p.renderBoard(c, http.StatusUnprocessableEntity, "Not optimised: "+day.String()+" is over, so its route stays as it was driven.", nil)
 	}
-	if scheduling.CheckExternalID(crewID) != nil {
+	if mirror.CheckExternalID(crewID) != nil {
 		return p.renderBoard(c, http.StatusNotFound, "Not optimised: that crew does not exist (any more).", nil)
 	}
 	before, err := p.d.Dispatch.Route(ctx, pr.TenantID, crewID, day)
@@ -70,7 +70,7 @@ func (p *Pages) dispatchOptimize(c echo.Context) error {
 
 // optimizedFlash says what optimising a crew's day did, by the crew's name.
 func (p *Pages) optimizedFlash(ctx context.Context, tenantID, crewID, date, was, now string, changed bool) (string, error) {
-	if scheduling.CheckExternalID(crewID) != nil {
+	if mirror.CheckExternalID(crewID) != nil {
 		return "", nil
 	}
 	day, err := localdate.Parse(date)

@@ -12,9 +12,9 @@ import (
 
 	"github.com/routeloop/routeloop/internal/dispatch"
 	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/neighbor"
 	"github.com/routeloop/routeloop/internal/referral"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 )
@@ -75,7 +75,7 @@ func TestTheDispatchBoard(t *testing.T) {
 		loc := ten.Location()
 		put := func(id, name, address string, lat, lon float64) {
 			t.Helper()
-			if _, _, err := x.a.Mirror.PutCustomer(ctx, ten.ID, id, scheduling.CustomerInput{Name: name, Address: address,
+			if _, _, err := x.a.Mirror.PutCustomer(ctx, ten.ID, id, mirror.CustomerInput{Name: name, Address: address,
 				Lat: &lat, Lon: &lon, ConsentSameDay: true}); err != nil {
 				t.Fatal(err)
 			}
@@ -83,7 +83,7 @@ func TestTheDispatchBoard(t *testing.T) {
 		crewA := "crew-a"
 		visit := func(id, customer, day string, pos int) {
 			t.Helper()
-			if _, _, err := x.a.Mirror.PutVisit(ctx, ten.ID, loc, id, scheduling.VisitInput{CustomerID: customer, CrewID: &crewA,
+			if _, _, err := x.a.Mirror.PutVisit(ctx, ten.ID, loc, id, mirror.VisitInput{CustomerID: customer, CrewID: &crewA,
 				ServiceDate: day, RoutePosition: &pos, Status: "scheduled", PriceCents: 4500}); err != nil {
 				t.Fatal(err)
 			}
@@ -274,12 +274,12 @@ func TestDispatchMessagesNameNoIDs(t *testing.T) {
 		x := newStaffSite(t, s)
 		ctx := context.Background()
 		lat, lon := 45.4655, -122.6501
-		if _, _, err := x.a.Mirror.PutCustomer(ctx, x.green.ID, "cust-123", scheduling.CustomerInput{Name: "Angie Baker",
+		if _, _, err := x.a.Mirror.PutCustomer(ctx, x.green.ID, "cust-123", mirror.CustomerInput{Name: "Angie Baker",
 			Address: "14 SE Maple St, Portland", Lat: &lat, Lon: &lon}); err != nil {
 			t.Fatal(err)
 		}
 		crewA, pos := "crew-a", 1
-		if _, _, err := x.a.Mirror.PutVisit(ctx, x.green.ID, x.green.Location(), "v-777", scheduling.VisitInput{CustomerID: "cust-123",
+		if _, _, err := x.a.Mirror.PutVisit(ctx, x.green.ID, x.green.Location(), "v-777", mirror.VisitInput{CustomerID: "cust-123",
 			CrewID: &crewA, ServiceDate: "2026-05-04", RoutePosition: &pos, Status: "scheduled", PriceCents: 4500}); err != nil {
 			t.Fatal(err)
 		}
@@ -327,7 +327,7 @@ func TestTheDispatcherPlacesALeadWithoutALocation(t *testing.T) {
 		home := [2]float64{45.4655, -122.6501}
 		put := func(id, name, address string, lat, lon float64) {
 			t.Helper()
-			if _, _, err := x.a.Mirror.PutCustomer(ctx, ten.ID, id, scheduling.CustomerInput{Name: name, Address: address,
+			if _, _, err := x.a.Mirror.PutCustomer(ctx, ten.ID, id, mirror.CustomerInput{Name: name, Address: address,
 				Lat: &lat, Lon: &lon, ConsentSameDay: true}); err != nil {
 				t.Fatal(err)
 			}
@@ -337,7 +337,7 @@ func TestTheDispatcherPlacesALeadWithoutALocation(t *testing.T) {
 		crewA := "crew-a"
 		for i, c := range []string{"angie", "carl"} {
 			pos := i + 1
-			if _, _, err := x.a.Mirror.PutVisit(ctx, ten.ID, ten.Location(), "v-"+c, scheduling.VisitInput{CustomerID: c, CrewID: &crewA,
+			if _, _, err := x.a.Mirror.PutVisit(ctx, ten.ID, ten.Location(), "v-"+c, mirror.VisitInput{CustomerID: c, CrewID: &crewA,
 				ServiceDate: "2026-05-04", RoutePosition: &pos, Status: "scheduled", PriceCents: 4500}); err != nil {
 				t.Fatal(err)
 			}
@@ -511,11 +511,11 @@ func TestOptimiseACrewsDayFromTheBoard(t *testing.T) {
 			lat, lon float64
 		}{{"far", "Fern Far", 45.46, -122.65}, {"near", "Nia Near", 45.49, -122.61}, {"mid", "Mo Middle", 45.475, -122.63}} {
 			lat, lon, pos := c.lat, c.lon, i+1
-			if _, _, err := x.a.Mirror.PutCustomer(ctx, ten.ID, c.id, scheduling.CustomerInput{Name: c.name, Lat: &lat, Lon: &lon}); err != nil {
+			if _, _, err := x.a.Mirror.PutCustomer(ctx, ten.ID, c.id, mirror.CustomerInput{Name: c.name, Lat: &lat, Lon: &lon}); err != nil {
 				t.Fatal(err)
 			}
 			for _, day := range []string{"2026-05-04", "2026-04-27"} {
-				if _, _, err := x.a.Mirror.PutVisit(ctx, ten.ID, ten.Location(), "v-"+c.id+day, scheduling.VisitInput{CustomerID: c.id, CrewID: &crewA,
+				if _, _, err := x.a.Mirror.PutVisit(ctx, ten.ID, ten.Location(), "v-"+c.id+day, mirror.VisitInput{CustomerID: c.id, CrewID: &crewA,
 					ServiceDate: day, RoutePosition: &pos, Status: "scheduled", PriceCents: 4500}); err != nil {
 					t.Fatal(err)
 				}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/invoice"
-	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -64,7 +64,7 @@ func TestFormsFollowTheInputRules(t *testing.T) {
 		}
 
 		loc := ten.Location()
-		if _, _, err := x.a.Mirror.PutVisit(ctx, ten.ID, loc, "v-angie", scheduling.VisitInput{CustomerID: "angie", ServiceDate: "2026-05-05", Status: "completed", PriceCents: 4500}); err != nil {
+		if _, _, err := x.a.Mirror.PutVisit(ctx, ten.ID, loc, "v-angie", mirror.VisitInput{CustomerID: "angie", ServiceDate: "2026-05-05", Status: "completed", PriceCents: 4500}); err != nil {
 			t.Fatal(err)
 		}
 		vid := "v-angie"

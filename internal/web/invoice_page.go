@@ -16,9 +16,9 @@ import (
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/crew"
 	"github.com/routeloop/routeloop/internal/invoice"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/refcode"
 	"github.com/routeloop/routeloop/internal/referral"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/text"
 )
 
@@ -117,7 +117,7 @@ func ratingVisit(inv invoice.Invoice) string {
 
 // reached is how someone from the company will get back to a customer who
 // complained: by phone when their number is known, else by e-mail.
-func reached(cust scheduling.Customer) (verb, ask string) {
+func reached(cust mirror.Customer) (verb, ask string) {
 	switch {
 	case strings.TrimSpace(cust.Phone) != "":
 		return "will call you", "please call me"
@@ -247,7 +247,7 @@ func (p *Pages) referrerName(c echo.Context, tenantID string, r referral.Reward)
 // ratingState fills the rating part: the stars (the latest score ticked),
 // and once a complaint is open the acknowledgement instead of the form,
 // on the answer to the complaint as on every later visit of the page.
-func (p *Pages) ratingState(c echo.Context, tenantID string, inv invoice.Invoice, cust scheduling.Customer, company string, d *invoiceData) error {
+func (p *Pages) ratingState(c echo.Context, tenantID string, inv invoice.Invoice, cust mirror.Customer, company string, d *invoiceData) error {
 	visit := ratingVisit(inv)
 	d.CanRate = visit != ""
 	verb, ask := reached(cust)

@@ -13,10 +13,10 @@ import (
 
 	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/invoice"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/neighbor"
 	"github.com/routeloop/routeloop/internal/program"
 	"github.com/routeloop/routeloop/internal/referral"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -126,11 +126,11 @@ func newInvoicePages(t *testing.T, s *store.Store) *invoicePages {
 	}
 	for _, c := range []struct {
 		id  string
-		in  scheduling.CustomerInput
+		in  mirror.CustomerInput
 		lon float64
 	}{
-		{"cust-7781", scheduling.CustomerInput{Name: "Angie Baker", Phone: "+1 503 555 0142", Address: "14 SE Maple St, Portland"}, -122.6501},
-		{"cust-7790", scheduling.CustomerInput{Name: "Ben Ortiz", Email: "ben@example.com", Address: "30 SE Maple St, Portland"}, -122.64805},
+		{"cust-7781", mirror.CustomerInput{Name: "Angie Baker", Phone: "+1 503 555 0142", Address: "14 SE Maple St, Portland"}, -122.6501},
+		{"cust-7790", mirror.CustomerInput{Name: "Ben Ortiz", Email: "ben@example.com", Address: "30 SE Maple St, Portland"}, -122.64805},
 	} {
 		lat, lon := 45.4655, c.lon
 		c.in.Lat, c.in.Lon, c.in.ConsentSameDay = &lat, &lon, true
@@ -146,7 +146,7 @@ func newInvoicePages(t *testing.T, s *store.Store) *invoicePages {
 		t.Fatal(err)
 	}
 	for _, c := range []string{"cust-7781", "cust-7790"} {
-		if _, _, err := x.a.Mirror.PutVisit(ctx, ten.ID, ten.Location(), "visit-"+c, scheduling.VisitInput{CustomerID: c,
+		if _, _, err := x.a.Mirror.PutVisit(ctx, ten.ID, ten.Location(), "visit-"+c, mirror.VisitInput{CustomerID: c,
 			ServiceDate: "2026-05-01", Status: "completed", PriceCents: 4500}); err != nil {
 			t.Fatal(err)
 		}

@@ -13,8 +13,8 @@ import (
 	"github.com/routeloop/routeloop/internal/app"
 	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/program"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -34,7 +34,7 @@ func newSite(t *testing.T, s *store.Store) *site {
 
 // customer creates a tenant's customer and returns their referral code.
 func (x *site) customer(tenantID, id, name string) string {
-	c, _, err := x.a.Mirror.PutCustomer(context.Background(), tenantID, id, scheduling.CustomerInput{Name: name})
+	c, _, err := x.a.Mirror.PutCustomer(context.Background(), tenantID, id, mirror.CustomerInput{Name: name})
 	if err != nil {
 		x.t.Fatal(err)
 	}

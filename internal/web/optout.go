@@ -6,7 +6,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/routeloop/routeloop/internal/apperror"
-	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/mirror"
 )
 
 // The marketing opt-out page, /optout/{token}: the company's name and one
@@ -56,7 +56,7 @@ func (p *Pages) optOut(c echo.Context) error {
 	return p.renderOptOut(c, http.StatusOK, o, "")
 }
 
-func (p *Pages) renderOptOut(c echo.Context, status int, o scheduling.OptOut, problem string) error {
+func (p *Pages) renderOptOut(c echo.Context, status int, o mirror.OptOut, problem string) error {
 	d := optOutData{Token: c.Param("token"), Company: o.Company, Stopped: o.Stopped, Problem: problem,
 		Done: o.Stopped && c.Request().Method == http.MethodPost, CSRF: p.formToken(c, optOutCookie, "/optout/")}
 	return renderPage(c, status, optOutPage, d)

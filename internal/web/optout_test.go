@@ -11,7 +11,7 @@ import (
 
 	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/invoice"
-	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -27,7 +27,7 @@ func TestACustomerStopsMarketingMessagesFromTheirInvoicePage(t *testing.T) {
 		ctx := context.Background()
 		ten := apptest.Tenant(t, x.a.Tenants, tenant.NewTenant{Name: "Greenway <Lawn>", Timezone: "America/Los_Angeles", Currency: "USD"})
 		yes := true
-		if _, _, err := x.a.Mirror.PutCustomer(ctx, ten.ID, "angie", scheduling.CustomerInput{Name: "Angie Baker", ConsentMarketing: &yes}); err != nil {
+		if _, _, err := x.a.Mirror.PutCustomer(ctx, ten.ID, "angie", mirror.CustomerInput{Name: "Angie Baker", ConsentMarketing: &yes}); err != nil {
 			t.Fatal(err)
 		}
 		inv, _, err := x.a.Invoices.Put(ctx, ten.ID, "USD", "inv-1", invoice.Input{CustomerID: "angie",
@@ -77,7 +77,7 @@ func TestACustomerStopsMarketingMessagesFromTheirInvoicePage(t *testing.T) {
 		if c.ConsentMarketing || c.ConsentMarketingAt == nil || !c.ConsentMarketingAt.Equal(x.clock.Now()) {
 			t.Fatalf("after the opt-out: %+v", c)
 		}
-		if n := storetest.Count(t, s.DB.Where("kind = ?", scheduling.EventMarketingOptOut), "outbox_events"); n != 1 {
+		if n := storetest.Count(t, s.DB.Where("kind = ?", mirror.EventMarketingOptOut), "outbox_events"); n != 1 {
 			t.Fatalf("%d opt-out events, want 1", n)
 		}
 		if again := x.get(path).Body.String(); !strings.Contains(again, "Marketing messages are stopped") || strings.Contains(again, "<button") {
@@ -99,7 +99,7 @@ func TestACustomerStopsMarketingMessagesFromTheirInvoicePage(t *testing.T) {
 				t.Errorf("post %s: %d", bad, p.Code)
 			}
 		}
-		if n := storetest.Count(t, s.DB.Where("kind = ?", scheduling.EventMarketingOptOut), "outbox_events"); n != 1 {
+		if n := storetest.Count(t, s.DB.Where("kind = ?", mirror.EventMarketingOptOut), "outbox_events"); n != 1 {
 			t.Fatalf("%d opt-out events after forged links, want 1", n)
 		}
 	})

@@ -10,8 +10,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/routeloop/routeloop/internal/apperror"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/referral"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/user"
 )
@@ -86,12 +86,12 @@ func (p *Pages) renderReview(c echo.Context, status int, notice, problem string,
 		return err
 	}
 	d.More = next != ""
-	people := map[string]*scheduling.Customer{}
-	customer := func(ext string) *scheduling.Customer {
+	people := map[string]*mirror.Customer{}
+	customer := func(ext string) *mirror.Customer {
 		if cu, ok := people[ext]; ok {
 			return cu
 		}
-		var found *scheduling.Customer
+		var found *mirror.Customer
 		if cu, err := p.d.Mirror.Customer(ctx, pr.TenantID, ext); err == nil {
 			found = &cu
 		}
@@ -112,7 +112,7 @@ func (p *Pages) renderReview(c echo.Context, status int, notice, problem string,
 // reviewItemOf lays out one flagged referral: names for every customer it
 // names (the flags' reasons and the history included), the candidates of
 // a name-only referral, and its decision log.
-func (p *Pages) reviewItemOf(ctx context.Context, pr user.Principal, r referral.Referral, customer func(string) *scheduling.Customer) (reviewItem, error) {
+func (p *Pages) reviewItemOf(ctx context.Context, pr user.Principal, r referral.Referral, customer func(string) *mirror.Customer) (reviewItem, error) {
 	it := reviewItem{ID: r.ID, Friend: r.Referee.Name, Channel: channelNames[r.Channel], Variant: r.Variant}
 	if it.Channel == "" {
 		it.Channel = r.Channel

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/referral"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 )
@@ -37,7 +37,7 @@ func TestTheReviewQueue(t *testing.T) {
 		ctx := context.Background()
 		tid := x.green.ID
 		for _, c := range []struct{ id, address string }{{"cust-1042", "14 SE Maple St, Portland"}, {"cust-1290", "9 NE Oak Ave, Portland"}} {
-			if _, _, err := x.a.Mirror.PutCustomer(ctx, tid, c.id, scheduling.CustomerInput{Name: "Sam Ortiz", Address: c.address}); err != nil {
+			if _, _, err := x.a.Mirror.PutCustomer(ctx, tid, c.id, mirror.CustomerInput{Name: "Sam Ortiz", Address: c.address}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -48,12 +48,12 @@ func TestTheReviewQueue(t *testing.T) {
 		}
 		// Ben was a customer before Angie named him: flagged with his id in
 		// the stored reason.
-		if _, _, err := x.a.Mirror.PutCustomer(ctx, tid, "cust-2001", scheduling.CustomerInput{Name: "Ben Ortiz", Phone: "503 555 0177"}); err != nil {
+		if _, _, err := x.a.Mirror.PutCustomer(ctx, tid, "cust-2001", mirror.CustomerInput{Name: "Ben Ortiz", Phone: "503 555 0177"}); err != nil {
 			t.Fatal(err)
 		}
 		crewA := "crew-a"
-		if _, _, err := x.a.Mirror.PutVisit(ctx, tid, x.green.Location(), "v-ben-1", scheduling.VisitInput{CustomerID: "cust-2001", CrewID: &crewA,
-			ServiceDate: "2026-04-20", Status: scheduling.VisitCompleted, PriceCents: 4500}); err != nil {
+		if _, _, err := x.a.Mirror.PutVisit(ctx, tid, x.green.Location(), "v-ben-1", mirror.VisitInput{CustomerID: "cust-2001", CrewID: &crewA,
+			ServiceDate: "2026-04-20", Status: mirror.VisitCompleted, PriceCents: 4500}); err != nil {
 			t.Fatal(err)
 		}
 		ben, _, err := x.a.Referrals.Create(ctx, tid, "test", referral.Input{Channel: referral.ChannelCode, ReferrerID: "angie",

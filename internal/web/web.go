@@ -14,9 +14,9 @@ import (
 	"github.com/routeloop/routeloop/internal/dispatch"
 	"github.com/routeloop/routeloop/internal/insight"
 	"github.com/routeloop/routeloop/internal/invoice"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/neighbor"
 	"github.com/routeloop/routeloop/internal/program"
-	"github.com/routeloop/routeloop/internal/scheduling"
 
 	"github.com/labstack/echo/v4"
 
@@ -32,7 +32,7 @@ type Deps struct {
 	Referrals *referral.Service
 	Users     *user.Service
 	Tenants   *tenant.Service
-	Mirror    *scheduling.Service
+	Mirror    *mirror.Service
 	Invoices  *invoice.Service
 	Programs  *program.Service
 	Neighbors *neighbor.Service

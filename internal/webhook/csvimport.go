@@ -14,7 +14,7 @@ import (
 
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/invoice"
-	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/store"
 )
 
@@ -234,26 +234,26 @@ func (s *Service) importGroup(ctx context.Context, t Tenant, kind string, g *csv
 	switch kind {
 	case "customers":
 		o.Kind = KindCustomer
-		o.input = &scheduling.CustomerInput{Name: c.text("name"), Email: c.text("email"), Phone: c.text("phone"),
+		o.input = &mirror.CustomerInput{Name: c.text("name"), Email: c.text("email"), Phone: c.text("phone"),
 			Address: c.text("address"), Lat: c.float("lat"), Lon: c.float("lon"), ConsentSameDay: c.boolean("consent_same_day"),
 			UpdatedAt: c.time("updated_at")}
 	case "visits":
 		o.Kind = KindVisit
-		o.input = &scheduling.VisitInput{CustomerID: c.text("customer_id"), CrewID: c.optText("crew_id"),
+		o.input = &mirror.VisitInput{CustomerID: c.text("customer_id"), CrewID: c.optText("crew_id"),
 			ServiceDate: c.text("service_date"), StartAt: c.optText("start_at"), RoutePosition: c.integer("route_position"),
 			DurationMin: c.integer("duration_min"), Status: c.text("status"), PriceCents: c.cents("price_cents"),
 			UpdatedAt: c.time("updated_at")}
 	case "crews":
 		o.Kind = KindCrew
 		c.row = merged(f, g.rows, "name", "depot_lat", "depot_lon", "updated_at")
-		in := &scheduling.CrewInput{Name: c.text("name"), DepotLat: c.float("depot_lat"), DepotLon: c.float("depot_lon"),
-			UpdatedAt: c.time("updated_at"), Members: []scheduling.MemberInput{}}
+		in := &mirror.CrewInput{Name: c.text("name"), DepotLat: c.float("depot_lat"), DepotLon: c.float("depot_lon"),
+			UpdatedAt: c.time("updated_at"), Members: []mirror.MemberInput{}}
 		for _, row := range g.rows {
 			m := cells{f: f, row: row}
 			if allEmpty(row, groupColumns[kind]) {
 				continue
 			}
-			in.Members = append(in.Members, scheduling.MemberInput{ExternalID: m.text("member_id"), Name: m.text("member_name"), Email: m.text("member_email")})
+			in.Members = append(in.Members, mirror.MemberInput{ExternalID: m.text("member_id"), Name: m.text("member_name"), Email: m.text("member_email")})
 		}
 		o.input = in
 	case "invoices":

@@ -9,7 +9,7 @@ import (
 
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/invoice"
-	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/mirror"
 )
 
 // Kinds of mirrored object a webhook, a batch or a CSV file may carry.
@@ -28,8 +28,8 @@ var Kinds = []string{KindCustomer, KindCrew, KindVisit, KindInvoice}
 var EventTypes = []string{"customer.upserted", "crew.upserted", "visit.upserted", "invoice.upserted"}
 
 // object is one mirrored object to write: its kind, the scheduler's id and
-// the Put input (*scheduling.CustomerInput, *scheduling.CrewInput,
-// *scheduling.VisitInput or *invoice.Input).
+// the Put input (*mirror.CustomerInput, *mirror.CrewInput,
+// *mirror.VisitInput or *invoice.Input).
 type object struct {
 	Kind       string
 	ExternalID string
@@ -110,20 +110,20 @@ func decodeObject(kind string, raw []byte, withID bool, prefix string) (object, 
 		// CustomerJSON tells a consent_same_day left out from one sent false.
 		v := &struct {
 			ExternalID string `json:"external_id"`
-			scheduling.CustomerJSON
+			mirror.CustomerJSON
 		}{}
 		target, input, id, bare = v, &v.CustomerInput, &v.ExternalID, &v.CustomerJSON
 		decoded = func() { v.CustomerInput = v.CustomerJSON.Input() }
 	case KindCrew:
 		v := &struct {
 			ExternalID string `json:"external_id"`
-			scheduling.CrewInput
+			mirror.CrewInput
 		}{}
 		target, input, id = v, &v.CrewInput, &v.ExternalID
 	case KindVisit:
 		v := &struct {
 			ExternalID string `json:"external_id"`
-			scheduling.VisitInput
+			mirror.VisitInput
 		}{}
 		target, input, id = v, &v.VisitInput, &v.ExternalID
 	case KindInvoice:
@@ -154,17 +154,17 @@ func decodeObject(kind string, raw []byte, withID bool, prefix string) (object, 
 // delivery of the same webhook-id; the write runs them again with the rest
 // (references to other objects, invoice states).
 func (s *Service) checkObject(ctx context.Context, t Tenant, o object) error {
-	if err := scheduling.CheckExternalID(o.ExternalID); err != nil {
+	if err := mirror.CheckExternalID(o.ExternalID); err != nil {
 		return apperror.Invalid("data.external_id", err.Error())
 	}
 	var err error
 	switch in := o.input.(type) {
-	case *scheduling.CustomerInput:
+	case *mirror.CustomerInput:
 		err = s.mirror.CheckCustomer(ctx, t.ID, *in)
-	case *scheduling.CrewInput:
+	case *mirror.CrewInput:
 		c := *in
 		err = c.Validate()
-	case *scheduling.VisitInput:
+	case *mirror.VisitInput:
 		err = in.Validate(t.Location)
 	case *invoice.Input:
 		err = in.Validate()
@@ -175,15 +175,15 @@ func (s *Service) checkObject(ctx context.Context, t Tenant, o object) error {
 // setUpdatedAt fills an input's updated_at when the sender gave none.
 func setUpdatedAt(input any, t time.Time) {
 	switch in := input.(type) {
-	case *scheduling.CustomerInput:
+	case *mirror.CustomerInput:
 		if in.UpdatedAt == nil {
 			in.UpdatedAt = &t
 		}
-	case *scheduling.CrewInput:
+	case *mirror.CrewInput:
 		if in.UpdatedAt == nil {
 			in.UpdatedAt = &t
 		}
-	case *scheduling.VisitInput:
+	case *mirror.VisitInput:
 		if in.UpdatedAt == nil {
 			in.UpdatedAt = &t
 		}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/invoice"
-	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/mirror"
 )
 
 func TestDecodeEvent(t *testing.T) {
@@ -19,7 +19,7 @@ func TestDecodeEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	in, ok := ev.Object.input.(*scheduling.VisitInput)
+	in, ok := ev.Object.input.(*mirror.VisitInput)
 	if !ok || ev.Object.ExternalID != "v1" || in.CustomerID != "angie" || in.PriceCents != 4500 {
 		t.Fatalf("decoded %+v %+v", ev, ev.Object.input)
 	}

@@ -9,7 +9,7 @@ import (
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/invoice"
-	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/text"
 )
@@ -20,7 +20,7 @@ import (
 type Service struct {
 	store    *store.Store
 	clock    clock.Clock
-	mirror   *scheduling.Service
+	mirror   *mirror.Service
 	invoices *invoice.Service
 	tenants  *tenantCache
 	// ReplayWait is how long a delivery whose webhook-id another request
@@ -29,8 +29,8 @@ type Service struct {
 }
 
 // NewService returns the inbound service writing through mirror and invoices.
-func NewService(s *store.Store, c clock.Clock, mirror *scheduling.Service, invoices *invoice.Service) *Service {
-	return &Service{store: s, clock: c, mirror: mirror, invoices: invoices, ReplayWait: 5 * time.Second}
+func NewService(s *store.Store, c clock.Clock, m *mirror.Service, invoices *invoice.Service) *Service {
+	return &Service{store: s, clock: c, mirror: m, invoices: invoices, ReplayWait: 5 * time.Second}
 }
 
 // Now is the service's clock reading, for callers that hand Receive a time.
@@ -274,11 +274,11 @@ func (s *Service) apply(ctx context.Context, t Tenant, o object) (store.Upserted
 		err error
 	)
 	switch in := o.input.(type) {
-	case *scheduling.CustomerInput:
+	case *mirror.CustomerInput:
 		_, up, err = s.mirror.PutCustomer(ctx, t.ID, o.ExternalID, *in)
-	case *scheduling.CrewInput:
+	case *mirror.CrewInput:
 		_, up, err = s.mirror.PutCrew(ctx, t.ID, o.ExternalID, *in)
-	case *scheduling.VisitInput:
+	case *mirror.VisitInput:
 		_, up, err = s.mirror.PutVisit(ctx, t.ID, t.Location, o.ExternalID, *in)
 	case *invoice.Input:
 		_, up, err = s.invoices.Put(ctx, t.ID, t.Currency, o.ExternalID, *in)

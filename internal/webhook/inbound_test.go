@@ -18,7 +18,7 @@ import (
 
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/apptest"
-	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -113,7 +113,7 @@ func TestTwentyConcurrentDeliveriesOfOneIDMakeOneChange(t *testing.T) {
 		f := newFixture(t, s)
 		f.seed()
 		var changes atomic.Int64
-		f.app.Mirror.OnVisitChange(func(*gorm.DB, scheduling.VisitChange) error {
+		f.app.Mirror.OnVisitChange(func(*gorm.DB, mirror.VisitChange) error {
 			changes.Add(1)
 			return nil
 		})

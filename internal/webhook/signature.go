@@ -2,6 +2,13 @@
 // headers webhook-id, webhook-timestamp and webhook-signature ("v1," +
 // base64 HMAC-SHA256 over "id.timestamp.body"), secrets "whsec_" + base64.
 // Integrators can use that specification's libraries against routeloop.
+//
+// Webhooks in live here: the scheduler's signed deliveries to
+// /hooks/v1/{tenant} (Receive, deduplicated by webhook-id), the sync batch,
+// the CSV import and the tenants' signing secrets; each writes through
+// package mirror. Webhooks out are package outbox, which records routeloop's
+// events with the change that causes them and delivers them signed with
+// Sign from here: one scheme, two directions, a package each.
 package webhook
 
 import (

@@ -1,4 +1,4 @@
-package scheduling_test
+package mirror_test
 
 import (
 	"context"
@@ -11,8 +11,8 @@ import (
 	"github.com/routeloop/routeloop/internal/app"
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/config"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/neighbor"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
 )
@@ -21,7 +21,7 @@ import (
 // wired service (its listeners — neighbour links, conversions — included):
 // each PUT names a customer and crew by external id; a quarter of the
 // writes update a visit written before; a tenth of the customers have a
-// linked neighbour. Run: go test ./internal/scheduling -run x -bench UpsertVisit
+// linked neighbour. Run: go test ./internal/mirror -run x -bench UpsertVisit
 func BenchmarkUpsertVisit(b *testing.B) {
 	for _, d := range storetest.Dialects {
 		b.Run(d, func(b *testing.B) {
@@ -35,7 +35,7 @@ func BenchmarkUpsertVisit(b *testing.B) {
 			svc := a.Mirror
 			for i := 0; i < 100; i++ {
 				lat, lon := 45.5+float64(i/2)*0.01, -122.6+float64(i%2)*0.001
-				if _, _, err := svc.PutCustomer(ctx, ten.ID, fmt.Sprintf("c%d", i), scheduling.CustomerInput{Name: "C", Lat: &lat, Lon: &lon, ConsentSameDay: true}); err != nil {
+				if _, _, err := svc.PutCustomer(ctx, ten.ID, fmt.Sprintf("c%d", i), mirror.CustomerInput{Name: "C", Lat: &lat, Lon: &lon, ConsentSameDay: true}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -45,7 +45,7 @@ func BenchmarkUpsertVisit(b *testing.B) {
 				}
 			}
 			lat, lon := 45.5, -122.6
-			if _, _, err := svc.PutCrew(ctx, ten.ID, "north", scheduling.CrewInput{Name: "North", DepotLat: &lat, DepotLon: &lon}); err != nil {
+			if _, _, err := svc.PutCrew(ctx, ten.ID, "north", mirror.CrewInput{Name: "North", DepotLat: &lat, DepotLon: &lon}); err != nil {
 				b.Fatal(err)
 			}
 			loc, _ := time.LoadLocation("America/Los_Angeles")
@@ -59,7 +59,7 @@ func BenchmarkUpsertVisit(b *testing.B) {
 					if i%4 == 0 {
 						id = i / 2 // an update of an earlier visit
 					}
-					in := scheduling.VisitInput{CustomerID: fmt.Sprintf("c%d", i%100), CrewID: &crew,
+					in := mirror.VisitInput{CustomerID: fmt.Sprintf("c%d", i%100), CrewID: &crew,
 						ServiceDate: fmt.Sprintf("2026-05-%02d", 1+i%28), PriceCents: 4500}
 					if _, _, err := svc.PutVisit(ctx, ten.ID, loc, fmt.Sprintf("v%d", id), in); err != nil {
 						b.Error(err)

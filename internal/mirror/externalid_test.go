@@ -1,10 +1,10 @@
-package scheduling_test
+package mirror_test
 
 import (
 	"strings"
 	"testing"
 
-	"github.com/routeloop/routeloop/internal/scheduling"
+	"github.com/routeloop/routeloop/internal/mirror"
 )
 
 func TestWhatAnExternalIDMayBe(t *testing.T) {
@@ -15,7 +15,7 @@ func TestWhatAnExternalIDMayBe(t *testing.T) {
 		"a\x00b": false, "a\x1b[0m": false, "a\xffb": false, "a\nb": false, ".": false, "..": false,
 		"a#b": false, "a?b": false, "a'b": false,
 	} {
-		if err := scheduling.CheckExternalID(id); (err == nil) != ok {
+		if err := mirror.CheckExternalID(id); (err == nil) != ok {
 			t.Errorf("CheckExternalID(%q): %v, want accepted=%v", id, err, ok)
 		}
 	}

@@ -1,4 +1,4 @@
-package scheduling_test
+package mirror_test
 
 import (
 	"context"
@@ -15,8 +15,8 @@ import (
 	"github.com/routeloop/routeloop/internal/config"
 	"github.com/routeloop/routeloop/internal/invoice"
 	"github.com/routeloop/routeloop/internal/localdate"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/neighbor"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -39,7 +39,7 @@ func newVisitWorld(t *testing.T, s *store.Store) visitWorld {
 		t.Fatal(err)
 	}
 	lat, lon := 41.88, -87.63
-	if _, _, err := a.Mirror.PutCrew(ctx, ten.ID, "north", scheduling.CrewInput{Name: "North", DepotLat: &lat, DepotLon: &lon}); err != nil {
+	if _, _, err := a.Mirror.PutCrew(ctx, ten.ID, "north", mirror.CrewInput{Name: "North", DepotLat: &lat, DepotLon: &lon}); err != nil {
 		t.Fatal(err)
 	}
 	loc, _ := time.LoadLocation("America/Chicago")
@@ -49,14 +49,14 @@ func newVisitWorld(t *testing.T, s *store.Store) visitWorld {
 func (w visitWorld) customer(t *testing.T, id string, lat float64) {
 	t.Helper()
 	lon := -87.63
-	if _, _, err := w.a.Mirror.PutCustomer(context.Background(), w.tenant, id, scheduling.CustomerInput{Name: id, Lat: &lat, Lon: &lon, ConsentSameDay: true}); err != nil {
+	if _, _, err := w.a.Mirror.PutCustomer(context.Background(), w.tenant, id, mirror.CustomerInput{Name: id, Lat: &lat, Lon: &lon, ConsentSameDay: true}); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func (w visitWorld) visit(id, customer, status string) (scheduling.Visit, store.Upserted, error) {
+func (w visitWorld) visit(id, customer, status string) (mirror.Visit, store.Upserted, error) {
 	crew := "north"
-	return w.a.Mirror.PutVisit(context.Background(), w.tenant, w.loc, id, scheduling.VisitInput{
+	return w.a.Mirror.PutVisit(context.Background(), w.tenant, w.loc, id, mirror.VisitInput{
 		CustomerID: customer, CrewID: &crew, ServiceDate: w.day, Status: status, PriceCents: 5000})
 }
 
@@ -71,7 +71,7 @@ func TestAVisitWrittenAsItsCustomerIsLinkedStillGivesTheNeighbourTheDiscount(t *
 			a, b := fmt.Sprintf("a%d", round), fmt.Sprintf("b%d", round)
 			w.customer(t, a, 41.0+float64(round)*0.01)
 			w.customer(t, b, 41.0+float64(round)*0.01+0.0005) // about 55 m north
-			if _, _, err := w.visit("va"+a, a, scheduling.VisitScheduled); err != nil {
+			if _, _, err := w.visit("va"+a, a, mirror.VisitScheduled); err != nil {
 				t.Fatal(err)
 			}
 			visit := "va" + a
@@ -88,7 +88,7 @@ func TestAVisitWrittenAsItsCustomerIsLinkedStillGivesTheNeighbourTheDiscount(t *
 			}()
 			go func() {
 				defer wg.Done()
-				_, _, errs[1] = w.visit("vb"+b, b, scheduling.VisitScheduled)
+				_, _, errs[1] = w.visit("vb"+b, b, mirror.VisitScheduled)
 			}()
 			wg.Wait()
 			if err := errors.Join(errs...); err != nil {
@@ -112,11 +112,11 @@ func TestAQuietVisitWriteAnswersAsAnyOther(t *testing.T) {
 		w := newVisitWorld(t, s)
 		w.customer(t, "ann", 41.0)
 		w.customer(t, "bob", 41.5)
-		v, up, err := w.visit("v1", "ann", scheduling.VisitScheduled)
-		if err != nil || up != store.Created || v.CustomerExternalID != "ann" || v.Status != scheduling.VisitScheduled || v.PriceCents != 5000 {
+		v, up, err := w.visit("v1", "ann", mirror.VisitScheduled)
+		if err != nil || up != store.Created || v.CustomerExternalID != "ann" || v.Status != mirror.VisitScheduled || v.PriceCents != 5000 {
 			t.Fatalf("create: %+v %s %v", v, up, err)
 		}
-		v2, up, err := w.visit("v1", "bob", scheduling.VisitScheduled) // moved to another customer
+		v2, up, err := w.visit("v1", "bob", mirror.VisitScheduled) // moved to another customer
 		if err != nil || up != store.Updated || v2.ID != v.ID || v2.CustomerExternalID != "bob" {
 			t.Fatalf("move: %+v %s %v", v2, up, err)
 		}
@@ -127,21 +127,21 @@ func TestAQuietVisitWriteAnswersAsAnyOther(t *testing.T) {
 		// Older than what is stored: kept as it was.
 		old := time.Now().Add(-time.Hour)
 		crew := "north"
-		if _, _, err := w.a.Mirror.PutVisit(context.Background(), w.tenant, w.loc, "v1", scheduling.VisitInput{
+		if _, _, err := w.a.Mirror.PutVisit(context.Background(), w.tenant, w.loc, "v1", mirror.VisitInput{
 			CustomerID: "bob", CrewID: &crew, ServiceDate: w.day, PriceCents: 6000, UpdatedAt: &old}); err != nil {
 			t.Fatal(err)
 		}
 		newer := time.Now()
-		if _, _, err := w.a.Mirror.PutVisit(context.Background(), w.tenant, w.loc, "v1", scheduling.VisitInput{
+		if _, _, err := w.a.Mirror.PutVisit(context.Background(), w.tenant, w.loc, "v1", mirror.VisitInput{
 			CustomerID: "bob", CrewID: &crew, ServiceDate: w.day, PriceCents: 7000, UpdatedAt: &newer}); err != nil {
 			t.Fatal(err)
 		}
-		_, up, err = w.a.Mirror.PutVisit(context.Background(), w.tenant, w.loc, "v1", scheduling.VisitInput{
+		_, up, err = w.a.Mirror.PutVisit(context.Background(), w.tenant, w.loc, "v1", mirror.VisitInput{
 			CustomerID: "bob", CrewID: &crew, ServiceDate: w.day, PriceCents: 6500, UpdatedAt: &old})
 		if got, _ := w.a.Mirror.Visit(context.Background(), w.tenant, "v1"); err != nil || up != store.Stale || got.PriceCents != 7000 {
 			t.Fatalf("stale write: %s %v, stored price %d", up, err, got.PriceCents)
 		}
-		for name, in := range map[string]scheduling.VisitInput{
+		for name, in := range map[string]mirror.VisitInput{
 			"customer_id": {CustomerID: "nobody", ServiceDate: w.day},
 			"crew_id":     {CustomerID: "ann", CrewID: ptr("nocrew"), ServiceDate: w.day},
 		} {
@@ -168,15 +168,15 @@ func TestAVisitWrittenWithoutStatusKeepsTheStoredOne(t *testing.T) {
 		w := newVisitWorld(t, s)
 		w.customer(t, "ann", 41.0)
 		v, up, err := w.visit("v1", "ann", "")
-		if err != nil || up != store.Created || v.Status != scheduling.VisitScheduled {
+		if err != nil || up != store.Created || v.Status != mirror.VisitScheduled {
 			t.Fatalf("new visit without status: %+v %s %v", v, up, err)
 		}
-		for _, status := range []string{scheduling.VisitCompleted, scheduling.VisitCancelled, scheduling.VisitScheduled} {
+		for _, status := range []string{mirror.VisitCompleted, mirror.VisitCancelled, mirror.VisitScheduled} {
 			if _, _, err := w.visit("v1", "ann", status); err != nil {
 				t.Fatal(err)
 			}
 			crew := "north"
-			v, up, err := w.a.Mirror.PutVisit(context.Background(), w.tenant, w.loc, "v1", scheduling.VisitInput{
+			v, up, err := w.a.Mirror.PutVisit(context.Background(), w.tenant, w.loc, "v1", mirror.VisitInput{
 				CustomerID: "ann", CrewID: &crew, ServiceDate: w.day, PriceCents: 6100})
 			if err != nil || up != store.Updated || v.Status != status || v.PriceCents != 6100 {
 				t.Fatalf("%s visit written without status: %+v %s %v", status, v, up, err)

@@ -1,4 +1,4 @@
-package scheduling_test
+package mirror_test
 
 import (
 	"context"
@@ -12,8 +12,8 @@ import (
 	"github.com/routeloop/routeloop/internal/apperror"
 	"github.com/routeloop/routeloop/internal/clock"
 	"github.com/routeloop/routeloop/internal/config"
+	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/refcode"
-	"github.com/routeloop/routeloop/internal/scheduling"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/store/storetest"
 	"github.com/routeloop/routeloop/internal/tenant"
@@ -44,7 +44,7 @@ func newConsentWorld(t *testing.T, s *store.Store) consentWorld {
 	return consentWorld{t: t, a: a, s: s, clock: c, green: g.ID, rival: r.ID}
 }
 
-func (w consentWorld) put(id string, in scheduling.CustomerInput) scheduling.Customer {
+func (w consentWorld) put(id string, in mirror.CustomerInput) mirror.Customer {
 	w.t.Helper()
 	if in.Name == "" {
 		in.Name = "Angie Baker"
@@ -68,34 +68,34 @@ func TestTheSchedulersConsentStatementsAndWhatALeftOutFieldKeeps(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		w := newConsentWorld(t, s)
 		// A new customer the scheduler says nothing about: no consents, never asked.
-		c := w.put("angie", scheduling.CustomerInput{SameDayOmitted: true})
+		c := w.put("angie", mirror.CustomerInput{SameDayOmitted: true})
 		if c.ConsentSameDay || c.ConsentMarketing || c.ConsentMarketingAt != nil {
 			t.Fatalf("a new customer without statements: %+v", c)
 		}
 		// Yes to marketing, as of the scheduler's change time.
 		said := time.Date(2026, 4, 30, 9, 0, 0, 0, time.UTC)
-		c = w.put("angie", scheduling.CustomerInput{ConsentSameDay: true, ConsentMarketing: yes(), UpdatedAt: &said})
+		c = w.put("angie", mirror.CustomerInput{ConsentSameDay: true, ConsentMarketing: yes(), UpdatedAt: &said})
 		if !c.ConsentSameDay || !c.ConsentMarketing || c.ConsentMarketingAt == nil || !c.ConsentMarketingAt.Equal(said) {
 			t.Fatalf("after yes: %+v", c)
 		}
 		// Left out: both kept (the same-day answer too).
 		w.clock.Advance(time.Hour)
-		c = w.put("angie", scheduling.CustomerInput{Name: "Angie Baker-Lee", SameDayOmitted: true})
+		c = w.put("angie", mirror.CustomerInput{Name: "Angie Baker-Lee", SameDayOmitted: true})
 		if !c.ConsentSameDay || !c.ConsentMarketing || !c.ConsentMarketingAt.Equal(said) || c.Name != "Angie Baker-Lee" {
 			t.Fatalf("a write leaving the consents out changed them: %+v", c)
 		}
 		// The same answer again keeps when it was given.
-		c = w.put("angie", scheduling.CustomerInput{ConsentSameDay: true, ConsentMarketing: yes()})
+		c = w.put("angie", mirror.CustomerInput{ConsentSameDay: true, ConsentMarketing: yes()})
 		if !c.ConsentMarketingAt.Equal(said) {
 			t.Fatalf("a repeated yes moved consent_marketing_at to %v", c.ConsentMarketingAt)
 		}
 		// Stated no, without a change time: now.
-		c = w.put("angie", scheduling.CustomerInput{ConsentSameDay: false, ConsentMarketing: no()})
+		c = w.put("angie", mirror.CustomerInput{ConsentSameDay: false, ConsentMarketing: no()})
 		if c.ConsentSameDay || c.ConsentMarketing || c.ConsentMarketingAt == nil || !c.ConsentMarketingAt.Equal(w.clock.Now()) {
 			t.Fatalf("after no: %+v", c)
 		}
 		// A Go caller that sets ConsentSameDay (without SameDayOmitted) states it, as before.
-		if c = w.put("angie", scheduling.CustomerInput{ConsentSameDay: true}); !c.ConsentSameDay {
+		if c = w.put("angie", mirror.CustomerInput{ConsentSameDay: true}); !c.ConsentSameDay {
 			t.Fatal("a stated same-day consent was not stored")
 		}
 		got, err := w.a.Mirror.Customer(context.Background(), w.green, "angie")
@@ -112,7 +112,7 @@ func TestCustomerJSONTellsAConsentLeftOutFromOneSentFalse(t *testing.T) {
 		`{"name":"A","consent_same_day":false}`: false,
 		`{"name":"A","consent_same_day":true}`:  false,
 	} {
-		var b scheduling.CustomerJSON
+		var b mirror.CustomerJSON
 		if err := apperror.DecodeJSON([]byte(body), &b, ""); err != nil {
 			t.Fatalf("%s: %v", body, err)
 		}
@@ -121,7 +121,7 @@ func TestCustomerJSONTellsAConsentLeftOutFromOneSentFalse(t *testing.T) {
 			t.Errorf("%s: omitted %v, consent %v", body, in.SameDayOmitted, in.ConsentSameDay)
 		}
 	}
-	var b scheduling.CustomerJSON
+	var b mirror.CustomerJSON
 	for _, body := range []string{`{"name":"A","consent_same_day":"yes"}`, `{"name":"A","consent_marketing":1}`} {
 		err := apperror.DecodeJSON([]byte(body), &b, "")
 		if ae, ok := apperror.As(err); !ok || ae.Code != apperror.CodeValidation || len(ae.Fields) != 1 {
@@ -135,8 +135,8 @@ func TestAnOptOutLinkStopsMarketingOnceAndCannotBeForged(t *testing.T) {
 		w := newConsentWorld(t, s)
 		ctx := context.Background()
 		said := time.Date(2026, 4, 30, 9, 0, 0, 0, time.UTC)
-		angie := w.put("angie", scheduling.CustomerInput{ConsentMarketing: yes(), UpdatedAt: &said})
-		ben := w.put("ben", scheduling.CustomerInput{Name: "Ben Ortiz", ConsentMarketing: yes()})
+		angie := w.put("angie", mirror.CustomerInput{ConsentMarketing: yes(), UpdatedAt: &said})
+		ben := w.put("ben", mirror.CustomerInput{Name: "Ben Ortiz", ConsentMarketing: yes()})
 		link, err := w.a.Mirror.OptOutURL(ctx, angie)
 		if err != nil {
 			t.Fatal(err)
@@ -170,7 +170,7 @@ func TestAnOptOutLinkStopsMarketingOnceAndCannotBeForged(t *testing.T) {
 				t.Errorf("stop with %q: %v, want not found", bad, err)
 			}
 		}
-		if w.events(scheduling.EventMarketingOptOut) != 0 {
+		if w.events(mirror.EventMarketingOptOut) != 0 {
 			t.Fatal("a forged token announced an opt-out")
 		}
 
@@ -184,11 +184,11 @@ func TestAnOptOutLinkStopsMarketingOnceAndCannotBeForged(t *testing.T) {
 		if c.ConsentMarketing || c.ConsentMarketingAt == nil || !c.ConsentMarketingAt.Equal(w.clock.Now()) {
 			t.Fatalf("after the opt-out: %+v", c)
 		}
-		if n := w.events(scheduling.EventMarketingOptOut); n != 1 {
+		if n := w.events(mirror.EventMarketingOptOut); n != 1 {
 			t.Fatalf("%d opt-out events, want 1", n)
 		}
 		var payload string
-		s.DB.Raw(`SELECT payload FROM outbox_events WHERE kind = ?`, scheduling.EventMarketingOptOut).Scan(&payload)
+		s.DB.Raw(`SELECT payload FROM outbox_events WHERE kind = ?`, mirror.EventMarketingOptOut).Scan(&payload)
 		var ev map[string]any
 		if err := json.Unmarshal([]byte(payload), &ev); err != nil || ev["customer_id"] != "angie" || ev["consent_marketing"] != false {
 			t.Fatalf("event %s", payload)
@@ -199,18 +199,18 @@ func TestAnOptOutLinkStopsMarketingOnceAndCannotBeForged(t *testing.T) {
 		// A scheduler write made before the opt-out (a late delivery) does
 		// not undo it; one made after it does: the scheduler's later word wins.
 		before := said.Add(time.Minute)
-		if c = w.put("angie", scheduling.CustomerInput{ConsentMarketing: yes(), UpdatedAt: &before}); c.ConsentMarketing {
+		if c = w.put("angie", mirror.CustomerInput{ConsentMarketing: yes(), UpdatedAt: &before}); c.ConsentMarketing {
 			t.Fatal("a statement older than the opt-out undid it")
 		}
 		after := w.clock.Now().Add(time.Minute)
-		if c = w.put("angie", scheduling.CustomerInput{ConsentMarketing: yes(), UpdatedAt: &after}); !c.ConsentMarketing {
+		if c = w.put("angie", mirror.CustomerInput{ConsentMarketing: yes(), UpdatedAt: &after}); !c.ConsentMarketing {
 			t.Fatal("the scheduler's later statement did not win")
 		}
 		// Opting out again after that is a new statement: one more event.
 		if _, err := w.a.Mirror.StopMarketing(ctx, token); err != nil {
 			t.Fatal(err)
 		}
-		if n := w.events(scheduling.EventMarketingOptOut); n != 2 {
+		if n := w.events(mirror.EventMarketingOptOut); n != 2 {
 			t.Fatalf("%d opt-out events, want 2", n)
 		}
 	})
@@ -220,7 +220,7 @@ func TestReferralLinksNameEveryChannel(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		w := newConsentWorld(t, s)
 		ctx := context.Background()
-		c := w.put("angie", scheduling.CustomerInput{})
+		c := w.put("angie", mirror.CustomerInput{})
 		l, err := w.a.Mirror.ReferralLinks(ctx, w.green, "angie")
 		if err != nil {
 			t.Fatal(err)

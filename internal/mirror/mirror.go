@@ -1,8 +1,12 @@
-// Package scheduling is routeloop's mirror of the scheduler: customers, crews
-// with their members, and visits. The scheduler owns these objects and
-// addresses them by its own ids (external ids); every write is an idempotent
-// upsert keyed by (tenant, external id).
-package scheduling
+// Package mirror is routeloop's copy of the field-service company's
+// scheduler: customers, crews with their members, and visits. Scheduling
+// itself (which day, which crew, where in the route) is the scheduler's;
+// routeloop's suggestions and bookings of linked visits are package
+// dispatch. The scheduler owns these objects and addresses them by its own
+// ids (external ids); every write is an idempotent upsert keyed by (tenant,
+// external id), whether it comes from the API, a webhook in (package
+// webhook) or the CSV import.
+package mirror
 
 import (
 	"net/mail"
