@@ -6,6 +6,8 @@ package apperror
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -82,6 +84,9 @@ func Unprocessable(format string, args ...any) *Error {
 func BadRequest(format string, args ...any) *Error {
 	return &Error{Code: CodeBadRequest, Message: fmt.Sprintf(format, args...)}
 }
+
+// FieldNames are the fields the error has a message for, sorted.
+func (e *Error) FieldNames() []string { return slices.Sorted(maps.Keys(e.Fields)) }
 
 // Fields collects validation messages per field; Err returns nil when empty.
 type Fields map[string]string

@@ -303,7 +303,7 @@ func describeError(ae *apperror.Error) string {
 	if len(ae.Fields) == 0 {
 		return sentence(ae.Message)
 	}
-	keys := slices.Sorted(maps.Keys(ae.Fields))
+	keys := ae.FieldNames()
 	parts := make([]string, 0, len(keys))
 	for _, k := range keys {
 		parts = append(parts, sentence(fieldInWords(k)+" "+ae.Fields[k]))

@@ -3,10 +3,8 @@ package web
 import (
 	"context"
 	"fmt"
-	"maps"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -434,7 +432,7 @@ func (p *Pages) bookProblem(ctx context.Context, tenantID string, in dispatch.Bo
 		return inWords(e.Message, names) + "."
 	}
 	var msgs []string
-	for _, f := range slices.Sorted(maps.Keys(e.Fields)) {
+	for _, f := range e.FieldNames() {
 		switch f {
 		case "customer_id":
 			msgs = append(msgs, who+" is not among the scheduler's customers (any more)")
