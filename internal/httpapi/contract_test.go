@@ -2,10 +2,12 @@ package httpapi_test
 
 import (
 	"bytes"
+	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,8 +16,14 @@ import (
 	validator "github.com/pb33f/libopenapi-validator"
 	"github.com/pb33f/libopenapi-validator/config"
 	verrors "github.com/pb33f/libopenapi-validator/errors"
+	"github.com/pb33f/libopenapi-validator/paths"
 	"github.com/pb33f/libopenapi-validator/schema_validation"
 	"github.com/pb33f/libopenapi/datamodel/high/base"
+	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
+
+	"github.com/routeloop/routeloop/internal/store"
+	"github.com/routeloop/routeloop/internal/store/storetest"
+	"github.com/routeloop/routeloop/internal/tenant"
 )
 
 // Every request a story test sends through the harness, and every answer it
@@ -26,15 +34,27 @@ import (
 // the server accepts although the document refuses it on purpose (a bad
 // object inside a batch, a JSON media type other than application/json) is
 // sent with one of the harness's unchecked senders. An answer to a path or
-// method the document does not have (404, 405) must still be an Error.
+// method the document does not have (404, 405) must still be an Error. The
+// check is strict (a member the document does not declare fails), and
+// TestMain fails the package when a 2xx answer the document lists was never
+// given and checked.
 
 var contract struct {
 	once sync.Once
-	v    validator.Validator
+	openAPI
+	err error
+	// answered holds "METHOD /documented/{path} status" of every 2xx
+	// answer checked against the document.
+	answered sync.Map
+}
+
+// openAPI is a document with its validator.
+type openAPI struct {
+	v     validator.Validator
+	model *v3.Document
 	// errorSchema is components/schemas/Error, for answers to paths and
 	// methods the document does not have.
 	errorSchema *base.Schema
-	err         error
 }
 
 // openAPIValidator is the validator of openapi.json, built once per test binary.
@@ -46,28 +66,44 @@ func openAPIValidator(t testing.TB) validator.Validator {
 			contract.err = err
 			return
 		}
-		doc, err := libopenapi.NewDocument(raw)
-		if err != nil {
-			contract.err = fmt.Errorf("parse openapi.json: %w", err)
-			return
-		}
-		v, errs := validator.NewValidator(doc, config.WithFormatAssertions())
-		if len(errs) > 0 {
-			contract.err = fmt.Errorf("build validator of openapi.json: %v", errs)
-			return
-		}
-		model, err := doc.BuildV3Model()
-		if err != nil {
-			contract.err = fmt.Errorf("build model of openapi.json: %w", err)
-			return
-		}
-		contract.errorSchema = model.Model.Components.Schemas.GetOrZero("Error").Schema()
-		contract.v = v
+		contract.openAPI, contract.err = loadOpenAPI(raw)
 	})
 	if contract.err != nil {
 		t.Fatal(contract.err)
 	}
 	return contract.v
+}
+
+// loadOpenAPI reads an OpenAPI 3.1 document: it must be valid against the
+// OpenAPI schema and every reference in it must resolve.
+func loadOpenAPI(raw []byte) (openAPI, error) {
+	doc, err := libopenapi.NewDocument(raw)
+	if err != nil {
+		return openAPI{}, fmt.Errorf("parse openapi.json: %w", err)
+	}
+	if info := doc.GetSpecInfo(); info.SpecType != "openapi" || !strings.HasPrefix(info.Version, "3.1.") {
+		return openAPI{}, fmt.Errorf("openapi.json is %s %s, want openapi 3.1.x", info.SpecType, info.Version)
+	}
+	model, err := doc.BuildV3Model()
+	if err != nil {
+		return openAPI{}, fmt.Errorf("build model of openapi.json: %w", err)
+	}
+	// Strict: an answer or request member, query parameter or header the
+	// document does not declare fails, even where a schema leaves
+	// additionalProperties open. Not checked: the security headers every
+	// answer carries, the members of error.fields (named by the fields that
+	// failed), and the document itself as GET /api/v1/openapi.json serves it.
+	v, errs := validator.NewValidator(doc, config.WithFormatAssertions(), config.WithStrictMode(),
+		config.WithStrictIgnoredHeadersExtra("Content-Security-Policy", "X-Content-Type-Options", "X-Frame-Options", "Referrer-Policy"),
+		config.WithStrictIgnorePaths("$.body.error.fields**", "$.body.results[*].error.fields**",
+			"$.body.openapi", "$.body.info", "$.body.servers", "$.body.tags", "$.body.paths", "$.body.webhooks", "$.body.components"))
+	if len(errs) > 0 {
+		return openAPI{}, fmt.Errorf("build validator of openapi.json: %v", errs)
+	}
+	if ok, errs := v.ValidateDocument(); !ok {
+		return openAPI{}, fmt.Errorf("openapi.json is not a valid OpenAPI document:\n%s", contractErrors(errs))
+	}
+	return openAPI{v: v, model: &model.Model, errorSchema: model.Model.Components.Schemas.GetOrZero("Error").Schema()}, nil
 }
 
 // contractPath reports whether a path is part of the documented surface:
@@ -126,11 +162,53 @@ func (h *harness) checkContract(req *http.Request, body []byte, rec *httptest.Re
 	if !ok {
 		h.t.Fatalf("%s: answer %d does not match openapi.json:\n%s\nbody: %s", what, rec.Code, contractErrors(errs), rec.Body.Bytes())
 	}
-	if checkRequest && rec.Code >= 200 && rec.Code < 300 {
+	if rec.Code < 200 || rec.Code > 299 {
+		return
+	}
+	if checkRequest {
 		if ok, errs := v.ValidateHttpRequestSync(again()); !ok {
 			h.t.Fatalf("%s: accepted request (%d) does not match openapi.json:\n%s\nbody: %s", what, rec.Code, contractErrors(errs), body)
 		}
 	}
+	if _, _, path := paths.FindPath(again(), contract.model, nil); path != "" {
+		contract.answered.Store(fmt.Sprintf("%s %s %d", req.Method, path, rec.Code), true)
+	}
+}
+
+// TestMain runs the tests and then, when all of them ran and passed, fails
+// unless every 2xx answer the document lists was given in some test and
+// checked against it: each operation's schemas are then proven by a real
+// exchange, not only written down.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if code == 0 && flag.Lookup("test.run").Value.String() == "" && flag.Lookup("test.skip").Value.String() == "" && !testing.Short() {
+		if missing := unanswered(); len(missing) > 0 {
+			fmt.Fprintf(os.Stderr, "openapi.json lists answers no test received and checked:\n  %s\n", strings.Join(missing, "\n  "))
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// unanswered lists the documented 2xx answers ("METHOD /path status") that
+// no exchange of the harness gave.
+func unanswered() []string {
+	if contract.model == nil {
+		return []string{"(the document was never loaded)"}
+	}
+	var out []string
+	for path, item := range contract.model.Paths.PathItems.FromOldest() {
+		for method, op := range item.GetOperations().FromOldest() {
+			for status := range op.Responses.Codes.KeysFromOldest() {
+				key := strings.ToUpper(method) + " " + path + " " + status
+				if _, ok := contract.answered.Load(key); status[0] == '2' && !ok {
+					out = append(out, key)
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // undocumented reports whether the validator found no operation for the
@@ -162,8 +240,9 @@ func contractErrors(errs []*verrors.ValidationError) string {
 }
 
 // TestContractCheckRefusesWhatTheDocumentDoesNot shows the check can fail: an
-// answer with a wrong field type, one with an undocumented status, and an
-// accepted body missing a required field are all reported.
+// answer with a wrong field type, one with an undocumented status, one with
+// a member the document does not declare, a request without the bearer key,
+// and an accepted body missing a required field are all reported.
 func TestContractCheckRefusesWhatTheDocumentDoesNot(t *testing.T) {
 	v := openAPIValidator(t)
 	answer := func(status int, body string) *http.Response {
@@ -184,10 +263,88 @@ func TestContractCheckRefusesWhatTheDocumentDoesNot(t *testing.T) {
 	if ok, _ := v.ValidateHttpResponse(get(), answer(418, `{"error":{"code":"teapot","message":"no"}}`)); ok {
 		t.Error("an undocumented status passed")
 	}
+	endpoints := func(key string) *http.Request {
+		req := httptest.NewRequest(http.MethodGet, "/api/v1/webhook-endpoints", nil)
+		if key != "" {
+			req.Header.Set("Authorization", "Bearer "+key)
+		}
+		return req
+	}
+	if ok, errs := v.ValidateHttpResponse(endpoints("k"), answer(200, `{"webhook_endpoints":[]}`)); !ok {
+		t.Errorf("an empty list of endpoints failed:\n%s", contractErrors(errs))
+	}
+	if ok, _ := v.ValidateHttpResponse(endpoints("k"), answer(200, `{"webhook_endpoints":[],"total":0}`)); ok {
+		t.Error("an answer with a member the document does not declare passed")
+	}
+	if ok, errs := v.ValidateHttpRequestSync(endpoints("k")); !ok {
+		t.Errorf("a request with a key failed:\n%s", contractErrors(errs))
+	}
+	if ok, _ := v.ValidateHttpRequestSync(endpoints("")); ok {
+		t.Error("a request without a bearer key passed")
+	}
 	put := httptest.NewRequest(http.MethodPut, "/api/v1/customers/angie", strings.NewReader(`{"address":"14 Maple St"}`))
 	put.Header.Set("Content-Type", "application/json")
 	put.Header.Set("Authorization", "Bearer k")
 	if ok, _ := v.ValidateHttpRequestSync(put); ok {
 		t.Error("a customer without a name passed")
+	}
+}
+
+// Greenway's admin reads the document, adds an endpoint for its events,
+// sends a delivery again, puts the endpoint back to work and removes it:
+// answers no other story gives, checked against the document like all.
+func TestTheWebhookEndpointAnswersMatchTheDocument(t *testing.T) {
+	h := newHarness(t, storetest.Open(t, store.SQLite))
+	if r := h.do("GET", "/api/v1/openapi.json", "", nil); r.Status != 200 || r.Body["openapi"] == nil {
+		t.Fatalf("GET /api/v1/openapi.json: %d %.200s", r.Status, r.Raw)
+	}
+	hook := h.must(201, "POST", "/api/v1/webhook-endpoints", map[string]any{"url": "https://hooks.greenway.example/routeloop"})
+	path := fmt.Sprintf("/api/v1/webhook-endpoints/%.0f", hook.Body["id"].(float64))
+	h.seed(h.keys[tenant.RoleAdmin], "")
+	h.must(201, "POST", "/api/v1/referrals", map[string]any{"channel": "code", "referrer_id": "angie",
+		"referee": map[string]any{"name": "Ben Ortiz", "phone": "503 555 0199"}})
+	ds, _ := h.must(200, "GET", "/api/v1/webhook-deliveries", nil).Body["webhook_deliveries"].([]any)
+	if len(ds) == 0 {
+		t.Fatal("the referral made no delivery")
+	}
+	d, _ := ds[0].(map[string]any)
+	again := h.must(200, "POST", fmt.Sprintf("/api/v1/webhook-deliveries/%.0f/redeliver", d["id"].(float64)), nil)
+	if again.Body["status"] != "pending" || again.Body["id"] != d["id"] {
+		t.Errorf("redelivered: %s", again.Raw)
+	}
+	if r := h.must(200, "POST", path+"/enable", nil); r.Body["status"] != "active" {
+		t.Errorf("enabled: %s", r.Raw)
+	}
+	h.must(204, "DELETE", path, nil)
+	if eps, _ := h.must(200, "GET", "/api/v1/webhook-endpoints", nil).Body["webhook_endpoints"].([]any); len(eps) != 0 {
+		t.Errorf("the endpoint is still listed: %v", eps)
+	}
+}
+
+// A document whose reference leads nowhere does not load: every $ref of
+// openapi.json resolves, or no test runs.
+func TestADocumentWithABrokenReferenceDoesNotLoad(t *testing.T) {
+	raw, err := os.ReadFile("openapi.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadOpenAPI(raw); err != nil {
+		t.Fatalf("openapi.json does not load: %v", err)
+	}
+	const ref = `"$ref": "#/components/schemas/RefereeInput"`
+	if !bytes.Contains(raw, []byte(ref)) {
+		t.Fatalf("openapi.json has no %s to break", ref)
+	}
+	broken := bytes.Replace(raw, []byte(ref), []byte(`"$ref": "#/components/schemas/Nobody"`), 1)
+	if _, err := loadOpenAPI(broken); err == nil || !strings.Contains(err.Error(), "Nobody") {
+		t.Errorf("a reference to a missing schema loaded: %v", err)
+	}
+	notOpenAPI := bytes.Replace(raw, []byte(`"openapi": "3.1.0"`), []byte(`"openapi": "3.0.3"`), 1)
+	if _, err := loadOpenAPI(notOpenAPI); err == nil {
+		t.Error("an OpenAPI 3.0 document loaded")
+	}
+	invalid := bytes.Replace(raw, []byte(`"paths": {`), []byte(`"paths": {"no-slash": {}, `), 1)
+	if _, err := loadOpenAPI(invalid); err == nil {
+		t.Error("a path not starting with / passed the OpenAPI schema")
 	}
 }
