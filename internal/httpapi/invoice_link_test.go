@@ -143,7 +143,7 @@ func TestRotatingAnInvoiceLink(t *testing.T) {
 		}
 
 		path := "/api/v1/invoices/inv-draft/rotate-link"
-		if r := h.send("POST", path, integ, "application/json", "{}"); r.Status != 200 {
+		if r := h.do("POST", path, integ, "{}"); r.Status != 200 {
 			t.Fatalf("rotate with {}: %d %s", r.Status, r.Raw)
 		}
 		was := h.do("GET", "/api/v1/invoices/inv-draft", integ, nil).Body["invoice_url"]
