@@ -633,6 +633,27 @@ func TestOpenAPISchemasMatchGoTypes(t *testing.T) {
 			t.Errorf("schema %s requires %v, want %v", c.schema, got, want)
 		}
 	}
+	// The data of a webhook or of a batch object is one of the mirrored
+	// objects, by type (webhook.decodeObject): with external_id in a
+	// webhook, beside it in a batch.
+	for _, c := range []struct {
+		schema string
+		want   []string
+	}{
+		{"WebhookEvent", []string{"CustomerEventData", "CrewEventData", "VisitEventData", "InvoiceEventData"}},
+		{"SyncBatchObject", []string{"CustomerInput", "CrewInput", "VisitInput", "InvoiceInput"}},
+	} {
+		m := specMap(t, specMap(t, specSchema(t, doc, c.schema)["properties"], c.schema+".properties")["data"], c.schema+".data")
+		var got []string
+		alts, _ := m["anyOf"].([]any)
+		for _, a := range alts {
+			ref, _ := specMap(t, a, c.schema+".data.anyOf")["$ref"].(string)
+			got = append(got, strings.TrimPrefix(ref, "#/components/schemas/"))
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s.data is any of %v, want %v", c.schema, got, c.want)
+		}
+	}
 	t.Run("Error.error", func(t *testing.T) {
 		inner := specMap(t, specMap(t, specSchema(t, doc, "Error")["properties"], "Error.properties")["error"], "Error.error")
 		want := goJSONFields(reflect.TypeOf(errorDetail{}))
