@@ -122,7 +122,8 @@ func (p *Pages) renderBoard(c echo.Context, status int, problem string, typed *l
 	if q := c.FormValue("date"); q != "" {
 		parsed, err := localdate.Parse(q)
 		if err != nil {
-			status = http.StatusBadRequest
+			// A date that does not parse is a refused field, as in the API.
+			status = apperror.Status(apperror.CodeValidation)
 			d.Problem = joinProblem(d.Problem, fmt.Sprintf("%q is not a date: use YYYY-MM-DD. Showing %s.", q, day))
 		} else {
 			day = parsed

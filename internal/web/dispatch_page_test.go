@@ -241,7 +241,7 @@ func TestTheDispatchBoard(t *testing.T) {
 		if rec := x.get("/dispatch?crew=nobody", ck); rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "That crew does not exist") {
 			t.Fatalf("unknown crew: %d", rec.Code)
 		}
-		if rec := x.get("/dispatch?date=2026-13-40", ck); rec.Code != http.StatusBadRequest {
+		if rec := x.get("/dispatch?date=2026-13-40", ck); rec.Code != http.StatusUnprocessableEntity || !strings.Contains(rec.Body.String(), "is not a date: use YYYY-MM-DD") {
 			t.Fatalf("bad date: %d", rec.Code)
 		}
 		if rec := x.get("/dispatch?date=2026-05-04&crew=crew-a", ck); rec.Code != 200 || !strings.Contains(rec.Body.String(), `<option value="crew-a" selected>`) {
