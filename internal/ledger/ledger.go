@@ -12,7 +12,6 @@ import (
 	"maps"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -301,25 +300,16 @@ func saveTotals(tx *gorm.DB, totals map[int64][3]int64, now time.Time) error {
 	ids := slices.Sorted(maps.Keys(totals))
 	var err error
 	if tx.Dialector.Name() == store.Postgres {
-		cols := [4]strings.Builder{}
-		for k := range cols {
-			cols[k].WriteByte('{')
-		}
-		for i, id := range ids {
+		var cols [4][]int64
+		for _, id := range ids {
 			t := totals[id]
 			for k, v := range [4]int64{id, t[0], t[1], t[2]} {
-				if i > 0 {
-					cols[k].WriteByte(',')
-				}
-				cols[k].WriteString(strconv.FormatInt(v, 10))
+				cols[k] = append(cols[k], v)
 			}
-		}
-		for k := range cols {
-			cols[k].WriteByte('}')
 		}
 		err = tx.Exec(`UPDATE invoices AS i SET subtotal_cents = v.sub, discount_cents = v.disc, total_cents = v.total, updated_at = ?
 			FROM unnest(CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[]), CAST(? AS BIGINT[])) AS v(id, sub, disc, total)
-			WHERE i.id = v.id`, now, cols[0].String(), cols[1].String(), cols[2].String(), cols[3].String()).Error
+			WHERE i.id = v.id`, now, store.IDList(cols[0], false), store.IDList(cols[1], false), store.IDList(cols[2], false), store.IDList(cols[3], false)).Error
 	} else {
 		var b strings.Builder
 		b.WriteByte('[')

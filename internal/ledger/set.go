@@ -1,9 +1,6 @@
 package ledger
 
 import (
-	"strconv"
-	"strings"
-
 	"gorm.io/gorm"
 
 	"github.com/routeloop/routeloop/internal/store"
@@ -20,22 +17,8 @@ import (
 // tenant's table once, probing the ids, for a write that names one
 // customer. PostgreSQL orders the join itself. The ids must be unique.
 func idSet(tx *gorm.DB, ids []int64) (lead string, arg string) {
-	var b strings.Builder
-	b.Grow(8 * len(ids))
-	open, shut := byte('['), byte(']')
 	if tx.Dialector.Name() == store.Postgres {
-		open, shut = '{', '}'
-		lead = "unnest(CAST(? AS BIGINT[])) AS s(id) JOIN"
-	} else {
-		lead = "(SELECT value AS id FROM json_each(?)) AS s CROSS JOIN"
+		return "unnest(CAST(? AS BIGINT[])) AS s(id) JOIN", store.IDList(ids, false)
 	}
-	b.WriteByte(open)
-	for i, id := range ids {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(strconv.FormatInt(id, 10))
-	}
-	b.WriteByte(shut)
-	return lead, b.String()
+	return "(SELECT value AS id FROM json_each(?)) AS s CROSS JOIN", store.IDList(ids, true)
 }

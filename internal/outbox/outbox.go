@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -138,19 +137,11 @@ func emitBulk(tx *gorm.DB, tenantID, kind string, payloads []any, endpoints []in
 	if len(endpoints) == 0 {
 		return nil
 	}
-	var set strings.Builder
-	set.WriteByte('{')
-	for i, id := range ids {
-		if i > 0 {
-			set.WriteByte(',')
-		}
-		set.WriteString(strconv.FormatInt(id, 10))
-	}
-	set.WriteByte('}')
+	set := store.IDList(ids, false)
 	for _, ep := range endpoints {
 		if err := tx.Exec(`INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id, status, next_attempt_at, created_at)
 			SELECT ?, ?, e.id, 'pending', ?, ? FROM unnest(CAST(? AS BIGINT[])) WITH ORDINALITY AS e(id, n) ORDER BY e.n`,
-			tenantID, ep, now, now, set.String()).Error; err != nil {
+			tenantID, ep, now, now, set).Error; err != nil {
 			return fmt.Errorf("outbox: queue delivery: %w", err)
 		}
 	}

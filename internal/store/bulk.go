@@ -3,6 +3,7 @@ package store
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -24,4 +25,25 @@ func BulkInsert(table string, cols []string, rows any, tail string) (query strin
 	query = "INSERT INTO " + table + " (" + list + ") SELECT " + list +
 		" FROM json_populate_recordset(NULL::" + table + ", CAST(? AS JSON)) WITH ORDINALITY AS r ORDER BY r.ordinality " + tail
 	return query, string(body), nil
+}
+
+// IDList is ids as the text of one parameter: a PostgreSQL array literal
+// ({1,2,3}) for CAST(? AS BIGINT[]), or with asJSON a JSON array ([1,2,3])
+// for SQLite's json_each.
+func IDList(ids []int64, asJSON bool) string {
+	open, shut := byte('{'), byte('}')
+	if asJSON {
+		open, shut = '[', ']'
+	}
+	var b strings.Builder
+	b.Grow(2 + 8*len(ids))
+	b.WriteByte(open)
+	for i, id := range ids {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(strconv.FormatInt(id, 10))
+	}
+	b.WriteByte(shut)
+	return b.String()
 }
