@@ -99,7 +99,9 @@ func (s *Service) ReconcileDay(ctx context.Context, tenantID string, day localda
 			return res, ctx.Err()
 		}
 		// The day could not be worked out as a whole: go one by one.
-		return res, s.oneByOne(ctx, tenantID, day, customers, &res)
+		failed, err := s.oneByOne(ctx, tenantID, day, customers)
+		res.Errors = append(res.Errors, failed...)
+		return res, err
 	}
 	batches := slices.Collect(slices.Chunk(unsettled, reconcileBatch))
 	if len(batches) == 0 {
@@ -151,8 +153,9 @@ func (s *Service) ReconcileDay(ctx context.Context, tenantID string, day localda
 }
 
 // reconcileWorkers is how many batches a day's reconciliation refreshes at
-// once on PostgreSQL.
-var reconcileWorkers = max(2, runtime.GOMAXPROCS(0))
+// once on PostgreSQL: one per core, at most four, so that the requests of
+// the day keep most of the connection pool.
+var reconcileWorkers = min(4, max(2, runtime.GOMAXPROCS(0)))
 
 // refreshBatch refreshes a batch of customers in one transaction; if that
 // fails, each in a transaction of its own, returning those that failed.
@@ -165,29 +168,28 @@ func (s *Service) refreshBatch(ctx context.Context, tenantID string, day localda
 		return nil, ctx.Err()
 	}
 	// One bad customer must not hold up the others: go one by one.
-	var res ReconcileResult
-	err = s.oneByOne(ctx, tenantID, day, batch, &res)
-	return res.Errors, err
+	return s.oneByOne(ctx, tenantID, day, batch)
 }
 
-// oneByOne refreshes each customer in a transaction of its own, recording
-// those that fail.
-func (s *Service) oneByOne(ctx context.Context, tenantID string, day localdate.Date, customers []int64, res *ReconcileResult) error {
+// oneByOne refreshes each customer in a transaction of its own, returning
+// those that failed with the reasons recorded.
+func (s *Service) oneByOne(ctx context.Context, tenantID string, day localdate.Date, customers []int64) ([]ReconcileError, error) {
+	var failed []ReconcileError
 	for _, id := range customers {
 		err := s.store.Tx(ctx, func(tx *gorm.DB) error { return s.Refresh(tx, tenantID, id) })
 		if err == nil {
 			continue
 		}
 		if ctx.Err() != nil {
-			return ctx.Err()
+			return failed, ctx.Err()
 		}
 		e, rerr := s.recordError(ctx, tenantID, day, id, err)
 		if rerr != nil {
-			return rerr
+			return failed, rerr
 		}
-		res.Errors = append(res.Errors, e)
+		failed = append(failed, e)
 	}
-	return nil
+	return failed, nil
 }
 
 // unsettled returns, of the given customers (unique, sorted), those whose
@@ -241,7 +243,8 @@ func (w *world) unsettled(tenantID string, ids []int64, facts map[int64]*custome
 	if len(ids) == 0 {
 		return nil
 	}
-	parts := slices.Collect(slices.Chunk(ids, (len(ids)+reconcileWorkers-1)/reconcileWorkers))
+	cores := runtime.GOMAXPROCS(0)
+	parts := slices.Collect(slices.Chunk(ids, (len(ids)+cores-1)/cores))
 	bad := make([]map[int64]bool, len(parts))
 	computed := make([]map[string]bool, len(parts))
 	var wg sync.WaitGroup
