@@ -37,7 +37,7 @@ ORDER BY l.position`
 // Get returns one invoice with its lines, in one statement scanned
 // without gorm (GET /invoices/{id} is the mirror's busiest read).
 func (s *Service) Get(ctx context.Context, tenantID, externalID string) (Invoice, error) {
-	rows, err := store.Query(s.store.DB.WithContext(ctx), invoiceWithLines, tenantID, externalID)
+	rows, err := store.Query(s.store.Conn(ctx), invoiceWithLines, tenantID, externalID)
 	if err != nil {
 		return Invoice{}, fmt.Errorf("read invoice: %w", err)
 	}
@@ -130,7 +130,7 @@ func ParseFilter(customerID, status string) (Filter, error) {
 
 // List returns invoices in id order, one page at a time.
 func (s *Service) List(ctx context.Context, tenantID string, f Filter, p store.Page) ([]Invoice, string, error) {
-	db := s.store.DB.WithContext(ctx)
+	db := s.store.Conn(ctx)
 	q := invoiceQuery(db, tenantID).Where("i.id > ?", p.After)
 	if f.CustomerID != "" {
 		q = q.Where("c.external_id = ?", f.CustomerID)
@@ -166,7 +166,7 @@ func (s *Service) ByToken(ctx context.Context, token string) (string, Invoice, e
 		TenantID   string
 		ExternalID string
 	}
-	if err := s.store.DB.WithContext(ctx).Raw(`SELECT tenant_id, external_id FROM invoices WHERE public_token = ?`, token).Scan(&rows).Error; err != nil {
+	if err := s.store.Conn(ctx).Raw(`SELECT tenant_id, external_id FROM invoices WHERE public_token = ?`, token).Scan(&rows).Error; err != nil {
 		return "", Invoice{}, fmt.Errorf("find invoice page: %w", err)
 	}
 	if len(rows) == 0 {

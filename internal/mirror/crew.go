@@ -166,7 +166,7 @@ func (s *Service) PutCrew(ctx context.Context, tenantID, externalID string, in C
 
 func (s *Service) members(ctx context.Context, tenantID string, crewIDs []int64) (map[int64][]CrewMember, error) {
 	var ms []CrewMember
-	err := store.Tenant(s.store.DB.WithContext(ctx), tenantID).
+	err := store.Tenant(s.store.Conn(ctx), tenantID).
 		Where("crew_id IN ? AND active", crewIDs).Order("crew_id, id").Find(&ms).Error
 	if err != nil {
 		return nil, fmt.Errorf("list crew members: %w", err)
@@ -186,7 +186,7 @@ func (s *Service) members(ctx context.Context, tenantID string, crewIDs []int64)
 // Crew returns one crew with its active members.
 func (s *Service) Crew(ctx context.Context, tenantID, externalID string) (Crew, error) {
 	var c Crew
-	err := store.Tenant(s.store.DB.WithContext(ctx), tenantID).Where("external_id = ?", externalID).Take(&c).Error
+	err := store.Tenant(s.store.Conn(ctx), tenantID).Where("external_id = ?", externalID).Take(&c).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return c, apperror.NotFound("crew %s not found", externalID)
 	}
@@ -204,7 +204,7 @@ func (s *Service) Crew(ctx context.Context, tenantID, externalID string) (Crew, 
 // Crews lists crews in id order, one page at a time.
 func (s *Service) Crews(ctx context.Context, tenantID string, p store.Page) ([]Crew, string, error) {
 	var cs []Crew
-	err := store.Tenant(s.store.DB.WithContext(ctx), tenantID).Where("id > ?", p.After).
+	err := store.Tenant(s.store.Conn(ctx), tenantID).Where("id > ?", p.After).
 		Order("id").Limit(p.Limit).Find(&cs).Error
 	if err != nil {
 		return nil, "", fmt.Errorf("list crews: %w", err)

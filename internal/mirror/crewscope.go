@@ -47,7 +47,7 @@ func (s *Service) IsCrew(ctx context.Context, tenantID string, crewID int64, ext
 
 func (s *Service) exists(ctx context.Context, query string, args ...any) (bool, error) {
 	var n []int
-	if err := s.store.DB.WithContext(ctx).Raw(query+` LIMIT 1`, args...).Scan(&n).Error; err != nil {
+	if err := s.store.Conn(ctx).Raw(query+` LIMIT 1`, args...).Scan(&n).Error; err != nil {
 		return false, fmt.Errorf("crew scope: %w", err)
 	}
 	return len(n) > 0, nil
@@ -56,7 +56,7 @@ func (s *Service) exists(ctx context.Context, query string, args ...any) (bool, 
 // CrewOnly lists the one crew a crew-bound key sees, paginated like Crews.
 func (s *Service) CrewOnly(ctx context.Context, tenantID string, crewID int64, p store.Page) ([]Crew, string, error) {
 	var cs []Crew
-	err := store.Tenant(s.store.DB.WithContext(ctx), tenantID).Where("id = ? AND id > ?", crewID, p.After).
+	err := store.Tenant(s.store.Conn(ctx), tenantID).Where("id = ? AND id > ?", crewID, p.After).
 		Order("id").Limit(p.Limit).Find(&cs).Error
 	if err != nil {
 		return nil, "", fmt.Errorf("list crews: %w", err)

@@ -176,7 +176,7 @@ func lockCustomerMoney(tx *gorm.DB, tenantID, externalID string) (bool, error) {
 // writes — the fields' own rules and the phone for the company's country —
 // without writing or changing in.
 func (s *Service) CheckCustomer(ctx context.Context, tenantID string, in CustomerInput) error {
-	_, err := s.checkCustomer(s.store.DB.WithContext(ctx), tenantID, &in)
+	_, err := s.checkCustomer(s.store.Conn(ctx), tenantID, &in)
 	return err
 }
 
@@ -202,7 +202,7 @@ func (s *Service) PutCustomer(ctx context.Context, tenantID, externalID string, 
 	if err := CheckExternalID(externalID); err != nil {
 		return Customer{}, store.Updated, apperror.Invalid("external_id", err.Error())
 	}
-	db := s.store.DB.WithContext(ctx)
+	db := s.store.Conn(ctx)
 	now := s.clock.Now()
 	prog, err := s.checkCustomer(db, tenantID, &in)
 	if err != nil {
@@ -351,14 +351,14 @@ func (s *Service) ReferralLinks(ctx context.Context, tenantID, externalID string
 // Customer returns one customer by the scheduler's id.
 func (s *Service) Customer(ctx context.Context, tenantID, externalID string) (Customer, error) {
 	var c Customer
-	err := store.Tenant(s.store.DB.WithContext(ctx), tenantID).Where("external_id = ?", externalID).Take(&c).Error
+	err := store.Tenant(s.store.Conn(ctx), tenantID).Where("external_id = ?", externalID).Take(&c).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		return c, apperror.NotFound("customer %s not found", externalID)
 	}
 	if err != nil {
 		return c, fmt.Errorf("get customer: %w", err)
 	}
-	prog, err := s.program(s.store.DB.WithContext(ctx), tenantID)
+	prog, err := s.program(s.store.Conn(ctx), tenantID)
 	if err != nil {
 		return c, err
 	}
@@ -375,7 +375,7 @@ type CustomerFilter struct {
 
 // Customers lists customers in id order, one page at a time.
 func (s *Service) Customers(ctx context.Context, tenantID string, f CustomerFilter, p store.Page) ([]Customer, string, error) {
-	q := store.Tenant(s.store.DB.WithContext(ctx), tenantID).Where("id > ?", p.After)
+	q := store.Tenant(s.store.Conn(ctx), tenantID).Where("id > ?", p.After)
 	if f.UpdatedSince != nil {
 		q = q.Where("updated_at >= ?", f.UpdatedSince.UTC())
 	}
@@ -386,7 +386,7 @@ func (s *Service) Customers(ctx context.Context, tenantID string, f CustomerFilt
 	if err := q.Order("id").Limit(p.Limit).Find(&cs).Error; err != nil {
 		return nil, "", fmt.Errorf("list customers: %w", err)
 	}
-	prog, err := s.program(s.store.DB.WithContext(ctx), tenantID)
+	prog, err := s.program(s.store.Conn(ctx), tenantID)
 	if err != nil {
 		return nil, "", err
 	}
@@ -417,7 +417,7 @@ func customerIDs(db *gorm.DB, tenantID string, externalIDs []string) (map[string
 
 // CustomerID resolves one scheduler id to the internal id, or not_found.
 func (s *Service) CustomerID(ctx context.Context, tenantID, externalID string) (int64, error) {
-	ids, err := customerIDs(s.store.DB.WithContext(ctx), tenantID, []string{externalID})
+	ids, err := customerIDs(s.store.Conn(ctx), tenantID, []string{externalID})
 	if err != nil {
 		return 0, err
 	}

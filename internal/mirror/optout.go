@@ -97,7 +97,7 @@ var errUnknownOptOut = apperror.NotFound("opt-out link not found")
 // OptOutByToken resolves an opt-out token; a malformed, forged or unknown
 // one (a customer no longer there) is not_found.
 func (s *Service) OptOutByToken(ctx context.Context, token string) (OptOut, error) {
-	return s.optOutByToken(s.store.DB.WithContext(ctx), ctx, token)
+	return s.optOutByToken(s.store.Conn(ctx), ctx, token)
 }
 
 func (s *Service) optOutByToken(db *gorm.DB, ctx context.Context, token string) (OptOut, error) {

@@ -166,7 +166,7 @@ func (s *Service) PutVisit(ctx context.Context, tenantID string, loc *time.Locat
 		}
 		read = &ref
 	}
-	db := s.store.DB.WithContext(ctx)
+	db := s.store.Conn(ctx)
 	var (
 		v  Visit
 		up store.Upserted
@@ -481,7 +481,7 @@ func visitQuery(db *gorm.DB, tenantID string) *gorm.DB {
 // Visit returns one visit by the scheduler's id.
 func (s *Service) Visit(ctx context.Context, tenantID, externalID string) (Visit, error) {
 	var vs []Visit
-	err := visitQuery(s.store.DB.WithContext(ctx), tenantID).Where("v.external_id = ?", externalID).Limit(1).Scan(&vs).Error
+	err := visitQuery(s.store.Conn(ctx), tenantID).Where("v.external_id = ?", externalID).Limit(1).Scan(&vs).Error
 	if err != nil {
 		return Visit{}, fmt.Errorf("get visit: %w", err)
 	}
@@ -582,7 +582,7 @@ func (s *Service) Visits(ctx context.Context, tenantID string, f VisitFilter, p 
 	sb.WriteString(` ORDER BY v.id LIMIT ?) v
 		JOIN customers c ON c.id = v.customer_id LEFT JOIN crews cr ON cr.id = v.crew_id ORDER BY v.id`)
 	args = append(args, p.Limit)
-	rows, err := store.Query(s.store.DB.WithContext(ctx), sb.String(), args...)
+	rows, err := store.Query(s.store.Conn(ctx), sb.String(), args...)
 	if err != nil {
 		return nil, "", fmt.Errorf("list visits: %w", err)
 	}
@@ -629,7 +629,7 @@ func (s *Service) writeAlone(ctx context.Context, tenantID, externalID string, i
 	args = append(append(append(args, crewArgs...), in.CustomerID), newerArgs(in.UpdatedAt)...)
 	refs, refArgs := refsQuery(tenantID, externalID, in)
 	args = append(args, refArgs...)
-	rows, err := store.Query(s.store.DB.WithContext(ctx), `WITH money AS (SELECT id, external_id, link_count FROM customers WHERE tenant_id = ?
+	rows, err := store.Query(s.store.Conn(ctx), `WITH money AS (SELECT id, external_id, link_count FROM customers WHERE tenant_id = ?
 		    AND (external_id = ? OR id = (SELECT customer_id FROM visits WHERE tenant_id = ? AND external_id = ?))
 		    ORDER BY id FOR UPDATE),
 		w AS (INSERT INTO visits (tenant_id, external_id, service_date, start_at, route_position, duration_min,
@@ -700,7 +700,7 @@ type writtenRow struct {
 func (s *Service) writeAloneSQLite(ctx context.Context, tenantID, externalID string, in VisitInput, vf visitFields, ref visitRefs) (v Visit, up store.Upserted, ok bool, err error) {
 	now := s.clock.Now()
 	var rows []Visit
-	db := s.store.DB.WithContext(ctx)
+	db := s.store.Conn(ctx)
 	if ref.before == nil {
 		up = store.Created
 		err = db.Raw(`INSERT INTO visits (tenant_id, external_id, customer_id, crew_id, service_date, start_at,

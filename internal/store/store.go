@@ -141,7 +141,14 @@ func (s *Store) Close() error {
 // otherwise (and on panic). A transaction PostgreSQL chose as a deadlock
 // victim, or could not serialise, is run again (fn must only assign what
 // it returns), a few times with a short random pause.
+//
+// Called with a context Within gave, Tx joins that transaction instead: fn
+// runs in a savepoint, so its error undoes its own writes only, and a retry
+// is the outer transaction's to make.
 func (s *Store) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return tx.Transaction(fn)
+	}
 	if s.Dialect == SQLite {
 		s.writer.Lock()
 		defer s.writer.Unlock()
@@ -153,6 +160,25 @@ func (s *Store) Tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 		}
 		time.Sleep(time.Duration(attempt) * time.Duration(1+rand.IntN(10)) * time.Millisecond)
 	}
+}
+
+// txKey carries a transaction in a context (see Within).
+type txKey struct{}
+
+// Within returns ctx carrying tx, an open transaction of this store: Tx and
+// Conn called with it work inside tx, so a caller can commit a feature's
+// write together with its own (a webhook's delivery and its change).
+func Within(ctx context.Context, tx *gorm.DB) context.Context {
+	return context.WithValue(ctx, txKey{}, tx)
+}
+
+// Conn is the handle a feature's statements go through: the transaction
+// ctx carries (see Within), else the pool.
+func (s *Store) Conn(ctx context.Context) *gorm.DB {
+	if tx, ok := ctx.Value(txKey{}).(*gorm.DB); ok {
+		return tx
+	}
+	return s.DB.WithContext(ctx)
 }
 
 // maxTxAttempts bounds the runs of one transaction.

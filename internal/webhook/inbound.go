@@ -3,6 +3,7 @@ package webhook
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/routeloop/routeloop/internal/mirror"
 	"github.com/routeloop/routeloop/internal/store"
 	"github.com/routeloop/routeloop/internal/text"
+	"gorm.io/gorm"
 )
 
 // Service takes the scheduler's changes in — signed webhooks, sync batches
@@ -138,21 +140,21 @@ func (s *Service) Receive(ctx context.Context, d Delivery, now time.Time) (Resul
 const abandonedAfter = time.Minute
 
 // once applies ev unless this tenant's webhook-id was seen before. The
-// inbox row is inserted first: its primary key lets exactly one of any
-// number of concurrent deliveries claim the id; the others wait for its
-// result (reading, not writing, while they wait). A failed delivery removes
-// its row so the sender can retry; a claim whose process died is taken over
-// after abandonedAfter.
+// claim (the inbox row), the change and its recorded result commit in one
+// transaction: the row's primary key lets exactly one of any number of
+// concurrent deliveries claim the id, and the others wait for its commit
+// (PostgreSQL holds them at the claim, SQLite's one writer queues them),
+// then answer its result. A failed delivery rolls back, claim and all, so
+// the sender can retry. A claim committed unfinished (by a version that
+// committed it apart) is waited for, reading, for ReplayWait, and taken
+// over after abandonedAfter.
 func (s *Service) once(ctx context.Context, t Tenant, webhookID string, ev event, now time.Time) (Result, error) {
 	start := time.Now()
 	pause := 5 * time.Millisecond
 	for {
-		claimed, err := s.claim(ctx, t.ID, webhookID, ev.Type, now)
-		if err != nil {
-			return Result{}, err
-		}
-		if claimed {
-			return s.process(ctx, t, webhookID, ev)
+		res, claimed, err := s.process(ctx, t, webhookID, ev, s.claim(webhookID, ev.Type, now))
+		if claimed || err != nil {
+			return res, err
 		}
 		for {
 			row, found, err := s.inboxRow(ctx, t.ID, webhookID, now)
@@ -166,16 +168,14 @@ func (s *Service) once(ctx context.Context, t Tenant, webhookID string, ev event
 				return Result{Status: row.Status, Body: json.RawMessage(row.Result), Replay: true}, nil
 			}
 			if row.Abandoned {
-				if took, err := s.takeOver(ctx, t.ID, webhookID, ev.Type, now); err != nil || took {
-					if err != nil {
-						return Result{}, err
-					}
-					return s.process(ctx, t, webhookID, ev)
+				res, took, err := s.process(ctx, t, webhookID, ev, s.takeOver(webhookID, ev.Type, now))
+				if took || err != nil {
+					return res, err
 				}
 				continue
 			}
 			if time.Since(start) >= s.ReplayWait {
-				return Result{}, &InProgress{WebhookID: webhookID, RetryAfter: 5 * time.Second}
+				return Result{}, s.inProgress(webhookID)
 			}
 			select {
 			case <-ctx.Done():
@@ -187,29 +187,51 @@ func (s *Service) once(ctx context.Context, t Tenant, webhookID string, ev event
 	}
 }
 
-// claim inserts the inbox row for the id; it reports whether this call now
-// owns the delivery.
-func (s *Service) claim(ctx context.Context, tenantID, webhookID, eventType string, now time.Time) (bool, error) {
-	res := s.store.DB.WithContext(ctx).Exec(`INSERT INTO webhook_inbox (tenant_id, webhook_id, event_type, status, result, received_at)
-		VALUES (?, ?, ?, 0, '', ?) ON CONFLICT (tenant_id, webhook_id) DO NOTHING`,
-		tenantID, webhookID, eventType, now.UTC().Truncate(time.Microsecond))
-	if res.Error != nil {
-		return false, fmt.Errorf("claim webhook %s: %w", webhookID, res.Error)
-	}
-	return res.RowsAffected == 1, nil
+func (s *Service) inProgress(webhookID string) error {
+	return &InProgress{WebhookID: webhookID, RetryAfter: 5 * time.Second}
 }
 
-// takeOver claims a row abandoned while processing; of several callers one
-// wins.
-func (s *Service) takeOver(ctx context.Context, tenantID, webhookID, eventType string, now time.Time) (bool, error) {
-	now = now.UTC().Truncate(time.Microsecond)
-	res := s.store.DB.WithContext(ctx).Exec(`UPDATE webhook_inbox SET received_at = ?, event_type = ?
-		WHERE tenant_id = ? AND webhook_id = ? AND status = 0 AND received_at < ?`,
-		now, eventType, tenantID, webhookID, now.Add(-abandonedAfter))
-	if res.Error != nil {
-		return false, fmt.Errorf("take over webhook %s: %w", webhookID, res.Error)
+// claimer takes the delivery's inbox row inside tx; it reports whether this
+// transaction now owns the delivery.
+type claimer func(tx *gorm.DB, tenantID string) (bool, error)
+
+// claim inserts the inbox row for the id. On PostgreSQL the insert waits
+// while another transaction holds the same id uncommitted; after
+// ReplayWait it gives up, and the delivery is answered as in progress.
+func (s *Service) claim(webhookID, eventType string, now time.Time) claimer {
+	return func(tx *gorm.DB, tenantID string) (bool, error) {
+		ctx := tx.Statement.Context
+		if s.store.Dialect == store.Postgres {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeoutCause(ctx, s.ReplayWait, s.inProgress(webhookID))
+			defer cancel()
+		}
+		res := tx.WithContext(ctx).Exec(`INSERT INTO webhook_inbox (tenant_id, webhook_id, event_type, status, result, received_at)
+			VALUES (?, ?, ?, 0, '', ?) ON CONFLICT (tenant_id, webhook_id) DO NOTHING`,
+			tenantID, webhookID, eventType, now.UTC().Truncate(time.Microsecond))
+		if res.Error != nil {
+			if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil && tx.Statement.Context.Err() == nil {
+				return false, cause
+			}
+			return false, fmt.Errorf("claim webhook %s: %w", webhookID, res.Error)
+		}
+		return res.RowsAffected == 1, nil
 	}
-	return res.RowsAffected == 1, nil
+}
+
+// takeOver claims a row committed unfinished and abandoned; of several
+// callers one wins.
+func (s *Service) takeOver(webhookID, eventType string, now time.Time) claimer {
+	now = now.UTC().Truncate(time.Microsecond)
+	return func(tx *gorm.DB, tenantID string) (bool, error) {
+		res := tx.Exec(`UPDATE webhook_inbox SET received_at = ?, event_type = ?
+			WHERE tenant_id = ? AND webhook_id = ? AND status = 0 AND received_at < ?`,
+			now, eventType, tenantID, webhookID, now.Add(-abandonedAfter))
+		if res.Error != nil {
+			return false, fmt.Errorf("take over webhook %s: %w", webhookID, res.Error)
+		}
+		return res.RowsAffected == 1, nil
+	}
 }
 
 type inboxRow struct {
@@ -232,39 +254,44 @@ func (s *Service) inboxRow(ctx context.Context, tenantID, webhookID string, now 
 	return rows[0], true, nil
 }
 
-// process applies a claimed delivery and records its result; on failure
-// (or panic) it lets the claim go, so nothing of it remains. That includes a
-// result that could not be recorded: the change is an idempotent upsert, so
-// the sender's retry writes the same again.
-func (s *Service) process(ctx context.Context, t Tenant, webhookID string, ev event) (Result, error) {
-	done := false
-	defer func() {
-		if !done {
-			s.release(context.WithoutCancel(ctx), t.ID, webhookID)
-		}
-	}()
-	up, err := s.apply(ctx, t, ev.Object)
-	if err != nil {
-		return Result{}, relabel(err, func(f string) string { return "data." + f })
-	}
-	body, err := json.Marshal(outcome{WebhookID: webhookID, Type: ev.Type, ExternalID: ev.Object.ExternalID, Result: string(up)})
-	if err != nil {
-		return Result{}, err
-	}
-	err = s.store.DB.WithContext(context.WithoutCancel(ctx)).Exec(`UPDATE webhook_inbox SET status = ?, result = ?
-		WHERE tenant_id = ? AND webhook_id = ?`, 200, string(body), t.ID, webhookID).Error
-	if err != nil {
-		return Result{}, fmt.Errorf("record webhook %s: %w", webhookID, err)
-	}
-	done = true
-	return Result{Status: 200, Body: body}, nil
-}
+// errNotClaimed ends a delivery's transaction when another holds the id.
+var errNotClaimed = errors.New("webhook: claimed elsewhere")
 
-// release deletes an unfinished claim. If that fails too, the row is taken
-// over after abandonedAfter.
-func (s *Service) release(ctx context.Context, tenantID, webhookID string) {
-	_ = s.store.DB.WithContext(ctx).Exec(`DELETE FROM webhook_inbox WHERE tenant_id = ? AND webhook_id = ? AND status = 0`,
-		tenantID, webhookID).Error
+// process claims the delivery, applies it and records its result, all in
+// one transaction; it reports claimed false, with nothing written, when the
+// id was not its to take. A failure (or panic) rolls the claim back with
+// the change, so nothing of the delivery remains.
+func (s *Service) process(ctx context.Context, t Tenant, webhookID string, ev event, take claimer) (res Result, claimed bool, err error) {
+	err = s.store.Tx(ctx, func(tx *gorm.DB) error {
+		ok, err := take(tx, t.ID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return errNotClaimed
+		}
+		up, err := s.apply(store.Within(ctx, tx), t, ev.Object)
+		if err != nil {
+			return relabel(err, func(f string) string { return "data." + f })
+		}
+		body, err := json.Marshal(outcome{WebhookID: webhookID, Type: ev.Type, ExternalID: ev.Object.ExternalID, Result: string(up)})
+		if err != nil {
+			return err
+		}
+		if err := tx.Exec(`UPDATE webhook_inbox SET status = ?, result = ? WHERE tenant_id = ? AND webhook_id = ?`,
+			200, string(body), t.ID, webhookID).Error; err != nil {
+			return fmt.Errorf("record webhook %s: %w", webhookID, err)
+		}
+		res = Result{Status: 200, Body: body}
+		return nil
+	})
+	switch {
+	case errors.Is(err, errNotClaimed):
+		return Result{}, false, nil
+	case err != nil:
+		return Result{}, true, err
+	}
+	return res, true, nil
 }
 
 // apply writes one object through its Put function.
