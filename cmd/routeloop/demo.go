@@ -19,7 +19,8 @@ func cmdDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	cfg.AutoMigrate = true
-	log := app.NewLogger(cfg, stderr)
+	log, flush := app.NewLogger(cfg, stderr)
+	defer flush()
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
 		return err

@@ -48,7 +48,9 @@ func cmdImport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return fmt.Errorf("import: %w", err)
 	}
 	defer f.Close()
-	a, err := app.New(ctx, cfg, app.NewLogger(cfg, stderr))
+	log, flush := app.NewLogger(cfg, stderr)
+	defer flush()
+	a, err := app.New(ctx, cfg, log)
 	if err != nil {
 		return err
 	}

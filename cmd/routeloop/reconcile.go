@@ -32,7 +32,9 @@ func cmdReconcile(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	a, err := app.New(ctx, cfg, app.NewLogger(cfg, stderr))
+	log, flush := app.NewLogger(cfg, stderr)
+	defer flush()
+	a, err := app.New(ctx, cfg, log)
 	if err != nil {
 		return err
 	}

@@ -21,7 +21,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if *noMigrate {
 		cfg.AutoMigrate = false
 	}
-	log := app.NewLogger(cfg, stderr)
+	log, flush := app.NewLogger(cfg, stderr)
+	defer flush()
 	a, err := app.New(ctx, cfg, log)
 	if err != nil {
 		return err

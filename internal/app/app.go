@@ -67,16 +67,24 @@ type App struct {
 	HTTP    *echo.Echo
 }
 
-// NewLogger builds the process logger from the settings.
-func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
+// NewLogger builds the process logger from the settings, writing to w.
+// Lines below Warn reach w within logFlushAfter, in batches (a request's
+// log line is not a write of its own); warnings and errors at once. Call
+// flush before the process ends.
+func NewLogger(cfg config.Config, w io.Writer) (log *slog.Logger, flush func()) {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}
+	bw := newLogWriter(w, logFlushAfter)
+	var h slog.Handler = slog.NewTextHandler(bw, opts)
 	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
+		h = slog.NewJSONHandler(bw, opts)
 	}
-	return slog.New(slog.NewTextHandler(w, opts))
+	return slog.New(flushing{h, bw}), func() { _ = bw.Flush() }
 }
+
+// logFlushAfter is the longest a logged line waits to be written out.
+const logFlushAfter = 200 * time.Millisecond
 
 // Open connects to the database named by cfg without migrating.
 func Open(ctx context.Context, cfg config.Config) (*store.Store, error) {
