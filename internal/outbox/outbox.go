@@ -56,20 +56,15 @@ func (o *Outbox) EmitMany(tx *gorm.DB, tenantID, kind string, payloads []any) er
 	if len(payloads) == 0 {
 		return nil
 	}
+	now := o.clock.Now()
+	if tx.Dialector.Name() == store.Postgres {
+		return emitBulk(tx, tenantID, kind, payloads, now)
+	}
 	var eps []Endpoint
 	if err := tx.Where("tenant_id = ? AND status <> 'disabled'", tenantID).Find(&eps).Error; err != nil {
 		return fmt.Errorf("outbox: read endpoints: %w", err)
 	}
-	var wanted []int64
-	for _, ep := range eps {
-		if ep.Wants(kind) {
-			wanted = append(wanted, ep.ID)
-		}
-	}
-	now := o.clock.Now()
-	if tx.Dialector.Name() == store.Postgres {
-		return emitBulk(tx, tenantID, kind, payloads, wanted, now)
-	}
+	wanted := wanting(eps, kind)
 	for part := range slices.Chunk(payloads, emitChunk) {
 		var q strings.Builder
 		args := make([]any, 0, 4*len(part))
@@ -109,9 +104,22 @@ func (o *Outbox) EmitMany(tx *gorm.DB, tenantID, kind string, payloads []any) er
 	return nil
 }
 
-// emitBulk is EmitMany on PostgreSQL: the events in one statement
-// (store.BulkInsert), each endpoint's deliveries in one more.
-func emitBulk(tx *gorm.DB, tenantID, kind string, payloads []any, endpoints []int64, now time.Time) error {
+// wanting is the ids of the endpoints subscribed to kind.
+func wanting(eps []Endpoint, kind string) []int64 {
+	var ids []int64
+	for _, ep := range eps {
+		if ep.Wants(kind) {
+			ids = append(ids, ep.ID)
+		}
+	}
+	return ids
+}
+
+// emitBulk is EmitMany on PostgreSQL in two statements at most: the
+// events (store.BulkInsert) written with the tenant's endpoints read in
+// the same statement, then, when any endpoint wants them, every wanted
+// endpoint's deliveries in one more.
+func emitBulk(tx *gorm.DB, tenantID, kind string, payloads []any, now time.Time) error {
 	type row struct {
 		TenantID  string    `json:"tenant_id"`
 		Kind      string    `json:"kind"`
@@ -130,22 +138,63 @@ func emitBulk(tx *gorm.DB, tenantID, kind string, payloads []any, endpoints []in
 	if err != nil {
 		return fmt.Errorf("outbox: write %s: %w", kind, err)
 	}
-	var ids []int64
-	if err := tx.Raw(q, arg).Scan(&ids).Error; err != nil {
+	ids, eps, err := writeEvents(tx, q, arg, tenantID)
+	if err != nil {
 		return fmt.Errorf("outbox: write %s: %w", kind, err)
 	}
-	if len(endpoints) == 0 {
+	wanted := wanting(eps, kind)
+	if len(wanted) == 0 {
 		return nil
 	}
-	set := store.IDList(ids, false)
-	for _, ep := range endpoints {
-		if err := tx.Exec(`INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id, status, next_attempt_at, created_at)
-			SELECT ?, ?, e.id, 'pending', ?, ? FROM unnest(CAST(? AS BIGINT[])) WITH ORDINALITY AS e(id, n) ORDER BY e.n`,
-			tenantID, ep, now, now, set).Error; err != nil {
-			return fmt.Errorf("outbox: queue delivery: %w", err)
-		}
+	// Endpoint by endpoint, each one's in event order, as one statement.
+	if err := tx.Exec(`INSERT INTO webhook_deliveries (tenant_id, endpoint_id, event_id, status, next_attempt_at, created_at)
+		SELECT ?, p.id, e.id, 'pending', ?, ?
+		FROM unnest(CAST(? AS BIGINT[])) WITH ORDINALITY AS p(id, m)
+		CROSS JOIN unnest(CAST(? AS BIGINT[])) WITH ORDINALITY AS e(id, n) ORDER BY p.m, e.n`,
+		tenantID, now, now, store.IDList(wanted, false), store.IDList(ids, false)).Error; err != nil {
+		return fmt.Errorf("outbox: queue delivery: %w", err)
 	}
 	return nil
+}
+
+// writeEvents runs insert (the events, RETURNING id) and reads the
+// tenant's endpoints that are not disabled in the same statement; it
+// answers the new ids ascending (the order given) and the endpoints with
+// their subscriptions.
+func writeEvents(tx *gorm.DB, insert, arg, tenantID string) (ids []int64, eps []Endpoint, err error) {
+	rows, err := store.Query(tx, `WITH e AS (`+insert+`)
+		SELECT (SELECT json_agg(id ORDER BY id) FROM e)::text, ep.id, ep.event_types
+		FROM (SELECT 1) AS one LEFT JOIN webhook_endpoints ep ON ep.tenant_id = ? AND ep.status <> 'disabled'
+		ORDER BY ep.id`, arg, tenantID)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rows.Close()
+	var list string
+	for rows.Next() {
+		var (
+			id    *int64
+			types *string
+		)
+		if err := rows.Scan(&list, &id, &types); err != nil {
+			return nil, nil, err
+		}
+		if id == nil {
+			continue
+		}
+		ep := Endpoint{ID: *id}
+		if err := json.Unmarshal([]byte(*types), &ep.EventTypes); err != nil {
+			return nil, nil, fmt.Errorf("endpoint %d event types: %w", *id, err)
+		}
+		eps = append(eps, ep)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, err
+	}
+	if err := json.Unmarshal([]byte(list), &ids); err != nil {
+		return nil, nil, fmt.Errorf("event ids: %w", err)
+	}
+	return ids, eps, nil
 }
 
 // Event is a row of the outbox.

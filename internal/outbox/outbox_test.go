@@ -435,3 +435,37 @@ func TestManyEventsAtOnceAreEachQueuedOnceInOrder(t *testing.T) {
 		}
 	})
 }
+
+// Each endpoint that wants the kind gets its own delivery of every event,
+// in event order (an endpoint subscribed to nothing in particular wants
+// all); a disabled endpoint, and one subscribed to other kinds, get none.
+func TestEventsAreQueuedToEveryEndpointThatWantsThem(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s)
+		all := f.endpoint(t, newReceiver(t))
+		named := f.endpoint(t, newReceiver(t), "visit.booked", "invoice.discounted")
+		f.endpoint(t, newReceiver(t), "referral.converted")
+		off := f.endpoint(t, newReceiver(t))
+		if err := s.DB.Exec(`UPDATE webhook_endpoints SET status = 'disabled' WHERE id = ?`, off.ID).Error; err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Tx(context.Background(), func(tx *gorm.DB) error {
+			return f.box.EmitMany(tx, f.tenant, "invoice.discounted", []any{map[string]int{"n": 0}, map[string]int{"n": 1}, map[string]int{"n": 2}})
+		}); err != nil {
+			t.Fatal(err)
+		}
+		var events []int64
+		s.DB.Raw(`SELECT id FROM outbox_events WHERE tenant_id = ? ORDER BY id`, f.tenant).Scan(&events)
+		var got []struct{ EndpointID, EventID int64 }
+		s.DB.Raw(`SELECT endpoint_id, event_id FROM webhook_deliveries WHERE tenant_id = ? AND status = 'pending' ORDER BY id`, f.tenant).Scan(&got)
+		want := []struct{ EndpointID, EventID int64 }{}
+		for _, ep := range []int64{all.ID, named.ID} {
+			for _, ev := range events {
+				want = append(want, struct{ EndpointID, EventID int64 }{ep, ev})
+			}
+		}
+		if len(events) != 3 || fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Fatalf("deliveries (endpoint, event) in order %v, want %v", got, want)
+		}
+	})
+}
