@@ -308,7 +308,8 @@ func (s *Service) create(tx *gorm.DB, tenantID string, prog program.Program, act
 	if err := assess(tx, tenantID, prog, d); err != nil {
 		return Referral{}, 0, err
 	}
-	id, err := insertReferral(tx, tenantID, d)
+	why := recordedWhy(d.in.Channel, d.flags, d.note)
+	id, err := insertReferral(tx, tenantID, d, actor, why)
 	if err != nil {
 		return Referral{}, 0, err
 	}
@@ -316,7 +317,12 @@ func (s *Service) create(tx *gorm.DB, tenantID string, prog program.Program, act
 		id, err := s.twinOf(tx, tenantID, d.referrer, d.key)
 		return Referral{}, id, err
 	}
-	made, err = s.recorded(tx, tenantID, id, actor, recordedWhy(d.in.Channel, d.flags, d.note), d.crewMemberID)
+	if tx.Dialector.Name() != store.Postgres { // there the insert logged it
+		if err := s.decide(tx, tenantID, id, "created", actor, why); err != nil {
+			return Referral{}, 0, err
+		}
+	}
+	made, err = s.recorded(tx, tenantID, id, d.crewMemberID)
 	if err != nil || d.status != StatusDuplicate {
 		return made, 0, err
 	}
@@ -416,20 +422,29 @@ func assess(tx *gorm.DB, tenantID string, prog program.Program, d *draft) error 
 }
 
 // insertReferral inserts the draft and returns its id, or 0 when a twin
-// (same referrer, same friend) was inserted first.
-func insertReferral(tx *gorm.DB, tenantID string, d *draft) (int64, error) {
+// (same referrer, same friend) was inserted first. On PostgreSQL the same
+// statement logs the creation (actor, why) in the decision log; elsewhere
+// the caller logs it.
+func insertReferral(tx *gorm.DB, tenantID string, d *draft, actor, why string) (int64, error) {
 	r, in := d.in.Referee, d.in
 	var rows []Referral
-	err := tx.Raw(`INSERT INTO referrals (tenant_id, referrer_id, referee_customer_id, referee_key, referee_name, referee_email,
+	head, tail, logArgs := "", "", []any(nil)
+	if tx.Dialector.Name() == store.Postgres {
+		head = "WITH made AS ("
+		tail = `), logged AS (INSERT INTO referral_decisions (tenant_id, referral_id, action, actor, reason, created_at)
+			SELECT ?, id, 'created', ?, ?, ? FROM made) SELECT id FROM made`
+		logArgs = []any{tenantID, actor, why, d.now}
+	}
+	err := tx.Raw(head+`INSERT INTO referrals (tenant_id, referrer_id, referee_customer_id, referee_key, referee_name, referee_email,
 			referee_phone, referee_address, referee_lat, referee_lon, referee_email_norm, referee_phone_norm, channel,
 			crew_member_id, click_id, variant, offer, status, flags, candidates, within_radius, distance_m, duplicate_of, note,
 			consent_same_day, consent_marketing, utm, location_source, location_note, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (tenant_id, referrer_id, referee_key) DO NOTHING
-		RETURNING id`,
+		RETURNING id`+tail, append([]any{
 		tenantID, d.referrerID, d.refereeID, d.key, r.Name, r.Email, r.Phone, r.Address, r.Lat, r.Lon, d.emailNorm, d.phoneNorm,
 		in.Channel, d.crewMemberID, in.ClickID, d.variant, d.offer, d.status, mustJSON(d.flags), mustJSON(d.candidates), d.within, d.distance,
-		d.duplicateOf, d.note, r.ConsentSameDay, r.ConsentMarketing, in.UTM.stored(), in.location.source, in.location.note, d.now, d.now).Scan(&rows).Error
+		d.duplicateOf, d.note, r.ConsentSameDay, r.ConsentMarketing, in.UTM.stored(), in.location.source, in.location.note, d.now, d.now}, logArgs...)...).Scan(&rows).Error
 	if err != nil {
 		return 0, fmt.Errorf("insert referral: %w", err)
 	}
@@ -574,12 +589,9 @@ func homeOf(in *Input, referee *person) *geo.Point {
 	return nil
 }
 
-// recorded logs the new referral's creation (why), announces it and tells
-// the listeners, and returns it as it now stands.
-func (s *Service) recorded(tx *gorm.DB, tenantID string, id int64, actor, why string, crewMemberID *int64) (Referral, error) {
-	if err := s.decide(tx, tenantID, id, "created", actor, why); err != nil {
-		return Referral{}, err
-	}
+// recorded announces the new referral, its creation logged, and tells the
+// listeners, and returns it as it now stands.
+func (s *Service) recorded(tx *gorm.DB, tenantID string, id int64, crewMemberID *int64) (Referral, error) {
 	made, err := s.announce(tx, tenantID, EventCreated, id)
 	if err != nil {
 		return Referral{}, err
