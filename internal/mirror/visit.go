@@ -609,10 +609,12 @@ func (s *Service) Visits(ctx context.Context, tenantID string, f VisitFilter, p 
 // without neighbour links, with no transaction around it: such a write
 // changes nobody's money and nothing the listeners watch (a link, a
 // completion, a cancellation), so it has no consequences to commit with it.
-// On PostgreSQL it is one statement, with nothing read before: it locks the
-// customers (the visit's, and the one it may leave; a link made meanwhile
-// waits for it, or is seen) and checks under the lock that they still have
-// no link and that the visit is still scheduled and theirs. When any of
+// On PostgreSQL it is one statement, with nothing read before: it
+// share-locks the customers without links (the visit's, and the one it may
+// leave) — a link made meanwhile, like any write of their money, waits for
+// the lock or is seen, while quiet writes of one customer's visits go side
+// by side — and writes only when both are among them and, under the lock,
+// the visit is still scheduled and theirs. When any of
 // that fails (or a name is unknown, or the stored row is newer) it writes
 // nothing and answers read: the names resolved and the visit as it was,
 // read in the same statement, with which the caller writes it the long
@@ -629,13 +631,13 @@ func (s *Service) writeAlone(ctx context.Context, tenantID, externalID string, i
 	args = append(append(append(args, crewArgs...), in.CustomerID), newerArgs(in.UpdatedAt)...)
 	refs, refArgs := refsQuery(tenantID, externalID, in)
 	args = append(args, refArgs...)
-	rows, err := store.Query(s.store.Conn(ctx), `WITH money AS (SELECT id, external_id, link_count FROM customers WHERE tenant_id = ?
+	rows, err := store.Query(s.store.Conn(ctx), `WITH money AS (SELECT id, external_id FROM customers WHERE tenant_id = ?
 		    AND (external_id = ? OR id = (SELECT customer_id FROM visits WHERE tenant_id = ? AND external_id = ?))
-		    ORDER BY id FOR UPDATE),
+		    AND link_count = 0 ORDER BY id FOR SHARE),
 		w AS (INSERT INTO visits (tenant_id, external_id, service_date, start_at, route_position, duration_min,
 		    price_cents, source, source_updated_at, created_at, updated_at, status, customer_id, crew_id)
 		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'scheduled', c.id, `+crewID+`
-		FROM money c`+crewJoin+` WHERE c.external_id = ? AND NOT EXISTS (SELECT 1 FROM money WHERE link_count > 0)
+		FROM money c`+crewJoin+` WHERE c.external_id = ?
 		ON CONFLICT (tenant_id, external_id) DO UPDATE SET customer_id = EXCLUDED.customer_id, crew_id = EXCLUDED.crew_id,
 		    service_date = EXCLUDED.service_date, start_at = EXCLUDED.start_at, route_position = EXCLUDED.route_position,
 		    duration_min = EXCLUDED.duration_min, price_cents = EXCLUDED.price_cents,
