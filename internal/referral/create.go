@@ -308,19 +308,13 @@ func (s *Service) create(tx *gorm.DB, tenantID string, prog program.Program, act
 	if err := assess(tx, tenantID, prog, d); err != nil {
 		return Referral{}, 0, err
 	}
-	why := recordedWhy(d.in.Channel, d.flags, d.note)
-	id, err := insertReferral(tx, tenantID, d, actor, why)
+	id, err := s.insertReferral(tx, tenantID, d, actor, recordedWhy(d.in.Channel, d.flags, d.note))
 	if err != nil {
 		return Referral{}, 0, err
 	}
 	if id == 0 { // a concurrent twin won
 		id, err := s.twinOf(tx, tenantID, d.referrer, d.key)
 		return Referral{}, id, err
-	}
-	if tx.Dialector.Name() != store.Postgres { // there the insert logged it
-		if err := s.decide(tx, tenantID, id, "created", actor, why); err != nil {
-			return Referral{}, 0, err
-		}
 	}
 	made, err = s.recorded(tx, tenantID, id, d.crewMemberID)
 	if err != nil || d.status != StatusDuplicate {
@@ -421,15 +415,16 @@ func assess(tx *gorm.DB, tenantID string, prog program.Program, d *draft) error 
 	return nil
 }
 
-// insertReferral inserts the draft and returns its id, or 0 when a twin
-// (same referrer, same friend) was inserted first. On PostgreSQL the same
-// statement logs the creation (actor, why) in the decision log; elsewhere
-// the caller logs it.
-func insertReferral(tx *gorm.DB, tenantID string, d *draft, actor, why string) (int64, error) {
+// insertReferral inserts the draft, logs its creation (actor, why) in the
+// decision log and returns its id, or 0 with nothing written when a twin
+// (same referrer, same friend) was inserted first. On PostgreSQL both rows
+// go in one statement.
+func (s *Service) insertReferral(tx *gorm.DB, tenantID string, d *draft, actor, why string) (int64, error) {
 	r, in := d.in.Referee, d.in
 	var rows []Referral
+	pg := tx.Dialector.Name() == store.Postgres
 	head, tail, logArgs := "", "", []any(nil)
-	if tx.Dialector.Name() == store.Postgres {
+	if pg {
 		head = "WITH made AS ("
 		tail = `), logged AS (INSERT INTO referral_decisions (tenant_id, referral_id, action, actor, reason, created_at)
 			SELECT ?, id, 'created', ?, ?, ? FROM made) SELECT id FROM made`
@@ -450,6 +445,11 @@ func insertReferral(tx *gorm.DB, tenantID string, d *draft, actor, why string) (
 	}
 	if len(rows) == 0 {
 		return 0, nil
+	}
+	if !pg {
+		if err := s.decide(tx, tenantID, rows[0].ID, "created", actor, why); err != nil {
+			return 0, err
+		}
 	}
 	return rows[0].ID, nil
 }

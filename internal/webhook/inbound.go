@@ -210,8 +210,8 @@ func (s *Service) claim(webhookID, eventType string, now time.Time) claimer {
 			VALUES (?, ?, ?, 0, '', ?) ON CONFLICT (tenant_id, webhook_id) DO NOTHING`,
 			tenantID, webhookID, eventType, now.UTC().Truncate(time.Microsecond))
 		if res.Error != nil {
-			if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil && tx.Statement.Context.Err() == nil {
-				return false, cause
+			if ctx.Err() != nil && tx.Statement.Context.Err() == nil { // waited ReplayWait
+				return false, context.Cause(ctx)
 			}
 			return false, fmt.Errorf("claim webhook %s: %w", webhookID, res.Error)
 		}
