@@ -9,3 +9,10 @@ func SetReconcileBatch(n int) (restore func()) {
 	reconcileBatch = n
 	return func() { reconcileBatch = was }
 }
+
+// HoldSecondConn takes the right of a reconciliation's read to a second
+// connection until release is called: the reads then go on one.
+func HoldSecondConn() (release func()) {
+	secondConns <- struct{}{}
+	return func() { <-secondConns }
+}

@@ -129,7 +129,7 @@ func (s *Service) RefreshHeld(tx *gorm.DB, tenantID string, held []int64, custom
 	if err != nil {
 		return err
 	}
-	facts, w0, err := load(tx, tenantID, prog, ids)
+	facts, w0, err := load(tx, tenantID, prog, ids, nil)
 	if err != nil {
 		return err
 	}

@@ -17,31 +17,36 @@ import (
 )
 
 // invoicesOf reads the invoices that are not void of the customers of an
-// idSet (its parameter first), with their lines, in no order (sorted in
-// Go: a day's hundred thousand rows would not sort in PostgreSQL's memory).
+// idSet (its parameter first), with their lines and the visits the lines
+// bill, in no order (sorted in Go: a day's hundred thousand rows would not
+// sort in PostgreSQL's memory).
 const invoicesOf = `
 SELECT i.id, i.external_id, i.public_token, i.pay_url, i.customer_id, i.status, i.terms_sync_bps, i.terms_max_bps, i.terms_same_crew,
        i.subtotal_cents, i.discount_cents, i.total_cents,
-       l.id, l.position, l.kind, l.visit_id, l.description, l.amount_cents, l.reason, l.source_key, l.item_key
+       l.id, l.position, l.kind, l.visit_id, l.description, l.amount_cents, l.reason, l.source_key, l.item_key,
+       v.customer_id, v.crew_id, v.service_date, v.status
 FROM %s invoices i ON i.customer_id = s.id LEFT JOIN invoice_lines l ON l.invoice_id = i.id
+LEFT JOIN visits v ON v.id = l.visit_id AND v.tenant_id = i.tenant_id
 WHERE i.tenant_id = ? AND i.status <> 'void'`
 
-// readInvoices fills the customers' invoices and their lines, and returns
-// the visits the lines name.
-func readInvoices(tx *gorm.DB, tenantID string, cur Terms, facts map[int64]*customerFacts, customerIDs []int64) (map[int64]bool, error) {
+// readInvoices fills the customers' invoices and their lines, and the
+// world's visits the lines bill; it returns the ids of the invoices the
+// lines' sync items name (readInvoiceIDs).
+func readInvoices(tx *gorm.DB, tenantID string, cur Terms, facts map[int64]*customerFacts, w *world, customerIDs []int64) (map[int64]bool, error) {
 	set, arg := idSet(tx, customerIDs)
 	rows, err := tx.Raw(fmt.Sprintf(invoicesOf, set), arg, tenantID).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("read invoices: %w", err)
 	}
 	defer rows.Close()
-	billedIDs := map[int64]bool{}
+	named := map[int64]bool{}
 	byID := map[int64]*invoiceFacts{}
 	var r invoiceLineRow
 	for rows.Next() {
 		if err := rows.Scan(&r.ID, &r.ExternalID, &r.PublicToken, &r.PayURL, &r.CustomerID, &r.Status, &r.TermsSyncBps, &r.TermsMaxBps,
 			&r.TermsSameCrew, &r.SubtotalCents, &r.DiscountCents, &r.TotalCents, &r.LineID, &r.LinePosition, &r.LineKind, &r.LineVisitID,
-			&r.LineDesc, &r.LineAmount, &r.LineReason, &r.LineSourceKey, &r.LineItemKey); err != nil {
+			&r.LineDesc, &r.LineAmount, &r.LineReason, &r.LineSourceKey, &r.LineItemKey,
+			&r.VisitCustomerID, &r.VisitCrewID, &r.VisitDate, &r.VisitStatus); err != nil {
 			return nil, fmt.Errorf("read invoices: %w", err)
 		}
 		x := byID[r.ID]
@@ -52,6 +57,7 @@ func readInvoices(tx *gorm.DB, tenantID string, cur Terms, facts map[int64]*cust
 				x.Terms = Terms{SyncBps: int(r.TermsSyncBps.Int64), MaxBps: int(r.TermsMaxBps.Int64), SameCrew: r.TermsSameCrew.Valid && r.TermsSameCrew.Bool}
 			}
 			byID[r.ID] = x
+			w.invoiceIDs[r.ID] = r.ExternalID
 			facts[r.CustomerID].Invoices = append(facts[r.CustomerID].Invoices, x)
 		}
 		if !r.LineID.Valid {
@@ -62,13 +68,18 @@ func readInvoices(tx *gorm.DB, tenantID string, cur Terms, facts map[int64]*cust
 		if r.LineVisitID.Valid {
 			v := r.LineVisitID.Int64
 			l.VisitID = &v
-			billedIDs[v] = true
+			if r.VisitCustomerID.Valid {
+				w.visits[v] = r.visit(v)
+			}
 		}
 		if r.LineSourceKey.Valid {
 			l.SourceKey = ptr(r.LineSourceKey.String)
 		}
 		if r.LineItemKey.Valid {
 			l.ItemKey = ptr(r.LineItemKey.String)
+			if kind, _, inv, ok := parseKey(r.LineItemKey.String); ok && kind == KindSyncDiscount {
+				named[inv] = true
+			}
 		}
 		x.Lines = append(x.Lines, l)
 	}
@@ -81,32 +92,47 @@ func readInvoices(tx *gorm.DB, tenantID string, cur Terms, facts map[int64]*cust
 	for _, x := range byID {
 		slices.SortFunc(x.Lines, func(a, b invoice.Line) int { return cmp.Compare(a.Position, b.Position) })
 	}
-	return billedIDs, nil
+	return named, nil
 }
 
-// invoiceLineRow is an invoice joined with one of its lines.
+// invoiceLineRow is an invoice joined with one of its lines and the visit
+// the line bills.
 type invoiceLineRow struct {
-	ID            int64
-	ExternalID    string
-	PublicToken   string
-	PayURL        string
-	CustomerID    int64
-	Status        string
-	TermsSyncBps  sql.NullInt64
-	TermsMaxBps   sql.NullInt64
-	TermsSameCrew sql.NullBool
-	SubtotalCents int64
-	DiscountCents int64
-	TotalCents    int64
-	LineID        sql.NullInt64
-	LinePosition  sql.NullInt64
-	LineKind      sql.NullString
-	LineVisitID   sql.NullInt64
-	LineDesc      sql.NullString
-	LineAmount    sql.NullInt64
-	LineReason    sql.NullString
-	LineSourceKey sql.NullString
-	LineItemKey   sql.NullString
+	ID              int64
+	ExternalID      string
+	PublicToken     string
+	PayURL          string
+	CustomerID      int64
+	Status          string
+	TermsSyncBps    sql.NullInt64
+	TermsMaxBps     sql.NullInt64
+	TermsSameCrew   sql.NullBool
+	SubtotalCents   int64
+	DiscountCents   int64
+	TotalCents      int64
+	LineID          sql.NullInt64
+	LinePosition    sql.NullInt64
+	LineKind        sql.NullString
+	LineVisitID     sql.NullInt64
+	LineDesc        sql.NullString
+	LineAmount      sql.NullInt64
+	LineReason      sql.NullString
+	LineSourceKey   sql.NullString
+	LineItemKey     sql.NullString
+	VisitCustomerID sql.NullInt64
+	VisitCrewID     sql.NullInt64
+	VisitDate       localdate.Date
+	VisitStatus     sql.NullString
+}
+
+// visit is the billed visit of the row, id.
+func (r *invoiceLineRow) visit(id int64) VisitRef {
+	v := VisitRef{ID: id, CustomerID: r.VisitCustomerID.Int64, ServiceDate: r.VisitDate, Status: r.VisitStatus.String}
+	if r.VisitCrewID.Valid {
+		c := r.VisitCrewID.Int64
+		v.CrewID = &c
+	}
+	return v
 }
 
 // readVisits reads visits: query selects id, customer_id, crew_id,
@@ -134,58 +160,104 @@ func readVisits(tx *gorm.DB, query string, args ...any) ([]VisitRef, error) {
 }
 
 // load reads everything the money of the given customers (unique) depends
-// on, a few statements whatever their number.
-func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int64) (map[int64]*customerFacts, *world, error) {
+// on, a few statements whatever their number. With side, another
+// transaction reading the same snapshot reads the customers' links and
+// rewards meanwhile (unsettled); load waits for it.
+func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int64, side *beside) (map[int64]*customerFacts, *world, error) {
 	cur := TermsOf(prog)
 	facts := make(map[int64]*customerFacts, len(customerIDs))
 	for _, id := range customerIDs {
 		facts[id] = &customerFacts{ID: id}
 	}
-	billedIDs, err := readInvoices(tx, tenantID, cur, facts, customerIDs)
+	w := &world{terms: cur, visits: make(map[int64]VisitRef, len(customerIDs)), matches: map[bool]map[int64]Match{}, streets: map[int64]string{},
+		invoiceIDs: make(map[int64]string, len(customerIDs)), syncDesc: "Same-day neighbour discount (" + program.Percent(cur.SyncBps) + ")"}
+	named, err := readInvoices(tx, tenantID, cur, facts, w, customerIDs)
+	if side != nil {
+		if serr := side.wait(); err == nil {
+			err = serr
+		}
+	}
 	if err != nil {
 		return nil, nil, err
 	}
-	w := &world{terms: cur, visits: make(map[int64]VisitRef, len(billedIDs)), matches: map[bool]map[int64]Match{}, streets: map[int64]string{},
-		invoiceIDs: map[int64]string{}}
-	if err := w.readInvoiceIDs(tx, tenantID, facts); err != nil {
+	if err := w.readInvoiceIDs(tx, tenantID, named); err != nil {
 		return nil, nil, err
 	}
-	if err := w.readBilledVisits(tx, tenantID, billedIDs); err != nil {
+	if err := w.matchNeighbours(tx, tenantID, facts, customerIDs, side); err != nil {
 		return nil, nil, err
 	}
-	if err := w.matchNeighbours(tx, tenantID, facts, customerIDs); err != nil {
-		return nil, nil, err
+	rewards := side.rewardRows()
+	if side == nil {
+		if rewards, err = readRewards(tx, tenantID, customerIDs); err != nil {
+			return nil, nil, err
+		}
 	}
-	if err := readRewards(tx, tenantID, facts, customerIDs); err != nil {
-		return nil, nil, err
+	for _, r := range rewards {
+		facts[r.CustomerID].Rewards = append(facts[r.CustomerID].Rewards, rewardFacts{ID: r.ID, Kind: r.Kind, Bps: r.Bps,
+			Value: r.ValueCents, Points: r.Points, AddonName: r.AddonName, Reason: r.Reason})
 	}
 	return facts, w, nil
 }
 
-// readInvoiceIDs notes the scheduler ids of the customers' invoices and of
-// those that items name but that are not the customers' any more (voided),
-// for reasons.
-func (w *world) readInvoiceIDs(tx *gorm.DB, tenantID string, facts map[int64]*customerFacts) error {
-	for _, c := range facts {
-		for _, x := range c.Invoices {
-			w.invoiceIDs[x.ID] = x.ExternalID
-		}
-	}
-	named := map[int64]bool{}
-	for _, c := range facts {
-		for _, x := range c.Invoices {
-			for _, l := range x.Lines {
-				if l.ItemKey == nil {
-					continue
-				}
-				if kind, _, inv, ok := parseKey(*l.ItemKey); ok && kind == KindSyncDiscount {
-					if _, known := w.invoiceIDs[inv]; !known {
-						named[inv] = true
-					}
-				}
+// beside is what load and unsettled read of customers apart from their
+// invoices — their links, granted rewards and ledger rows — read by a
+// second transaction in the same snapshot while the first reads the
+// invoices (PostgreSQL).
+type beside struct {
+	done    chan struct{}
+	err     error
+	links   []Link
+	rewards []rewardRow
+	stored  map[string]itemRow
+}
+
+// readBeside starts reading, in a transaction of db that imports the
+// snapshot snap, what beside holds of the customers.
+func readBeside(db *gorm.DB, snap, tenantID string, customerIDs []int64) *beside {
+	b := &beside{done: make(chan struct{})}
+	go func() {
+		defer close(b.done)
+		b.err = db.Transaction(func(tx *gorm.DB) error {
+			if strings.Trim(snap, "0123456789ABCDEFabcdef-") != "" {
+				return fmt.Errorf("read beside: snapshot %q", snap)
 			}
-		}
+			if err := tx.Exec(`SET TRANSACTION SNAPSHOT '` + snap + `'`).Error; err != nil {
+				return fmt.Errorf("read beside: %w", err)
+			}
+			if err := bigRead(tx); err != nil {
+				return err
+			}
+			var err error
+			if b.links, err = LinksOf(tx, tenantID, customerIDs); err != nil {
+				return err
+			}
+			if b.rewards, err = readRewards(tx, tenantID, customerIDs); err != nil {
+				return err
+			}
+			b.stored, err = storedAmounts(tx, tenantID, customerIDs)
+			return err
+		}, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
+	}()
+	return b
+}
+
+// wait waits for the reads to finish and returns their error.
+func (b *beside) wait() error {
+	<-b.done
+	return b.err
+}
+
+func (b *beside) rewardRows() []rewardRow {
+	if b == nil {
+		return nil
 	}
+	return b.rewards
+}
+
+// readInvoiceIDs notes the scheduler ids of the invoices that items name
+// (named) but that are not the customers' any more (voided), for reasons.
+func (w *world) readInvoiceIDs(tx *gorm.DB, tenantID string, named map[int64]bool) error {
+	maps.DeleteFunc(named, func(id int64, _ bool) bool { _, known := w.invoiceIDs[id]; return known })
 	if len(named) == 0 {
 		return nil
 	}
@@ -204,30 +276,15 @@ func (w *world) readInvoiceIDs(tx *gorm.DB, tenantID string, facts map[int64]*cu
 	return nil
 }
 
-// readBilledVisits reads the visits the invoices' lines name.
-func (w *world) readBilledVisits(tx *gorm.DB, tenantID string, billedIDs map[int64]bool) error {
-	if len(billedIDs) == 0 {
-		return nil
-	}
-	set, arg := idSet(tx, slices.Sorted(maps.Keys(billedIDs)))
-	vs, err := readVisits(tx, `SELECT v.id, v.customer_id, v.crew_id, v.service_date, v.status FROM `+set+` visits v ON v.id = s.id
-		WHERE v.tenant_id = ?`, arg, tenantID)
-	if err != nil {
-		return fmt.Errorf("read billed visits: %w", err)
-	}
-	for _, v := range vs {
-		w.visits[v.ID] = v
-	}
-	return nil
-}
-
 // matchNeighbours finds, under each same-crew rule some invoice is priced
 // by, which billed visits a linked neighbour was serviced beside, and the
 // neighbours' streets.
-func (w *world) matchNeighbours(tx *gorm.DB, tenantID string, facts map[int64]*customerFacts, customerIDs []int64) error {
+func (w *world) matchNeighbours(tx *gorm.DB, tenantID string, facts map[int64]*customerFacts, customerIDs []int64, side *beside) error {
 	own, days := w.ownVisits(facts)
 	var links []Link
-	if len(own) > 0 {
+	if side != nil {
+		links = side.links
+	} else if len(own) > 0 {
 		// Links matter only to customers with a visit to discount.
 		var err error
 		if links, err = LinksOf(tx, tenantID, customerIDs); err != nil {
@@ -313,28 +370,27 @@ func (w *world) readStreets(tx *gorm.DB, tenantID string) error {
 	return nil
 }
 
+// rewardRow is a granted reward of a customer.
+type rewardRow struct {
+	ID         int64
+	CustomerID int64
+	Kind       string
+	Bps        int
+	Points     int
+	AddonName  string
+	ValueCents int64
+	Reason     string
+}
+
 // readRewards reads the customers' granted rewards, by id.
-func readRewards(tx *gorm.DB, tenantID string, facts map[int64]*customerFacts, customerIDs []int64) error {
-	var rs []struct {
-		ID         int64
-		CustomerID int64
-		Kind       string
-		Bps        int
-		Points     int
-		AddonName  string
-		ValueCents int64
-		Reason     string
-	}
+func readRewards(tx *gorm.DB, tenantID string, customerIDs []int64) ([]rewardRow, error) {
+	var rs []rewardRow
 	set, arg := idSet(tx, customerIDs)
 	if err := tx.Raw(`SELECT r.id, r.customer_id, r.kind, r.bps, r.points, r.addon_name, r.value_cents, r.reason FROM `+set+` rewards r
 		ON r.customer_id = s.id WHERE r.tenant_id = ? AND r.status = 'granted' ORDER BY r.id`, arg, tenantID).Scan(&rs).Error; err != nil {
-		return fmt.Errorf("read rewards: %w", err)
+		return nil, fmt.Errorf("read rewards: %w", err)
 	}
-	for _, r := range rs {
-		facts[r.CustomerID].Rewards = append(facts[r.CustomerID].Rewards, rewardFacts{ID: r.ID, Kind: r.Kind, Bps: r.Bps,
-			Value: r.ValueCents, Points: r.Points, AddonName: r.AddonName, Reason: r.Reason})
-	}
-	return nil
+	return rs, nil
 }
 
 // LinksOf returns every link (open or ended) of the given customers, by id.

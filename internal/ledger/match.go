@@ -1,8 +1,8 @@
 package ledger
 
 import (
-	"fmt"
 	"sort"
+	"strconv"
 
 	"github.com/routeloop/routeloop/internal/localdate"
 )
@@ -33,7 +33,7 @@ type Match struct {
 // street (Street): the stored reason of a sync discount, which the invoice
 // page reads back.
 func (m Match) Reason(street string) string {
-	return fmt.Sprintf("serviced the same day as %s, %d m away, on %s", street, m.DistanceM, m.ServiceDate)
+	return "serviced the same day as " + street + ", " + strconv.Itoa(m.DistanceM) + " m away, on " + m.ServiceDate.String()
 }
 
 // Link is what matching needs of a neighbour link: active from StartsOn

@@ -2,6 +2,7 @@ package ledger
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -181,6 +182,7 @@ type world struct {
 	streets map[int64]string         // neighbours' streets, for reasons
 	// invoiceIDs are the scheduler's ids of the invoices items name.
 	invoiceIDs map[int64]string
+	syncDesc   string // the description of a draft's sync discount line
 }
 
 // plan is what a customer should have: the computed lines of each draft
@@ -235,7 +237,6 @@ type customerWork struct {
 	items          map[string]*Item
 	rewards        map[int64]rewardFacts
 	drafts, frozen []*invoiceFacts
-	current        map[int64]bool // the customer's invoices not void
 	out            plan
 	placed         map[string]int64      // given on drafts, per item
 	rooms          map[int64][]*lineRoom // the percent room of each draft's visit lines
@@ -243,11 +244,13 @@ type customerWork struct {
 }
 
 func (w *world) startWork(c *customerFacts) *customerWork {
-	k := &customerWork{w: w, c: c, items: map[string]*Item{}, rewards: map[int64]rewardFacts{}, current: map[int64]bool{},
-		out: plan{lines: map[int64][]invoice.Line{}}, placed: map[string]int64{},
+	k := &customerWork{w: w, c: c, items: map[string]*Item{}, out: plan{lines: map[int64][]invoice.Line{}}, placed: map[string]int64{},
 		rooms: map[int64][]*lineRoom{}, creditRoom: map[int64]int64{}}
-	for _, r := range c.Rewards {
-		k.rewards[r.ID] = r
+	if len(c.Rewards) > 0 {
+		k.rewards = make(map[int64]rewardFacts, len(c.Rewards))
+		for _, r := range c.Rewards {
+			k.rewards[r.ID] = r
+		}
 	}
 	for _, x := range c.Invoices {
 		if x.draft() {
@@ -255,7 +258,6 @@ func (w *world) startWork(c *customerFacts) *customerWork {
 		} else {
 			k.frozen = append(k.frozen, x)
 		}
-		k.current[x.ID] = true
 	}
 	return k
 }
@@ -339,7 +341,7 @@ func (k *customerWork) countOwed() {
 // line, and measures the room each draft has left: per visit line under the
 // cap, and for credits.
 func (k *customerWork) placeSyncDiscounts() {
-	desc := fmt.Sprintf("Same-day neighbour discount (%s)", program.Percent(k.w.terms.SyncBps))
+	desc := k.w.syncDesc
 	for _, x := range k.drafts {
 		var subtotal, capped int64
 		for _, l := range x.schedulerLines() {
@@ -465,7 +467,7 @@ func (k *customerWork) settle() plan {
 		switch {
 		case it.InError > 0:
 			it.Status = StatusGivenInError
-			it.Reason = k.w.errorReason(it, k.current)
+			it.Reason = k.w.errorReason(it, k.c)
 		case it.Pending > 0:
 			it.Status = StatusPending
 		case k.placed[it.Key] > 0:
@@ -478,20 +480,20 @@ func (k *customerWork) settle() plan {
 		}
 		k.out.items = append(k.out.items, it)
 	}
-	sort.Slice(k.out.items, func(i, j int) bool { return k.out.items[i].Key < k.out.items[j].Key })
+	slices.SortFunc(k.out.items, func(a, b *Item) int { return strings.Compare(a.Key, b.Key) })
 	return k.out
 }
 
 // errorReason explains a discount that an issued invoice gave and that no
 // longer holds; it is recorded for review, never clawed back.
-func (w *world) errorReason(it *Item, current map[int64]bool) string {
+func (w *world) errorReason(it *Item, c *customerFacts) string {
 	if it.Kind == KindReward {
 		return fmt.Sprintf("%s; invoices gave %s of a reward worth %s", it.Reason, Cents(it.Frozen), Cents(it.Owed))
 	}
 	inv := w.invoiceIDs[*it.InvoiceID]
 	why := "no linked neighbour was serviced that day any more (cancelled, moved or unlinked)"
 	switch {
-	case !current[*it.InvoiceID]:
+	case !slices.ContainsFunc(c.Invoices, func(x *invoiceFacts) bool { return x.ID == *it.InvoiceID }):
 		why = "that invoice was voided"
 	case it.Owed > 0:
 		why = "less is owed now"

@@ -195,23 +195,27 @@ func (s *Service) oneByOne(ctx context.Context, tenantID string, day localdate.D
 // unsettled returns, of the given customers (unique, sorted), those whose
 // drafts or ledger rows differ from what their facts say now: what Refresh
 // would write for. It reads the facts of all of them in a few statements
-// and locks nothing; on PostgreSQL it reads them in one snapshot.
+// and locks nothing. On PostgreSQL it reads them in one snapshot, shared
+// by two transactions: one reads the customers' invoices while the other
+// reads their links, rewards and ledger rows (beside).
 func (s *Service) unsettled(ctx context.Context, tenantID string, customers []int64) ([]int64, error) {
 	if err := fault(PointRefresh); err != nil {
 		return nil, err
 	}
 	var out []int64
-	read := func(db *gorm.DB) error {
+	read := func(db *gorm.DB, side *beside) error {
 		prog, err := program.Get(db, tenantID)
 		if err != nil {
 			return err
 		}
-		facts, w0, err := load(db, tenantID, prog, customers)
+		facts, w0, err := load(db, tenantID, prog, customers, side)
 		if err != nil {
 			return err
 		}
-		stored, err := storedAmounts(db, tenantID, customers)
-		if err != nil {
+		var stored map[string]itemRow
+		if side != nil {
+			stored = side.stored
+		} else if stored, err = storedAmounts(db, tenantID, customers); err != nil {
 			return err
 		}
 		out = w0.unsettled(tenantID, customers, facts, stored)
@@ -219,21 +223,63 @@ func (s *Service) unsettled(ctx context.Context, tenantID string, customers []in
 	}
 	db := s.store.DB.WithContext(ctx)
 	if s.store.Dialect != store.Postgres {
-		return out, read(db)
+		return out, read(db, nil)
 	}
 	return out, db.Transaction(func(tx *gorm.DB) error {
-		// The statements read the whole day: plan each for its real
-		// number of ids (a cached generic plan assumes ten), and give
-		// their hash joins the memory a day's rows take.
-		if err := tx.Exec(`SET LOCAL plan_cache_mode = force_custom_plan`).Error; err != nil {
+		if err := bigRead(tx); err != nil {
 			return err
 		}
-		if err := tx.Exec(`SET LOCAL work_mem = '64MB'`).Error; err != nil {
-			return err
+		release, ok := s.secondConn()
+		if !ok {
+			return read(tx, nil)
 		}
-		return read(tx)
+		defer release()
+		var snap string
+		if err := tx.Raw(`SELECT pg_export_snapshot()`).Scan(&snap).Error; err != nil {
+			return fmt.Errorf("reconcile: export the snapshot: %w", err)
+		}
+		side := readBeside(db, snap, tenantID, customers)
+		// The snapshot lasts as long as this transaction: wait for the
+		// other whatever happens here.
+		defer side.wait()
+		return read(tx, side)
 	}, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 }
+
+// bigRead readies a PostgreSQL transaction whose statements read a whole
+// day: each is planned for its real number of ids (a cached generic plan
+// assumes ten), and their hash joins get the memory a day's rows take.
+func bigRead(tx *gorm.DB) error {
+	if err := tx.Exec(`SET LOCAL plan_cache_mode = force_custom_plan`).Error; err != nil {
+		return err
+	}
+	return tx.Exec(`SET LOCAL work_mem = '64MB'`).Error
+}
+
+// secondConn says whether a reconciliation's read may take a second
+// connection of the pool, and returns what gives the right back. One read
+// of the process at a time may (the others read on one): reads of several
+// tenants each holding one connection while waiting for another could
+// otherwise take the whole pool and wait for ever. A pool bounded to one
+// connection never lends a second.
+func (s *Service) secondConn() (release func(), ok bool) {
+	sqlDB, err := s.store.DB.DB()
+	if err != nil {
+		return nil, false
+	}
+	if n := sqlDB.Stats().MaxOpenConnections; n == 1 {
+		return nil, false
+	}
+	select {
+	case secondConns <- struct{}{}:
+		return func() { <-secondConns }, true
+	default:
+		return nil, false
+	}
+}
+
+// secondConns holds a token while a read uses a second connection.
+var secondConns = make(chan struct{}, 1)
 
 // unsettled are the customers (of ids, in order) for whom Refresh would
 // change a draft's computed lines or totals, or a ledger row (stored: the

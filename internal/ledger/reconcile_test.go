@@ -2,7 +2,9 @@ package ledger_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/routeloop/routeloop/internal/apptest"
 	"github.com/routeloop/routeloop/internal/clock"
@@ -52,6 +54,61 @@ func TestReconcileDayInBatchesSideBySide(t *testing.T) {
 		reconcile(7)
 		if again := dayState(t, s, ten.ID); again != side {
 			t.Fatalf("running it again changed the day:\n%+v\nwas\n%+v", again, side)
+		}
+	})
+}
+
+// TestReconcileReadsOnOneConnectionOrTwo: on PostgreSQL a day's read
+// takes a second connection for the customers' links, rewards and ledger
+// rows. The day comes out the same when that connection is not to be had
+// (another read holds the right to it, or the pool is bounded to one
+// connection, where waiting for a second would never end).
+func TestReconcileReadsOnOneConnectionOrTwo(t *testing.T) {
+	const customers, links = 40, 12
+	day := localdate.Date{Year: 2026, Month: 5, Day: 5}
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		a, ten := apptest.New(t, s, clock.System{}, "Green Thumb")
+		billedDays(t, s, ten.ID, customers, links, dayExpr(s, day))
+		reconcile := func(how string) state {
+			t.Helper()
+			done := make(chan error, 1)
+			go func() {
+				res, err := a.Ledger.ReconcileDay(ctx, ten.ID, day)
+				if err == nil && (len(res.Errors) != 0 || res.Customers != customers) {
+					err = fmt.Errorf("%+v", res)
+				}
+				done <- err
+			}()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatalf("%s: %v", how, err)
+				}
+			case <-time.After(time.Minute):
+				t.Fatalf("%s: the reconciliation did not finish in a minute", how)
+			}
+			st := dayState(t, s, ten.ID)
+			if st.lines != 2*links || st.items != 2*links || st.discount != 2*links*450 {
+				t.Fatalf("%s: %+v, want %d lines and items of $4.50", how, st, 2*links)
+			}
+			forget(s, ten.ID)
+			return st
+		}
+		two := reconcile("as it comes")
+		release := ledger.HoldSecondConn()
+		one := reconcile("with the second connection taken")
+		release()
+		if one.rows != two.rows {
+			t.Fatalf("on one connection the day differs:\n%s\nwant\n%s", one.rows, two.rows)
+		}
+		sqlDB, err := s.DB.DB()
+		if err != nil {
+			t.Fatal(err)
+		}
+		sqlDB.SetMaxOpenConns(1)
+		if bounded := reconcile("with a pool of one"); bounded.rows != two.rows {
+			t.Fatalf("with a pool of one the day differs:\n%s\nwant\n%s", bounded.rows, two.rows)
 		}
 	})
 }

@@ -62,7 +62,23 @@ func In(t time.Time, loc *time.Location) Date { return Of(t.In(loc)) }
 func (d Date) IsZero() bool { return d == Date{} }
 
 // String formats d as YYYY-MM-DD.
-func (d Date) String() string { return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day) }
+func (d Date) String() string {
+	if d.Year < 0 || d.Year > 9999 || d.Month < 0 || d.Month > 99 || d.Day < 0 || d.Day > 99 {
+		return fmt.Sprintf("%04d-%02d-%02d", d.Year, d.Month, d.Day)
+	}
+	// Without fmt: a day's reconciliation writes a date into every reason.
+	b := []byte("0000-00-00")
+	digits := func(at, v, n int) {
+		for i := at + n - 1; i >= at; i-- {
+			b[i] = byte('0' + v%10)
+			v /= 10
+		}
+	}
+	digits(0, d.Year, 4)
+	digits(5, int(d.Month), 2)
+	digits(8, d.Day, 2)
+	return string(b)
+}
 
 // Start returns midnight at the start of d in loc.
 func (d Date) Start(loc *time.Location) time.Time {

@@ -135,3 +135,24 @@ func TestDaysUntilCountsCalendarDays(t *testing.T) {
 		}
 	}
 }
+
+// TestStringIsZeroPadded: String writes YYYY-MM-DD as %04d-%02d-%02d
+// does, out of range too.
+func TestStringIsZeroPadded(t *testing.T) {
+	for _, c := range []struct {
+		d    Date
+		want string
+	}{
+		{Date{2026, 5, 3}, "2026-05-03"},
+		{Date{2026, 12, 31}, "2026-12-31"},
+		{Date{7, 1, 9}, "0007-01-09"},
+		{Date{0, 0, 0}, "0000-00-00"},
+		{Date{9999, 12, 31}, "9999-12-31"},
+		{Date{12026, 5, 3}, "12026-05-03"},
+		{Date{-1, 5, 3}, "-001-05-03"},
+	} {
+		if got := c.d.String(); got != c.want {
+			t.Errorf("%#v.String() = %q, want %q", c.d, got, c.want)
+		}
+	}
+}
