@@ -42,6 +42,9 @@ type Customer struct {
 	OutsideServiceArea bool      `json:"outside_service_area" gorm:"-"`
 	CreatedAt          time.Time `json:"created_at"`
 	UpdatedAt          time.Time `json:"updated_at"`
+	// LinkCount is how many neighbour links the customer was ever given
+	// (ended ones too): 0 says they have none, open or ended. Only read.
+	LinkCount int `json:"-" gorm:"->"`
 }
 
 // Location returns the customer's point, if known.

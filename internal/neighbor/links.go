@@ -301,8 +301,8 @@ func (s *Service) endOnly(tx *gorm.DB, tenantID string, l Link, day localdate.Da
 // within it get the new distance (the reasons on drafts name it).
 func (s *Service) CustomerChanged(tx *gorm.DB, ch mirror.CustomerChange) error {
 	c := ch.Customer
-	if ch.Created {
-		return nil // a new customer has no links yet
+	if ch.Created || c.LinkCount == 0 {
+		return nil // a new customer, or one never linked, has no links
 	}
 	var open []Link
 	if err := store.Tenant(tx, c.TenantID).Where("(customer_a_id = ? OR customer_b_id = ?) AND ends_on IS NULL", c.ID, c.ID).Find(&open).Error; err != nil {

@@ -26,6 +26,22 @@ func OfferOf(tx *gorm.DB, p Program, customerID int64, prefer string, now time.T
 	if err != nil {
 		return Offer{}, err
 	}
+	return OfferWith(tx, p, customerID, stored, prefer, now)
+}
+
+// StoredVariant is an SQL expression for the customer's stored variant
+// (NULL when none), the customer's tenant and id being the columns
+// tenantCol and idCol of the statement it is put in: what OfferWith is
+// given when the customer was read in the same transaction.
+func StoredVariant(tenantCol, idCol string) string {
+	return `(SELECT oa.variant FROM offer_assignments oa WHERE oa.tenant_id = ` + tenantCol + ` AND oa.customer_id = ` + idCol +
+		` AND oa.test = '` + OfferTest + `')`
+}
+
+// OfferWith is OfferOf with the customer's stored variant already read in
+// the transaction (stored, nil when none; see StoredVariant).
+func OfferWith(tx *gorm.DB, p Program, customerID int64, stored *string, prefer string, now time.Time) (Offer, error) {
+	var err error
 	if stored != nil {
 		if o, ok := p.Offer(*stored); ok {
 			return o, nil

@@ -75,11 +75,21 @@ func (s *Service) VisitChanged(tx *gorm.DB, ch mirror.VisitChange) error {
 // inside the customer write's transaction.
 func (s *Service) CustomerChanged(tx *gorm.DB, ch mirror.CustomerChange) error {
 	c := ch.Customer
-	if err := tx.Exec(`UPDATE referrals SET referee_customer_id = ?, updated_at = ?
+	attach := `UPDATE referrals SET referee_customer_id = ?, updated_at = ?
 		WHERE tenant_id = ? AND referee_customer_id IS NULL AND status IN ('pending', 'pending_review')
 		  AND ((referee_email_norm <> '' AND referee_email_norm = (SELECT email_norm FROM customers WHERE tenant_id = ? AND id = ?))
-		    OR (referee_phone_norm <> '' AND referee_phone_norm = (SELECT phone_norm FROM customers WHERE tenant_id = ? AND id = ?)))`,
-		c.ID, s.clock.Now(), c.TenantID, c.TenantID, c.ID, c.TenantID, c.ID).Error; err != nil {
+		    OR (referee_phone_norm <> '' AND referee_phone_norm = (SELECT phone_norm FROM customers WHERE tenant_id = ? AND id = ?)))`
+	attachArgs := []any{c.ID, s.clock.Now(), c.TenantID, c.TenantID, c.ID, c.TenantID, c.ID}
+	openSQL := `SELECT id FROM referrals WHERE tenant_id = ? AND referee_customer_id = ? AND status IN ('pending', 'pending_review')`
+	var open []int64
+	if tx.Dialector.Name() == store.Postgres {
+		// One statement: the open referrals already theirs (as they were
+		// before it) and those it attaches.
+		if err := tx.Raw(`WITH attached AS (`+attach+` RETURNING id) `+openSQL+` UNION SELECT id FROM attached ORDER BY id`,
+			append(attachArgs, c.TenantID, c.ID)...).Scan(&open).Error; err != nil {
+			return fmt.Errorf("attach referee: %w", err)
+		}
+	} else if err := tx.Exec(attach, attachArgs...).Error; err != nil {
 		return fmt.Errorf("attach referee: %w", err)
 	}
 	if ch.Created && (ch.SameDayOmitted || ch.MarketingOmitted) {
@@ -87,10 +97,10 @@ func (s *Service) CustomerChanged(tx *gorm.DB, ch mirror.CustomerChange) error {
 			return err
 		}
 	}
-	var open []int64
-	if err := tx.Raw(`SELECT id FROM referrals WHERE tenant_id = ? AND referee_customer_id = ? AND status IN ('pending', 'pending_review') ORDER BY id`,
-		c.TenantID, c.ID).Scan(&open).Error; err != nil {
-		return fmt.Errorf("find the friend's referrals: %w", err)
+	if tx.Dialector.Name() != store.Postgres {
+		if err := tx.Raw(openSQL+` ORDER BY id`, c.TenantID, c.ID).Scan(&open).Error; err != nil {
+			return fmt.Errorf("find the friend's referrals: %w", err)
+		}
 	}
 	if len(open) == 0 {
 		return nil

@@ -178,10 +178,10 @@ func (r *RefereeInput) check(f apperror.Fields) {
 // variant is assigned once (a stated variant is stored if they have none
 // yet); a stated variant keeps the promise it holds, else the program's
 // offer of that name; without one the referral takes the referrer's.
-func promise(tx *gorm.DB, prog program.Program, referrerID *int64, stated, promised string, now time.Time) (variant, offer string, err error) {
+func promise(tx *gorm.DB, prog program.Program, referrer *person, stated, promised string, now time.Time) (variant, offer string, err error) {
 	var assigned *program.Offer
-	if referrerID != nil {
-		o, err := program.OfferOf(tx, prog, *referrerID, stated, now)
+	if referrer != nil {
+		o, err := program.OfferWith(tx, prog, referrer.ID, referrer.OfferVariant, stated, now)
 		if err != nil {
 			return "", "", err
 		}
@@ -222,6 +222,9 @@ type person struct {
 	StreetNorm     string
 	ConsentSameDay bool
 	CreatedAt      time.Time
+	// OfferVariant is their stored offer variant as this transaction read
+	// it with them (program.StoredVariant).
+	OfferVariant *string
 }
 
 func (p person) point() (geo.Point, bool) {
@@ -231,7 +234,8 @@ func (p person) point() (geo.Point, bool) {
 	return geo.Point{Lat: *p.Lat, Lon: *p.Lon}, true
 }
 
-const personCols = "id, external_id, name, address, lat, lon, email_norm, phone_norm, street_norm, consent_same_day, created_at"
+var personCols = "id, external_id, name, address, lat, lon, email_norm, phone_norm, street_norm, consent_same_day, created_at, " +
+	program.StoredVariant("customers.tenant_id", "customers.id") + " AS offer_variant"
 
 func findPeople(tx *gorm.DB, tenantID, where string, args ...any) ([]person, error) {
 	var ps []person
@@ -291,9 +295,9 @@ func (s *Service) check(ctx context.Context, tenantID string, in *Input) (progra
 
 // create records the referral in tx: the new one as read back, or the id of
 // the referral already recorded that this one repeats (repeat, not 0). Its
-// steps in order: who referred, who the friend is (locked), whether this
-// repeats a referral already made, what the checks say, the insert, and the
-// decision log.
+// steps in order: who referred, who the friend is (locked), what is already
+// recorded of them (whether this repeats a referral already made), what the
+// checks say, the insert, and the decision log.
 func (s *Service) create(tx *gorm.DB, tenantID string, prog program.Program, actor string, in Input) (made Referral, repeat int64, err error) {
 	d := &draft{in: in, now: s.clock.Now()}
 	if err := s.referredBy(tx, tenantID, prog, d); err != nil {
@@ -302,13 +306,17 @@ func (s *Service) create(tx *gorm.DB, tenantID string, prog program.Program, act
 	if err := s.friendOf(tx, tenantID, prog, d); err != nil {
 		return Referral{}, 0, err
 	}
-	if id, err := s.repeatOf(tx, tenantID, d.referrer, d.fr, d.key, d.in.Referee); err != nil || id != 0 {
-		return Referral{}, id, err
-	}
-	if err := assess(tx, tenantID, prog, d); err != nil {
+	p, err := priorsOf(tx, tenantID, prog, d)
+	if err != nil {
 		return Referral{}, 0, err
 	}
-	id, err := s.insertReferral(tx, tenantID, d, actor, recordedWhy(d.in.Channel, d.flags, d.note))
+	if p.repeat != 0 {
+		return Referral{}, p.repeat, repeated(tx, p.repeat, d.in.Referee)
+	}
+	if err := assess(tx, tenantID, prog, d, p); err != nil {
+		return Referral{}, 0, err
+	}
+	id, row, err := s.insertReferral(tx, tenantID, d, actor, recordedWhy(d.in.Channel, d.flags, d.note))
 	if err != nil {
 		return Referral{}, 0, err
 	}
@@ -316,7 +324,7 @@ func (s *Service) create(tx *gorm.DB, tenantID string, prog program.Program, act
 		id, err := s.twinOf(tx, tenantID, d.referrer, d.key)
 		return Referral{}, id, err
 	}
-	made, err = s.recorded(tx, tenantID, id, d.crewMemberID)
+	made, err = s.recorded(tx, tenantID, id, row, d.crewMemberID)
 	if err != nil || d.status != StatusDuplicate {
 		return made, 0, err
 	}
@@ -368,7 +376,7 @@ func (s *Service) referredBy(tx *gorm.DB, tenantID string, prog program.Program,
 	if d.referrer != nil {
 		d.referrerID = &d.referrer.ID
 	}
-	d.variant, d.offer, err = promise(tx, prog, d.referrerID, d.in.Variant, "", d.now)
+	d.variant, d.offer, err = promise(tx, prog, d.referrer, d.in.Variant, "", d.now)
 	return err
 }
 
@@ -390,25 +398,70 @@ func (s *Service) friendOf(tx *gorm.DB, tenantID string, prog program.Program, d
 	return lockFriend(tx, tenantID, d.fr)
 }
 
+// prior is what is already recorded of a new referral's friend, read once
+// the friend is locked: the referral this one repeats (repeat, 0 when
+// none), the friend's first referral that still counts (first), and how
+// many referrals name the same referrer within the burst window (recent).
+type prior struct {
+	repeat int64
+	first  *earlier
+	recent int64
+}
+
+// priorsOf reads what prior holds in one statement: recordedFor's query
+// (the oldest), recentSQL and firstSQL, each as a subquery.
+func priorsOf(tx *gorm.DB, tenantID string, prog program.Program, d *draft) (prior, error) {
+	rq, args := recordedQuery(tenantID, d.referrer, d.key, &d.fr)
+	q := `SELECT (SELECT MIN(id) FROM (` + rq + `) AS x) AS repeat_id`
+	if d.referrer != nil {
+		q += `, (` + recentSQL + `) AS recent`
+		args = append(args, recentArgs(tenantID, prog, checkFacts{referrer: d.referrer, created: d.now})...)
+	} else {
+		q += `, 0 AS recent`
+	}
+	if d.fr.known() {
+		q += `, f.id, f.referrer_id, f.referrer, f.status FROM (SELECT 1 AS one) AS one LEFT JOIN (` + firstSQL + `) AS f ON 1 = 1`
+		args = append(args, firstArgs(tenantID, d.fr, 0)...)
+	} else {
+		q += `, NULL AS id, NULL AS referrer_id, NULL AS referrer, NULL AS status`
+	}
+	var row struct {
+		RepeatID   *int64
+		Recent     int64
+		ID         *int64
+		ReferrerID *int64
+		Referrer   *string
+		Status     *string
+	}
+	if err := tx.Raw(q, args...).Scan(&row).Error; err != nil {
+		return prior{}, fmt.Errorf("read the friend's referrals: %w", err)
+	}
+	p := prior{recent: row.Recent}
+	if row.RepeatID != nil {
+		p.repeat = *row.RepeatID
+	}
+	if row.ID != nil && row.Status != nil {
+		p.first = &earlier{ID: *row.ID, ReferrerID: row.ReferrerID, Referrer: row.Referrer, Status: *row.Status}
+	}
+	return p, nil
+}
+
 // assess fills in what the checks say: the fraud flags, the distance
 // between the two homes, and the status (a duplicate of the friend's
 // earlier referral that still counts, see verdict).
-func assess(tx *gorm.DB, tenantID string, prog program.Program, d *draft) error {
+func assess(tx *gorm.DB, tenantID string, prog program.Program, d *draft, p prior) error {
 	// One friend, one referrer: anyone else's referral of a friend already
-	// credited is kept as a duplicate.
-	first, err := firstOf(tx, tenantID, d.fr, 0)
-	if err != nil {
-		return err
-	}
+	// credited is kept as a duplicate (p.first).
 	refPoint := homeOf(&d.in, d.referee)
-	checked, distance, within, err := checks(tx, tenantID, prog, checkFacts{referrer: d.referrer, referee: d.referee,
-		emailNorm: d.emailNorm, phoneNorm: d.phoneNorm, street: contact.Street(d.in.Referee.Address), point: refPoint, created: d.now})
+	checked, distance, within, err := checksWith(tx, tenantID, prog, checkFacts{referrer: d.referrer, referee: d.referee,
+		emailNorm: d.emailNorm, phoneNorm: d.phoneNorm, street: contact.Street(d.in.Referee.Address), point: refPoint, created: d.now},
+		fraudEvidence{recent: p.recent})
 	if err != nil {
 		return err
 	}
 	d.distance, d.within = distance, within
 	d.flags = append(d.flags, checked...)
-	d.status, d.duplicateOf, d.note = verdict(d.flags, first)
+	d.status, d.duplicateOf, d.note = verdict(d.flags, p.first)
 	if d.flags == nil {
 		d.flags = []Flag{}
 	}
@@ -418,40 +471,42 @@ func assess(tx *gorm.DB, tenantID string, prog program.Program, d *draft) error 
 // insertReferral inserts the draft, logs its creation (actor, why) in the
 // decision log and returns its id, or 0 with nothing written when a twin
 // (same referrer, same friend) was inserted first. On PostgreSQL both rows
-// go in one statement.
-func (s *Service) insertReferral(tx *gorm.DB, tenantID string, d *draft, actor, why string) (int64, error) {
+// go in one statement, which also reads the referral back as
+// referralCols does (row; nil on SQLite).
+func (s *Service) insertReferral(tx *gorm.DB, tenantID string, d *draft, actor, why string) (id int64, row *Referral, err error) {
 	r, in := d.in.Referee, d.in
 	var rows []Referral
 	pg := tx.Dialector.Name() == store.Postgres
-	head, tail, logArgs := "", "", []any(nil)
+	head, returning, tail, logArgs := "", "id", "", []any(nil)
 	if pg {
-		head = "WITH made AS ("
+		head, returning = "WITH made AS (", "*"
 		tail = `), logged AS (INSERT INTO referral_decisions (tenant_id, referral_id, action, actor, reason, created_at)
-			SELECT ?, id, 'created', ?, ?, ? FROM made) SELECT id FROM made`
+			SELECT ?, id, 'created', ?, ?, ? FROM made) SELECT ` + referralCols + ` FROM made AS r ` + referralJoins
 		logArgs = []any{tenantID, actor, why, d.now}
 	}
-	err := tx.Raw(head+`INSERT INTO referrals (tenant_id, referrer_id, referee_customer_id, referee_key, referee_name, referee_email,
+	err = tx.Raw(head+`INSERT INTO referrals (tenant_id, referrer_id, referee_customer_id, referee_key, referee_name, referee_email,
 			referee_phone, referee_address, referee_lat, referee_lon, referee_email_norm, referee_phone_norm, channel,
 			crew_member_id, click_id, variant, offer, status, flags, candidates, within_radius, distance_m, duplicate_of, note,
 			consent_same_day, consent_marketing, utm, location_source, location_note, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (tenant_id, referrer_id, referee_key) DO NOTHING
-		RETURNING id`+tail, append([]any{
+		RETURNING `+returning+tail, append([]any{
 		tenantID, d.referrerID, d.refereeID, d.key, r.Name, r.Email, r.Phone, r.Address, r.Lat, r.Lon, d.emailNorm, d.phoneNorm,
 		in.Channel, d.crewMemberID, in.ClickID, d.variant, d.offer, d.status, mustJSON(d.flags), mustJSON(d.candidates), d.within, d.distance,
 		d.duplicateOf, d.note, r.ConsentSameDay, r.ConsentMarketing, in.UTM.stored(), in.location.source, in.location.note, d.now, d.now}, logArgs...)...).Scan(&rows).Error
 	if err != nil {
-		return 0, fmt.Errorf("insert referral: %w", err)
+		return 0, nil, fmt.Errorf("insert referral: %w", err)
 	}
 	if len(rows) == 0 {
-		return 0, nil
+		return 0, nil, nil
 	}
-	if !pg {
-		if err := s.decide(tx, tenantID, rows[0].ID, "created", actor, why); err != nil {
-			return 0, err
-		}
+	if pg {
+		return rows[0].ID, &rows[0], nil
 	}
-	return rows[0].ID, nil
+	if err := s.decide(tx, tenantID, rows[0].ID, "created", actor, why); err != nil {
+		return 0, nil, err
+	}
+	return rows[0].ID, nil, nil
 }
 
 // recordedWhy is the decision log's line for a new referral: its channel,
@@ -514,26 +569,20 @@ func crewMemberOf(tx *gorm.DB, tenantID, externalID string) (*int64, error) {
 	return &ids[0], nil
 }
 
-// repeatOf is the referral already recorded that this one repeats (0 when
-// none): the same referrer naming the same friend again, by any contact
-// (without a referrer, the same friend's key). The friend signing up again
-// keeps the referral; a tick given now is added (one left off does not
-// take back an earlier one).
-func (s *Service) repeatOf(tx *gorm.DB, tenantID string, referrer *person, fr friend, key string, r RefereeInput) (int64, error) {
-	existing, err := recordedFor(tx, tenantID, referrer, key, &fr)
-	if err != nil {
-		return 0, fmt.Errorf("find duplicate: %w", err)
+// repeated records a referral made again (id, see prior.repeat): the same
+// referrer naming the same friend again, by any contact (without a
+// referrer, the same friend's key). The friend signing up again keeps the
+// referral; a tick given now is added (one left off does not take back an
+// earlier one).
+func repeated(tx *gorm.DB, id int64, r RefereeInput) error {
+	if !r.ConsentSameDay && !r.ConsentMarketing {
+		return nil
 	}
-	if len(existing) == 0 {
-		return 0, nil
+	if err := tx.Exec(`UPDATE referrals SET consent_same_day = consent_same_day OR ?, consent_marketing = consent_marketing OR ?
+		WHERE id = ?`, r.ConsentSameDay, r.ConsentMarketing, id).Error; err != nil {
+		return fmt.Errorf("record the friend's consents: %w", err)
 	}
-	if r.ConsentSameDay || r.ConsentMarketing {
-		if err := tx.Exec(`UPDATE referrals SET consent_same_day = consent_same_day OR ?, consent_marketing = consent_marketing OR ?
-			WHERE id = ?`, r.ConsentSameDay, r.ConsentMarketing, existing[0]).Error; err != nil {
-			return 0, fmt.Errorf("record the friend's consents: %w", err)
-		}
-	}
-	return existing[0], nil
+	return nil
 }
 
 // twinOf is the referral a concurrent twin recorded under the same
@@ -554,7 +603,17 @@ func (s *Service) twinOf(tx *gorm.DB, tenantID string, referrer *person, key str
 // the friend's key. With one, those under the key; when by is given, also
 // those naming any of by's contacts or customer record, the oldest first.
 func recordedFor(tx *gorm.DB, tenantID string, referrer *person, key string, by *friend) ([]int64, error) {
-	q, args := `SELECT id FROM referrals WHERE tenant_id = ? AND referrer_id IS NULL AND referee_key = ?`, []any{tenantID, key}
+	q, args := recordedQuery(tenantID, referrer, key, by)
+	var ids []int64
+	if err := tx.Raw(q, args...).Scan(&ids).Error; err != nil {
+		return nil, err
+	}
+	return ids, nil
+}
+
+// recordedQuery is recordedFor's statement and its parameters.
+func recordedQuery(tenantID string, referrer *person, key string, by *friend) (string, []any) {
+	q, args := `SELECT id FROM referrals WHERE tenant_id = ? AND referrer_id IS NULL AND referee_key = ? ORDER BY id`, []any{tenantID, key}
 	switch {
 	case referrer != nil && by != nil:
 		var customer int64 = -1
@@ -567,11 +626,7 @@ func recordedFor(tx *gorm.DB, tenantID string, referrer *person, key string, by 
 	case referrer != nil:
 		q, args = `SELECT id FROM referrals WHERE tenant_id = ? AND referrer_id = ? AND referee_key = ?`, []any{tenantID, referrer.ID, key}
 	}
-	var ids []int64
-	if err := tx.Raw(q, args...).Scan(&ids).Error; err != nil {
-		return nil, err
-	}
-	return ids, nil
+	return q, args
 }
 
 // homeOf is where the friend lives, as best known: the point given (or
@@ -590,9 +645,16 @@ func homeOf(in *Input, referee *person) *geo.Point {
 }
 
 // recorded announces the new referral, its creation logged, and tells the
-// listeners, and returns it as it now stands.
-func (s *Service) recorded(tx *gorm.DB, tenantID string, id int64, crewMemberID *int64) (Referral, error) {
-	made, err := s.announce(tx, tenantID, EventCreated, id)
+// listeners, and returns it as it now stands (row: as the insert read it
+// back, nil to read it).
+func (s *Service) recorded(tx *gorm.DB, tenantID string, id int64, row *Referral, crewMemberID *int64) (Referral, error) {
+	var made Referral
+	var err error
+	if row != nil {
+		made, err = s.announceRow(tx, tenantID, EventCreated, *row)
+	} else {
+		made, err = s.announce(tx, tenantID, EventCreated, id)
+	}
 	if err != nil {
 		return Referral{}, err
 	}

@@ -58,23 +58,34 @@ type earlier struct {
 	Status     string
 }
 
-// firstOf returns the earliest referral of the friend that still counts
-// (pending, in review or converted), other than except; nil when none.
-func firstOf(tx *gorm.DB, tenantID string, f friend, except int64) (*earlier, error) {
-	if f.emailNorm == "" && f.phoneNorm == "" && f.customerID == nil {
-		return nil, nil
-	}
+// known says whether anything recognises the friend.
+func (f friend) known() bool { return f.emailNorm != "" || f.phoneNorm != "" || f.customerID != nil }
+
+// firstSQL selects the earliest referral of a friend that still counts
+// (pending, in review or converted), other than one; firstArgs are its
+// parameters.
+const firstSQL = `SELECT r.id, r.referrer_id, c.external_id AS referrer, r.status
+		FROM referrals r LEFT JOIN customers c ON c.id = r.referrer_id
+		WHERE r.tenant_id = ? AND r.id <> ? AND r.status IN ('pending', 'pending_review', 'converted')
+		  AND ((? <> '' AND r.referee_email_norm = ?) OR (? <> '' AND r.referee_phone_norm = ?) OR r.referee_customer_id = ?)
+		ORDER BY (r.status = 'converted') DESC, r.id LIMIT 1`
+
+func firstArgs(tenantID string, f friend, except int64) []any {
 	var customer int64 = -1
 	if f.customerID != nil {
 		customer = *f.customerID
 	}
+	return []any{tenantID, except, f.emailNorm, f.emailNorm, f.phoneNorm, f.phoneNorm, customer}
+}
+
+// firstOf returns the earliest referral of the friend that still counts
+// (pending, in review or converted), other than except; nil when none.
+func firstOf(tx *gorm.DB, tenantID string, f friend, except int64) (*earlier, error) {
+	if !f.known() {
+		return nil, nil
+	}
 	var es []earlier
-	err := tx.Raw(`SELECT r.id, r.referrer_id, c.external_id AS referrer, r.status
-		FROM referrals r LEFT JOIN customers c ON c.id = r.referrer_id
-		WHERE r.tenant_id = ? AND r.id <> ? AND r.status IN ('pending', 'pending_review', 'converted')
-		  AND ((? <> '' AND r.referee_email_norm = ?) OR (? <> '' AND r.referee_phone_norm = ?) OR r.referee_customer_id = ?)
-		ORDER BY (r.status = 'converted') DESC, r.id LIMIT 1`,
-		tenantID, except, f.emailNorm, f.emailNorm, f.phoneNorm, f.phoneNorm, customer).Scan(&es).Error
+	err := tx.Raw(firstSQL, firstArgs(tenantID, f, except)...).Scan(&es).Error
 	if err != nil {
 		return nil, fmt.Errorf("find earlier referral of the friend: %w", err)
 	}
@@ -134,12 +145,26 @@ type checkFacts struct {
 func checks(tx *gorm.DB, tenantID string, prog program.Program, f checkFacts) (flags []Flag, distance *int, within bool, err error) {
 	var ev fraudEvidence
 	if r := f.referrer; r != nil {
-		since := f.created.Add(-time.Duration(prog.BurstHours) * time.Hour)
-		if err := tx.Raw(`SELECT COUNT(*) FROM referrals WHERE tenant_id = ? AND referrer_id = ? AND created_at >= ? AND created_at <= ? AND id <> ?`,
-			tenantID, r.ID, since, f.created, f.referralID).Scan(&ev.recent).Error; err != nil {
+		if err := tx.Raw(recentSQL, recentArgs(tenantID, prog, f)...).Scan(&ev.recent).Error; err != nil {
 			return nil, nil, false, fmt.Errorf("count recent referrals: %w", err)
 		}
 	}
+	return checksWith(tx, tenantID, prog, f, ev)
+}
+
+// recentSQL counts the other referrals naming a referrer within the
+// program's burst_hours up to one referral (fraudEvidence.recent);
+// recentArgs are its parameters.
+const recentSQL = `SELECT COUNT(*) FROM referrals WHERE tenant_id = ? AND referrer_id = ? AND created_at >= ? AND created_at <= ? AND id <> ?`
+
+func recentArgs(tenantID string, prog program.Program, f checkFacts) []any {
+	since := f.created.Add(-time.Duration(prog.BurstHours) * time.Hour)
+	return []any{tenantID, f.referrer.ID, since, f.created, f.referralID}
+}
+
+// checksWith is checks with the count of recent referrals already read
+// (ev.recent).
+func checksWith(tx *gorm.DB, tenantID string, prog program.Program, f checkFacts, ev fraudEvidence) (flags []Flag, distance *int, within bool, err error) {
 	if e := f.referee; e != nil && (f.referrer == nil || e.ID != f.referrer.ID) {
 		if ev.alreadyCustomer, err = existingCustomer(tx, tenantID, *e, f.created); err != nil {
 			return nil, nil, false, err

@@ -13,15 +13,19 @@ import (
 )
 
 func referralQuery(db *gorm.DB, tenantID string) *gorm.DB {
-	return db.Table("referrals AS r").
-		Select(`r.*, cr.external_id AS referrer, ce.external_id AS referee_customer_external, m.external_id AS crew_member,
-			cr.consent_marketing AS referrer_consent_marketing, ce.consent_same_day AS referee_customer_consent_same_day,
-			ce.consent_marketing AS referee_customer_consent_marketing`).
-		Joins("LEFT JOIN customers cr ON cr.id = r.referrer_id").
-		Joins("LEFT JOIN customers ce ON ce.id = r.referee_customer_id").
-		Joins("LEFT JOIN crew_members m ON m.id = r.crew_member_id").
-		Where("r.tenant_id = ?", tenantID)
+	return db.Table("referrals AS r").Select(referralCols).Joins(referralJoins).Where("r.tenant_id = ?", tenantID)
 }
+
+// referralCols and referralJoins read a referral (r) as Referral holds it:
+// with the scheduler's ids of the two customers and the crew member, and
+// their consents.
+const (
+	referralCols = `r.*, cr.external_id AS referrer, ce.external_id AS referee_customer_external, m.external_id AS crew_member,
+			cr.consent_marketing AS referrer_consent_marketing, ce.consent_same_day AS referee_customer_consent_same_day,
+			ce.consent_marketing AS referee_customer_consent_marketing`
+	referralJoins = `LEFT JOIN customers cr ON cr.id = r.referrer_id LEFT JOIN customers ce ON ce.id = r.referee_customer_id
+			LEFT JOIN crew_members m ON m.id = r.crew_member_id`
+)
 
 // Get returns one referral.
 func (s *Service) Get(ctx context.Context, tenantID string, id int64) (Referral, error) {
@@ -197,7 +201,12 @@ func (s *Service) announce(tx *gorm.DB, tenantID, kind string, id int64) (Referr
 	if len(rs) == 0 {
 		return Referral{}, fmt.Errorf("announce referral %d: not found", id)
 	}
-	r := rs[0]
+	return s.announceRow(tx, tenantID, kind, rs[0])
+}
+
+// announceRow is announce of a referral r already read as referralCols
+// reads it.
+func (s *Service) announceRow(tx *gorm.DB, tenantID, kind string, r Referral) (Referral, error) {
 	r.present()
 	// The friend's consents as they stand: their customer record's once
 	// mirrored (the scheduler's word, or an opt-out, wins), else their own

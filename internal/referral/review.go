@@ -147,7 +147,7 @@ func (s *Service) Attribute(ctx context.Context, tenantID string, id int64, acto
 		}
 		// A variant stated with the referral stays, with the rewards it
 		// promised; else the referrer's (assigned now if they have none).
-		variant, offer, err := promise(tx, prog, &ps[0].ID, r.Variant, r.Offer, s.clock.Now())
+		variant, offer, err := promise(tx, prog, &ps[0], r.Variant, r.Offer, s.clock.Now())
 		if err != nil {
 			return err
 		}
