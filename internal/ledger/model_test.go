@@ -3,7 +3,10 @@ package ledger_test
 // The model test: random sequences of events against routeloop through its
 // HTTP API, and after every step a comparison of the stored invoices and
 // the ledger read-back with the oracle (oracle_test.go), a separate reading
-// of the README's money rules over its own copy of the facts.
+// of the README's money rules over its own copy of the facts. A third of
+// the visit, invoice and customer writes go as the scheduler's signed
+// webhooks instead (a quarter of those delivered twice, and a crashed one
+// delivered again with the same webhook-id).
 //
 // Three variants, each on SQLite and PostgreSQL (storetest.Each):
 //
@@ -46,6 +49,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
+	"reflect"
 	"runtime"
 	"slices"
 	"sort"
@@ -298,6 +302,7 @@ type run struct {
 	last    *observed
 	views   map[string]string // invoice → its frozen view when it was issued
 	counter map[string]int
+	secret  string // the tenant's webhook signing secret
 	legacy  bool
 	ledger  bool // the ledger is read back
 	seen    map[string]bool
@@ -439,6 +444,19 @@ func (r *run) setup() {
 		r.exec(&step{desc: "customer " + c.id, req: &request{"PUT", "/api/v1/customers/" + c.id, customerBody(c)}, expect: expectOK,
 			noCheck: i < n-1, apply: func(answer) { r.o.customers = append(r.o.customers, c) }})
 	}
+	if r.legacy {
+		return
+	}
+	// From now on the scheduler also sends some of its writes as signed
+	// webhooks (asHook).
+	a := r.c.do("POST", "/api/v1/webhook-secrets", nil)
+	var sec struct {
+		Secret string `json:"secret"`
+	}
+	if err := a.decode(&sec); err != nil || a.status != 201 || sec.Secret == "" {
+		r.fail("create the webhook secret: %d %s", a.status, short(a.raw))
+	}
+	r.secret = sec.Secret
 }
 
 // The offers a sequence may grant. Legacy runs (the code before the
@@ -554,6 +572,34 @@ type step struct {
 	money   bool   // it can change money: a crash candidate
 	batch   bool   // a batch (reconcile): a crash may fail part of it and say so in a 200
 	noCheck bool
+	hook    *hook // set when the write goes as a signed webhook delivery (send)
+}
+
+// hook is a step's write sent as the scheduler's signed webhook: its
+// webhook-id, kept when the step is sent again after a crash (the
+// scheduler's retry), and whether the delivery is replayed at once.
+type hook struct {
+	id, typ, externalID string
+	replay              bool
+}
+
+// hookTypes are the writes a webhook can carry, by the path they PUT.
+var hookTypes = map[string]string{"/api/v1/visits/": "visit.upserted", "/api/v1/invoices/": "invoice.upserted",
+	"/api/v1/customers/": "customer.upserted"}
+
+// asHook decides, the first time a step is sent, whether its write goes as
+// a signed webhook delivery: a third of the visit, invoice and customer
+// writes do, and a quarter of those are delivered twice.
+func (r *run) asHook(st *step) *hook {
+	if st.hook != nil || r.secret == "" || st.req.method != "PUT" {
+		return st.hook
+	}
+	for prefix, typ := range hookTypes {
+		if id, ok := strings.CutPrefix(st.req.path, prefix); ok && r.rng.IntN(3) == 0 {
+			st.hook = &hook{id: fmt.Sprintf("wh-%d-%d", r.seed, r.next("webhook")), typ: typ, externalID: id, replay: r.rng.IntN(4) == 0}
+		}
+	}
+	return st.hook
 }
 
 func (r *run) logStep(st *step, a *answer, note string) {
@@ -566,6 +612,13 @@ func (r *run) logStep(st *step, a *answer, note string) {
 			body = " " + string(b)
 		}
 		s += fmt.Sprintf("\n       %s %s%s", st.req.method, st.req.path, body)
+		if h := st.hook; h != nil {
+			s += fmt.Sprintf("\n       (sent as a signed %s webhook, webhook-id %s", h.typ, h.id)
+			if h.replay {
+				s += ", delivered twice"
+			}
+			s += ")"
+		}
 		if a != nil {
 			s += fmt.Sprintf("\n       → %d %s", a.status, short(a.raw))
 		}
@@ -584,11 +637,50 @@ func short(b []byte) string {
 	return s
 }
 
-// send sends a step's request and fails on a 5xx.
+// send sends a step's request, through the API or as a signed webhook
+// (asHook).
 func (r *run) send(st *step) answer {
 	r.w.logs.take()
-	a := r.c.do(st.req.method, st.req.path, st.req.body)
-	return a
+	if h := r.asHook(st); h != nil {
+		return r.deliver(st, h)
+	}
+	return r.c.do(st.req.method, st.req.path, st.req.body)
+}
+
+// deliver sends a step's write as the scheduler's signed webhook. A
+// delivery made twice must answer the same the second time, and change
+// nothing more (the checks after the step). An applied delivery answers
+// what it applied; the step then reads the object as the API answers it.
+func (r *run) deliver(st *step, h *hook) answer {
+	data := map[string]any{"external_id": h.externalID}
+	for k, v := range st.req.body.(map[string]any) {
+		data[k] = v
+	}
+	body, err := json.Marshal(map[string]any{"type": h.typ, "timestamp": r.w.clock.Now().UTC().Format(time.RFC3339), "data": data})
+	if err != nil {
+		r.fail("webhook body: %v", err)
+	}
+	a := r.c.hook(r.tenant, r.secret, h.id, r.w.clock.Now(), body)
+	if !a.ok() {
+		r.seen["write refused as a webhook"] = true
+		return a
+	}
+	r.seen["write as a signed webhook"] = true
+	if h.replay {
+		again := r.c.hook(r.tenant, r.secret, h.id, r.w.clock.Now(), body)
+		var first, second any
+		if again.status != a.status || again.replay != "true" || a.decode(&first) != nil || again.decode(&second) != nil ||
+			!reflect.DeepEqual(first, second) {
+			r.fail("step %d: delivered again, webhook %s answered %d (replay %q) %s; the first time %d %s", len(r.log)+1, h.id,
+				again.status, again.replay, short(again.raw), a.status, short(a.raw))
+		}
+		r.seen["webhook delivered twice"] = true
+	}
+	g := r.c.do("GET", st.req.path, nil)
+	if !g.ok() {
+		r.fail("step %d: webhook %s applied, but GET %s answers %d %s", len(r.log)+1, h.id, st.req.path, g.status, short(g.raw))
+	}
+	return answer{status: a.status, raw: g.raw}
 }
 
 // exec runs one step and checks everything after it.
@@ -709,6 +801,9 @@ func (r *run) execCrash(st *step) {
 	}
 	r.logStep(st, &a, "(crashed at the ledger's refresh; routeloop restarted)")
 	r.seen["crash and restart"] = true
+	if st.hook != nil {
+		r.seen["webhook crashed, delivered again with its id"] = true
+	}
 	if a.status >= 200 && a.status < 300 && !st.batch {
 		r.fail("step %d: the write succeeded although the ledger failed inside it", len(r.log))
 	}

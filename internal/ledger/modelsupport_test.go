@@ -12,6 +12,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
+
+	"github.com/routeloop/routeloop/internal/webhook"
 )
 
 // Flags and settings of the model test (see model_test.go for how to run it).
@@ -49,6 +52,7 @@ func legacy() bool { return os.Getenv("ROUTELOOP_MODEL_LEGACY") == "1" }
 type answer struct {
 	status int
 	raw    []byte
+	replay string // the Routeloop-Replay header of a webhook's answer
 }
 
 func (a answer) decode(v any) error { return json.Unmarshal(a.raw, v) }
@@ -88,6 +92,23 @@ func (c *client) do(method, path string, body any) answer {
 	rec := httptest.NewRecorder()
 	c.handler().ServeHTTP(rec, req)
 	return answer{status: rec.Code, raw: rec.Body.Bytes()}
+}
+
+// hook delivers body to the tenant's inbound webhook as the scheduler does,
+// signed with secret at now.
+func (c *client) hook(tenantID, secret, id string, now time.Time, body []byte) answer {
+	sig, err := webhook.Sign(secret, id, now, body)
+	if err != nil {
+		panic(err)
+	}
+	req := httptest.NewRequest("POST", "/hooks/v1/"+tenantID, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(webhook.HeaderID, id)
+	req.Header.Set(webhook.HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
+	req.Header.Set(webhook.HeaderSignature, sig)
+	rec := httptest.NewRecorder()
+	c.handler().ServeHTTP(rec, req)
+	return answer{status: rec.Code, raw: rec.Body.Bytes(), replay: rec.Header().Get("Routeloop-Replay")}
 }
 
 // The API's shapes, as far as the model reads them.
