@@ -7,6 +7,7 @@ package contact
 import (
 	"fmt"
 	"strings"
+	"sync"
 	"unicode"
 
 	"github.com/nyaruka/phonenumbers"
@@ -44,12 +45,34 @@ func Phone(s, region string) string {
 	if s == "" {
 		return ""
 	}
-	n, err := phonenumbers.Parse(s, strings.ToUpper(region))
-	if err != nil || !phonenumbers.IsValidNumber(n) {
-		return ""
+	key := [2]string{s, region}
+	phones.Lock()
+	e164, ok := phones.m[key]
+	phones.Unlock()
+	if ok {
+		return e164
 	}
-	return phonenumbers.Format(n, phonenumbers.E164)
+	if n, err := phonenumbers.Parse(s, strings.ToUpper(region)); err == nil && phonenumbers.IsValidNumber(n) {
+		e164 = phonenumbers.Format(n, phonenumbers.E164)
+	}
+	phones.Lock()
+	if len(phones.m) >= phonesKept {
+		clear(phones.m)
+	}
+	phones.m[key] = e164
+	phones.Unlock()
+	return e164
 }
+
+// phones remembers the latest numbers Phone read (parsing one takes tens
+// of microseconds, and a request checks a number, then normalises it),
+// at most phonesKept of them: a pure function's answers, never stale.
+var phones = struct {
+	sync.Mutex
+	m map[[2]string]string
+}{m: map[[2]string]string{}}
+
+const phonesKept = 4096
 
 // CheckPhone explains why s is not a phone number of region (national, as
 // "(503) 555-0142") or of anywhere (international, as "+44 20 7946 0958"),

@@ -1,6 +1,7 @@
 package contact
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -72,5 +73,34 @@ func TestOnlyPhoneNumbersPassAsPhones(t *testing.T) {
 	}
 	if err := CheckPhone("020 7946 0958", "US"); err == nil {
 		t.Error("a London number without +44 accepted for US")
+	}
+}
+
+// TestPhoneAnswersTheSameFromMemory: a number read again, or read after
+// Phone has forgotten the ones it kept, normalises as the first time, and
+// Phone keeps at most phonesKept of them.
+func TestPhoneAnswersTheSameFromMemory(t *testing.T) {
+	cases := [][3]string{
+		{"(503) 555-0142", "us", "+15035550142"},
+		{"+44 20 7946 0958", "US", "+442079460958"},
+		{"call me maybe", "US", ""},
+		{"020 7946 0958", "GB", "+442079460958"},
+		{"020 7946 0958", "US", ""},
+	}
+	for round := 0; round < 3; round++ {
+		for _, c := range cases {
+			if got := Phone(c[0], c[1]); got != c[2] {
+				t.Fatalf("round %d: Phone(%q, %q) = %q, want %q", round, c[0], c[1], got, c[2])
+			}
+		}
+		for i := 0; i < phonesKept+10; i++ { // more than it keeps: it forgets
+			Phone(fmt.Sprintf("503 555 %04d", i%10000), "US")
+		}
+		phones.Lock()
+		n := len(phones.m)
+		phones.Unlock()
+		if n > phonesKept {
+			t.Fatalf("Phone keeps %d numbers, more than %d", n, phonesKept)
+		}
 	}
 }

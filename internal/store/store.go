@@ -75,13 +75,13 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("store: create data directory %s: %w", opts.DataDir, err)
 		}
 		dialect = SQLite
-		db, err = gorm.Open(gormlite.Open(sqliteDSN(filepath.Join(opts.DataDir, "routeloop.db"))), gcfg)
+		db, err = gorm.Open(quiet{gormlite.Open(sqliteDSN(filepath.Join(opts.DataDir, "routeloop.db")))}, gcfg)
 	case strings.HasPrefix(opts.DatabaseURL, "postgres://"), strings.HasPrefix(opts.DatabaseURL, "postgresql://"):
 		dialect = Postgres
-		db, err = gorm.Open(postgres.New(postgres.Config{DSN: opts.DatabaseURL}), gcfg)
+		db, err = gorm.Open(quiet{postgres.New(postgres.Config{DSN: opts.DatabaseURL})}, gcfg)
 	case strings.HasPrefix(opts.DatabaseURL, "sqlite://"):
 		dialect = SQLite
-		db, err = gorm.Open(gormlite.Open(sqliteDSN(strings.TrimPrefix(opts.DatabaseURL, "sqlite://"))), gcfg)
+		db, err = gorm.Open(quiet{gormlite.Open(sqliteDSN(strings.TrimPrefix(opts.DatabaseURL, "sqlite://")))}, gcfg)
 	default:
 		return nil, fmt.Errorf("store: database URL must start with postgres:// or sqlite://")
 	}
