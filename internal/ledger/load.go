@@ -160,9 +160,9 @@ func readVisits(tx *gorm.DB, query string, args ...any) ([]VisitRef, error) {
 }
 
 // load reads everything the money of the given customers (unique) depends
-// on, a few statements whatever their number. With side, another
-// transaction reading the same snapshot reads the customers' links and
-// rewards meanwhile (unsettled); load waits for it.
+// on, a few statements whatever their number. With side (unsettled), the
+// customers' links and rewards are side's: read beforehand, or meanwhile
+// by another transaction in the same snapshot, which load waits for.
 func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int64, side *beside) (map[int64]*customerFacts, *world, error) {
 	cur := TermsOf(prog)
 	facts := make(map[int64]*customerFacts, len(customerIDs))
@@ -186,11 +186,11 @@ func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int6
 	if err := w.matchNeighbours(tx, tenantID, facts, customerIDs, side); err != nil {
 		return nil, nil, err
 	}
-	rewards := side.rewardRows()
-	if side == nil {
-		if rewards, err = readRewards(tx, tenantID, customerIDs); err != nil {
-			return nil, nil, err
-		}
+	var rewards []rewardRow
+	if side != nil {
+		rewards = side.rewards
+	} else if rewards, err = readRewards(tx, tenantID, customerIDs); err != nil {
+		return nil, nil, err
 	}
 	for _, r := range rewards {
 		facts[r.CustomerID].Rewards = append(facts[r.CustomerID].Rewards, rewardFacts{ID: r.ID, Kind: r.Kind, Bps: r.Bps,
@@ -199,10 +199,8 @@ func load(tx *gorm.DB, tenantID string, prog program.Program, customerIDs []int6
 	return facts, w, nil
 }
 
-// beside is what load and unsettled read of customers apart from their
-// invoices — their links, granted rewards and ledger rows — read by a
-// second transaction in the same snapshot while the first reads the
-// invoices (PostgreSQL).
+// beside is what unsettled reads of customers apart from their invoices:
+// their links, granted rewards and ledger rows.
 type beside struct {
 	done    chan struct{}
 	err     error
@@ -211,9 +209,18 @@ type beside struct {
 	stored  map[string]itemRow
 }
 
-// readBeside starts reading, in a transaction of db that imports the
-// snapshot snap, what beside holds of the customers.
-func readBeside(db *gorm.DB, snap, tenantID string, customerIDs []int64) *beside {
+// besideNow reads what beside holds of the customers in tx, now.
+func besideNow(tx *gorm.DB, tenantID string, customerIDs []int64) *beside {
+	b := &beside{done: make(chan struct{})}
+	b.err = b.read(tx, tenantID, customerIDs)
+	close(b.done)
+	return b
+}
+
+// besideMeanwhile starts reading what beside holds of the customers in a
+// transaction of db that imports the snapshot snap (PostgreSQL), while the
+// exporting transaction reads their invoices.
+func besideMeanwhile(db *gorm.DB, snap, tenantID string, customerIDs []int64) *beside {
 	b := &beside{done: make(chan struct{})}
 	go func() {
 		defer close(b.done)
@@ -227,31 +234,28 @@ func readBeside(db *gorm.DB, snap, tenantID string, customerIDs []int64) *beside
 			if err := bigRead(tx); err != nil {
 				return err
 			}
-			var err error
-			if b.links, err = LinksOf(tx, tenantID, customerIDs); err != nil {
-				return err
-			}
-			if b.rewards, err = readRewards(tx, tenantID, customerIDs); err != nil {
-				return err
-			}
-			b.stored, err = storedAmounts(tx, tenantID, customerIDs)
-			return err
+			return b.read(tx, tenantID, customerIDs)
 		}, &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true})
 	}()
 	return b
+}
+
+func (b *beside) read(tx *gorm.DB, tenantID string, customerIDs []int64) error {
+	var err error
+	if b.links, err = LinksOf(tx, tenantID, customerIDs); err != nil {
+		return err
+	}
+	if b.rewards, err = readRewards(tx, tenantID, customerIDs); err != nil {
+		return err
+	}
+	b.stored, err = storedAmounts(tx, tenantID, customerIDs)
+	return err
 }
 
 // wait waits for the reads to finish and returns their error.
 func (b *beside) wait() error {
 	<-b.done
 	return b.err
-}
-
-func (b *beside) rewardRows() []rewardRow {
-	if b == nil {
-		return nil
-	}
-	return b.rewards
 }
 
 // readInvoiceIDs notes the scheduler ids of the invoices that items name

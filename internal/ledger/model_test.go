@@ -583,9 +583,10 @@ type hook struct {
 	replay              bool
 }
 
-// hookTypes are the writes a webhook can carry, by the path they PUT.
-var hookTypes = map[string]string{"/api/v1/visits/": "visit.upserted", "/api/v1/invoices/": "invoice.upserted",
-	"/api/v1/customers/": "customer.upserted"}
+// hookTypes are the writes a webhook can carry: the path they PUT, the
+// event type.
+var hookTypes = [][2]string{{"/api/v1/visits/", "visit.upserted"}, {"/api/v1/invoices/", "invoice.upserted"},
+	{"/api/v1/customers/", "customer.upserted"}}
 
 // asHook decides, the first time a step is sent, whether its write goes as
 // a signed webhook delivery: a third of the visit, invoice and customer
@@ -594,9 +595,9 @@ func (r *run) asHook(st *step) *hook {
 	if st.hook != nil || r.secret == "" || st.req.method != "PUT" {
 		return st.hook
 	}
-	for prefix, typ := range hookTypes {
-		if id, ok := strings.CutPrefix(st.req.path, prefix); ok && r.rng.IntN(3) == 0 {
-			st.hook = &hook{id: fmt.Sprintf("wh-%d-%d", r.seed, r.next("webhook")), typ: typ, externalID: id, replay: r.rng.IntN(4) == 0}
+	for _, t := range hookTypes {
+		if id, ok := strings.CutPrefix(st.req.path, t[0]); ok && r.rng.IntN(3) == 0 {
+			st.hook = &hook{id: fmt.Sprintf("wh-%d-%d", r.seed, r.next("webhook")), typ: t[1], externalID: id, replay: r.rng.IntN(4) == 0}
 		}
 	}
 	return st.hook

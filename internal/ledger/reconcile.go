@@ -212,18 +212,12 @@ func (s *Service) unsettled(ctx context.Context, tenantID string, customers []in
 		if err != nil {
 			return err
 		}
-		var stored map[string]itemRow
-		if side != nil {
-			stored = side.stored
-		} else if stored, err = storedAmounts(db, tenantID, customers); err != nil {
-			return err
-		}
-		out = w0.unsettled(tenantID, customers, facts, stored)
+		out = w0.unsettled(tenantID, customers, facts, side.stored)
 		return nil
 	}
 	db := s.store.DB.WithContext(ctx)
 	if s.store.Dialect != store.Postgres {
-		return out, read(db, nil)
+		return out, read(db, besideNow(db, tenantID, customers))
 	}
 	return out, db.Transaction(func(tx *gorm.DB) error {
 		if err := bigRead(tx); err != nil {
@@ -231,14 +225,14 @@ func (s *Service) unsettled(ctx context.Context, tenantID string, customers []in
 		}
 		release, ok := s.secondConn()
 		if !ok {
-			return read(tx, nil)
+			return read(tx, besideNow(tx, tenantID, customers))
 		}
 		defer release()
 		var snap string
 		if err := tx.Raw(`SELECT pg_export_snapshot()`).Scan(&snap).Error; err != nil {
 			return fmt.Errorf("reconcile: export the snapshot: %w", err)
 		}
-		side := readBeside(db, snap, tenantID, customers)
+		side := besideMeanwhile(db, snap, tenantID, customers)
 		// The snapshot lasts as long as this transaction: wait for the
 		// other whatever happens here.
 		defer side.wait()

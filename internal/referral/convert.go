@@ -75,31 +75,13 @@ func (s *Service) VisitChanged(tx *gorm.DB, ch mirror.VisitChange) error {
 // inside the customer write's transaction.
 func (s *Service) CustomerChanged(tx *gorm.DB, ch mirror.CustomerChange) error {
 	c := ch.Customer
-	attach := `UPDATE referrals SET referee_customer_id = ?, updated_at = ?
-		WHERE tenant_id = ? AND referee_customer_id IS NULL AND status IN ('pending', 'pending_review')
-		  AND ((referee_email_norm <> '' AND referee_email_norm = (SELECT email_norm FROM customers WHERE tenant_id = ? AND id = ?))
-		    OR (referee_phone_norm <> '' AND referee_phone_norm = (SELECT phone_norm FROM customers WHERE tenant_id = ? AND id = ?)))`
-	attachArgs := []any{c.ID, s.clock.Now(), c.TenantID, c.TenantID, c.ID, c.TenantID, c.ID}
-	openSQL := `SELECT id FROM referrals WHERE tenant_id = ? AND referee_customer_id = ? AND status IN ('pending', 'pending_review')`
-	var open []int64
-	if tx.Dialector.Name() == store.Postgres {
-		// One statement: the open referrals already theirs (as they were
-		// before it) and those it attaches.
-		if err := tx.Raw(`WITH attached AS (`+attach+` RETURNING id) `+openSQL+` UNION SELECT id FROM attached ORDER BY id`,
-			append(attachArgs, c.TenantID, c.ID)...).Scan(&open).Error; err != nil {
-			return fmt.Errorf("attach referee: %w", err)
-		}
-	} else if err := tx.Exec(attach, attachArgs...).Error; err != nil {
-		return fmt.Errorf("attach referee: %w", err)
+	open, err := s.attachReferee(tx, c)
+	if err != nil {
+		return err
 	}
 	if ch.Created && (ch.SameDayOmitted || ch.MarketingOmitted) {
 		if err := s.carryConsents(tx, ch); err != nil {
 			return err
-		}
-	}
-	if tx.Dialector.Name() != store.Postgres {
-		if err := tx.Raw(openSQL+` ORDER BY id`, c.TenantID, c.ID).Scan(&open).Error; err != nil {
-			return fmt.Errorf("find the friend's referrals: %w", err)
 		}
 	}
 	if len(open) == 0 {
@@ -111,6 +93,34 @@ func (s *Service) CustomerChanged(tx *gorm.DB, ch mirror.CustomerChange) error {
 		}
 	}
 	return s.convertReferee(tx, c.TenantID, c.ID, "")
+}
+
+// attachReferee attaches the customer to the open referrals that named them
+// (by e-mail or phone) and returns all their open referrals, oldest first.
+// On PostgreSQL that is one statement: the referrals already theirs (as they
+// were before it) and those it attaches.
+func (s *Service) attachReferee(tx *gorm.DB, c mirror.Customer) ([]int64, error) {
+	attach := `UPDATE referrals SET referee_customer_id = ?, updated_at = ?
+		WHERE tenant_id = ? AND referee_customer_id IS NULL AND status IN ('pending', 'pending_review')
+		  AND ((referee_email_norm <> '' AND referee_email_norm = (SELECT email_norm FROM customers WHERE tenant_id = ? AND id = ?))
+		    OR (referee_phone_norm <> '' AND referee_phone_norm = (SELECT phone_norm FROM customers WHERE tenant_id = ? AND id = ?)))`
+	args := []any{c.ID, s.clock.Now(), c.TenantID, c.TenantID, c.ID, c.TenantID, c.ID}
+	open := `SELECT id FROM referrals WHERE tenant_id = ? AND referee_customer_id = ? AND status IN ('pending', 'pending_review')`
+	var ids []int64
+	if tx.Dialector.Name() == store.Postgres {
+		if err := tx.Raw(`WITH attached AS (`+attach+` RETURNING id) `+open+` UNION SELECT id FROM attached ORDER BY id`,
+			append(args, c.TenantID, c.ID)...).Scan(&ids).Error; err != nil {
+			return nil, fmt.Errorf("attach referee: %w", err)
+		}
+		return ids, nil
+	}
+	if err := tx.Exec(attach, args...).Error; err != nil {
+		return nil, fmt.Errorf("attach referee: %w", err)
+	}
+	if err := tx.Raw(open+` ORDER BY id`, c.TenantID, c.ID).Scan(&ids).Error; err != nil {
+		return nil, fmt.Errorf("find the friend's referrals: %w", err)
+	}
+	return ids, nil
 }
 
 // carryConsents gives a customer the scheduler has just created the
