@@ -9,12 +9,16 @@
 # PROFILE=mixed: one run of docs/load/mixed.lua — 40% GET invoice, 30% PUT
 # visit (new ids), 10% PUT customer, 10% GET /api/v1/visits (a week, mostly
 # of one crew, first pages and deeper ones), 10% POST /api/v1/referrals —
-# over 1,000 customers, 4 crews, 200 invoices and VISITS visits (default
-# 30,000) written straight into the table in one statement, the way an
-# import lands them. The table is left as such an import leaves it: its
-# statistics are those of the 200 visits before it (analysed on Postgres,
-# then autovacuum off for visits; none on SQLite), so a list whose plan
-# depends on the statistics shows it.
+# over 1,000 customers, 4 crews, 200 invoices, REFERRALS earlier referrals
+# (default 1,000: the program's history) and VISITS visits (default 30,000)
+# written straight into the table in one statement, the way an import lands
+# them. Before the import every table is analysed, as autovacuum does within
+# a minute of a table's first rows (a referral program that has run has
+# statistics of its referrals). The visits table is then left as the import
+# leaves it: its statistics are those of the 200 visits before it
+# (autovacuum off for visits; none on SQLite), so a list whose plan depends
+# on the statistics shows it. The run itself grows the referrals and visits
+# well past what their statistics say.
 #
 #   bash docs/load/run.sh                           # Postgres, 20 s per run, 8 connections
 #   DB=sqlite bash docs/load/run.sh
@@ -25,6 +29,7 @@ DURATION=${DURATION:-20s}
 CONNS=${CONNS:-8}
 PROFILE=${PROFILE:-mirror}
 VISITS=${VISITS:-30000}
+REFERRALS=${REFERRALS:-1000}
 ADDR=${ADDR:-127.0.0.1:18089}
 DBNAME=${DBNAME:-routeloop_load}
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
@@ -69,11 +74,11 @@ fi
 
 # The API's own writes: crews, customers (normalised phones, codes, cells)
 # and invoices, through HTTP from one process with a few threads.
-echo "== seeding: 4 crews, 1,000 customers, 200 invoices through the API"
-python3 - "http://$ADDR" "$KEY" <<'PY'
+echo "== seeding: 4 crews, 1,000 customers, 200 invoices, $REFERRALS referrals through the API"
+python3 - "http://$ADDR" "$KEY" "$REFERRALS" <<'PY'
 import json, sys, urllib.request
 from concurrent.futures import ThreadPoolExecutor
-base, key = sys.argv[1], sys.argv[2]
+base, key, REFERRALS = sys.argv[1], sys.argv[2], int(sys.argv[3])
 def put(path, body):
     req = urllib.request.Request(base + "/api/v1/" + path, data=json.dumps(body).encode(), method="PUT",
         headers={"Authorization": "Bearer " + key, "Content-Type": "application/json"})
@@ -84,6 +89,18 @@ for i, crew in enumerate(["north", "south", "east", "west"]):
 def customer(i):
     put("customers/c%d" % i, {"name": "Customer %d" % i, "email": "c%d@example.com" % i, "phone": "503 %03d %04d" % (200 + i // 10000, i % 10000),
         "address": "%d Elm St" % i, "lat": 45.45 + (i % 40) * 0.003, "lon": -122.65 + (i // 40) * 0.003, "consent_same_day": True})
+def post(path, body):
+    req = urllib.request.Request(base + "/api/v1/" + path, data=json.dumps(body).encode(), method="POST",
+        headers={"Authorization": "Bearer " + key, "Content-Type": "application/json"})
+    with urllib.request.urlopen(req) as r:
+        assert r.status in (200, 201), (path, r.status)
+def referral(i):
+    # The program's history: a friend a referrer named before, by phone
+    # (every other one with an e-mail too), on a card or through a link.
+    friend = {"name": "Earlier friend %d" % i, "phone": "360 %03d %04d" % (200 + i // 10000, i % 10000)}
+    if i % 2:
+        friend["email"] = "friend%d@example.net" % i
+    post("referrals", {"channel": "card" if i % 3 else "link", "referrer_id": "c%d" % ((i * 7) % 1000), "referee": friend})
 def invoice(i):
     put("visits/inv-visit-%d" % i, {"customer_id": "c%d" % i, "crew_id": "north", "service_date": "2026-05-05", "status": "completed", "price_cents": 6000})
     put("invoices/inv-%d" % i, {"customer_id": "c%d" % i, "status": "draft",
@@ -91,9 +108,11 @@ def invoice(i):
 with ThreadPoolExecutor(4) as ex:
     list(ex.map(customer, range(1000)))
     list(ex.map(invoice, range(1, 201)))
+    list(ex.map(referral, range(REFERRALS)))
 PY
 
-# The visits, as an import lands them: one statement, no ANALYZE after it.
+# The visits, as an import lands them: one statement, no ANALYZE after it
+# (the tables before it are analysed).
 echo "== seeding: $VISITS visits in one statement, over 120 days from 2026-03-01"
 bulk="INSERT INTO visits (tenant_id, external_id, customer_id, crew_id, service_date, route_position, status,
         price_cents, source, created_at, updated_at)
@@ -112,7 +131,7 @@ q=${bulk//DATE_ARG/"$day"}; q=${q//NOW_ARG/"$now"}; q=${q//SERIES/"$series"}
 if [ "${DB:-postgres}" = "sqlite" ]; then
   sqlite3 -cmd ".timeout 10000" "$ROUTELOOP_DATA_DIR/routeloop.db" "$q; DROP TABLE IF EXISTS sqlite_stat1;"
 else
-  psql -q -h 127.0.0.1 -U postgres -d "$DBNAME" -c "ANALYZE visits" -c "ALTER TABLE visits SET (autovacuum_enabled = false)" -c "$q"
+  psql -q -h 127.0.0.1 -U postgres -d "$DBNAME" -c "ANALYZE" -c "ALTER TABLE visits SET (autovacuum_enabled = false)" -c "$q"
 fi
 
 echo "== mixed profile (${DB:-postgres}, $CONNS connections, $DURATION)"
