@@ -61,5 +61,5 @@ func (s *Service) RotateLink(ctx context.Context, tenantID, externalID string) (
 	if err != nil {
 		return Invoice{}, err
 	}
-	return s.Get(ctx, tenantID, externalID)
+	return s.read(ctx, tenantID, externalID)
 }

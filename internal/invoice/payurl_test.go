@@ -60,13 +60,14 @@ type payWorld struct {
 	a      *app.App
 	s      *store.Store
 	tenant string
+	loc    *time.Location
 }
 
 func newPayWorld(t *testing.T, s *store.Store) *payWorld {
 	t.Helper()
 	ctx := context.Background()
 	a, ten := apptest.New(t, s, clock.NewFixed(time.Date(2026, 5, 4, 16, 0, 0, 0, time.UTC)), "Greenway")
-	w := &payWorld{t: t, a: a, s: s, tenant: ten.ID}
+	w := &payWorld{t: t, a: a, s: s, tenant: ten.ID, loc: ten.Location()}
 	for _, c := range []struct {
 		id, address string
 		lon         float64

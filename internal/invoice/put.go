@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	lru "github.com/hashicorp/golang-lru/v2"
 	"gorm.io/gorm"
 
 	"github.com/routeloop/routeloop/internal/apperror"
@@ -27,12 +28,17 @@ type Service struct {
 	onStatus []StatusFunc
 	baseURL  string
 	events   events.Emitter
+	seen     *lru.Cache[string, seenInvoice] // PostgreSQL: the invoices read lately (Get)
 }
 
 // NewService returns the invoice service over s. Until UseLedger is called
 // no computed lines are added.
 func NewService(s *store.Store, c clock.Clock) *Service {
-	return &Service{store: s, clock: c, ledger: noLedger{}, events: events.Discard{}}
+	svc := &Service{store: s, clock: c, ledger: noLedger{}, events: events.Discard{}}
+	if s.Dialect == store.Postgres {
+		svc.seen, _ = lru.New[string, seenInvoice](seenInvoices) // only a size below one fails
+	}
+	return svc
 }
 
 type noLedger struct{}
@@ -245,7 +251,7 @@ func (s *Service) Put(ctx context.Context, tenantID, currency, externalID string
 	if err != nil {
 		return Invoice{}, store.Updated, fmt.Errorf("put invoice %s: %w", externalID, err)
 	}
-	out, err = s.Get(ctx, tenantID, externalID)
+	out, err = s.read(ctx, tenantID, externalID)
 	return out, up, err
 }
 

@@ -3,6 +3,7 @@ package invoice
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"gorm.io/gorm"
 
@@ -20,9 +21,10 @@ func invoiceQuery(db *gorm.DB, tenantID string) *gorm.DB {
 
 // invoiceWithLines reads one invoice and its lines in a single round trip:
 // the invoice columns repeat on each line row. Its columns are named, in
-// the order Get scans them.
+// the order read scans them; the first is the invoice's version (%s:
+// versionOf on PostgreSQL, an empty string on SQLite).
 const invoiceWithLines = `
-SELECT i.id, i.external_id, i.customer_id, c.external_id, i.status, i.currency,
+SELECT %s, i.id, i.external_id, i.customer_id, c.external_id, i.status, i.currency,
        i.subtotal_cents, i.discount_cents, i.total_cents, i.public_token, i.pay_url,
        i.issued_at, i.source_updated_at, i.created_at, i.updated_at,
        l.id, l.position, l.kind, l.visit_id, v.external_id, l.description,
@@ -34,17 +36,95 @@ LEFT JOIN visits v ON v.id = l.visit_id
 WHERE i.tenant_id = ? AND i.external_id = ?
 ORDER BY l.position`
 
-// Get returns one invoice with its lines, in one statement scanned
-// without gorm (GET /invoices/{id} is the mirror's busiest read).
+// versionOf names, on PostgreSQL, the row versions an invoice i is read
+// from: its own row's and each of its lines' (the transaction that wrote
+// the version, xmin, and where it lies, ctid). Any write of the invoice or
+// of a line (a line added, changed or removed) makes a new one; the other
+// things an invoice answers with (its customer's and its visits' scheduler
+// ids, the base URL) never change. Two reads with one version read the
+// same invoice.
+const versionOf = `i.xmin::text || '/' || i.ctid::text || COALESCE((SELECT string_agg(l.xmin::text || '/' || l.ctid::text, ',' ORDER BY l.id)
+	FROM invoice_lines l WHERE l.invoice_id = i.id), '')`
+
+var (
+	readPostgres = fmt.Sprintf(invoiceWithLines, versionOf)
+	readSQLite   = fmt.Sprintf(invoiceWithLines, "''")
+	// readVersion is what Get reads first on PostgreSQL: the invoice's
+	// version alone, a look-up in two indexes.
+	readVersion = `SELECT ` + versionOf + ` FROM invoices i WHERE i.tenant_id = ? AND i.external_id = ?`
+)
+
+// seenInvoices is how many invoices a service remembers (about a
+// kilobyte each with a few lines).
+const seenInvoices = 8192
+
+// seenInvoice is an invoice as read, with the version it was read at.
+type seenInvoice struct {
+	version string
+	inv     Invoice
+}
+
+// Get returns one invoice with its lines. On PostgreSQL it first reads the
+// invoice's version (versionOf) and answers with the invoice it remembers
+// at that version if it read it lately: what the database holds now,
+// never an earlier state, without reading the invoice and its lines again
+// (GET /invoices/{id} is the mirror's busiest read). Otherwise, and on
+// SQLite, it reads it whole (read).
 func (s *Service) Get(ctx context.Context, tenantID, externalID string) (Invoice, error) {
-	rows, err := store.Query(s.store.Conn(ctx), invoiceWithLines, tenantID, externalID)
+	if s.seen == nil {
+		return s.read(ctx, tenantID, externalID)
+	}
+	rows, err := store.Query(s.store.Conn(ctx), readVersion, tenantID, externalID)
+	if err != nil {
+		return Invoice{}, fmt.Errorf("read invoice: %w", err)
+	}
+	var version string
+	found := rows.Next()
+	if found {
+		err = rows.Scan(&version)
+	}
+	if cerr := rows.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = rows.Err()
+	}
+	if err != nil {
+		return Invoice{}, fmt.Errorf("read invoice: %w", err)
+	}
+	if !found {
+		return Invoice{}, apperror.NotFound("invoice %s not found", externalID)
+	}
+	if e, ok := s.seen.Get(seenKey(tenantID, externalID)); ok && e.version == version {
+		return e.inv.clone(), nil
+	}
+	return s.read(ctx, tenantID, externalID)
+}
+
+func seenKey(tenantID, externalID string) string { return tenantID + "/" + externalID }
+
+// clone is the invoice with lines of its own, for a caller to change.
+func (inv Invoice) clone() Invoice {
+	inv.Lines = slices.Clone(inv.Lines)
+	return inv
+}
+
+// read reads one invoice with its lines in one statement scanned without
+// gorm, and on PostgreSQL remembers it with its version for Get.
+func (s *Service) read(ctx context.Context, tenantID, externalID string) (Invoice, error) {
+	q := readSQLite
+	if s.seen != nil {
+		q = readPostgres
+	}
+	rows, err := store.Query(s.store.Conn(ctx), q, tenantID, externalID)
 	if err != nil {
 		return Invoice{}, fmt.Errorf("read invoice: %w", err)
 	}
 	defer rows.Close()
 	var (
-		inv   Invoice
-		found bool
+		inv     Invoice
+		version string
+		found   bool
 	)
 	for rows.Next() {
 		var (
@@ -56,7 +136,7 @@ func (s *Service) Get(ctx context.Context, tenantID, externalID string) (Invoice
 			amount      *int64
 			reason      *string
 		)
-		if err := rows.Scan(&inv.ID, &inv.ExternalID, &inv.CustomerID, &inv.CustomerExternalID, &inv.Status, &inv.Currency,
+		if err := rows.Scan(&version, &inv.ID, &inv.ExternalID, &inv.CustomerID, &inv.CustomerExternalID, &inv.Status, &inv.Currency,
 			&inv.SubtotalCents, &inv.DiscountCents, &inv.TotalCents, &inv.PublicToken, &inv.PayURL,
 			&inv.IssuedAt, &inv.SourceUpdatedAt, &inv.CreatedAt, &inv.UpdatedAt,
 			&lineID, &position, &kind, &l.VisitID, &l.VisitExternalID, &description,
@@ -82,6 +162,9 @@ func (s *Service) Get(ctx context.Context, tenantID, externalID string) (Invoice
 	}
 	inv.TenantID = tenantID
 	inv.InvoiceURL = s.URLOf(inv)
+	if s.seen != nil {
+		s.seen.Add(seenKey(tenantID, externalID), seenInvoice{version: version, inv: inv.clone()})
+	}
 	return inv, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"sort"
 	"strconv"
@@ -244,6 +245,15 @@ func withoutTimes(v any) any {
 	return v
 }
 
+// compact is raw JSON without the spaces between its tokens.
+func compact(raw []byte) string {
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return string(raw)
+	}
+	return b.String()
+}
+
 func canonical(raw []byte) string {
 	var v any
 	if err := json.Unmarshal(raw, &v); err != nil {
@@ -304,6 +314,12 @@ func observe(c *client, customers []string, withLedger bool, fail func(string, .
 		}
 		ob.invoices[inv.ExternalID] = inv
 		raw.WriteString(canonical(r) + "\n")
+		// GET /invoices/{id} answers as the list does (on PostgreSQL from
+		// what it remembers, when the invoice did not change since).
+		p := "/api/v1/invoices/" + url.PathEscape(inv.ExternalID)
+		if a := c.do("GET", p, nil); a.status != 200 || compact(a.raw) != compact(r) {
+			fail("GET %s answers %d %s, the list %s", p, a.status, short(a.raw), short(r))
+		}
 	}
 	if withLedger {
 		ob.ledgers = map[string]apiLedger{}
