@@ -172,12 +172,22 @@ func (a *API) putInvoice(c echo.Context) error {
 	return upserted(c, up, inv)
 }
 
+// getInvoice answers with the invoice as encoded once per version of it
+// (invoice.Encoded); ?pretty encodes it indented, as every answer.
 func (a *API) getInvoice(c echo.Context) error {
-	inv, err := a.invoices.Get(c.Request().Context(), principal(c).TenantID, c.Param("external_id"))
+	ctx, tenantID, id := c.Request().Context(), principal(c).TenantID, c.Param("external_id")
+	if _, pretty := c.QueryParams()["pretty"]; pretty {
+		inv, err := a.invoices.Get(ctx, tenantID, id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, inv)
+	}
+	body, err := a.invoices.Encoded(ctx, tenantID, id)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, inv)
+	return c.JSONBlob(http.StatusOK, body)
 }
 
 func (a *API) listInvoices(c echo.Context) error {

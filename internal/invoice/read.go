@@ -2,6 +2,7 @@ package invoice
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 
@@ -58,25 +59,55 @@ var (
 // kilobyte each with a few lines).
 const seenInvoices = 8192
 
-// seenInvoice is an invoice as read, with the version it was read at.
+// seenInvoice is an invoice as read, with the version it was read at and,
+// once asked for, its JSON answer.
 type seenInvoice struct {
 	version string
 	inv     Invoice
+	body    []byte
 }
 
-// Get returns one invoice with its lines. On PostgreSQL it first reads the
-// invoice's version (versionOf) and answers with the invoice it remembers
-// at that version if it read it lately: what the database holds now,
-// never an earlier state, without reading the invoice and its lines again
-// (GET /invoices/{id} is the mirror's busiest read). Otherwise, and on
-// SQLite, it reads it whole (read).
+// Get returns one invoice with its lines (current).
 func (s *Service) Get(ctx context.Context, tenantID, externalID string) (Invoice, error) {
+	e, err := s.current(ctx, tenantID, externalID)
+	return e.inv.clone(), err
+}
+
+// Encoded returns one invoice with its lines as its JSON answer (as
+// encoding/json's Encoder writes it), encoded once per version of the
+// invoice on PostgreSQL.
+func (s *Service) Encoded(ctx context.Context, tenantID, externalID string) ([]byte, error) {
+	e, err := s.current(ctx, tenantID, externalID)
+	if err != nil || e.body != nil {
+		return e.body, err
+	}
+	body, err := json.Marshal(e.inv)
+	if err != nil {
+		return nil, fmt.Errorf("encode invoice: %w", err)
+	}
+	body = append(body, '\n')
+	if s.seen != nil {
+		e.body = body
+		s.seen.Add(seenKey(tenantID, externalID), e)
+	}
+	return body, nil
+}
+
+// current returns the invoice as stored now. On PostgreSQL it first reads
+// the invoice's version (versionOf) and answers with the invoice it
+// remembers at that version if it read it lately: what the database holds
+// now, never an earlier state, without reading the invoice and its lines
+// again (GET /invoices/{id} is the mirror's busiest read). Otherwise, and
+// on SQLite, it reads it whole (read). What it returns is not to be
+// changed (Get clones it).
+func (s *Service) current(ctx context.Context, tenantID, externalID string) (seenInvoice, error) {
 	if s.seen == nil {
-		return s.read(ctx, tenantID, externalID)
+		inv, err := s.read(ctx, tenantID, externalID)
+		return seenInvoice{inv: inv}, err
 	}
 	rows, err := store.Query(s.store.Conn(ctx), readVersion, tenantID, externalID)
 	if err != nil {
-		return Invoice{}, fmt.Errorf("read invoice: %w", err)
+		return seenInvoice{}, fmt.Errorf("read invoice: %w", err)
 	}
 	var version string
 	found := rows.Next()
@@ -90,15 +121,16 @@ func (s *Service) Get(ctx context.Context, tenantID, externalID string) (Invoice
 		err = rows.Err()
 	}
 	if err != nil {
-		return Invoice{}, fmt.Errorf("read invoice: %w", err)
+		return seenInvoice{}, fmt.Errorf("read invoice: %w", err)
 	}
 	if !found {
-		return Invoice{}, apperror.NotFound("invoice %s not found", externalID)
+		return seenInvoice{}, apperror.NotFound("invoice %s not found", externalID)
 	}
-	if e, ok := s.seen.Get(seenKey(tenantID, externalID)); ok && e.version == version {
-		return e.inv.clone(), nil
+	key := seenKey(tenantID, externalID)
+	if e, ok := s.seen.Get(key); ok && e.version == version {
+		return e, nil
 	}
-	return s.read(ctx, tenantID, externalID)
+	return s.readSeen(ctx, tenantID, externalID)
 }
 
 func seenKey(tenantID, externalID string) string { return tenantID + "/" + externalID }
@@ -112,13 +144,19 @@ func (inv Invoice) clone() Invoice {
 // read reads one invoice with its lines in one statement scanned without
 // gorm, and on PostgreSQL remembers it with its version for Get.
 func (s *Service) read(ctx context.Context, tenantID, externalID string) (Invoice, error) {
+	e, err := s.readSeen(ctx, tenantID, externalID)
+	return e.inv, err
+}
+
+// readSeen is read, returning the invoice with the version it read.
+func (s *Service) readSeen(ctx context.Context, tenantID, externalID string) (seenInvoice, error) {
 	q := readSQLite
 	if s.seen != nil {
 		q = readPostgres
 	}
 	rows, err := store.Query(s.store.Conn(ctx), q, tenantID, externalID)
 	if err != nil {
-		return Invoice{}, fmt.Errorf("read invoice: %w", err)
+		return seenInvoice{}, fmt.Errorf("read invoice: %w", err)
 	}
 	defer rows.Close()
 	var (
@@ -141,7 +179,7 @@ func (s *Service) read(ctx context.Context, tenantID, externalID string) (Invoic
 			&inv.IssuedAt, &inv.SourceUpdatedAt, &inv.CreatedAt, &inv.UpdatedAt,
 			&lineID, &position, &kind, &l.VisitID, &l.VisitExternalID, &description,
 			&amount, &reason, &l.ItemKey); err != nil {
-			return Invoice{}, fmt.Errorf("read invoice: %w", err)
+			return seenInvoice{}, fmt.Errorf("read invoice: %w", err)
 		}
 		if !found {
 			found = true
@@ -155,17 +193,18 @@ func (s *Service) read(ctx context.Context, tenantID, externalID string) (Invoic
 		inv.Lines = append(inv.Lines, l)
 	}
 	if err := rows.Err(); err != nil {
-		return Invoice{}, fmt.Errorf("read invoice: %w", err)
+		return seenInvoice{}, fmt.Errorf("read invoice: %w", err)
 	}
 	if !found {
-		return Invoice{}, apperror.NotFound("invoice %s not found", externalID)
+		return seenInvoice{}, apperror.NotFound("invoice %s not found", externalID)
 	}
 	inv.TenantID = tenantID
 	inv.InvoiceURL = s.URLOf(inv)
+	e := seenInvoice{version: version, inv: inv}
 	if s.seen != nil {
 		s.seen.Add(seenKey(tenantID, externalID), seenInvoice{version: version, inv: inv.clone()})
 	}
-	return inv, nil
+	return e, nil
 }
 
 func (s *Service) attachLines(db *gorm.DB, tenantID string, invs []Invoice) error {

@@ -17,7 +17,8 @@ import (
 // line (changed, removed, added) or only the invoice's row. On PostgreSQL
 // Get remembers invoices at the version it read them; each answer here is
 // compared with a whole read of the database, twice in a row (the second
-// from what Get remembers, when nothing changed).
+// from what Get remembers, when nothing changed), and so is its JSON
+// answer (Encoded).
 func TestGetAnswersWhatIsStoredNow(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, s *store.Store) {
 		w := newPayWorld(t, s)
@@ -38,6 +39,10 @@ func TestGetAnswersWhatIsStoredNow(t *testing.T) {
 				n, _ := json.Marshal(now)
 				if string(g) != string(n) {
 					t.Fatalf("%s: Get answers\n  %s\nbut the database holds\n  %s", when, g, n)
+				}
+				body, err := svc.Encoded(ctx, w.tenant, "inv-1")
+				if err != nil || string(body) != string(n)+"\n" {
+					t.Fatalf("%s: Encoded answers (%v)\n  %s\nbut the database holds\n  %s", when, err, body, n)
 				}
 			}
 		}
